@@ -1,0 +1,65 @@
+using System;
+using System.IO;
+using System.Runtime.InteropServices;
+using TorchSharp;
+
+namespace NetDsl.Native;
+
+/// <summary>
+/// Loads TorchSharp's native back end once, and turns a failed load into an error that says what is
+/// wrong and what to do. Generated modules call <see cref="EnsureLoaded"/> from their constructors.
+/// </summary>
+public static class TorchSharpRuntime
+{
+    static readonly object Gate = new();
+    static bool loaded;
+
+    /// <summary>
+    /// Initializes TorchSharp's CPU back end (idempotent, thread-safe).
+    /// </summary>
+    /// <exception cref="TorchSharpLoadException">
+    /// The native libraries did not load. The message names the cause when it is the known libstdc++
+    /// mismatch (TorchSharp 0.107's shim needs GLIBCXX_3.4.32; Debian 12 and Ubuntu 22.04 have up to
+    /// 3.4.30) and how to fix it.
+    /// </exception>
+    public static void EnsureLoaded()
+    {
+        if (loaded) return;
+        lock (Gate)
+        {
+            if (loaded) return;
+            try
+            {
+                torch.InitializeDeviceType(DeviceType.CPU);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                throw new TorchSharpLoadException(Explain(), e);
+            }
+            loaded = true;
+        }
+    }
+
+    static string Explain()
+    {
+        var shim = Path.Combine(AppContext.BaseDirectory, "runtimes", RuntimeInformation.RuntimeIdentifier, "native", "libLibTorchSharp.so");
+        var common = "TorchSharp's native libraries failed to load. ";
+        if (!OperatingSystem.IsLinux())
+            return common + "Check that the project references the TorchSharp-cpu package (NetDsl brings it) and that the output folder holds its native libraries.";
+        return common
+            + "On Debian 12, Ubuntu 22.04 and other systems with GCC 12's libstdc++, TorchSharp 0.107's shim (libLibTorchSharp.so) needs GLIBCXX_3.4.32, "
+            + "which NetDsl's build fixes by patching the copy in the output folder. Make sure the project references the NetDsl package "
+            + "(or, inside the NetDsl repository, builds with its Directory.Build.targets), that NetDslPatchLibTorchSharp is not set to false, "
+            + "and rebuild; the build log says 'NetDsl: patched ...' when it applies the fix. "
+            + "Shim expected at: " + shim + ". The inner exception has TorchSharp's own trace.";
+    }
+}
+
+/// <summary>TorchSharp's native back end could not be loaded; the message says why and how to fix it.</summary>
+public sealed class TorchSharpLoadException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">What went wrong and the fix.</param>
+    /// <param name="inner">TorchSharp's original exception, with its load trace.</param>
+    public TorchSharpLoadException(string message, Exception inner) : base(message, inner) { }
+}
