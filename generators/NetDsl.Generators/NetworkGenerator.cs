@@ -1,12 +1,14 @@
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using NetDsl.Generators.Emit;
 using NetDsl.Generators.Parsing;
 
 namespace NetDsl.Generators;
 
 /// <summary>
-/// The incremental generator: every class marked <c>[NetDsl.Network]</c> becomes a TorchSharp module,
-/// or gets diagnostics and no code. Steps are named (<see cref="TrackingNames"/>) so tests can assert caching.
+/// The incremental generator: every class marked <c>[NetDsl.Network]</c> or <c>[NetDsl.Block]</c> becomes a
+/// TorchSharp module, or gets diagnostics and no code. Steps are named (<see cref="TrackingNames"/>) so
+/// tests can assert caching.
 /// </summary>
 [Generator(LanguageNames.CSharp)]
 public sealed class NetworkGenerator : IIncrementalGenerator
@@ -15,24 +17,36 @@ public sealed class NetworkGenerator : IIncrementalGenerator
     public static class TrackingNames
     {
         /// <summary>The parsed model (or diagnostics) per <c>[Network]</c> class.</summary>
-        public const string Parse = "Parse";
+        public const string Networks = "Networks";
+        /// <summary>The parsed model (or diagnostics) per <c>[Block]</c> class.</summary>
+        public const string Blocks = "Blocks";
     }
 
     /// <inheritdoc />
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
-        var parsed = context.SyntaxProvider
-            .ForAttributeWithMetadataName(NetworkParser.NetworkAttribute,
-                predicate: static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.ClassDeclarationSyntax,
-                transform: static (ctx, ct) => NetworkParser.Parse(ctx, ct))
-            .WithTrackingName(TrackingNames.Parse);
+        var networks = context.SyntaxProvider
+            .ForAttributeWithMetadataName(ClassReader.NetworkAttribute,
+                predicate: static (node, _) => node is ClassDeclarationSyntax,
+                transform: static (ctx, ct) => Parsers.ParseNetwork(ctx, ct))
+            .WithTrackingName(TrackingNames.Networks);
 
-        context.RegisterSourceOutput(parsed, static (spc, result) =>
+        var blocks = context.SyntaxProvider
+            .ForAttributeWithMetadataName(ClassReader.BlockAttribute,
+                predicate: static (node, _) => node is ClassDeclarationSyntax,
+                transform: static (ctx, ct) => Parsers.ParseBlock(ctx, ct))
+            .WithTrackingName(TrackingNames.Blocks);
+
+        context.RegisterSourceOutput(networks, static (spc, result) =>
         {
-            foreach (var diagnostic in result.Diagnostics)
-                spc.ReportDiagnostic(diagnostic.ToDiagnostic());
-            if (result.Model is { } model)
-                spc.AddSource(model.HintName, NetworkEmitter.Emit(model));
+            foreach (var diagnostic in result.Diagnostics) spc.ReportDiagnostic(diagnostic.ToDiagnostic());
+            if (result.Model is { } model) spc.AddSource(model.Spec.HintName, UnitEmitter.EmitNetwork(model));
+        });
+
+        context.RegisterSourceOutput(blocks, static (spc, result) =>
+        {
+            foreach (var diagnostic in result.Diagnostics) spc.ReportDiagnostic(diagnostic.ToDiagnostic());
+            if (result.Model is { } model) spc.AddSource(model.HintName, UnitEmitter.EmitBlock(model));
         });
     }
 }

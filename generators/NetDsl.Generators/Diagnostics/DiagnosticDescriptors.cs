@@ -6,7 +6,7 @@ namespace NetDsl.Generators.Diagnostics;
 
 /// <summary>
 /// Every diagnostic NetDsl reports, with a stable ID. docs/diagnostics.md has a bad example and the
-/// fix for each; keep the two in step (a test checks that every ID here is documented there).
+/// fix for each, and AnalyzerReleases.Unshipped.md tracks them; tests check all three agree.
 /// </summary>
 internal static class DiagnosticDescriptors
 {
@@ -16,45 +16,112 @@ internal static class DiagnosticDescriptors
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
     public static readonly DiagnosticDescriptor NotPartial = Error("ND0001",
-        "Network class must be partial",
+        "Class must be partial",
         "'{0}' must be declared 'partial' so NetDsl can generate its constructor and forward pass; add the 'partial' modifier");
 
     public static readonly DiagnosticDescriptor MissingInput = Error("ND0002",
         "Input shape unknown",
         "'{0}' needs an input shape to infer layer sizes; add [Input(features)] or [Input(channels, height, width)] to the class");
 
-    public static readonly DiagnosticDescriptor NonPositiveSize = Error("ND0003",
-        "Size must be positive",
-        "{0} is {1}; sizes must be positive integers");
+    public static readonly DiagnosticDescriptor InvalidValue = Error("ND0003",
+        "Invalid size or setting",
+        "{0} is {1}, but it must be {2}");
 
     public static readonly DiagnosticDescriptor WrongFieldType = Error("ND0004",
         "Field type does not match the layer",
         "Field '{0}' is declared as '{1}' but [{2}] builds a '{3}'; change the field type to '{3}'");
 
     public static readonly DiagnosticDescriptor UnsupportedContainer = Error("ND0005",
-        "Network class must be a non-generic top-level class",
-        "'{0}' is {1}; declare networks as non-generic classes directly in a namespace");
+        "Class must be a non-generic top-level class",
+        "'{0}' is {1}; declare networks and blocks as non-generic classes directly in a namespace");
 
     public static readonly DiagnosticDescriptor NoLayers = Error("ND0006",
-        "Network has no layers",
-        "'{0}' declares no layer fields; annotate fields with layer attributes such as [Linear(10)]");
+        "No layers",
+        "'{0}' declares no {1}; annotate fields with layer attributes such as {2}");
 
     public static readonly DiagnosticDescriptor LinearAfterSpatialMap = Error("ND0007",
         "Linear layer after a spatial map",
-        "[Linear] '{0}' receives a {1} map but needs a feature vector; flatten or pool first, or declare [Input(features)]");
+        "[Linear] '{0}' receives a [{1}] map but needs a feature vector; add [Flatten] or [GlobalAvgPool] before it, or declare a feature input");
 
     public static readonly DiagnosticDescriptor InvalidInputRank = Error("ND0008",
         "Input shape has the wrong number of sizes",
         "[Input] has {0} size(s); give one (features) for vectors or three (channels, height, width) for images");
 
-    public static readonly DiagnosticDescriptor UnknownActivation = Error("ND0009",
-        "Unknown activation",
-        "[Activation] on '{0}' has the value {1}, which is not a Nonlinearity; use one of None, ReLU, LeakyReLU, Sigmoid, Tanh, GELU");
+    public static readonly DiagnosticDescriptor UnknownEnumValue = Error("ND0009",
+        "Unknown setting value",
+        "{0} has the value {1}, which is not a defined {2}; use one of {3}");
+
+    public static readonly DiagnosticDescriptor EmptyOutput = Error("ND0010",
+        "Layer output would be empty",
+        "'{0}' maps a [{1}] input to an empty output: its window ({2}) is larger than the padded input ({3}); use a smaller kernel, more padding, fewer downsampling layers, or a larger input");
+
+    public static readonly DiagnosticDescriptor StageTypeNotBlock = Error("ND0011",
+        "Stage repeats a type that is not a block",
+        "Stage '{0}' repeats '{1}', which is not a [Block]; mark '{1}' with [Block] or use a block type");
+
+    public static readonly DiagnosticDescriptor BlockCycle = Error("ND0012",
+        "Block contains itself",
+        "Block '{0}' contains itself through stage '{1}' ({2}); a block cannot be nested in itself");
+
+    public static readonly DiagnosticDescriptor ResidualCannotAdd = Error("ND0013",
+        "Residual branch and shortcut cannot be added",
+        "In '{0}', block '{1}': the branch gives [{2}] but the {3} shortcut gives [{4}], which cannot be added; {5}");
+
+    public static readonly DiagnosticDescriptor ConflictingPolicies = Error("ND0014",
+        "Conflicting policies",
+        "{0}; {1}");
+
+    public static readonly DiagnosticDescriptor NeedsSpatialMap = Error("ND0015",
+        "Layer needs a spatial map",
+        "'{0}' ({1}) needs a [channels, height, width] map but receives a feature vector [{2}]; move it before the flatten or use [Input(channels, height, width)]");
+
+    public static readonly DiagnosticDescriptor FixedSizeInBlock = Error("ND0016",
+        "Block layer has a fixed size",
+        "'{0}' in block '{1}' has a fixed size ({2}); layers in a block take their size from the stage using it: remove the size");
+
+    public static readonly DiagnosticDescriptor MissingSize = Error("ND0017",
+        "Network layer needs a size",
+        "'{0}' in network '{1}' has no size; give it one, for example {2}");
+
+    public static readonly DiagnosticDescriptor ImpliedNameClash = Error("ND0018",
+        "Generated name clashes with a member",
+        "NetDsl generates '{0}' ({1}) in '{2}', but the class already has a member with that name; rename the member");
+
+    public static readonly DiagnosticDescriptor BlockMixesKinds = Error("ND0019",
+        "Block mixes convolutional and fully connected layers",
+        "Block '{0}' has both convolutional/pooling layers and [Linear] layers; a block is either convolutional or fully connected");
+
+    public static readonly DiagnosticDescriptor ResidualOnNetwork = Error("ND0020",
+        "Residual on a network",
+        "[Residual] on network '{0}' has no effect: residual connections belong to blocks; put [Residual] on the block class");
+
+    public static readonly DiagnosticDescriptor MultipleLayerAttributes = Error("ND0021",
+        "Field has more than one layer attribute",
+        "Field '{0}' has more than one layer attribute ({1}); keep one per field");
+
+    public static readonly DiagnosticDescriptor MisplacedPolicy = Error("ND0022",
+        "Policy attribute on a field that is not a layer",
+        "[{0}] on field '{1}' needs a layer attribute on the same field (such as [Conv] or [Linear]), or a field of type {2}");
+
+    public static readonly DiagnosticDescriptor UserConstructor = Error("ND0023",
+        "Class declares a constructor",
+        "'{0}' declares a constructor, but NetDsl generates it; remove the constructor (initialize other state in field initializers)");
+
+    public static readonly DiagnosticDescriptor StrideOnVectorBlock = Error("ND0024",
+        "Stride on a fully connected block",
+        "Stage '{0}' has Stride = {1}, but '{2}' is a fully connected block; remove the stride");
+
+    public static readonly DiagnosticDescriptor InternalError = new("ND0999",
+        "NetDsl generator failure",
+        "NetDsl could not process '{0}': {1}; please report this with the declaration",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
     public static readonly IReadOnlyList<DiagnosticDescriptor> All = new[]
     {
-        NotPartial, MissingInput, NonPositiveSize, WrongFieldType, UnsupportedContainer, NoLayers, LinearAfterSpatialMap, InvalidInputRank,
-        UnknownActivation,
+        NotPartial, MissingInput, InvalidValue, WrongFieldType, UnsupportedContainer, NoLayers, LinearAfterSpatialMap,
+        InvalidInputRank, UnknownEnumValue, EmptyOutput, StageTypeNotBlock, BlockCycle, ResidualCannotAdd,
+        ConflictingPolicies, NeedsSpatialMap, FixedSizeInBlock, MissingSize, ImpliedNameClash, BlockMixesKinds,
+        ResidualOnNetwork, MultipleLayerAttributes, MisplacedPolicy, UserConstructor, StrideOnVectorBlock, InternalError,
     };
 
     static readonly Dictionary<string, DiagnosticDescriptor> ByIdMap = All.ToDictionary(d => d.Id);

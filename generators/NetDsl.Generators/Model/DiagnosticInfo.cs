@@ -21,8 +21,9 @@ internal sealed record DiagnosticInfo(string Id, LocationInfo? Location, Equatab
         new(descriptor.Id, location, new EquatableArray<string>(arguments));
 
     public Diagnostic ToDiagnostic() =>
-        Diagnostic.Create(Diagnostics.DiagnosticDescriptors.ById(Id), Location?.ToLocation(), System.Linq.Enumerable.ToArray(System.Linq.Enumerable.Cast<object>(Arguments)));
+        Diagnostic.Create(Diagnostics.DiagnosticDescriptors.ById(Id), Location?.ToLocation(),
+            System.Linq.Enumerable.ToArray(System.Linq.Enumerable.Cast<object>(Arguments)));
 }
 
-/// <summary>What the parser produced for one class: a model to emit, or diagnostics, or both empty.</summary>
-internal sealed record ParseResult(NetworkModel? Model, EquatableArray<DiagnosticInfo> Diagnostics);
+/// <summary>What the parser produced for one class: a model to emit (null when invalid) and diagnostics.</summary>
+internal sealed record ParseResult<T>(T? Model, EquatableArray<DiagnosticInfo> Diagnostics) where T : class;

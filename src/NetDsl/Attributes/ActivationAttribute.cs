@@ -20,9 +20,11 @@ public enum Nonlinearity
 }
 
 /// <summary>
-/// The activation policy. On a class it applies after every weight layer except the network's last
-/// (its head); on a layer field it overrides the class policy for that layer. The generated module
-/// holds one parameter-free activation module named like torchvision's (<c>relu</c>, <c>sigmoid</c>, ...).
+/// The activation policy. On a class it applies after every weight layer except a network's last one
+/// (its head); on a weight-layer field it overrides the class policy for that layer; on a field of an
+/// activation module type (<c>TorchSharp.Modules.ReLU</c>, ...) it is an explicit activation layer. The
+/// generated module holds one parameter-free activation module named like torchvision's (<c>relu</c>,
+/// <c>sigmoid</c>, <c>tanh</c>, <c>gelu</c>, <c>leaky_relu</c>). Without this attribute there is none.
 /// </summary>
 [AttributeUsage(AttributeTargets.Class | AttributeTargets.Field, Inherited = false, AllowMultiple = false)]
 public sealed class ActivationAttribute : Attribute
@@ -33,4 +35,7 @@ public sealed class ActivationAttribute : Attribute
 
     /// <summary>The non-linearity.</summary>
     public Nonlinearity Kind { get; }
+
+    /// <summary>Slope for negative inputs, for <see cref="Nonlinearity.LeakyReLU"/> only. Default 0.01 (PyTorch's).</summary>
+    public double NegativeSlope { get; set; } = 0.01;
 }

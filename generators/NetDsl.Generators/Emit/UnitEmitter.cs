@@ -1,0 +1,277 @@
+using System.CodeDom.Compiler;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using NetDsl.Generators.Model;
+using NetDsl.Generators.Planning;
+
+namespace NetDsl.Generators.Emit;
+
+/// <summary>
+/// Emits the generated part of a network or block class: implied fields, constructor, module
+/// registration in forward order (so state_dict keys come out in torchvision's order), and a
+/// straight-line <c>forward</c>. Sizes are C# expressions: numbers in networks, constructor
+/// parameters (<c>inChannels</c>, <c>planes</c>, <c>stride</c>) in blocks.
+/// </summary>
+internal sealed class UnitEmitter
+{
+    const string Tensor = "global::TorchSharp.torch.Tensor";
+    const string Nn = "global::TorchSharp.torch.nn";
+
+    readonly UnitSchedule s;
+    readonly BlockSpec? block;      // null for a network
+    readonly NetworkModel? network; // null for a block
+    readonly bool spatial;
+    readonly List<string> fields = new();
+    readonly List<string> ctor = new();
+    readonly List<string> registrations = new();
+    readonly List<string> forward = new();
+    readonly HashSet<string> created = new();
+
+    UnitEmitter(UnitSchedule s, BlockSpec? block, NetworkModel? network, bool spatial)
+    {
+        this.s = s;
+        this.block = block;
+        this.network = network;
+        this.spatial = spatial;
+    }
+
+    public static string EmitBlock(BlockSpec block)
+    {
+        var e = new UnitEmitter(UnitSchedule.Build(block.Layers.ToList(), block.Policy, isNetwork: false), block, null, block.Spatial);
+        e.Walk();
+        return e.Write(block.Namespace, block.Name, BlockDoc(block), BlockConstructorSignature(block), null);
+    }
+
+    public static string EmitNetwork(NetworkModel model)
+    {
+        var spec = model.Spec;
+        var e = new UnitEmitter(UnitSchedule.Build(spec.Layers.ToList(), spec.Policy, isNetwork: true), null, model, spec.InputShape.Count == 3);
+        e.Walk();
+        return e.Write(spec.Namespace, spec.Name, SummaryDoc.NetworkDoc(model), $"public {spec.Name}() : base(\"{spec.Name}\")", SummaryDoc.SummaryProperty(model));
+    }
+
+    // Block size expressions.
+    string InName => spatial ? "inChannels" : "inFeatures";
+    string PlanesName => spatial ? "planes" : "width";
+    string OutExpr => block!.Expansion == 1 ? PlanesName : $"{PlanesName} * {block.Expansion}";
+
+    static string BlockConstructorSignature(BlockSpec b) => b.Spatial
+        ? $"public {b.Name}(long inChannels, long planes, long stride) : base(\"{b.Name}\")"
+        : $"public {b.Name}(long inFeatures, long width) : base(\"{b.Name}\")";
+
+    void Create(string name, string type, string factory, bool declare)
+    {
+        if (!created.Add(name)) return;
+        if (declare) fields.Add($"private readonly {type} {name};");
+        ctor.Add($"{name} = {factory};");
+        registrations.Add(name);
+    }
+
+    void Walk()
+    {
+        var layers = s.Layers;
+        int lastWeight = Enumerable.Range(0, layers.Count).Where(i => layers[i].IsWeight).DefaultIfEmpty(-1).Last();
+        string cur = block is null ? "" : InName; // block: the size expression of the current tensor's dim 0
+        string v = "x";                           // the variable holding the current tensor
+        bool residual = s.Residual is not null;
+        string Next(string expression)
+        {
+            // The first statement declares the working variable: "branch" inside a residual branch, else "y".
+            var target = residual ? "branch" : "y";
+            if (v == "x") { forward.Add($"var {target} = {expression};"); v = target; }
+            else forward.Add($"{v} = {expression};");
+            return v;
+        }
+
+        for (int k = 0; k < s.Steps.Count; k++)
+        {
+            var step = s.Steps[k];
+            string inSize = network is null ? cur : network.StepInputs[k].ToString(CultureInfo.InvariantCulture);
+            switch (step.Kind)
+            {
+                case StepKind.Flatten:
+                    Next($"{v}.flatten(1)");
+                    break;
+                case StepKind.Norm:
+                {
+                    var name = s.NormNames[step.Layer];
+                    Create(name, $"global::TorchSharp.Modules.BatchNorm{(spatial ? "2d" : "1d")}", LayerKinds.BatchNorm(s.Norms[step.Layer], inSize, spatial), declare: true);
+                    Next($"{name}.call({v})");
+                    break;
+                }
+                case StepKind.Act:
+                {
+                    var a = s.Activations[step.Layer];
+                    var name = LayerKinds.ActivationField(a.Kind);
+                    Create(name, "global::TorchSharp.Modules." + LayerKinds.ActivationType(a.Kind), LayerKinds.ActivationFactory(a), declare: true);
+                    Next($"{name}.call({v})");
+                    break;
+                }
+                case StepKind.Add:
+                    v = EmitShortcutAndSum(v, cur);
+                    residual = false; // after the sum, statements act on "y"
+                    break;
+                default:
+                {
+                    var l = layers[step.Layer];
+                    if (l.Kind == LayerKind.Stage)
+                    {
+                        EmitStage(l, inSize, ref v, Next);
+                        if (block is not null) cur = PlanesName + (l.Block!.Expansion == 1 ? "" : " * " + l.Block.Expansion);
+                        break;
+                    }
+                    string outSize = block is null ? l.Out.ToString(CultureInfo.InvariantCulture) : step.Layer == lastWeight ? OutExpr : PlanesName;
+                    string stride = block is not null && step.Layer == s.StridedLayer ? "stride" : l.Stride.ToString(CultureInfo.InvariantCulture);
+                    bool bias = l.IsWeight && s.Bias(step.Layer);
+                    Create(l.Name, "", LayerKinds.Factory(l, inSize, outSize, stride, bias, spatial), declare: false);
+                    Next($"{l.Name}.call({v})");
+                    if (l.IsWeight && block is not null) cur = outSize;
+                    break;
+                }
+            }
+        }
+        forward.Add($"return {v}.MoveToOuterDisposeScope();");
+    }
+
+    void EmitStage(LayerSpec l, string inSize, ref string v, System.Func<string, string> next)
+    {
+        var b = l.Block!;
+        string planes = block is null ? l.Out.ToString(CultureInfo.InvariantCulture) : PlanesName;
+        string outPerBlock = b.Expansion == 1 ? planes : block is null ? (l.Out * b.Expansion).ToString(CultureInfo.InvariantCulture) : $"{planes} * {b.Expansion}";
+        var items = new List<string>();
+        for (int i = 0; i < l.Blocks; i++)
+        {
+            string input = i == 0 ? inSize : outPerBlock;
+            items.Add(b.Spatial ? $"new {b.TypeName}({input}, {planes}, {(i == 0 ? l.Stride : 1)})" : $"new {b.TypeName}({input}, {planes})");
+        }
+        Create(l.Name, "", $"{Nn}.ModuleList<{b.TypeName}>({string.Join(", ", items)})", declare: false);
+        for (int i = 0; i < l.Blocks; i++) v = next($"{l.Name}[{i}].call({v})");
+    }
+
+    /// <summary>Emits the shortcut and the addition; returns the variable holding the sum.</summary>
+    string EmitShortcutAndSum(string branch, string outSize)
+    {
+        var r = s.Residual!;
+        var norm = s.Norms.Values.FirstOrDefault(n => n.Enabled);
+        string shortcut = "x";
+        string projection = spatial
+            ? $"{Nn}.Conv2d({InName}, {outSize}, kernel_size: 1, stride: stride, bias: {LayerKinds.Lit(norm is null)})"
+            : $"{Nn}.Linear({InName}, {outSize}, hasBias: {LayerKinds.Lit(norm is null)})";
+        if (norm is not null) projection += ", " + LayerKinds.BatchNorm(norm, outSize, spatial);
+        string shapeChanges = spatial ? $"stride != 1 || {InName} != {outSize}" : $"{InName} != {outSize}";
+        switch (r.Shortcut)
+        {
+            case ShortcutKind.Auto:
+                fields.Add($"private readonly {Nn}.Module<{Tensor}, {Tensor}>? downsample;");
+                ctor.Add($"if ({shapeChanges})");
+                ctor.Add($"    downsample = {Nn}.Sequential({projection});");
+                forward.Add($"var shortcut = downsample is null ? x : downsample.call(x);");
+                shortcut = "shortcut";
+                break;
+            case ShortcutKind.Projection:
+                fields.Add($"private readonly {Nn}.Module<{Tensor}, {Tensor}> downsample;");
+                ctor.Add($"downsample = {Nn}.Sequential({projection});");
+                forward.Add("var shortcut = downsample.call(x);");
+                shortcut = "shortcut";
+                break;
+            case ShortcutKind.ZeroPad:
+                fields.Add("private readonly long zeroPadStride, zeroPadChannels;");
+                ctor.Add($"zeroPadStride = {(spatial ? "stride" : "1")};");
+                ctor.Add($"zeroPadChannels = {shapeChanges} ? {outSize} : 0;");
+                forward.Add("var shortcut = zeroPadChannels == 0 ? x : global::NetDsl.Shortcuts.ZeroPad(x, zeroPadStride, zeroPadChannels);");
+                shortcut = "shortcut";
+                break;
+        }
+        if (r.Shortcut is ShortcutKind.Auto or ShortcutKind.Projection) registrations.Add("downsample?");
+        string scaled = r.BranchScale == 1.0 ? branch : $"{branch} * {LayerKinds.Lit(r.BranchScale)}";
+        forward.Add($"var sum = {scaled} + {shortcut};");
+        return "sum";
+    }
+
+    string Write(string? ns, string name, IEnumerable<string> doc, string signature, IEnumerable<string>? extraMembers)
+    {
+        var text = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
+        var w = new IndentedTextWriter(text, "    ");
+        var version = typeof(UnitEmitter).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+        w.WriteLine("// <auto-generated/>");
+        w.WriteLine("#nullable enable");
+        w.WriteLine();
+        if (ns is not null)
+        {
+            w.WriteLine($"namespace {ns}");
+            w.WriteLine("{");
+            w.Indent++;
+        }
+        foreach (var line in doc) w.WriteLine("/// " + line);
+        w.WriteLine($"[global::System.CodeDom.Compiler.GeneratedCode(\"NetDsl.Generators\", \"{version}\")]");
+        w.WriteLine($"partial class {name} : {Nn}.Module<{Tensor}, {Tensor}>");
+        w.WriteLine("{");
+        w.Indent++;
+        foreach (var f in fields) w.WriteLine(f);
+        if (fields.Count > 0) w.WriteLine();
+        if (extraMembers is not null)
+        {
+            foreach (var line in extraMembers) w.WriteLine(line);
+            w.WriteLine();
+        }
+
+        if (block is null)
+            w.WriteLine("/// <summary>Builds the network with PyTorch's default initialization; sub-modules are registered in forward order under their field names.</summary>");
+        else
+        {
+            w.WriteLine("/// <summary>Builds the block for one position in a stage; sub-modules are registered in forward order under their field names.</summary>");
+            w.WriteLine(spatial
+                ? "/// <param name=\"inChannels\">Channels of the input <c>[N, inChannels, H, W]</c>.</param>"
+                : "/// <param name=\"inFeatures\">Features of the input <c>[N, inFeatures]</c>.</param>");
+            w.WriteLine(spatial
+                ? $"/// <param name=\"planes\">Width of the block; the output has <c>{OutExpr}</c> channels.</param>"
+                : $"/// <param name=\"width\">Width of the block; the output has <c>{OutExpr}</c> features.</param>");
+            if (spatial) w.WriteLine("/// <param name=\"stride\">Stride of the block's strided convolution (1 or 2 in ResNets).</param>");
+        }
+        w.WriteLine("/// <exception cref=\"global::NetDsl.Native.TorchSharpLoadException\">TorchSharp's native libraries could not be loaded.</exception>");
+        w.WriteLine(signature);
+        w.WriteLine("{");
+        w.Indent++;
+        w.WriteLine("global::NetDsl.Native.TorchSharpRuntime.EnsureLoaded();");
+        foreach (var line in ctor) w.WriteLine(line);
+        foreach (var r in registrations)
+            w.WriteLine(r.EndsWith("?") ? $"if ({r.TrimEnd('?')} is not null) register_module(\"{r.TrimEnd('?')}\", {r.TrimEnd('?')});" : $"register_module(\"{r}\", {r});");
+        w.Indent--;
+        w.WriteLine("}");
+        w.WriteLine();
+
+        string shapeIn = block is null ? Shape(network!.Spec.InputShape.Select(i => (long)i)) : spatial ? "[N, inChannels, H, W]" : "[N, inFeatures]";
+        string shapeOut = block is null ? Shape(network!.Summary.Count == 0 ? network.Spec.InputShape.Select(i => (long)i) : network.Summary[network.Summary.Count - 1].Shape) : spatial ? $"[N, {OutExpr}, H / stride, W / stride]" : $"[N, {OutExpr}]";
+        w.WriteLine($"/// <summary>The forward pass: <c>{shapeIn}</c> to <c>{shapeOut}</c>.</summary>");
+        w.WriteLine($"/// <param name=\"x\">Input batch <c>{shapeIn}</c>.</param>");
+        w.WriteLine($"public override {Tensor} forward({Tensor} x)");
+        w.WriteLine("{");
+        w.Indent++;
+        w.WriteLine("using var scope = global::TorchSharp.torch.NewDisposeScope();");
+        foreach (var line in forward) w.WriteLine(line);
+        w.Indent--;
+        w.WriteLine("}");
+        w.Indent--;
+        w.WriteLine("}");
+        if (ns is not null)
+        {
+            w.Indent--;
+            w.WriteLine("}");
+        }
+        return text.ToString();
+    }
+
+    static string Shape(IEnumerable<long> dims) => "[N, " + string.Join(", ", dims) + "]";
+
+    static IEnumerable<string> BlockDoc(BlockSpec b)
+    {
+        var r = b.Policy.Residual;
+        yield return "<summary>";
+        yield return $"Generated by NetDsl: a {(b.Spatial ? "convolutional" : "fully connected")} {(r.Enabled ? "residual" : "plain")} block"
+            + (r.Enabled ? $" ({r.Order}, {r.Shortcut} shortcut{(r.BranchScale == 1.0 ? "" : ", branch scale " + LayerKinds.Lit(r.BranchScale))})" : "")
+            + $", expansion {b.Expansion}. Layers: {string.Join(", ", b.Layers.Select(l => l.Name))}.";
+        yield return "</summary>";
+    }
+}

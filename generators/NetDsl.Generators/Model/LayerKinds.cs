@@ -1,0 +1,103 @@
+using System.Collections.Generic;
+using System.Globalization;
+
+namespace NetDsl.Generators.Model;
+
+/// <summary>
+/// What each layer kind means: its attribute, the field type it needs, the TorchSharp module it
+/// builds, its output shape, parameters and multiply-accumulates. Adding a layer kind means adding
+/// its attribute in src/NetDsl/Attributes, an entry here, and a test.
+/// </summary>
+internal static class LayerKinds
+{
+    public const string Modules = "TorchSharp.Modules.";
+
+    /// <summary>Layer attributes by metadata name.</summary>
+    public static readonly IReadOnlyDictionary<string, LayerKind> ByAttribute = new Dictionary<string, LayerKind>
+    {
+        ["NetDsl.ConvAttribute"] = LayerKind.Conv,
+        ["NetDsl.LinearAttribute"] = LayerKind.Linear,
+        ["NetDsl.MaxPoolAttribute"] = LayerKind.MaxPool,
+        ["NetDsl.AvgPoolAttribute"] = LayerKind.AvgPool,
+        ["NetDsl.GlobalAvgPoolAttribute"] = LayerKind.GlobalAvgPool,
+        ["NetDsl.FlattenAttribute"] = LayerKind.Flatten,
+        ["NetDsl.DropoutAttribute"] = LayerKind.Dropout,
+        ["NetDsl.StageAttribute"] = LayerKind.Stage,
+    };
+
+    /// <summary>The TorchSharp module type (without namespace) a field of this kind must have; Stage, BatchNorm and Activation are checked separately.</summary>
+    public static string FieldType(LayerKind kind) => kind switch
+    {
+        LayerKind.Conv => "Conv2d",
+        LayerKind.Linear => "Linear",
+        LayerKind.MaxPool => "MaxPool2d",
+        LayerKind.AvgPool => "AvgPool2d",
+        LayerKind.GlobalAvgPool => "AdaptiveAvgPool2d",
+        LayerKind.Flatten => "Flatten",
+        LayerKind.Dropout => "Dropout",
+        LayerKind.Stage => "ModuleList<TBlock>",
+        LayerKind.BatchNorm => "BatchNorm2d",
+        _ => "ReLU",
+    };
+
+    public static string ActivationType(Nonlinearity a) => a switch
+    {
+        Nonlinearity.ReLU => "ReLU",
+        Nonlinearity.LeakyReLU => "LeakyReLU",
+        Nonlinearity.Sigmoid => "Sigmoid",
+        Nonlinearity.Tanh => "Tanh",
+        Nonlinearity.GELU => "GELU",
+        _ => "Identity",
+    };
+
+    /// <summary>torchvision-style field name of the shared activation module.</summary>
+    public static string ActivationField(Nonlinearity a) => a switch
+    {
+        Nonlinearity.ReLU => "relu",
+        Nonlinearity.LeakyReLU => "leaky_relu",
+        Nonlinearity.Sigmoid => "sigmoid",
+        Nonlinearity.Tanh => "tanh",
+        Nonlinearity.GELU => "gelu",
+        _ => "identity",
+    };
+
+    public static string ActivationFactory(ActivationPolicy a) => a.Kind switch
+    {
+        Nonlinearity.LeakyReLU => $"global::TorchSharp.torch.nn.LeakyReLU({Lit(a.NegativeSlope)})",
+        _ => $"global::TorchSharp.torch.nn.{ActivationType(a.Kind)}()",
+    };
+
+    /// <summary>C# expression building the layer; sizes are C# expressions (numbers in networks, constructor parameters in blocks).</summary>
+    public static string Factory(LayerSpec l, string inSize, string outSize, string stride, bool bias, bool spatial) => l.Kind switch
+    {
+        LayerKind.Conv => $"global::TorchSharp.torch.nn.Conv2d({inSize}, {outSize}, kernel_size: {l.Kernel}, stride: {stride}, padding: {l.EffectivePadding}, bias: {Lit(bias)})",
+        LayerKind.Linear => $"global::TorchSharp.torch.nn.Linear({inSize}, {outSize}, hasBias: {Lit(bias)})",
+        LayerKind.MaxPool => $"global::TorchSharp.torch.nn.MaxPool2d({l.Kernel}, stride: {l.PoolStride}, padding: {l.Padding})",
+        LayerKind.AvgPool => $"global::TorchSharp.torch.nn.AvgPool2d({l.Kernel}, stride: {l.PoolStride}, padding: {l.Padding})",
+        LayerKind.GlobalAvgPool => "global::TorchSharp.torch.nn.AdaptiveAvgPool2d(1)",
+        LayerKind.Flatten => "global::TorchSharp.torch.nn.Flatten()",
+        LayerKind.Dropout => $"global::TorchSharp.torch.nn.Dropout({Lit(l.P)})",
+        LayerKind.BatchNorm => BatchNorm(l.BatchNorm ?? BatchNormPolicy.None, inSize, spatial),
+        LayerKind.Activation => ActivationFactory(l.Activation ?? ActivationPolicy.None),
+        _ => "null!",
+    };
+
+    public static string BatchNorm(BatchNormPolicy p, string features, bool spatial) =>
+        $"global::TorchSharp.torch.nn.BatchNorm{(spatial ? "2d" : "1d")}({features}, eps: {Lit(p.Eps)}, momentum: {Lit(p.Momentum)})";
+
+    /// <summary>The summary's kind column: the TorchSharp module type.</summary>
+    public static string SummaryKind(LayerSpec l, bool spatial) => l.Kind switch
+    {
+        LayerKind.BatchNorm => spatial ? "BatchNorm2d" : "BatchNorm1d",
+        LayerKind.Activation => ActivationType((l.Activation ?? ActivationPolicy.None).Kind),
+        _ => FieldType(l.Kind),
+    };
+
+    /// <summary>Output spatial size of a convolution or pooling window: floor((n + 2p - k) / s) + 1.</summary>
+    public static long WindowOutput(long n, int kernel, int stride, int padding) =>
+        n + 2L * padding < kernel ? 0 : (n + 2L * padding - kernel) / stride + 1;
+
+    public static string Lit(bool b) => b ? "true" : "false";
+
+    public static string Lit(double d) => d.ToString("R", CultureInfo.InvariantCulture) is var s && (s.Contains(".") || s.Contains("E")) ? s : s + ".0";
+}

@@ -1,0 +1,85 @@
+namespace NetDsl.Generators.Model;
+
+// Mirrors of the runtime library's enums (the generator does not reference it); values must match.
+internal enum Nonlinearity { None, ReLU, LeakyReLU, Sigmoid, Tanh, GELU }
+internal enum BnAfter { Convolution, Activation }
+internal enum ShortcutKind { Auto, Identity, ZeroPad, Projection }
+internal enum UnitOrder { Original, BnAfterAddition, ReluBeforeAddition, ReluOnlyPreActivation, FullPreActivation }
+
+/// <summary>Every layer kind the DSL knows. <see cref="LayerKinds"/> holds what each one means.</summary>
+internal enum LayerKind { Conv, Linear, MaxPool, AvgPool, GlobalAvgPool, Flatten, Dropout, Stage, BatchNorm, Activation }
+
+/// <summary>BatchNorm policy; <see cref="Enabled"/> false means none.</summary>
+internal sealed record BatchNormPolicy(bool Enabled, BnAfter After, double Eps, double Momentum)
+{
+    public static readonly BatchNormPolicy None = new(false, BnAfter.Convolution, 1e-5, 0.1);
+}
+
+/// <summary>Activation policy.</summary>
+internal sealed record ActivationPolicy(Nonlinearity Kind, double NegativeSlope)
+{
+    public static readonly ActivationPolicy None = new(Nonlinearity.None, 0.01);
+}
+
+/// <summary>Residual policy; <see cref="Enabled"/> false means a plain block.</summary>
+internal sealed record ResidualPolicy(bool Enabled, ShortcutKind Shortcut, UnitOrder Order, double BranchScale)
+{
+    public static readonly ResidualPolicy Off = new(false, ShortcutKind.Auto, UnitOrder.Original, 1.0);
+}
+
+/// <summary>The policies of a class (block or network), after defaults.</summary>
+internal sealed record Policy(BatchNormPolicy BatchNorm, ActivationPolicy Activation, ResidualPolicy Residual);
+
+/// <summary>
+/// One declared layer field, as written (sizes not yet inferred). Plain values only: no symbols,
+/// syntax or locations, so models compare by value in the incremental pipeline.
+/// </summary>
+/// <param name="Name">Field name = state_dict prefix.</param>
+/// <param name="Kind">Layer kind.</param>
+/// <param name="Out">Conv/Linear output size, Stage channels; 0 = from the enclosing block.</param>
+/// <param name="Kernel">Conv/pool kernel.</param>
+/// <param name="Stride">Conv/pool stride (pool: 0 = kernel); Stage: first block's stride.</param>
+/// <param name="Padding">Conv/pool padding; -1 = same (kernel / 2).</param>
+/// <param name="Bias">Explicit bias, or null for "off when BatchNorm directly follows".</param>
+/// <param name="Strided">Conv in a block that takes the block's stride.</param>
+/// <param name="P">Dropout probability.</param>
+/// <param name="Blocks">Stage: number of blocks.</param>
+/// <param name="Block">Stage: the block type.</param>
+/// <param name="BatchNorm">Per-layer BatchNorm override (or the explicit BatchNorm layer's settings).</param>
+/// <param name="Activation">Per-layer activation override (or the explicit activation layer's kind).</param>
+internal sealed record LayerSpec(
+    string Name, LayerKind Kind, int Out, int Kernel, int Stride, int Padding, bool? Bias, bool Strided, double P,
+    int Blocks, BlockSpec? Block, BatchNormPolicy? BatchNorm, ActivationPolicy? Activation)
+{
+    public bool IsWeight => Kind is LayerKind.Conv or LayerKind.Linear;
+    public int EffectivePadding => Padding >= 0 ? Padding : Kernel / 2;
+    public int PoolStride => Stride > 0 ? Stride : Kernel;
+}
+
+/// <summary>A parsed <c>[Block]</c> class.</summary>
+/// <param name="TypeName">Fully qualified with <c>global::</c>.</param>
+/// <param name="Namespace">Containing namespace, null for global.</param>
+/// <param name="Name">Class name.</param>
+/// <param name="Expansion">Output channels / planes.</param>
+/// <param name="Spatial">Convolutional (true) or fully connected (false).</param>
+/// <param name="Policy">The block's policies.</param>
+/// <param name="Layers">Layers in forward order.</param>
+internal sealed record BlockSpec(string TypeName, string? Namespace, string Name, int Expansion, bool Spatial, Policy Policy, EquatableArray<LayerSpec> Layers)
+{
+    public string HintName => (Namespace is null ? "" : Namespace + ".") + Name + ".g.cs";
+}
+
+/// <summary>A parsed <c>[Network]</c> class.</summary>
+internal sealed record NetworkSpec(string? Namespace, string Name, EquatableArray<int> InputShape, Policy Policy, EquatableArray<LayerSpec> Layers)
+{
+    public string HintName => (Namespace is null ? "" : Namespace + ".") + Name + ".g.cs";
+}
+
+/// <summary>A row of the compile-time summary (mirrors NetDsl.LayerSummary).</summary>
+internal sealed record SummaryRow(string Name, string Kind, EquatableArray<long> Shape, long Parameters, long Macs);
+
+/// <summary>A network ready to emit: its spec plus what shape inference found.</summary>
+/// <param name="Spec">The parsed network.</param>
+/// <param name="Summary">The compile-time summary rows.</param>
+/// <param name="StepInputs">Per step of the network's schedule: channels (or features) of the step's input.</param>
+internal sealed record NetworkModel(NetworkSpec Spec, EquatableArray<SummaryRow> Summary, EquatableArray<long> StepInputs);

@@ -1,0 +1,72 @@
+using System;
+using System.Collections.Immutable;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using NetDsl.Generators.Diagnostics;
+using NetDsl.Generators.Model;
+using NetDsl.Generators.Planning;
+
+namespace NetDsl.Generators.Parsing;
+
+/// <summary>
+/// Pipeline transforms: one <c>[Network]</c> or <c>[Block]</c> class in, plain data out (a model to emit, or
+/// diagnostics). Never throws: an unexpected exception becomes diagnostic ND0999 on the class.
+/// </summary>
+internal static class Parsers
+{
+    public static ParseResult<NetworkModel> ParseNetwork(GeneratorAttributeSyntaxContext context, CancellationToken ct)
+    {
+        var type = (INamedTypeSymbol)context.TargetSymbol;
+        try
+        {
+            var reader = new ClassReader(ct);
+            reader.CheckClass(type, "network");
+            var input = reader.ReadInput(type);
+            var policy = reader.ReadPolicy(type);
+            if (policy.Residual != ResidualPolicy.Off)
+                reader.Diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ResidualOnNetwork, ClassReader.NameLocation(type), type.Name));
+            var layers = reader.ReadLayers(type, inBlock: false, ImmutableStack<string>.Empty);
+            if (layers.Count == 0 && !reader.HasErrors && !reader.BlockInvalid)
+                reader.Diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoLayers, ClassReader.NameLocation(type), type.Name, "layer fields", "[Linear(10)] or [Conv(16)]"));
+            var specs = layers.Select(l => l.Spec).ToList();
+            reader.CheckPolicy(type.Name, policy with { Residual = ResidualPolicy.Off }, specs, ClassReader.NameLocation(type));
+            reader.CheckNames(type, layers, policy, isNetwork: true);
+            if (reader.HasErrors || reader.BlockInvalid || input is null)
+                return new ParseResult<NetworkModel>(null, new EquatableArray<DiagnosticInfo>(reader.Diagnostics));
+
+            var spec = new NetworkSpec(Namespace(type), type.Name, new EquatableArray<int>(input), policy, new EquatableArray<LayerSpec>(specs));
+            var inference = ShapeInference.Run(spec, layers.Select(l => l.AttributeLocation).ToList());
+            if (inference.Diagnostics.Count > 0)
+                return new ParseResult<NetworkModel>(null, new EquatableArray<DiagnosticInfo>(inference.Diagnostics));
+            return new ParseResult<NetworkModel>(new NetworkModel(spec, new EquatableArray<SummaryRow>(inference.Rows), new EquatableArray<long>(inference.StepInputs)), EquatableArray<DiagnosticInfo>.Empty);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return Failure<NetworkModel>(type, e);
+        }
+    }
+
+    public static ParseResult<BlockSpec> ParseBlock(GeneratorAttributeSyntaxContext context, CancellationToken ct)
+    {
+        var type = (INamedTypeSymbol)context.TargetSymbol;
+        try
+        {
+            var reader = new ClassReader(ct);
+            var block = reader.ReadBlock(type, ImmutableStack<string>.Empty);
+            return new ParseResult<BlockSpec>(block, new EquatableArray<DiagnosticInfo>(reader.Diagnostics));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return Failure<BlockSpec>(type, e);
+        }
+    }
+
+    static string? Namespace(INamedTypeSymbol type) => type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString();
+
+    static ParseResult<T> Failure<T>(INamedTypeSymbol type, Exception e) where T : class =>
+        new(null, new EquatableArray<DiagnosticInfo>(new[]
+        {
+            DiagnosticInfo.Create(DiagnosticDescriptors.InternalError, ClassReader.NameLocation(type), type.Name, e.GetType().Name + ": " + e.Message),
+        }));
+}

@@ -1,0 +1,209 @@
+using System.Collections.Generic;
+using System.Linq;
+using NetDsl.Generators.Diagnostics;
+using NetDsl.Generators.Model;
+
+namespace NetDsl.Generators.Planning;
+
+/// <summary>
+/// Runs a network's forward pass on shapes at compile time: infers every layer's input size, checks
+/// that each layer can run and each residual addition can add, and produces the summary rows
+/// (output shape, parameters, multiply-accumulates) that the generated <c>Summary</c> holds.
+/// </summary>
+internal sealed class ShapeInference
+{
+    readonly string network;
+    public List<SummaryRow> Rows { get; } = new();
+    public List<DiagnosticInfo> Diagnostics { get; } = new();
+    /// <summary>For each step of the network's own schedule: the size of dimension 0 of its input (channels or features).</summary>
+    public List<long> StepInputs { get; } = new();
+
+    ShapeInference(string network) => this.network = network;
+
+    static string Show(long[] s) => string.Join(", ", s);
+
+    /// <summary>Infers shapes through a network; diagnostics point at the network's layer attributes.</summary>
+    public static ShapeInference Run(NetworkSpec spec, IReadOnlyList<LocationInfo?> locations)
+    {
+        var inference = new ShapeInference(spec.Name);
+        var schedule = UnitSchedule.Build(spec.Layers.ToList(), spec.Policy, isNetwork: true);
+        var shape = spec.InputShape.Select(s => (long)s).ToArray();
+        inference.Walk(schedule, "", shape, planes: 0, stride: 1, at: i => locations[i], useSite: null);
+        return inference;
+    }
+
+    /// <summary>
+    /// Walks one unit (the network, or a block at one use). Block sizes come from <paramref name="planes"/>
+    /// and <paramref name="stride"/>; <paramref name="useSite"/> is where a block's problems are reported.
+    /// Returns the output shape, or null when the walk stopped at an error.
+    /// </summary>
+    long[]? Walk(UnitSchedule s, string prefix, long[] input, long planes, long stride, System.Func<int, LocationInfo?> at, (string Block, LocationInfo? Location)? useSite, int expansion = 1)
+    {
+        var layers = s.Layers;
+        int lastWeight = Enumerable.Range(0, layers.Count).Where(i => layers[i].IsWeight).DefaultIfEmpty(-1).Last();
+        long[] x = input;
+        foreach (var step in s.Steps)
+        {
+            if (useSite is null) StepInputs.Add(step.Kind == StepKind.Flatten ? x.Aggregate(1L, (a, b) => a * b) : x[0]);
+            var l = step.Layer >= 0 ? layers[step.Layer] : null;
+            LocationInfo? where = useSite?.Location ?? (step.Layer >= 0 ? at(step.Layer) : null);
+            string name = useSite is { } u ? $"'{prefix + l?.Name}' of block '{u.Block}'" : l?.Name ?? "";
+            switch (step.Kind)
+            {
+                case StepKind.Flatten:
+                    x = new[] { x.Aggregate(1L, (a, b) => a * b) };
+                    break;
+                case StepKind.Add:
+                    // torchvision's order: the branch, then the shortcut (downsample), then the sum.
+                    if (!Residual(s, prefix, input, x, stride, useSite!.Value)) return null;
+                    break;
+                case StepKind.Norm:
+                {
+                    var features = x[0];
+                    Rows.Add(new SummaryRow(prefix + s.NormNames[step.Layer], x.Length == 3 ? "BatchNorm2d" : "BatchNorm1d", Shape(x), 2 * features, 0));
+                    break;
+                }
+                case StepKind.Act:
+                {
+                    var a = s.Activations[step.Layer];
+                    Rows.Add(new SummaryRow(prefix + LayerKinds.ActivationField(a.Kind), LayerKinds.ActivationType(a.Kind), Shape(x), 0, 0));
+                    break;
+                }
+                default:
+                {
+                    var next = Layer(s, step.Layer, prefix, x, planes, stride, step.Layer == lastWeight ? planes * expansion : planes, name, where, useSite is not null);
+                    if (next is null) return null;
+                    x = next;
+                    break;
+                }
+            }
+        }
+
+        return x;
+    }
+
+    long[]? Layer(UnitSchedule s, int index, string prefix, long[] x, long planes, long blockStride, long outSize, string name, LocationInfo? where, bool inBlock)
+    {
+        var l = s.Layers[index];
+        bool spatial = x.Length == 3;
+        long[] y;
+        long parameters = 0, macs = 0;
+        switch (l.Kind)
+        {
+            case LayerKind.Conv:
+            case LayerKind.MaxPool:
+            case LayerKind.AvgPool:
+            case LayerKind.GlobalAvgPool:
+            case LayerKind.Flatten:
+                if (!spatial)
+                {
+                    Report(DiagnosticDescriptors.NeedsSpatialMap, where, name, LayerKinds.FieldType(l.Kind), Show(x));
+                    return null;
+                }
+                if (l.Kind == LayerKind.Flatten) { y = new[] { x[0] * x[1] * x[2] }; break; }
+                if (l.Kind == LayerKind.GlobalAvgPool) { y = new[] { x[0], 1L, 1L }; break; }
+                int kernel = l.Kernel, padding = l.Kind == LayerKind.Conv ? l.EffectivePadding : l.Padding;
+                long stride = l.Kind == LayerKind.Conv ? (inBlock && index == s.StridedLayer ? blockStride : l.Stride) : l.PoolStride;
+                long h = LayerKinds.WindowOutput(x[1], kernel, (int)stride, padding), w = LayerKinds.WindowOutput(x[2], kernel, (int)stride, padding);
+                if (h <= 0 || w <= 0)
+                {
+                    Report(DiagnosticDescriptors.EmptyOutput, where, name, Show(x), $"{kernel}x{kernel}", $"{x[1] + 2 * padding}x{x[2] + 2 * padding}");
+                    return null;
+                }
+                long channels = l.Kind == LayerKind.Conv ? (inBlock ? outSize : l.Out) : x[0];
+                y = new[] { channels, h, w };
+                if (l.Kind == LayerKind.Conv)
+                {
+                    parameters = channels * x[0] * kernel * kernel + (s.Bias(index) ? channels : 0);
+                    macs = channels * h * w * x[0] * kernel * kernel;
+                }
+                break;
+            case LayerKind.Linear:
+                if (spatial)
+                {
+                    Report(DiagnosticDescriptors.LinearAfterSpatialMap, where, name, Show(x));
+                    return null;
+                }
+                long features = inBlock ? outSize : l.Out;
+                y = new[] { features };
+                parameters = features * x[0] + (s.Bias(index) ? features : 0);
+                macs = features * x[0];
+                break;
+            case LayerKind.BatchNorm:
+                if ((l.Out == 2) != spatial)
+                {
+                    Report(DiagnosticDescriptors.WrongFieldType, where, l.Name, l.Out == 2 ? "BatchNorm2d" : "BatchNorm1d", "BatchNorm", spatial ? "TorchSharp.Modules.BatchNorm2d" : "TorchSharp.Modules.BatchNorm1d");
+                    return null;
+                }
+                y = x;
+                parameters = 2 * x[0];
+                break;
+            case LayerKind.Stage:
+                return Stage(l, prefix, x, inBlock ? planes : l.Out, where);
+            default: // Dropout, explicit activation
+                y = x;
+                break;
+        }
+        Rows.Add(new SummaryRow(prefix + l.Name, LayerKinds.SummaryKind(l, spatial), Shape(y), parameters, macs));
+        return y;
+    }
+
+    long[]? Stage(LayerSpec stage, string prefix, long[] x, long planes, LocationInfo? where)
+    {
+        var block = stage.Block!;
+        if (block.Spatial != (x.Length == 3))
+        {
+            if (block.Spatial) Report(DiagnosticDescriptors.NeedsSpatialMap, where, stage.Name, "a stage of " + block.Name, Show(x));
+            else Report(DiagnosticDescriptors.LinearAfterSpatialMap, where, stage.Name, Show(x));
+            return null;
+        }
+        var schedule = UnitSchedule.Build(block.Layers.ToList(), block.Policy, isNetwork: false);
+        for (int b = 0; b < stage.Blocks && x is not null; b++)
+        {
+            long stride = b == 0 ? stage.Stride : 1;
+            x = Walk(schedule, $"{prefix}{stage.Name}.{b}.", x, planes, stride, _ => where, (block.Name, where), block.Expansion)!;
+        }
+        return x;
+    }
+
+    bool Residual(UnitSchedule s, string prefix, long[] input, long[] branch, long stride, (string Block, LocationInfo? Location) site)
+    {
+        var policy = s.Residual!;
+        bool spatial = input.Length == 3;
+        long[] subsampled = spatial ? new[] { input[0], LayerKinds.WindowOutput(input[1], 1, (int)stride, 0), LayerKinds.WindowOutput(input[2], 1, (int)stride, 0) } : input;
+        bool same = input.SequenceEqual(branch);
+        var kind = policy.Shortcut;
+        long[] shortcut;
+        string fix;
+        if (kind == ShortcutKind.Identity || same && kind != ShortcutKind.Projection)
+        {
+            shortcut = input;
+            fix = "use Shortcut.Auto (projection when shapes change) or Shortcut.ZeroPad";
+        }
+        else if (kind == ShortcutKind.ZeroPad)
+        {
+            shortcut = spatial ? new[] { System.Math.Max(branch[0], input[0]), subsampled[1], subsampled[2] } : new[] { System.Math.Max(branch[0], input[0]) };
+            fix = branch[0] < input[0] ? "zero padding cannot remove channels: use Shortcut.Auto (projection)" : "the branch's spatial size must equal the input subsampled by the stride";
+        }
+        else
+        {
+            var d = s.Norms.Values.FirstOrDefault(n => n.Enabled);
+            shortcut = spatial ? new[] { branch[0], subsampled[1], subsampled[2] } : new[] { branch[0] };
+            long weights = branch[0] * input[0];
+            Rows.Add(new SummaryRow(prefix + "downsample.0", spatial ? "Conv2d" : "Linear", Shape(shortcut), weights + (d is null ? branch[0] : 0), weights * (spatial ? shortcut[1] * shortcut[2] : 1)));
+            if (d is not null) Rows.Add(new SummaryRow(prefix + "downsample.1", spatial ? "BatchNorm2d" : "BatchNorm1d", Shape(shortcut), 2 * branch[0], 0));
+            fix = "the branch's spatial size must equal the input subsampled by the stride; check the branch's kernels and padding";
+        }
+        if (!shortcut.SequenceEqual(branch))
+        {
+            string name = kind == ShortcutKind.Auto && same ? "identity" : kind.ToString().ToLowerInvariant();
+            Report(DiagnosticDescriptors.ResidualCannotAdd, site.Location, network, prefix.TrimEnd('.') + " (" + site.Block + ")", Show(branch), name, Show(shortcut), fix);
+            return false;
+        }
+        return true;
+    }
+
+    static EquatableArray<long> Shape(long[] s) => new(s);
+
+    void Report(Microsoft.CodeAnalysis.DiagnosticDescriptor d, LocationInfo? at, params string[] args) => Diagnostics.Add(DiagnosticInfo.Create(d, at, args));
+}

@@ -1,0 +1,182 @@
+using System.Collections.Generic;
+using System.Linq;
+using NetDsl.Generators.Model;
+
+namespace NetDsl.Generators.Planning;
+
+internal enum StepKind
+{
+    /// <summary>Run the declared layer <see cref="Step.Layer"/>.</summary>
+    Layer,
+    /// <summary>Run the implied BatchNorm of weight layer <see cref="Step.Layer"/>.</summary>
+    Norm,
+    /// <summary>Run the activation policy of weight layer <see cref="Step.Layer"/>.</summary>
+    Act,
+    /// <summary>Flatten <c>[N, C, 1, 1]</c> to <c>[N, C]</c> before a Linear that follows global pooling.</summary>
+    Flatten,
+    /// <summary>The residual addition: everything before it is the branch, everything after it acts on the sum.</summary>
+    Add,
+}
+
+/// <summary>One step of a forward pass.</summary>
+/// <param name="Kind">What the step does.</param>
+/// <param name="Layer">Index into the class's layers (the weight layer owning a Norm or Act).</param>
+/// <param name="NormOnInput">A pre-activation BatchNorm, which normalizes the weight layer's input, not its output.</param>
+internal sealed record Step(StepKind Kind, int Layer, bool NormOnInput = false);
+
+/// <summary>
+/// The order in which a block's or network's layers, implied BatchNorms, activations and residual
+/// addition run. The emitter and shape inference both walk it, so the code and the summary agree.
+/// </summary>
+internal sealed class UnitSchedule
+{
+    public IReadOnlyList<LayerSpec> Layers { get; init; } = null!;
+    public IReadOnlyList<Step> Steps { get; init; } = null!;
+    /// <summary>Per weight layer: the BatchNorm policy that applies (disabled = none).</summary>
+    public IReadOnlyDictionary<int, BatchNormPolicy> Norms { get; init; } = null!;
+    /// <summary>Per weight layer: the activation that applies.</summary>
+    public IReadOnlyDictionary<int, ActivationPolicy> Activations { get; init; } = null!;
+    /// <summary>Per weight layer with a BatchNorm: its field name (<c>bn1</c> for <c>conv1</c>).</summary>
+    public IReadOnlyDictionary<int, string> NormNames { get; init; } = null!;
+    /// <summary>The residual policy, or null for a plain unit.</summary>
+    public ResidualPolicy? Residual { get; init; }
+    /// <summary>Index of the convolution taking a block's stride, or -1.</summary>
+    public int StridedLayer { get; init; } = -1;
+
+    /// <summary>Whether weight layer <paramref name="i"/> has a bias: explicit, or off when a BatchNorm directly follows it.</summary>
+    public bool Bias(int i) => Layers[i].Bias ?? !(Norms[i].Enabled && Norms[i].After == BnAfter.Convolution);
+
+    /// <summary>The distinct activation modules the unit needs, in a stable order.</summary>
+    public IEnumerable<ActivationPolicy> ActivationModules() =>
+        Steps.Where(s => s.Kind == StepKind.Act).Select(s => Activations[s.Layer]).Distinct().OrderBy(a => a.Kind);
+
+    public static UnitSchedule Build(IReadOnlyList<LayerSpec> layers, Policy policy, bool isNetwork)
+    {
+        var weights = Enumerable.Range(0, layers.Count).Where(i => layers[i].IsWeight).ToList();
+        var norms = new Dictionary<int, BatchNormPolicy>();
+        var acts = new Dictionary<int, ActivationPolicy>();
+        foreach (var i in weights)
+        {
+            norms[i] = layers[i].BatchNorm ?? policy.BatchNorm;
+            acts[i] = layers[i].Activation ?? policy.Activation;
+        }
+
+        // A network's head (its last weight layer, with no stage after it) gets no implied BatchNorm or
+        // activation: logits stay linear, as in torchvision's fc.
+        if (isNetwork && weights.Count > 0)
+        {
+            int head = weights[weights.Count - 1];
+            if (!layers.Skip(head + 1).Any(l => l.Kind == LayerKind.Stage))
+            {
+                if (layers[head].BatchNorm is null) norms[head] = BatchNormPolicy.None;
+                if (layers[head].Activation is null) acts[head] = ActivationPolicy.None;
+            }
+        }
+
+        var residual = !isNetwork && policy.Residual.Enabled ? policy.Residual : null;
+        var order = isNetwork ? UnitOrder.Original : policy.Residual.Order;
+        int last = weights.Count > 0 ? weights[weights.Count - 1] : -1;
+        var steps = new List<Step>();
+
+        void Post(int i)
+        {
+            bool norm = norms[i].Enabled, act = acts[i].Kind != Nonlinearity.None;
+            if (norm && norms[i].After == BnAfter.Convolution) steps.Add(new Step(StepKind.Norm, i));
+            if (act) steps.Add(new Step(StepKind.Act, i));
+            if (norm && norms[i].After == BnAfter.Activation) steps.Add(new Step(StepKind.Norm, i));
+        }
+
+        bool pooled = false;
+        if (order == UnitOrder.ReluOnlyPreActivation && weights.Count > 0 && acts[weights[0]].Kind != Nonlinearity.None)
+            steps.Add(new Step(StepKind.Act, weights[0]));
+        for (int i = 0; i < layers.Count; i++)
+        {
+            var l = layers[i];
+            if (l.Kind == LayerKind.GlobalAvgPool) pooled = true;
+            else if (l.Kind is LayerKind.Conv or LayerKind.Flatten or LayerKind.Stage or LayerKind.MaxPool or LayerKind.AvgPool) pooled = false;
+            if (l.Kind == LayerKind.Linear && pooled)
+            {
+                steps.Add(new Step(StepKind.Flatten, i));
+                pooled = false;
+            }
+            if (!l.IsWeight)
+            {
+                steps.Add(new Step(StepKind.Layer, i));
+                continue;
+            }
+            if (order == UnitOrder.FullPreActivation)
+            {
+                if (norms[i].Enabled) steps.Add(new Step(StepKind.Norm, i, NormOnInput: true));
+                if (acts[i].Kind != Nonlinearity.None) steps.Add(new Step(StepKind.Act, i));
+                steps.Add(new Step(StepKind.Layer, i));
+                if (residual is not null && i == last) steps.Add(new Step(StepKind.Add, -1));
+                continue;
+            }
+            steps.Add(new Step(StepKind.Layer, i));
+            if (residual is null || i != last)
+            {
+                Post(i);
+                continue;
+            }
+            bool norm = norms[i].Enabled, act = acts[i].Kind != Nonlinearity.None;
+            switch (order)
+            {
+                case UnitOrder.Original:
+                    if (norm && norms[i].After == BnAfter.Convolution) steps.Add(new Step(StepKind.Norm, i));
+                    steps.Add(new Step(StepKind.Add, -1));
+                    if (act) steps.Add(new Step(StepKind.Act, i));
+                    if (norm && norms[i].After == BnAfter.Activation) steps.Add(new Step(StepKind.Norm, i));
+                    break;
+                case UnitOrder.BnAfterAddition:
+                    steps.Add(new Step(StepKind.Add, -1));
+                    if (norm) steps.Add(new Step(StepKind.Norm, i));
+                    if (act) steps.Add(new Step(StepKind.Act, i));
+                    break;
+                case UnitOrder.ReluBeforeAddition:
+                    Post(i);
+                    steps.Add(new Step(StepKind.Add, -1));
+                    break;
+                default: // ReluOnlyPreActivation
+                    if (norm) steps.Add(new Step(StepKind.Norm, i));
+                    steps.Add(new Step(StepKind.Add, -1));
+                    break;
+            }
+        }
+
+        return new UnitSchedule
+        {
+            Layers = layers,
+            Steps = steps,
+            Norms = norms,
+            Activations = acts,
+            NormNames = NameNorms(layers, weights.Where(i => norms[i].Enabled)),
+            Residual = residual,
+            StridedLayer = isNetwork ? -1 : FindStrided(layers),
+        };
+    }
+
+    /// <summary>The convolution marked Strided, else the first with a kernel larger than 1, else the first (torchvision's BasicBlock and Bottleneck v1.5).</summary>
+    static int FindStrided(IReadOnlyList<LayerSpec> layers)
+    {
+        var convs = Enumerable.Range(0, layers.Count).Where(i => layers[i].Kind == LayerKind.Conv).ToList();
+        if (convs.Count == 0) return -1;
+        var marked = convs.Where(i => layers[i].Strided).ToList();
+        if (marked.Count > 0) return marked[0];
+        var wide = convs.Where(i => layers[i].Kernel > 1).ToList();
+        return wide.Count > 0 ? wide[0] : convs[0];
+    }
+
+    /// <summary><c>conv1</c> → <c>bn1</c> (torchvision); names without a trailing number, or clashing ones, get <c>bn_</c> + the layer name.</summary>
+    static Dictionary<int, string> NameNorms(IReadOnlyList<LayerSpec> layers, IEnumerable<int> indexes)
+    {
+        var candidates = indexes.ToDictionary(i => i, i =>
+        {
+            var name = layers[i].Name;
+            int k = name.Length;
+            while (k > 0 && char.IsDigit(name[k - 1])) k--;
+            return k < name.Length && k > 0 ? "bn" + name.Substring(k) : "bn_" + name;
+        });
+        var clashes = new HashSet<string>(candidates.Values.GroupBy(n => n).Where(g => g.Count() > 1).Select(g => g.Key));
+        return candidates.ToDictionary(kv => kv.Key, kv => clashes.Contains(kv.Value) ? "bn_" + layers[kv.Key].Name : kv.Value);
+    }
+}
