@@ -80,7 +80,7 @@ internal sealed class UnitEmitter
         {
             // The first statement declares the working variable: "branch" inside a residual branch, else "y".
             var target = residual ? "branch" : "y";
-            if (v == "x") { forward.Add($"var {target} = {expression};"); v = target; }
+            if (v is "x" or "sum") { forward.Add($"var {target} = {expression};"); v = target; }
             else forward.Add($"{v} = {expression};");
             return v;
         }

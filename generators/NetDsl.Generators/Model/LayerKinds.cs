@@ -70,10 +70,11 @@ internal static class LayerKinds
     /// <summary>C# expression building the layer; sizes are C# expressions (numbers in networks, constructor parameters in blocks).</summary>
     public static string Factory(LayerSpec l, string inSize, string outSize, string stride, bool bias, bool spatial) => l.Kind switch
     {
-        LayerKind.Conv => $"global::TorchSharp.torch.nn.Conv2d({inSize}, {outSize}, kernel_size: {l.Kernel}, stride: {stride}, padding: {l.EffectivePadding}, bias: {Lit(bias)})",
+        // padding 0 is left out: a literal 0 also converts to TorchSharp's Padding enum, making the call ambiguous.
+        LayerKind.Conv => $"global::TorchSharp.torch.nn.Conv2d({inSize}, {outSize}, kernel_size: {l.Kernel}, stride: {stride}{(l.EffectivePadding == 0 ? "" : ", padding: " + l.EffectivePadding)}, bias: {Lit(bias)})",
         LayerKind.Linear => $"global::TorchSharp.torch.nn.Linear({inSize}, {outSize}, hasBias: {Lit(bias)})",
-        LayerKind.MaxPool => $"global::TorchSharp.torch.nn.MaxPool2d({l.Kernel}, stride: {l.PoolStride}, padding: {l.Padding})",
-        LayerKind.AvgPool => $"global::TorchSharp.torch.nn.AvgPool2d({l.Kernel}, stride: {l.PoolStride}, padding: {l.Padding})",
+        LayerKind.MaxPool => $"global::TorchSharp.torch.nn.MaxPool2d({l.Kernel}, stride: {l.PoolStride}{(l.Padding == 0 ? "" : ", padding: " + l.Padding)})",
+        LayerKind.AvgPool => $"global::TorchSharp.torch.nn.AvgPool2d({l.Kernel}, stride: {l.PoolStride}{(l.Padding == 0 ? "" : ", padding: " + l.Padding)})",
         LayerKind.GlobalAvgPool => "global::TorchSharp.torch.nn.AdaptiveAvgPool2d(1)",
         LayerKind.Flatten => "global::TorchSharp.torch.nn.Flatten()",
         LayerKind.Dropout => $"global::TorchSharp.torch.nn.Dropout({Lit(l.P)})",
@@ -99,5 +100,12 @@ internal static class LayerKinds
 
     public static string Lit(bool b) => b ? "true" : "false";
 
-    public static string Lit(double d) => d.ToString("R", CultureInfo.InvariantCulture) is var s && (s.Contains(".") || s.Contains("E")) ? s : s + ".0";
+    /// <summary>A C# double literal as a person writes it: <c>0.1</c>, <c>1e-5</c>, <c>2.0</c>.</summary>
+    public static string Lit(double d)
+    {
+        var s = d.ToString("R", CultureInfo.InvariantCulture);
+        int e = s.IndexOf('E');
+        if (e >= 0) return s.Substring(0, e) + "e" + int.Parse(s.Substring(e + 1), CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture);
+        return s.Contains(".") ? s : s + ".0";
+    }
 }

@@ -116,7 +116,7 @@ internal sealed class ClassReader
         if (a is null) return null;
         var at = Where(a);
         int after = NamedInt(a, "After", 0);
-        if (!CheckEnum(after, 2, $"BatchNorm.After on '{symbol.Name}'", "Layer", "Convolution, Activation", at)) after = 0;
+        if (!CheckEnum(after, 2, $"BatchNorm.After on '{symbol.Name}'", "Layer", "Conv, Activation", at)) after = 0;
         double eps = NamedDouble(a, "Eps", 1e-5), momentum = NamedDouble(a, "Momentum", 0.1);
         if (!(eps > 0)) Report(DiagnosticDescriptors.InvalidValue, at, $"BatchNorm.Eps on '{symbol.Name}'", Fmt(eps), "positive");
         if (!(momentum >= 0 && momentum <= 1)) Report(DiagnosticDescriptors.InvalidValue, at, $"BatchNorm.Momentum on '{symbol.Name}'", Fmt(momentum), "between 0 and 1");
@@ -373,7 +373,7 @@ internal sealed class ClassReader
             || layers.Any(l => l.BatchNorm is { Enabled: true, After: BnAfter.Activation });
         if (policy.Residual.Enabled && anyBnAfterAct && order is not (UnitOrder.Original or UnitOrder.ReluBeforeAddition))
             Report(DiagnosticDescriptors.ConflictingPolicies, at, $"'{className}' puts BatchNorm after the activation, but the unit order {order} fixes where BatchNorm goes",
-                "use After = Convolution, or UnitOrder.Original / ReluBeforeAddition");
+                "use After = Conv, or UnitOrder.Original / ReluBeforeAddition");
         if (!policy.Residual.Enabled && order is UnitOrder.BnAfterAddition or UnitOrder.ReluBeforeAddition or UnitOrder.ReluOnlyPreActivation)
             Report(DiagnosticDescriptors.ConflictingPolicies, at, $"'{className}' has the unit order {order} but no residual addition",
                 "enable [Residual] or use UnitOrder.Original / FullPreActivation");

@@ -3,11 +3,12 @@ namespace NetDsl;
 /// <summary>
 /// Where <see cref="BatchNormAttribute"/> places a BatchNorm relative to a weight layer's activation.
 /// Import with <c>using static NetDsl.Layer;</c> to write <c>[BatchNorm(After = Activation)]</c>.
+/// (Named <c>Conv</c>, not <c>Convolution</c>, which would clash with <c>TorchSharp.Modules.Convolution</c>.)
 /// </summary>
 public enum Layer
 {
-    /// <summary>Directly after the weight layer (convolution or linear), before the activation: Ioffe &amp; Szegedy 2015, torchvision's ResNets.</summary>
-    Convolution,
+    /// <summary>Directly after the weight layer (a convolution, or a linear layer in fully connected nets), before the activation: Ioffe &amp; Szegedy 2015, torchvision's ResNets.</summary>
+    Conv,
     /// <summary>After the activation that follows the weight layer.</summary>
     Activation,
 }

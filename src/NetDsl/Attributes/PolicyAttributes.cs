@@ -16,8 +16,8 @@ public sealed class BatchNormAttribute : Attribute
     /// <summary>Whether to normalize at all; <c>false</c> removes BatchNorm (and turns the convolutions' bias back on). Default <c>true</c>.</summary>
     public bool Enabled { get; set; } = true;
 
-    /// <summary>Placement: <see cref="Layer.Convolution"/> (after the weight layer, default) or <see cref="Layer.Activation"/> (after its activation).</summary>
-    public Layer After { get; set; } = Layer.Convolution;
+    /// <summary>Placement: <see cref="Layer.Conv"/> (after the weight layer, default) or <see cref="Layer.Activation"/> (after its activation).</summary>
+    public Layer After { get; set; } = Layer.Conv;
 
     /// <summary>Added to the variance for numerical stability. Default 1e-5 (PyTorch's).</summary>
     public double Eps { get; set; } = 1e-5;

@@ -1,0 +1,92 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using NetDsl.Examples;
+using TorchSharp;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace NetDsl.Tests.Generated;
+
+/// <summary>The compile-time summary agrees with the module that runs.</summary>
+public class SummaryTests
+{
+    /// <summary>Runs one forward pass with a hook on every module named in the summary; returns (name, per-sample shape) in call order.</summary>
+    static List<(string Name, long[] Shape)> Trace(nn.Module<Tensor, Tensor> net, ModelSummary summary)
+    {
+        var names = new HashSet<string>(summary.Layers.Select(l => l.Name));
+        var calls = new List<(string, long[])>();
+        var handles = new List<Action>();
+        foreach (var (name, module) in net.named_modules())
+        {
+            if (!names.Contains(name) || module is not nn.Module<Tensor, Tensor> m) continue;
+            var remover = m.register_forward_hook((_, _, output) => { calls.Add((name, output.shape.Skip(1).ToArray())); return output; });
+            handles.Add(remover.remove);
+        }
+        // Shared parameter-free modules (relu) are registered once but called at several places:
+        // hooks report them under their registered name, so compare against the summary's own names.
+        net.eval();
+        using (no_grad())
+        using (var x = randn(new[] { 2L }.Concat(summary.InputShape).ToArray()))
+        using (var y = net.call(x))
+            Assert.Equal(new[] { 2L }.Concat(summary.OutputShape).ToArray(), y.shape);
+        foreach (var remove in handles) remove();
+        return calls;
+    }
+
+    public static IEnumerable<object[]> Networks() => new[]
+    {
+        new object[] { "ResNet20" }, new object[] { "PreActResNet20" }, new object[] { "DeepPlainMlp" }, new object[] { "DeepResidualMlp" },
+    };
+
+    static (nn.Module<Tensor, Tensor> Net, ModelSummary Summary) Build(string name) => name switch
+    {
+        "ResNet20" => (new ResNet20(), ResNet20.Summary),
+        "PreActResNet20" => (new PreActResNet20(), PreActResNet20.Summary),
+        "DeepPlainMlp" => (new DeepPlainMlp(), DeepPlainMlp.Summary),
+        "DeepResidualMlp" => (new DeepResidualMlp(), DeepResidualMlp.Summary),
+        _ => throw new ArgumentException(name),
+    };
+
+    [Theory]
+    [MemberData(nameof(Networks))]
+    public void Parameter_count_and_every_output_shape_equal_the_built_module(string name)
+    {
+        var (net, summary) = Build(name);
+        Assert.Equal(net.parameters().Sum(p => p.numel()), summary.TotalParameters);
+
+        // Every parameterized row's count equals the module's own parameters.
+        var modules = net.named_modules().ToDictionary(m => m.Item1, m => m.Item2);
+        foreach (var row in summary.Layers.Where(r => r.Parameters > 0))
+            Assert.Equal(modules[row.Name].parameters(recurse: false).Sum(p => p.numel()), row.Parameters);
+
+        // Forward order and shapes: every summary row is a module call, in order, with its shape.
+        var trace = Trace(net, summary);
+        var traced = trace.Where(t => !t.Name.EndsWith("relu")).ToList();
+        var expected = summary.Layers.Where(r => !r.Name.EndsWith("relu")).ToList();
+        Assert.Equal(expected.Select(r => r.Name), traced.Select(t => t.Name));
+        for (int i = 0; i < expected.Count; i++)
+            Assert.True(expected[i].OutputShape.SequenceEqual(traced[i].Shape), $"{expected[i].Name}: summary [{string.Join(", ", expected[i].OutputShape)}], module [{string.Join(", ", traced[i].Shape)}]");
+    }
+
+    [Fact]
+    public void ResNet20_has_the_papers_size_and_layout()
+    {
+        // He et al. 2015, section 4.2: 6n + 2 weight layers (n = 3), 16/32/64 maps of 28/14/7 here.
+        var convs = ResNet20.Summary.Layers.Where(l => l.Kind is "Conv2d" or "Linear").ToList();
+        Assert.Equal(20, convs.Count);
+        Assert.Equal(269_434, ResNet20.Summary.TotalParameters);
+        Assert.Equal(new long[] { 64, 7, 7 }, ResNet20.Summary.Layers.Single(l => l.Name == "layer3.2.conv2").OutputShape);
+        Assert.DoesNotContain(ResNet20.Summary.Layers, l => l.Name.Contains("downsample")); // option A: no parameters
+        Assert.Equal(30_821_248, ResNet20.Summary.TotalMultiplyAccumulates);
+    }
+
+    [Fact]
+    public void Text_table_lists_every_layer_and_the_totals()
+    {
+        var text = ResNet18.Summary.ToString();
+        Assert.Contains("layer4.1.conv2", text);
+        Assert.Contains("[512, 7, 7]", text);
+        Assert.EndsWith("total: 11,689,512 parameters, 1,814,073,344 multiply-accumulates per sample", text);
+    }
+}
