@@ -38,15 +38,28 @@ public sealed class NetworkGenerator : IIncrementalGenerator
             .WithTrackingName(TrackingNames.Blocks);
 
         context.RegisterSourceOutput(networks, static (spc, result) =>
-        {
-            foreach (var diagnostic in result.Diagnostics) spc.ReportDiagnostic(diagnostic.ToDiagnostic());
-            if (result.Model is { } model) spc.AddSource(model.Spec.HintName, UnitEmitter.EmitNetwork(model));
-        });
+            Output(spc, result, m => m.Spec.Name, m => m.Spec.HintName, UnitEmitter.EmitNetwork));
 
         context.RegisterSourceOutput(blocks, static (spc, result) =>
+            Output(spc, result, m => m.Name, m => m.HintName, UnitEmitter.EmitBlock));
+    }
+
+    static void Output<T>(SourceProductionContext spc, Model.ParseResult<T> result, System.Func<T, string> name, System.Func<T, string> hint, System.Func<T, string> emit)
+        where T : class
+    {
+        foreach (var diagnostic in result.Diagnostics) spc.ReportDiagnostic(diagnostic.ToDiagnostic());
+        if (result.Model is not { } model) return;
+        string source;
+        try
         {
-            foreach (var diagnostic in result.Diagnostics) spc.ReportDiagnostic(diagnostic.ToDiagnostic());
-            if (result.Model is { } model) spc.AddSource(model.HintName, UnitEmitter.EmitBlock(model));
-        });
+            source = emit(model);
+        }
+        catch (System.Exception e) when (e is not System.OperationCanceledException)
+        {
+            // Never crash the compiler: report, emit nothing for this class.
+            spc.ReportDiagnostic(Diagnostic.Create(Diagnostics.DiagnosticDescriptors.InternalError, null, name(model), e.GetType().Name + ": " + e.Message));
+            return;
+        }
+        spc.AddSource(hint(model), source);
     }
 }

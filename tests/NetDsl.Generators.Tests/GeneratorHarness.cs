@@ -21,6 +21,15 @@ internal static class GeneratorHarness
 
     public static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.Latest);
 
+    /// <summary>The repository root, found from this source file's path.</summary>
+    public static string RepoRoot([System.Runtime.CompilerServices.CallerFilePath] string here = "") =>
+        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(here)!, "..", ".."));
+
+    /// <summary>The source files of the example architectures (examples/Architectures/*.cs).</summary>
+    public static string[] ExampleSources() =>
+        Directory.GetFiles(Path.Combine(RepoRoot(), "examples", "Architectures"), "*.cs").OrderBy(f => f, StringComparer.Ordinal)
+            .Select(File.ReadAllText).ToArray();
+
     public static CSharpCompilation Compile(params string[] sources) =>
         CSharpCompilation.Create("UserAssembly",
             sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, ParseOptions, path: $"File{i}.cs")),

@@ -6,7 +6,7 @@ namespace NetDsl.Generators.Tests;
 
 public class NetworkGeneratorTests
 {
-    const string Usings = "using NetDsl;\nusing TorchSharp.Modules;\n";
+    const string Usings = "using NetDsl;\nusing TorchSharp.Modules;\nusing static NetDsl.Layer;\n";
 
     const string TwoLayer = Usings + """
         namespace Demo;
@@ -30,22 +30,53 @@ public class NetworkGeneratorTests
         Assert.Contains("fc1 = global::TorchSharp.torch.nn.Linear(4, 32, hasBias: true);", source.Value);
         Assert.Contains("fc2 = global::TorchSharp.torch.nn.Linear(32, 3, hasBias: true);", source.Value);
         Assert.Contains("y = relu.call(y);", source.Value);
+        Assert.Contains("[global::System.CodeDom.Compiler.GeneratedCode(\"NetDsl.Generators\"", source.Value);
+        Assert.Empty(result.CompilationDiagnostics);
+    }
+
+    [Fact]
+    public void Every_example_architecture_generates_code_that_compiles_without_warnings()
+    {
+        var result = GeneratorHarness.Run(GeneratorHarness.ExampleSources());
+
+        Assert.Empty(result.GeneratorDiagnostics);
+        Assert.Contains("NetDsl.Examples.ResNet50.g.cs", result.Sources.Keys);
+        Assert.Contains("NetDsl.Examples.Bottleneck.g.cs", result.Sources.Keys);
         Assert.Empty(result.CompilationDiagnostics);
     }
 
     [Theory]
-    [InlineData("[Network, Input(4)]\npublic class {|Net|} { [Linear(3)] Linear fc; }", "ND0001")]
-    [InlineData("[Network]\npublic partial class {|Net|} { [Linear(3)] Linear fc; }", "ND0002")]
-    [InlineData("[Network, Input(4)]\npublic partial class Net { [{|Linear(0)|}] Linear fc; }", "ND0003")]
-    [InlineData("[Network, {|Input(4, 0, 2)|}]\npublic partial class Net { [Linear(3)] Linear fc; }", "ND0003")]
-    [InlineData("[Network, Input(4)]\npublic partial class Net { [Linear(3)] {|Conv2d|} fc; }", "ND0004")]
-    [InlineData("public partial class Outer { [Network, Input(4)] public partial class {|Net|} { [Linear(3)] Linear fc; } }", "ND0005")]
-    [InlineData("[Network, Input(4)]\npublic partial class {|Net|}<T> { [Linear(3)] Linear fc; }", "ND0005")]
-    [InlineData("[Network, Input(4)]\npublic partial class {|Net|} { }", "ND0006")]
-    [InlineData("[Network, Input(1, 28, 28)]\npublic partial class Net { [{|Linear(3)|}] Linear fc; }", "ND0007")]
-    [InlineData("[Network, {|Input(4, 4)|}]\npublic partial class Net { [Linear(3)] Linear fc; }", "ND0008")]
-    [InlineData("[Network, Input(4)]\npublic partial class Net { [Linear(3), {|Activation((Nonlinearity)42)|}] Linear fc; }", "ND0009")]
-    public void Invalid_declaration_reports_its_ID_at_the_marked_span_and_generates_nothing(string markup, string id)
+    // {| |} marks the span the diagnostic must cover.
+    [InlineData("ND0001", "[Network, Input(4)]\npublic class {|Net|} { [Linear(3)] Linear fc; }")]
+    [InlineData("ND0002", "[Network]\npublic partial class {|Net|} { [Linear(3)] Linear fc; }")]
+    [InlineData("ND0003", "[Network, Input(4)]\npublic partial class Net { [{|Linear(0)|}] Linear fc; }")]
+    [InlineData("ND0003", "[Network, {|Input(4, 0, 2)|}]\npublic partial class Net { [Linear(3)] Linear fc; }")]
+    [InlineData("ND0003", "[Network, Input(4)]\npublic partial class Net { [Linear(3)] Linear fc; [{|Dropout(P = 1.5)|}] Dropout drop; [Linear(2)] Linear fc2; }")]
+    [InlineData("ND0004", "[Network, Input(4)]\npublic partial class Net { [Linear(3)] {|Conv2d|} fc; }")]
+    [InlineData("ND0005", "public partial class Outer { [Network, Input(4)] public partial class {|Net|} { [Linear(3)] Linear fc; } }")]
+    [InlineData("ND0005", "[Network, Input(4)]\npublic partial class {|Net|}<T> { [Linear(3)] Linear fc; }")]
+    [InlineData("ND0006", "[Network, Input(4)]\npublic partial class {|Net|} { }")]
+    [InlineData("ND0006", "[Block]\npublic partial class {|B|} { [MaxPool] MaxPool2d pool; }")]
+    [InlineData("ND0007", "[Network, Input(1, 28, 28)]\npublic partial class Net { [{|Linear(3)|}] Linear fc; }")]
+    [InlineData("ND0008", "[Network, {|Input(4, 4)|}]\npublic partial class Net { [Linear(3)] Linear fc; }")]
+    [InlineData("ND0009", "[Network, Input(4)]\npublic partial class Net { [Linear(3), {|Activation((Nonlinearity)42)|}] Linear fc; }")]
+    [InlineData("ND0009", "[Block, {|Residual(Order = (UnitOrder)9)|}]\npublic partial class B { [Linear] Linear fc1; }")]
+    [InlineData("ND0010", "[Network, Input(1, 4, 4)]\npublic partial class Net { [{|Conv(8, Kernel = 7, Padding = 0)|}] Conv2d conv1; [Flatten] Flatten flat; [Linear(2)] Linear fc; }")]
+    [InlineData("ND0011", "public class Plain { }\n[Network, Input(1, 8, 8)]\npublic partial class Net { [Conv(8)] Conv2d conv1; [Stage(Blocks = 2, Channels = 8)] {|ModuleList<Plain>|} layer1; }")]
+    [InlineData("ND0012", "[Block]\npublic partial class B { [Conv] Conv2d conv1; [Stage(Blocks = 1)] {|ModuleList<B>|} inner; }")]
+    [InlineData("ND0013", "[Block, Residual(Shortcut = Shortcut.Identity)]\npublic partial class B { [Conv] Conv2d conv1; }\n[Network, Input(1, 8, 8)]\npublic partial class Net { [Conv(8)] Conv2d conv1; [{|Stage(Blocks = 1, Channels = 8, Stride = 2)|}] ModuleList<B> layer1; }")]
+    [InlineData("ND0014", "[Block, Residual(Order = UnitOrder.FullPreActivation), BatchNorm(After = Activation)]\npublic partial class {|B|} { [Conv] Conv2d conv1; }")]
+    [InlineData("ND0015", "[Network, Input(1, 4, 4)]\npublic partial class Net { [Flatten] Flatten flat; [{|Conv(8)|}] Conv2d conv1; }")]
+    [InlineData("ND0016", "[Block]\npublic partial class B { [{|Conv(16)|}] Conv2d conv1; }")]
+    [InlineData("ND0017", "[Network, Input(1, 4, 4)]\npublic partial class Net { [{|Conv|}] Conv2d conv1; }")]
+    [InlineData("ND0018", "[Network, Input(1, 4, 4), BatchNorm]\npublic partial class Net { [Conv(8)] Conv2d conv1; int {|bn1|}; [GlobalAvgPool] AdaptiveAvgPool2d pool; [Linear(2)] Linear fc; }")]
+    [InlineData("ND0019", "[Block]\npublic partial class {|B|} { [Conv] Conv2d conv1; [Linear] Linear fc1; }")]
+    [InlineData("ND0020", "[Network, Input(4), Residual]\npublic partial class {|Net|} { [Linear(3)] Linear fc; }")]
+    [InlineData("ND0021", "[Network, Input(4)]\npublic partial class Net { [Linear(3), Conv(3)] Linear {|fc|}; }")]
+    [InlineData("ND0022", "[Network, Input(4)]\npublic partial class Net { [Linear(3)] Linear fc; [{|BatchNorm|}] Linear other; }")]
+    [InlineData("ND0023", "[Network, Input(4)]\npublic partial class Net { [Linear(3)] Linear fc; public {|Net|}(int seed) { } }")]
+    [InlineData("ND0024", "[Block]\npublic partial class B { [Linear] Linear fc1; }\n[Network, Input(4)]\npublic partial class Net { [Linear(8)] Linear fc; [{|Stage(Blocks = 2, Channels = 8, Stride = 2)|}] ModuleList<B> layers; }")]
+    public void Invalid_declaration_reports_its_ID_at_the_marked_span_and_generates_nothing_for_that_class(string id, string markup)
     {
         var start = markup.IndexOf("{|");
         var end = markup.IndexOf("|}");
@@ -57,23 +88,50 @@ public class NetworkGeneratorTests
         var diagnostic = Assert.Single(result.GeneratorDiagnostics);
         Assert.Equal(id, diagnostic.Id);
         Assert.Equal(DiagnosticSeverity.Error, diagnostic.Severity);
-        Assert.Equal(prefix.Length + start, diagnostic.Location.SourceSpan.Start);
-        Assert.Equal(end - start - 2, diagnostic.Location.SourceSpan.Length);
+        Assert.Equal("File0.cs", diagnostic.Location.GetLineSpan().Path);
+        Assert.Equal((prefix.Length + start, end - start - 2), (diagnostic.Location.SourceSpan.Start, diagnostic.Location.SourceSpan.Length));
+        Assert.DoesNotContain("Demo.Net.g.cs", result.Sources.Keys);
+        Assert.DoesNotContain(result.CompilationDiagnostics, d => d.Location.SourceTree?.FilePath.EndsWith(".g.cs") == true);
+    }
+
+    [Theory]
+    [InlineData("[Network, Input(\"x\")] public partial class Net { [Linear(3)] Linear fc; }")]
+    [InlineData("[Network, Input(4)] public partial class Net { [Linear(] Linear fc; }")]
+    [InlineData("[Network, Input(4)] public partial class Net { [Stage] int x; }")]
+    [InlineData("[Network, Input(4)] public partial class Net { [Stage(Blocks = -1, Channels = -1)] ModuleList<Missing> x; }")]
+    [InlineData("[Network, Input] public partial class Net { [Linear(3)] Linear fc }")]
+    [InlineData("[Block(Expansion = 0)] public partial class B { [Conv(Kernel = 0, Stride = 0, Padding = -5)] Conv2d c; }")]
+    [InlineData("[Network, Input(1, 2147483647, 2147483647)] public partial class Net { [Conv(2147483647)] Conv2d c; [Flatten] Flatten f; [Linear(2147483647)] Linear fc; }")]
+    [InlineData("[Block] public partial class A { [Stage] ModuleList<C> c; [Linear] Linear fc1; } [Block] public partial class C { [Stage] ModuleList<A> a; [Linear] Linear fc1; }")]
+    public void Malformed_input_never_crashes_the_generator(string code)
+    {
+        // GeneratorHarness.Run throws if the generator threw; any diagnostics are fine here.
+        var result = GeneratorHarness.Run(Usings + "namespace Demo;\n" + code);
+        Assert.DoesNotContain(result.GeneratorDiagnostics, d => d.Id == "ND0999");
+    }
+
+    [Fact]
+    public void A_cycle_through_two_blocks_is_reported_on_both()
+    {
+        var result = GeneratorHarness.Run(Usings + "namespace Demo;\n"
+            + "[Block] public partial class A { [Linear] Linear fc1; [Stage] ModuleList<C> c; }\n"
+            + "[Block] public partial class C { [Linear] Linear fc1; [Stage] ModuleList<A> a; }\n");
+
+        var cycles = result.GeneratorDiagnostics.Where(d => d.Id == "ND0012").Select(d => d.GetMessage()).OrderBy(m => m).ToList();
+        Assert.Equal(2, cycles.Count);
+        Assert.Contains("Block 'A' contains itself through stage 'c' (A -> C -> A)", cycles[0]);
+        Assert.Contains("Block 'C' contains itself through stage 'a' (C -> A -> C)", cycles[1]);
         Assert.Empty(result.Sources);
     }
 
     [Fact]
-    public void Unrelated_edit_leaves_the_parse_step_cached()
+    public void An_invalid_block_suppresses_its_networks_without_extra_diagnostics()
     {
-        var compilation = GeneratorHarness.Compile(TwoLayer, "class Unrelated { }");
-        var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
+        var result = GeneratorHarness.Run(Usings + "namespace Demo;\n"
+            + "[Block] public partial class B { [Conv(16)] Conv2d conv1; }\n"
+            + "[Network, Input(1, 8, 8)] public partial class Net { [Conv(8)] Conv2d conv1; [Stage(Blocks = 1, Channels = 8)] ModuleList<B> layer1; }\n");
 
-        var edited = compilation.ReplaceSyntaxTree(compilation.SyntaxTrees.Last(),
-            Microsoft.CodeAnalysis.CSharp.CSharpSyntaxTree.ParseText("class Unrelated { int x; }", GeneratorHarness.ParseOptions, path: "File1.cs"));
-        driver = driver.RunGenerators(edited);
-
-        var steps = driver.GetRunResult().Results.Single().TrackedSteps[NetworkGenerator.TrackingNames.Networks];
-        Assert.All(steps.SelectMany(s => s.Outputs), o => Assert.True(
-            o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"reason {o.Reason}"));
+        Assert.Equal("ND0016", Assert.Single(result.GeneratorDiagnostics).Id);
+        Assert.Empty(result.Sources);
     }
 }

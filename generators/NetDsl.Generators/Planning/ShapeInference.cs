@@ -71,7 +71,16 @@ internal sealed class ShapeInference
                 }
                 default:
                 {
-                    var next = Layer(s, step.Layer, prefix, x, planes, stride, step.Layer == lastWeight ? planes * expansion : planes, name, where, useSite is not null);
+                    long[]? next;
+                    try
+                    {
+                        next = checked(Layer(s, step.Layer, prefix, x, planes, stride, step.Layer == lastWeight ? planes * expansion : planes, name, where, useSite is not null));
+                    }
+                    catch (System.OverflowException)
+                    {
+                        Report(DiagnosticDescriptors.InvalidValue, where, $"The size of {name}", "too large to count", "small enough that its parameters and multiply-accumulates fit in 64 bits");
+                        return null;
+                    }
                     if (next is null) return null;
                     x = next;
                     break;
@@ -82,7 +91,9 @@ internal sealed class ShapeInference
         return x;
     }
 
-    long[]? Layer(UnitSchedule s, int index, string prefix, long[] x, long planes, long blockStride, long outSize, string name, LocationInfo? where, bool inBlock)
+    long[]? Layer(UnitSchedule s, int index, string prefix, long[] x, long planes, long blockStride, long outSize, string name, LocationInfo? where, bool inBlock) => checked(LayerUnchecked(s, index, prefix, x, planes, blockStride, outSize, name, where, inBlock));
+
+    long[]? LayerUnchecked(UnitSchedule s, int index, string prefix, long[] x, long planes, long blockStride, long outSize, string name, LocationInfo? where, bool inBlock)
     {
         var l = s.Layers[index];
         bool spatial = x.Length == 3;
