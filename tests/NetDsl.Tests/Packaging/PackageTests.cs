@@ -1,0 +1,104 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.IO.Compression;
+using System.Linq;
+using Xunit;
+
+namespace NetDsl.Tests.Packaging;
+
+/// <summary>
+/// What users install is what we test: pack NetDsl, add it with one PackageReference to a fresh
+/// project outside the repository (no Directory.Build.* files), build and run a generated module.
+/// TorchSharp runs natively in that app, so the package's own build fix is exercised too.
+/// </summary>
+public class PackageTests
+{
+    static string RepoRoot([System.Runtime.CompilerServices.CallerFilePath] string here = "") =>
+        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(here)!, "..", "..", ".."));
+
+    static string Run(string workingDirectory, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) start.ArgumentList.Add(a);
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(5)), $"dotnet {string.Join(" ", args)} did not finish in 5 minutes");
+        var output = stdout.Result + stderr.Result;
+        Assert.True(process.ExitCode == 0, $"dotnet {string.Join(" ", args)} exited {process.ExitCode}:\n{output}");
+        return output;
+    }
+
+    [Fact]
+    public void Packed_package_builds_and_runs_a_generated_network_in_a_fresh_project()
+    {
+        var work = Directory.CreateTempSubdirectory("netdsl-pack-");
+        try
+        {
+            // A unique version, so the global packages folder never serves a stale copy of an earlier run.
+            var version = $"0.1.0-test.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";
+            var feed = Path.Combine(work.FullName, "feed");
+            Run(RepoRoot(), "pack", "src/NetDsl/NetDsl.csproj", "-c", "Release", "-o", feed, $"-p:Version={version}");
+
+            var package = Path.Combine(feed, $"NetDsl.{version}.nupkg");
+            using (var zip = ZipFile.OpenRead(package))
+            {
+                var entries = zip.Entries.Select(e => e.FullName).ToList();
+                Assert.Contains("analyzers/dotnet/cs/NetDsl.Generators.dll", entries);
+                Assert.Contains("lib/net10.0/NetDsl.dll", entries);
+                Assert.Contains("buildTransitive/NetDsl.targets", entries);
+                Assert.DoesNotContain(entries, e => e.StartsWith("lib/", StringComparison.Ordinal) && e.EndsWith("NetDsl.Generators.dll", StringComparison.Ordinal));
+            }
+
+            var app = Path.Combine(work.FullName, "app");
+            Directory.CreateDirectory(app);
+            File.WriteAllText(Path.Combine(app, "App.csproj"), $"""
+                <Project Sdk="Microsoft.NET.Sdk">
+                  <PropertyGroup>
+                    <OutputType>Exe</OutputType>
+                    <TargetFramework>net10.0</TargetFramework>
+                    <Nullable>enable</Nullable>
+                    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+                    <RestoreAdditionalProjectSources>{feed}</RestoreAdditionalProjectSources>
+                  </PropertyGroup>
+                  <ItemGroup>
+                    <PackageReference Include="NetDsl" Version="{version}" />
+                  </ItemGroup>
+                </Project>
+                """);
+            File.WriteAllText(Path.Combine(app, "Program.cs"), """
+                using NetDsl;
+                using TorchSharp;
+                using TorchSharp.Modules;
+
+                var net = new Classifier();
+                using var y = net.call(torch.ones(2, 1, 8, 8));
+                System.Console.WriteLine($"params={Classifier.Summary.TotalParameters} built={net.parameters().Sum(p => p.numel())} shape={string.Join("x", y.shape)}");
+
+                [Block, Residual, BatchNorm, Activation(Nonlinearity.ReLU)]
+                public partial class Unit { [Conv] Conv2d conv1; [Conv] Conv2d conv2; }
+
+                [Network, Input(1, 8, 8), BatchNorm, Activation(Nonlinearity.ReLU)]
+                public partial class Classifier
+                {
+                    [Conv(4)] Conv2d conv1;
+                    [Stage(Blocks = 2, Channels = 8, Stride = 2)] ModuleList<Unit> layer1;
+                    [GlobalAvgPool] AdaptiveAvgPool2d avgpool;
+                    [Linear(3)] Linear fc;
+                }
+                """);
+            File.WriteAllText(Path.Combine(app, "Usings.cs"), "global using System.Linq;\n");
+
+            var output = Run(app, "run");
+            // conv1 36 + bn1 8; layer1.0: 288 + 16 + 576 + 16 + downsample 32 + 16; layer1.1: 576 + 16 + 576 + 16; fc 27
+            Assert.Contains("params=2199 built=2199 shape=2x3", output);
+        }
+        finally
+        {
+            try { work.Delete(recursive: true); } catch (IOException) { }
+        }
+    }
+}
