@@ -27,13 +27,13 @@ public sealed class NetworkGenerator : IIncrementalGenerator
     {
         var networks = context.SyntaxProvider
             .ForAttributeWithMetadataName(ClassReader.NetworkAttribute,
-                predicate: static (node, _) => node is ClassDeclarationSyntax,
+                predicate: static (node, _) => node is TypeDeclarationSyntax,
                 transform: static (ctx, ct) => Parsers.ParseNetwork(ctx, ct))
             .WithTrackingName(TrackingNames.Networks);
 
         var blocks = context.SyntaxProvider
             .ForAttributeWithMetadataName(ClassReader.BlockAttribute,
-                predicate: static (node, _) => node is ClassDeclarationSyntax,
+                predicate: static (node, _) => node is TypeDeclarationSyntax,
                 transform: static (ctx, ct) => Parsers.ParseBlock(ctx, ct))
             .WithTrackingName(TrackingNames.Blocks);
 
@@ -48,6 +48,7 @@ public sealed class NetworkGenerator : IIncrementalGenerator
         where T : class
     {
         foreach (var diagnostic in result.Diagnostics) spc.ReportDiagnostic(diagnostic.ToDiagnostic());
+        if (result.Stub is { } stub) spc.AddSource(stub.HintName, StubEmitter.Emit(stub));
         if (result.Model is not { } model) return;
         string source;
         try

@@ -85,7 +85,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor ImpliedNameClash = Error("ND0018",
         "Generated name clashes with a member",
-        "NetDsl generates '{0}' ({1}) in '{2}', but the class already has a member with that name; rename the member");
+        "NetDsl generates '{0}' ({1}) in '{2}', but the class already has a member with that name; rename or remove the member");
 
     public static readonly DiagnosticDescriptor BlockMixesKinds = Error("ND0019",
         "Block mixes convolutional and fully connected layers",
@@ -111,6 +111,14 @@ internal static class DiagnosticDescriptors
         "Stride on a fully connected block",
         "Stage '{0}' has Stride = {1}, but '{2}' is a fully connected block; remove the stride");
 
+    public static readonly DiagnosticDescriptor UnannotatedModule = Error("ND0025",
+        "Module field without a layer attribute",
+        "Field '{0}' of type '{1}' has no NetDsl attribute, so it would not be part of the network; add {2}, or make it static or a property if it is not a layer");
+
+    public static readonly DiagnosticDescriptor NotAnInstanceField = Error("ND0026",
+        "Layer on a static field or a property",
+        "'{0}' is {1}, but layers are instance fields (each module owns its layers); declare it as an instance field");
+
     public static readonly DiagnosticDescriptor InternalError = new("ND0999",
         "NetDsl generator failure",
         "NetDsl could not process '{0}': {1}; please report this with the declaration",
@@ -121,7 +129,7 @@ internal static class DiagnosticDescriptors
         NotPartial, MissingInput, InvalidValue, WrongFieldType, UnsupportedContainer, NoLayers, LinearAfterSpatialMap,
         InvalidInputRank, UnknownEnumValue, EmptyOutput, StageTypeNotBlock, BlockCycle, ResidualCannotAdd,
         ConflictingPolicies, NeedsSpatialMap, FixedSizeInBlock, MissingSize, ImpliedNameClash, BlockMixesKinds,
-        ResidualOnNetwork, MultipleLayerAttributes, MisplacedPolicy, UserConstructor, StrideOnVectorBlock, InternalError,
+        ResidualOnNetwork, MultipleLayerAttributes, MisplacedPolicy, UserConstructor, StrideOnVectorBlock, UnannotatedModule, NotAnInstanceField, InternalError,
     };
 
     static readonly Dictionary<string, DiagnosticDescriptor> ByIdMap = All.ToDictionary(d => d.Id);

@@ -49,7 +49,7 @@ internal sealed class UnitEmitter
         var spec = model.Spec;
         var e = new UnitEmitter(UnitSchedule.Build(spec.Layers.ToList(), spec.Policy, isNetwork: true), null, model, spec.InputShape.Count == 3);
         e.Walk();
-        return e.Write(spec.Namespace, spec.Name, SummaryDoc.NetworkDoc(model), $"public {spec.Name}() : base(\"{spec.Name}\")", SummaryDoc.SummaryProperty(model));
+        return e.Write(spec.Namespace, spec.Name, SummaryDoc.NetworkDoc(model), $"public {Id(spec.Name)}() : base({Loaded(spec.Name)})", SummaryDoc.SummaryProperty(model));
     }
 
     // Block size expressions.
@@ -58,21 +58,36 @@ internal sealed class UnitEmitter
     string OutExpr => block!.Expansion == 1 ? PlanesName : $"{PlanesName} * {block.Expansion}";
 
     static string BlockConstructorSignature(BlockSpec b) => b.Spatial
-        ? $"public {b.Name}(long inChannels, long planes, long stride) : base(\"{b.Name}\")"
-        : $"public {b.Name}(long inFeatures, long width) : base(\"{b.Name}\")";
+        ? $"public {Id(b.Name)}(long inChannels, long planes, long stride) : base({Loaded(b.Name)})"
+        : $"public {Id(b.Name)}(long inFeatures, long width) : base({Loaded(b.Name)})";
+
+    /// <summary>TorchSharp's Module constructor already calls native code: load (or explain) before it runs.</summary>
+    public static string Loaded(string name) => $"global::NetDsl.Native.TorchSharpRuntime.EnsureLoaded(\"{name}\")";
+
+    /// <summary>A C# identifier: keywords escaped with @ (a field declared <c>@class</c> is named "class").</summary>
+    public static string Id(string name) =>
+        Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(name) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None
+        || Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetContextualKeywordKind(name) is Microsoft.CodeAnalysis.CSharp.SyntaxKind.FieldKeyword
+            ? "@" + name : name;
+
+    /// <summary>A dotted name (namespace) with each part escaped.</summary>
+    public static string Dotted(string name) => string.Join(".", name.Split('.').Select(Id));
+
+    /// <summary>A member of this module: always qualified with <c>this.</c>, so user fields never collide with generated locals or parameters.</summary>
+    static string Me(string name) => "this." + Id(name);
 
     void Create(string name, string type, string factory, bool declare)
     {
         if (!created.Add(name)) return;
-        if (declare) fields.Add($"private readonly {type} {name};");
-        ctor.Add($"{name} = {factory};");
+        if (declare) fields.Add($"private readonly {type} {Id(name)};");
+        ctor.Add($"{Me(name)} = {factory};");
         registrations.Add(name);
     }
 
     void Walk()
     {
         var layers = s.Layers;
-        int lastWeight = Enumerable.Range(0, layers.Count).Where(i => layers[i].IsWeight).DefaultIfEmpty(-1).Last();
+        int lastChannel = s.LastChannelLayer;
         string cur = block is null ? "" : InName; // block: the size expression of the current tensor's dim 0
         string v = "x";                           // the variable holding the current tensor
         bool residual = s.Residual is not null;
@@ -89,6 +104,7 @@ internal sealed class UnitEmitter
         {
             var step = s.Steps[k];
             string inSize = network is null ? cur : network.StepInputs[k].ToString(CultureInfo.InvariantCulture);
+            bool mapHere = network is null ? spatial : network.StepRanks[k] == 3; // BatchNorm2d on maps, 1d on vectors
             switch (step.Kind)
             {
                 case StepKind.Flatten:
@@ -97,8 +113,8 @@ internal sealed class UnitEmitter
                 case StepKind.Norm:
                 {
                     var name = s.NormNames[step.Layer];
-                    Create(name, $"global::TorchSharp.Modules.BatchNorm{(spatial ? "2d" : "1d")}", LayerKinds.BatchNorm(s.Norms[step.Layer], inSize, spatial), declare: true);
-                    Next($"{name}.call({v})");
+                    Create(name, $"global::TorchSharp.Modules.BatchNorm{(mapHere ? "2d" : "1d")}", LayerKinds.BatchNorm(s.Norms[step.Layer], inSize, mapHere), declare: true);
+                    Next($"{Me(name)}.call({v})");
                     break;
                 }
                 case StepKind.Act:
@@ -106,7 +122,7 @@ internal sealed class UnitEmitter
                     var a = s.Activations[step.Layer];
                     var name = LayerKinds.ActivationField(a.Kind);
                     Create(name, "global::TorchSharp.Modules." + LayerKinds.ActivationType(a.Kind), LayerKinds.ActivationFactory(a), declare: true);
-                    Next($"{name}.call({v})");
+                    Next($"{Me(name)}.call({v})");
                     break;
                 }
                 case StepKind.Add:
@@ -118,15 +134,16 @@ internal sealed class UnitEmitter
                     var l = layers[step.Layer];
                     if (l.Kind == LayerKind.Stage)
                     {
-                        EmitStage(l, inSize, ref v, Next);
+                        string firstStride = block is not null && step.Layer == s.StridedLayer ? "stride" : l.Stride.ToString(CultureInfo.InvariantCulture);
+                        EmitStage(l, inSize, firstStride, ref v, Next);
                         if (block is not null) cur = PlanesName + (l.Block!.Expansion == 1 ? "" : " * " + l.Block.Expansion);
                         break;
                     }
-                    string outSize = block is null ? l.Out.ToString(CultureInfo.InvariantCulture) : step.Layer == lastWeight ? OutExpr : PlanesName;
+                    string outSize = block is null ? l.Out.ToString(CultureInfo.InvariantCulture) : step.Layer == lastChannel ? OutExpr : PlanesName;
                     string stride = block is not null && step.Layer == s.StridedLayer ? "stride" : l.Stride.ToString(CultureInfo.InvariantCulture);
                     bool bias = l.IsWeight && s.Bias(step.Layer);
                     Create(l.Name, "", LayerKinds.Factory(l, inSize, outSize, stride, bias, spatial), declare: false);
-                    Next($"{l.Name}.call({v})");
+                    Next($"{Me(l.Name)}.call({v})");
                     if (l.IsWeight && block is not null) cur = outSize;
                     break;
                 }
@@ -135,19 +152,19 @@ internal sealed class UnitEmitter
         forward.Add($"return {v}.MoveToOuterDisposeScope();");
     }
 
-    void EmitStage(LayerSpec l, string inSize, ref string v, System.Func<string, string> next)
+    void EmitStage(LayerSpec l, string inSize, string firstStride, ref string v, System.Func<string, string> next)
     {
         var b = l.Block!;
         string planes = block is null ? l.Out.ToString(CultureInfo.InvariantCulture) : PlanesName;
-        string outPerBlock = b.Expansion == 1 ? planes : block is null ? (l.Out * b.Expansion).ToString(CultureInfo.InvariantCulture) : $"{planes} * {b.Expansion}";
+        string outPerBlock = b.Expansion == 1 ? planes : block is null ? ((long)l.Out * b.Expansion).ToString(CultureInfo.InvariantCulture) : $"{planes} * {b.Expansion}";
         var items = new List<string>();
         for (int i = 0; i < l.Blocks; i++)
         {
             string input = i == 0 ? inSize : outPerBlock;
-            items.Add(b.Spatial ? $"new {b.TypeName}({input}, {planes}, {(i == 0 ? l.Stride : 1)})" : $"new {b.TypeName}({input}, {planes})");
+            items.Add(b.Spatial ? $"new {b.TypeName}({input}, {planes}, {(i == 0 ? firstStride : "1")})" : $"new {b.TypeName}({input}, {planes})");
         }
         Create(l.Name, "", $"{Nn}.ModuleList<{b.TypeName}>({string.Join(", ", items)})", declare: false);
-        for (int i = 0; i < l.Blocks; i++) v = next($"{l.Name}[{i}].call({v})");
+        for (int i = 0; i < l.Blocks; i++) v = next($"{Me(l.Name)}[{i}].call({v})");
     }
 
     /// <summary>Emits the shortcut and the addition; returns the variable holding the sum.</summary>
@@ -166,25 +183,26 @@ internal sealed class UnitEmitter
             case ShortcutKind.Auto:
                 fields.Add($"private readonly {Nn}.Module<{Tensor}, {Tensor}>? downsample;");
                 ctor.Add($"if ({shapeChanges})");
-                ctor.Add($"    downsample = {Nn}.Sequential({projection});");
-                forward.Add($"var shortcut = downsample is null ? x : downsample.call(x);");
+                ctor.Add($"    this.downsample = {Nn}.Sequential({projection});");
+                forward.Add($"var shortcut = this.downsample is null ? x : this.downsample.call(x);");
                 shortcut = "shortcut";
+                registrations.Add("downsample?");
                 break;
             case ShortcutKind.Projection:
                 fields.Add($"private readonly {Nn}.Module<{Tensor}, {Tensor}> downsample;");
-                ctor.Add($"downsample = {Nn}.Sequential({projection});");
-                forward.Add("var shortcut = downsample.call(x);");
+                ctor.Add($"this.downsample = {Nn}.Sequential({projection});");
+                forward.Add("var shortcut = this.downsample.call(x);");
                 shortcut = "shortcut";
+                registrations.Add("downsample");
                 break;
             case ShortcutKind.ZeroPad:
                 fields.Add("private readonly long zeroPadStride, zeroPadChannels;");
-                ctor.Add($"zeroPadStride = {(spatial ? "stride" : "1")};");
-                ctor.Add($"zeroPadChannels = {shapeChanges} ? {outSize} : 0;");
-                forward.Add("var shortcut = zeroPadChannels == 0 ? x : global::NetDsl.Shortcuts.ZeroPad(x, zeroPadStride, zeroPadChannels);");
+                ctor.Add($"this.zeroPadStride = {(spatial ? "stride" : "1")};");
+                ctor.Add($"this.zeroPadChannels = {shapeChanges} ? {outSize} : 0;");
+                forward.Add("var shortcut = this.zeroPadChannels == 0 ? x : global::NetDsl.Shortcuts.ZeroPad(x, this.zeroPadStride, this.zeroPadChannels);");
                 shortcut = "shortcut";
                 break;
         }
-        if (r.Shortcut is ShortcutKind.Auto or ShortcutKind.Projection) registrations.Add("downsample?");
         string scaled = r.BranchScale == 1.0 ? branch : $"{branch} * {LayerKinds.Lit(r.BranchScale)}";
         forward.Add($"var sum = {scaled} + {shortcut};");
         return "sum";
@@ -200,13 +218,13 @@ internal sealed class UnitEmitter
         w.WriteLine();
         if (ns is not null)
         {
-            w.WriteLine($"namespace {ns}");
+            w.WriteLine($"namespace {Dotted(ns)}");
             w.WriteLine("{");
             w.Indent++;
         }
         foreach (var line in doc) w.WriteLine("/// " + line);
         w.WriteLine($"[global::System.CodeDom.Compiler.GeneratedCode(\"NetDsl.Generators\", \"{version}\")]");
-        w.WriteLine($"partial class {name} : {Nn}.Module<{Tensor}, {Tensor}>");
+        w.WriteLine($"partial class {Id(name)} : {Nn}.Module<{Tensor}, {Tensor}>");
         w.WriteLine("{");
         w.Indent++;
         foreach (var f in fields) w.WriteLine(f);
@@ -234,10 +252,12 @@ internal sealed class UnitEmitter
         w.WriteLine(signature);
         w.WriteLine("{");
         w.Indent++;
-        w.WriteLine("global::NetDsl.Native.TorchSharpRuntime.EnsureLoaded();");
         foreach (var line in ctor) w.WriteLine(line);
         foreach (var r in registrations)
-            w.WriteLine(r.EndsWith("?") ? $"if ({r.TrimEnd('?')} is not null) register_module(\"{r.TrimEnd('?')}\", {r.TrimEnd('?')});" : $"register_module(\"{r}\", {r});");
+        {
+            var module = r.TrimEnd('?');
+            w.WriteLine(r.EndsWith("?") ? $"if ({Me(module)} is not null) this.register_module(\"{module}\", {Me(module)});" : $"this.register_module(\"{module}\", {Me(module)});");
+        }
         w.Indent--;
         w.WriteLine("}");
         w.WriteLine();

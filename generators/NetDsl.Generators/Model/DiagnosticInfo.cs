@@ -25,5 +25,15 @@ internal sealed record DiagnosticInfo(string Id, LocationInfo? Location, Equatab
             System.Linq.Enumerable.ToArray(System.Linq.Enumerable.Cast<object>(Arguments)));
 }
 
-/// <summary>What the parser produced for one class: a model to emit (null when invalid) and diagnostics.</summary>
-internal sealed record ParseResult<T>(T? Model, EquatableArray<DiagnosticInfo> Diagnostics) where T : class;
+/// <summary>What the parser produced for one class: a model to emit (null when invalid), diagnostics, and for an invalid class a stub.</summary>
+internal sealed record ParseResult<T>(T? Model, EquatableArray<DiagnosticInfo> Diagnostics, StubSpec? Stub = null) where T : class;
+
+/// <summary>What a stub part for an invalid class needs (see <c>ClassReader.Stub</c>).</summary>
+/// <param name="Namespace">Containing namespace, null for global.</param>
+/// <param name="Name">Class name.</param>
+/// <param name="IsNetwork">Network (parameterless constructor, Summary) or block (both block constructors).</param>
+/// <param name="Fields">The class's instance fields, assigned in the stub so the compiler does not warn about them.</param>
+/// <param name="Forward">Whether to emit a throwing forward (false when the class declares one).</param>
+/// <param name="Summary">Whether to emit a throwing Summary.</param>
+/// <param name="HintName">The generated file's name.</param>
+internal sealed record StubSpec(string? Namespace, string Name, bool IsNetwork, EquatableArray<string> Fields, bool Forward, bool Summary, string HintName);

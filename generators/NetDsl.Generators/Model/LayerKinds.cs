@@ -78,7 +78,7 @@ internal static class LayerKinds
         LayerKind.GlobalAvgPool => "global::TorchSharp.torch.nn.AdaptiveAvgPool2d(1)",
         LayerKind.Flatten => "global::TorchSharp.torch.nn.Flatten()",
         LayerKind.Dropout => $"global::TorchSharp.torch.nn.Dropout({Lit(l.P)})",
-        LayerKind.BatchNorm => BatchNorm(l.BatchNorm ?? BatchNormPolicy.None, inSize, spatial),
+        LayerKind.BatchNorm => BatchNorm(l.BatchNorm ?? BatchNormPolicy.None, inSize, l.Out == 2), // the declared field type decides
         LayerKind.Activation => ActivationFactory(l.Activation ?? ActivationPolicy.None),
         _ => "null!",
     };
@@ -103,6 +103,8 @@ internal static class LayerKinds
     /// <summary>A C# double literal as a person writes it: <c>0.1</c>, <c>1e-5</c>, <c>2.0</c>.</summary>
     public static string Lit(double d)
     {
+        if (double.IsNaN(d)) return "double.NaN";
+        if (double.IsInfinity(d)) return d > 0 ? "double.PositiveInfinity" : "double.NegativeInfinity";
         var s = d.ToString("R", CultureInfo.InvariantCulture);
         int e = s.IndexOf('E');
         if (e >= 0) return s.Substring(0, e) + "e" + int.Parse(s.Substring(e + 1), CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture);

@@ -64,16 +64,11 @@ internal sealed record LayerSpec(
 /// <param name="Spatial">Convolutional (true) or fully connected (false).</param>
 /// <param name="Policy">The block's policies.</param>
 /// <param name="Layers">Layers in forward order.</param>
-internal sealed record BlockSpec(string TypeName, string? Namespace, string Name, int Expansion, bool Spatial, Policy Policy, EquatableArray<LayerSpec> Layers)
-{
-    public string HintName => (Namespace is null ? "" : Namespace + ".") + Name + ".g.cs";
-}
+/// <param name="HintName">The generated file's name (see <c>ClassReader.HintName</c>).</param>
+internal sealed record BlockSpec(string TypeName, string? Namespace, string Name, int Expansion, bool Spatial, Policy Policy, EquatableArray<LayerSpec> Layers, string HintName);
 
 /// <summary>A parsed <c>[Network]</c> class.</summary>
-internal sealed record NetworkSpec(string? Namespace, string Name, EquatableArray<int> InputShape, Policy Policy, EquatableArray<LayerSpec> Layers)
-{
-    public string HintName => (Namespace is null ? "" : Namespace + ".") + Name + ".g.cs";
-}
+internal sealed record NetworkSpec(string? Namespace, string Name, EquatableArray<int> InputShape, Policy Policy, EquatableArray<LayerSpec> Layers, string HintName);
 
 /// <summary>A row of the compile-time summary (mirrors NetDsl.LayerSummary).</summary>
 internal sealed record SummaryRow(string Name, string Kind, EquatableArray<long> Shape, long Parameters, long Macs);
@@ -82,4 +77,5 @@ internal sealed record SummaryRow(string Name, string Kind, EquatableArray<long>
 /// <param name="Spec">The parsed network.</param>
 /// <param name="Summary">The compile-time summary rows.</param>
 /// <param name="StepInputs">Per step of the network's schedule: channels (or features) of the step's input.</param>
-internal sealed record NetworkModel(NetworkSpec Spec, EquatableArray<SummaryRow> Summary, EquatableArray<long> StepInputs);
+/// <param name="StepRanks">Per step: rank of the step's per-sample input (3 maps, 1 vectors), which picks BatchNorm2d or 1d.</param>
+internal sealed record NetworkModel(NetworkSpec Spec, EquatableArray<SummaryRow> Summary, EquatableArray<long> StepInputs, EquatableArray<int> StepRanks);

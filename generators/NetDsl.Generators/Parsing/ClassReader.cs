@@ -28,9 +28,23 @@ internal sealed class ClassReader
     const string ModuleList = "TorchSharp.Modules.ModuleList<T>";
 
     readonly CancellationToken ct;
+    readonly Compilation? compilation;
     public List<DiagnosticInfo> Diagnostics { get; } = new();
 
-    public ClassReader(CancellationToken ct) => this.ct = ct;
+    public ClassReader(CancellationToken ct, Compilation? compilation = null)
+    {
+        this.ct = ct;
+        this.compilation = compilation;
+    }
+
+    /// <summary>Names a class must not use because TorchSharp's Module (the generated base class) has them.</summary>
+    IEnumerable<string> ModuleMemberNames()
+    {
+        for (var t = compilation?.GetTypeByMetadataName("TorchSharp.torch+nn+Module`2") as ITypeSymbol; t is not null && t.SpecialType != SpecialType.System_Object; t = t.BaseType)
+            foreach (var m in t.GetMembers())
+                if (m.DeclaredAccessibility is Accessibility.Public or Accessibility.Protected or Accessibility.ProtectedOrInternal && !m.IsImplicitlyDeclared && m.CanBeReferencedByName)
+                    yield return m.Name;
+    }
 
     public bool HasErrors => Diagnostics.Count > 0;
 
@@ -54,7 +68,10 @@ internal sealed class ClassReader
     static double NamedDouble(AttributeData a, string name, double fallback) => Named(a, name)?.Value switch { double d => d, float f => f, int i => i, _ => fallback };
     static bool NamedBool(AttributeData a, string name, bool fallback) => Named(a, name)?.Value is bool b ? b : fallback;
 
-    /// <summary>Checks shared by networks and blocks: partial, top-level, non-generic, no own constructor, not both kinds.</summary>
+    /// <summary>
+    /// Checks shared by networks and blocks: a partial, top-level, non-generic, non-abstract class with no
+    /// base class and no constructor of its own, not marked both [Network] and [Block].
+    /// </summary>
     public void CheckClass(INamedTypeSymbol type, string kind)
     {
         var at = NameLocation(type);
@@ -66,14 +83,39 @@ internal sealed class ClassReader
                 break;
             }
         }
-        if (type.ContainingType is not null)
-            Report(DiagnosticDescriptors.UnsupportedContainer, at, type.Name, "nested in '" + type.ContainingType.Name + "'");
-        else if (type.IsGenericType)
-            Report(DiagnosticDescriptors.UnsupportedContainer, at, type.Name, "generic");
+        string? unsupported =
+            type.IsRecord ? "a record" :
+            type.TypeKind != TypeKind.Class ? "a " + type.TypeKind.ToString().ToLowerInvariant() :
+            type.IsStatic ? "static" :
+            type.IsAbstract ? "abstract" :
+            type.IsFileLocal ? "file-local" :
+            type.ContainingType is not null ? "nested in '" + type.ContainingType.Name + "'" :
+            type.IsGenericType ? "generic" :
+            type.BaseType is { SpecialType: not SpecialType.System_Object } b ? "derived from '" + b.ToDisplayString() + "' (NetDsl makes it a TorchSharp Module)" :
+            null;
+        if (unsupported is not null)
+            Report(DiagnosticDescriptors.UnsupportedContainer, at, type.Name, unsupported);
         foreach (var ctor in type.InstanceConstructors.Where(c => !c.IsImplicitlyDeclared))
             Report(DiagnosticDescriptors.UserConstructor, LocationInfo.From(ctor.Locations.FirstOrDefault()), type.Name);
         if (Find(type, NetworkAttribute) is not null && Find(type, BlockAttribute) is not null)
             Report(DiagnosticDescriptors.ConflictingPolicies, at, $"'{type.Name}' is marked both [Network] and [Block]", "keep one: [Network] for a model, [Block] for a unit repeated by stages");
+    }
+
+    /// <summary>
+    /// When a class has errors, a stub part (base class, throwing constructor and forward) keeps the rest of
+    /// the project compiling, so the ND diagnostic is not buried under follow-on C# errors. Null when the
+    /// class cannot take a part (not partial, nested, generic, not a plain class, has a base class).
+    /// </summary>
+    public static StubSpec? Stub(INamedTypeSymbol type, bool isNetwork, CancellationToken ct)
+    {
+        bool partial = type.DeclaringSyntaxReferences.All(r => r.GetSyntax(ct) is TypeDeclarationSyntax t && t.Modifiers.Any(SyntaxKind.PartialKeyword));
+        if (!partial || type.TypeKind != TypeKind.Class || type.IsRecord || type.IsStatic || type.ContainingType is not null || type.IsGenericType
+            || type.BaseType is { SpecialType: not SpecialType.System_Object }
+            || type.InstanceConstructors.Any(c => !c.IsImplicitlyDeclared))
+            return null;
+        var fields = type.GetMembers().OfType<IFieldSymbol>().Where(f => !f.IsStatic && !f.IsConst && !f.IsImplicitlyDeclared).Select(f => f.Name);
+        return new StubSpec(type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString(), type.Name, isNetwork,
+            new EquatableArray<string>(fields), Forward: type.GetMembers("forward").IsEmpty, Summary: isNetwork && type.GetMembers("Summary").IsEmpty, HintName(type));
     }
 
     /// <summary>The per-sample input shape from [Input], or null after reporting why.</summary>
@@ -86,7 +128,7 @@ internal sealed class ClassReader
             return null;
         }
         var at = Where(attribute);
-        var sizes = attribute.ConstructorArguments.Length == 1 && attribute.ConstructorArguments[0].Kind == TypedConstantKind.Array
+        var sizes = attribute.ConstructorArguments.Length == 1 && attribute.ConstructorArguments[0].Kind == TypedConstantKind.Array && !attribute.ConstructorArguments[0].IsNull
             ? attribute.ConstructorArguments[0].Values.Select(v => v.Value is int i ? i : 0).ToArray()
             : System.Array.Empty<int>();
         if (sizes.Length is not (1 or 3))
@@ -118,7 +160,7 @@ internal sealed class ClassReader
         int after = NamedInt(a, "After", 0);
         if (!CheckEnum(after, 2, $"BatchNorm.After on '{symbol.Name}'", "Layer", "Conv, Activation", at)) after = 0;
         double eps = NamedDouble(a, "Eps", 1e-5), momentum = NamedDouble(a, "Momentum", 0.1);
-        if (!(eps > 0)) Report(DiagnosticDescriptors.InvalidValue, at, $"BatchNorm.Eps on '{symbol.Name}'", Fmt(eps), "positive");
+        if (!(eps > 0) || double.IsInfinity(eps)) Report(DiagnosticDescriptors.InvalidValue, at, $"BatchNorm.Eps on '{symbol.Name}'", Fmt(eps), "positive and finite");
         if (!(momentum >= 0 && momentum <= 1)) Report(DiagnosticDescriptors.InvalidValue, at, $"BatchNorm.Momentum on '{symbol.Name}'", Fmt(momentum), "between 0 and 1");
         return new BatchNormPolicy(NamedBool(a, "Enabled", true), (BnAfter)after, eps, momentum);
     }
@@ -129,7 +171,10 @@ internal sealed class ClassReader
         if (a is null) return null;
         int kind = a.ConstructorArguments.Length == 1 && a.ConstructorArguments[0].Value is int v ? v : 0;
         if (!CheckEnum(kind, 6, $"Activation on '{symbol.Name}'", "Nonlinearity", "None, ReLU, LeakyReLU, Sigmoid, Tanh, GELU", Where(a))) kind = 0;
-        return new ActivationPolicy((Nonlinearity)kind, NamedDouble(a, "NegativeSlope", 0.01));
+        double slope = NamedDouble(a, "NegativeSlope", 0.01);
+        if (double.IsNaN(slope) || double.IsInfinity(slope))
+            Report(DiagnosticDescriptors.InvalidValue, Where(a), $"Activation.NegativeSlope on '{symbol.Name}'", Fmt(slope), "a finite number");
+        return new ActivationPolicy((Nonlinearity)kind, slope);
     }
 
     ResidualPolicy? ReadResidual(INamedTypeSymbol type)
@@ -162,8 +207,15 @@ internal sealed class ClassReader
     {
         var result = new List<ReadLayer>();
         // Declaration order is forward order; sort by file and position so partial files give a stable order.
+        foreach (var f in type.GetMembers().OfType<IFieldSymbol>())
+        {
+            bool netDsl = f.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() is { } n && (LayerKinds.ByAttribute.ContainsKey(n) || n == BatchNormAttribute || n == ActivationAttribute));
+            if (netDsl && (f.IsStatic || f.AssociatedSymbol is IPropertySymbol))
+                Report(DiagnosticDescriptors.NotAnInstanceField, LocationInfo.From((f.AssociatedSymbol ?? f).Locations.FirstOrDefault()),
+                    (f.AssociatedSymbol ?? f).Name, f.AssociatedSymbol is IPropertySymbol ? "a property" : "static");
+        }
         var fields = type.GetMembers().OfType<IFieldSymbol>()
-            .Where(f => !f.IsImplicitlyDeclared && f.DeclaringSyntaxReferences.Length > 0)
+            .Where(f => !f.IsImplicitlyDeclared && !f.IsStatic && !f.IsConst && f.DeclaringSyntaxReferences.Length > 0)
             .OrderBy(f => f.DeclaringSyntaxReferences[0].SyntaxTree.FilePath, System.StringComparer.Ordinal)
             .ThenBy(f => f.DeclaringSyntaxReferences[0].Span.Start);
 
@@ -176,6 +228,17 @@ internal sealed class ClassReader
             var layerAttributes = field.GetAttributes()
                 .Select(a => (Attribute: a, Name: a.AttributeClass?.ToDisplayString() ?? ""))
                 .Where(a => LayerKinds.ByAttribute.ContainsKey(a.Name)).ToList();
+            if (field.Type.TypeKind == TypeKind.Error)
+            {
+                // The compiler reports the unknown type; this class just cannot be built.
+                Unresolved = true;
+                continue;
+            }
+            if (field.Type.IsReferenceType && field.NullableAnnotation == NullableAnnotation.Annotated)
+            {
+                Report(DiagnosticDescriptors.WrongFieldType, typeAt, field.Name, field.Type.ToDisplayString(), "a layer", field.Type.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString() + "' (not nullable: NetDsl always builds it)");
+                continue;
+            }
             var bn = ReadBatchNorm(field);
             var act = ReadActivation(field);
 
@@ -190,12 +253,16 @@ internal sealed class ClassReader
                 // Explicit BatchNorm / activation layers: the policy attribute on a field of the module's type.
                 var bnAttribute = Find(field, BatchNormAttribute);
                 var actAttribute = Find(field, ActivationAttribute);
-                if (bnAttribute is not null && fieldType is LayerKinds.Modules + "BatchNorm2d" or LayerKinds.Modules + "BatchNorm1d" && actAttribute is null)
+                if (bnAttribute is not null && actAttribute is not null)
+                    Report(DiagnosticDescriptors.MultipleLayerAttributes, LocationInfo.From(field.Locations.FirstOrDefault()), field.Name, "[BatchNorm], [Activation]");
+                else if (bnAttribute is not null && fieldType is LayerKinds.Modules + "BatchNorm2d" or LayerKinds.Modules + "BatchNorm1d")
                     result.Add(new ReadLayer(Layer(field.Name, LayerKind.BatchNorm, @out: fieldType.EndsWith("2d") ? 2 : 1, bn: bn), Where(bnAttribute), typeAt));
                 else if (actAttribute is not null && bnAttribute is null && act is not null)
                 {
                     var expected = LayerKinds.Modules + LayerKinds.ActivationType(act.Kind);
-                    if (act.Kind == Nonlinearity.None || fieldType != expected)
+                    if (act.Kind == Nonlinearity.None)
+                        Report(DiagnosticDescriptors.InvalidValue, Where(actAttribute), $"The activation of explicit layer '{field.Name}'", "None", "a non-linearity (remove the field for none)");
+                    else if (fieldType != expected)
                         Report(DiagnosticDescriptors.WrongFieldType, typeAt, field.Name, fieldType, "Activation(" + act.Kind + ")", expected);
                     else
                         result.Add(new ReadLayer(Layer(field.Name, LayerKind.Activation, act: act), Where(actAttribute), typeAt));
@@ -205,6 +272,11 @@ internal sealed class ClassReader
                     var which = bnAttribute is not null ? "BatchNorm" : "Activation";
                     var types = bnAttribute is not null ? "BatchNorm2d or BatchNorm1d" : "ReLU, LeakyReLU, Sigmoid, Tanh or GELU";
                     Report(DiagnosticDescriptors.MisplacedPolicy, Where(bnAttribute ?? actAttribute!), which, field.Name, types);
+                }
+                else if (!field.IsStatic && SuggestAttribute(field.Type) is { } suggestion)
+                {
+                    // A module field without a layer attribute would silently not be part of the network.
+                    Report(DiagnosticDescriptors.UnannotatedModule, LocationInfo.From(field.Locations.FirstOrDefault()), field.Name, field.Type.ToDisplayString(), suggestion);
                 }
                 continue;
             }
@@ -216,6 +288,34 @@ internal sealed class ClassReader
             if (read is not null) result.Add(new ReadLayer(read, at, typeAt));
         }
         return result;
+    }
+
+    /// <summary>Unknown field types (the compiler reports them): the class cannot be built, no diagnostic of ours.</summary>
+    public bool Unresolved { get; private set; }
+
+    /// <summary>For a module-typed field without a NetDsl attribute, the attribute it probably needs.</summary>
+    static string? SuggestAttribute(ITypeSymbol type)
+    {
+        var name = type.OriginalDefinition.ToDisplayString();
+        if (name == ModuleList) return "[Stage(Blocks = 2, Channels = 64)]";
+        if (type.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == BlockAttribute)) return $"[Stage(Blocks = 1, Channels = 64)] on a ModuleList<{type.Name}>";
+        bool isModule = false;
+        for (var t = type; t is not null; t = t.BaseType)
+            if (t.OriginalDefinition.ToDisplayString() == "TorchSharp.torch.nn.Module") { isModule = true; break; }
+        if (!isModule) return null;
+        return type.Name switch
+        {
+            "Conv2d" => "[Conv(64)]",
+            "Linear" => "[Linear(10)]",
+            "MaxPool2d" => "[MaxPool]",
+            "AvgPool2d" => "[AvgPool]",
+            "AdaptiveAvgPool2d" => "[GlobalAvgPool]",
+            "Flatten" => "[Flatten]",
+            "Dropout" => "[Dropout(P = 0.5)]",
+            "BatchNorm1d" or "BatchNorm2d" => "[BatchNorm]",
+            "ReLU" or "LeakyReLU" or "Sigmoid" or "Tanh" or "GELU" => $"[Activation(Nonlinearity.{type.Name})]",
+            _ => "a NetDsl layer attribute (NetDsl builds only annotated fields)",
+        };
     }
 
     static LayerSpec Layer(string name, LayerKind kind, int @out = 0, int kernel = 0, int stride = 1, int padding = 0, bool? bias = null,
@@ -255,7 +355,7 @@ internal sealed class ClassReader
                 bool strided = kind == LayerKind.Conv && NamedBool(a, "Strided", false);
                 var what = kind == LayerKind.Conv ? "Conv" : "Linear";
                 if (inBlock && hasSize)
-                    Report(DiagnosticDescriptors.FixedSizeInBlock, at, field.Name, blockPath.Peek(), size.ToString());
+                    Report(DiagnosticDescriptors.FixedSizeInBlock, at, field.Name, Short(blockPath.Peek()), size.ToString());
                 else if (!inBlock && !hasSize)
                     Report(DiagnosticDescriptors.MissingSize, at, field.Name, field.ContainingType.Name, $"[{what}(64{(kind == LayerKind.Conv ? ", Kernel = 3" : "")})]");
                 else if (hasSize && size <= 0)
@@ -281,6 +381,7 @@ internal sealed class ClassReader
             case LayerKind.Dropout:
             {
                 double p = NamedDouble(a, "P", 0.5);
+                // (NaN fails the range check below too.)
                 if (!(p >= 0 && p < 1)) Report(DiagnosticDescriptors.InvalidValue, at, $"P of {label}", Fmt(p), "at least 0 and less than 1");
                 return Layer(field.Name, kind, p: p);
             }
@@ -296,7 +397,9 @@ internal sealed class ClassReader
         int blocks = NamedInt(a, "Blocks", 1), channels = NamedInt(a, "Channels", 0), stride = NamedInt(a, "Stride", 1);
         if (field.Type is not INamedTypeSymbol { IsGenericType: true } list || list.OriginalDefinition.ToDisplayString() != ModuleList)
         {
-            Report(DiagnosticDescriptors.WrongFieldType, typeAt, field.Name, field.Type.ToDisplayString(), "Stage", "TorchSharp.Modules.ModuleList<TBlock>");
+            bool isBlock = field.Type.GetAttributes().Any(x => x.AttributeClass?.ToDisplayString() == BlockAttribute);
+            Report(DiagnosticDescriptors.WrongFieldType, typeAt, field.Name, field.Type.ToDisplayString(), "Stage",
+                "TorchSharp.Modules.ModuleList<" + (isBlock ? field.Type.Name : "TBlock") + ">");
             return null;
         }
         var blockType = list.TypeArguments[0] as INamedTypeSymbol;
@@ -305,32 +408,80 @@ internal sealed class ClassReader
             Report(DiagnosticDescriptors.StageTypeNotBlock, typeAt, field.Name, list.TypeArguments[0].ToDisplayString());
             return null;
         }
-        if (blocks <= 0) Report(DiagnosticDescriptors.InvalidValue, at, $"Blocks of '{field.Name}'", blocks.ToString(), "positive");
+        if (blocks <= 0 || blocks > MaxBlocks) Report(DiagnosticDescriptors.InvalidValue, at, $"Blocks of '{field.Name}'", blocks.ToString(), $"between 1 and {MaxBlocks}");
         if (stride <= 0) Report(DiagnosticDescriptors.InvalidValue, at, $"Stride of '{field.Name}'", stride.ToString(), "positive");
-        if (inBlock && channels != 0) Report(DiagnosticDescriptors.FixedSizeInBlock, at, field.Name, blockPath.Peek(), $"Channels = {channels}");
+        if (inBlock && channels != 0) Report(DiagnosticDescriptors.FixedSizeInBlock, at, field.Name, Short(blockPath.Peek()), $"Channels = {channels}");
         else if (!inBlock && channels <= 0) Report(DiagnosticDescriptors.InvalidValue, at, $"Channels of '{field.Name}'", channels.ToString(), "positive");
 
         var fullName = blockType.ToDisplayString();
         if (blockPath.Contains(fullName))
         {
-            var chain = string.Join(" -> ", blockPath.Reverse().Concat(new[] { fullName }).Select(n => n.Split('.').Last()));
-            Report(DiagnosticDescriptors.BlockCycle, typeAt, blockPath.Peek().Split('.').Last(), field.Name, chain);
+            // The cycle: from the first occurrence of this block on the path back to it.
+            var path = blockPath.Reverse().ToList();
+            var cycle = path.Skip(path.IndexOf(fullName)).Concat(new[] { fullName }).ToList();
+            foreach (var member in cycle) CycleMembers.Add(member);
+            Report(DiagnosticDescriptors.BlockCycle, typeAt, Short(blockPath.Peek()), field.Name, string.Join(" -> ", cycle.Select(Short)));
             return null;
         }
-        var nested = new ClassReader(ct);
+        var nested = new ClassReader(ct, compilation);
         var block = nested.ReadBlock(blockType, blockPath);
-        // The block reports its own problems; here it only makes this class unbuildable, except for a
-        // cycle through this class, which is this class's problem too.
-        foreach (var d in nested.Diagnostics.Where(d => d.Id == DiagnosticDescriptors.BlockCycle.Id))
-            Report(DiagnosticDescriptors.BlockCycle, typeAt, blockPath.IsEmpty ? field.ContainingType.Name : blockPath.Peek().Split('.').Last(), field.Name, d.Arguments[2]);
-        if (block is null || nested.HasErrors)
+        // The nested block reports its own problems; here they only make this class unbuildable, except a
+        // cycle through this block, which is this block's problem too (never a network's).
+        foreach (var member in nested.CycleMembers) CycleMembers.Add(member);
+        if (!blockPath.IsEmpty && nested.CycleMembers.Contains(blockPath.Peek()) && !Diagnostics.Any(d => d.Id == DiagnosticDescriptors.BlockCycle.Id))
         {
-            if (!nested.Diagnostics.Any(d => d.Id == DiagnosticDescriptors.BlockCycle.Id)) BlockInvalid = true;
+            var chain = new[] { blockPath.Peek() }.Concat(CycleChain(nested, blockPath.Peek())).Select(Short);
+            Report(DiagnosticDescriptors.BlockCycle, typeAt, Short(blockPath.Peek()), field.Name, string.Join(" -> ", chain));
+            return null;
+        }
+        if (block is null || nested.HasErrors || nested.Unresolved)
+        {
+            BlockInvalid = true;
             return null;
         }
         if (!block.Spatial && stride != 1)
             Report(DiagnosticDescriptors.StrideOnVectorBlock, at, field.Name, stride.ToString(), blockType.Name);
         return Layer(field.Name, LayerKind.Stage, @out: channels, stride: stride, blocks: blocks, block: block);
+    }
+
+    /// <summary>
+    /// The generated file's name: <c>Namespace.Name.g.cs</c> (without '@' escapes). Hint names compare
+    /// case-insensitively, so when a type or one of its namespaces has a sibling whose name differs only in
+    /// case, a hash of the exact full name is added to keep the names unique.
+    /// </summary>
+    public static string HintName(INamedTypeSymbol type)
+    {
+        var full = type.ToDisplayString().Replace("@", "");
+        bool clash = HasCaseTwin(type.ContainingNamespace.GetTypeMembers().Select(t => t.Name), type.Name);
+        for (var ns = type.ContainingNamespace; !clash && ns is { IsGlobalNamespace: false }; ns = ns.ContainingNamespace)
+            clash = HasCaseTwin(ns.ContainingNamespace.GetNamespaceMembers().Select(n => n.Name), ns.Name);
+        if (!clash) return full + ".g.cs";
+        uint h = 2166136261;
+        foreach (char c in full) h = unchecked((h ^ c) * 16777619);
+        return full + "." + h.ToString("x8") + ".g.cs";
+    }
+
+    static bool HasCaseTwin(IEnumerable<string> siblings, string name) =>
+        siblings.Any(n => n != name && string.Equals(n, name, System.StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Upper bound on a stage's block count: the generated code is straight-line, one statement per block.</summary>
+    public const int MaxBlocks = 10_000;
+
+    /// <summary>Full names of blocks found in a cycle while reading (for reporting on every member, never on networks).</summary>
+    public HashSet<string> CycleMembers { get; } = new();
+
+    static string Short(string fullName) => fullName.Split('.').Last();
+
+    /// <summary>The rest of a cycle starting at <paramref name="start"/>, from the nested reader's report.</summary>
+    static IEnumerable<string> CycleChain(ClassReader nested, string start)
+    {
+        var text = nested.Diagnostics.FirstOrDefault(d => d.Id == DiagnosticDescriptors.BlockCycle.Id)?.Arguments[2] ?? "";
+        var names = text.Split(new[] { " -> " }, System.StringSplitOptions.None).ToList();
+        int i = names.IndexOf(Short(start));
+        // Rotate the reported cycle so that it starts (and ends) at this block.
+        if (i < 0 || names.Count < 2) return new[] { start };
+        var ring = names.Take(names.Count - 1).ToList();
+        return ring.Skip(i + 1).Concat(ring.Take(i + 1));
     }
 
     /// <summary>True when a stage's block has errors of its own (reported on the block): emit nothing, report nothing more.</summary>
@@ -356,13 +507,18 @@ internal sealed class ClassReader
         if (spatial && vector) Report(DiagnosticDescriptors.BlockMixesKinds, at, type.Name);
         if (!specs.Any(l => l.IsWeight || l.Kind == LayerKind.Stage) && !HasErrors && !BlockInvalid)
             Report(DiagnosticDescriptors.NoLayers, at, type.Name, "weight layers", "[Conv(Kernel = 3)] or [Linear]");
+        // The block's output is planes * Expansion; when a nested stage sets the last channel count, its blocks decide.
+        var lastChannel = specs.LastOrDefault(l => l.IsWeight || l.Kind == LayerKind.Stage);
+        if (lastChannel is { Kind: LayerKind.Stage, Block: { } inner } && inner.Expansion != expansion)
+            Report(DiagnosticDescriptors.ConflictingPolicies, at, $"'{type.Name}' has Expansion = {expansion}, but its last stage '{lastChannel.Name}' outputs planes * {inner.Expansion} ({inner.Name})",
+                $"set Expansion = {inner.Expansion} on '{type.Name}'");
         if (specs.Count(l => l.Strided) > 1)
             Report(DiagnosticDescriptors.ConflictingPolicies, at, $"more than one convolution in '{type.Name}' is marked Strided", "mark one");
         CheckPolicy(type.Name, policy, specs, at);
         CheckNames(type, layers, policy, isNetwork: false);
-        if (HasErrors || BlockInvalid) return null;
-        return new BlockSpec("global::" + fullName, type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString(),
-            type.Name, expansion, spatial || !vector, policy, new EquatableArray<LayerSpec>(specs));
+        if (HasErrors || BlockInvalid || Unresolved) return null;
+        return new BlockSpec(type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat), type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString(),
+            type.Name, expansion, spatial || !vector, policy, new EquatableArray<LayerSpec>(specs), HintName(type));
     }
 
     /// <summary>Policy combinations that have no meaning.</summary>
@@ -377,7 +533,7 @@ internal sealed class ClassReader
         if (!policy.Residual.Enabled && order is UnitOrder.BnAfterAddition or UnitOrder.ReluBeforeAddition or UnitOrder.ReluOnlyPreActivation)
             Report(DiagnosticDescriptors.ConflictingPolicies, at, $"'{className}' has the unit order {order} but no residual addition",
                 "enable [Residual] or use UnitOrder.Original / FullPreActivation");
-        var slopes = new[] { policy.Activation }.Concat(layers.Select(l => l.Activation)).OfType<ActivationPolicy>()
+        var slopes = new[] { policy.Activation }.Concat(layers.Where(l => l.IsWeight).Select(l => l.Activation)).OfType<ActivationPolicy>()
             .Where(a => a.Kind == Nonlinearity.LeakyReLU).Select(a => a.NegativeSlope).Distinct().ToList();
         if (slopes.Count > 1)
             Report(DiagnosticDescriptors.ConflictingPolicies, at, $"'{className}' uses LeakyReLU with different slopes ({string.Join(", ", slopes.Select(Fmt))})",
@@ -387,16 +543,28 @@ internal sealed class ClassReader
     /// <summary>Generated names (bn1, relu, downsample) must not clash with the class's own members.</summary>
     public void CheckNames(INamedTypeSymbol type, List<ReadLayer> layers, Policy policy, bool isNetwork)
     {
-        if (HasErrors || BlockInvalid) return;
+        if (HasErrors || BlockInvalid || Unresolved) return;
         var schedule = Planning.UnitSchedule.Build(layers.Select(l => l.Spec).ToList(), policy, isNetwork);
         var generated = new List<(string Name, string What)>();
         generated.AddRange(schedule.NormNames.Select(kv => (kv.Value, "the BatchNorm of '" + layers[kv.Key].Spec.Name + "'")));
         generated.AddRange(schedule.ActivationModules().Select(a => (LayerKinds.ActivationField(a.Kind), "the shared " + a.Kind + " module")));
-        if (schedule.Residual is not null) generated.Add(("downsample", "the projection shortcut"));
-        var members = new HashSet<string>(type.GetMembers().Select(m => m.Name));
-        foreach (var (name, what) in generated.Distinct())
-            if (members.Contains(name))
-                Report(DiagnosticDescriptors.ImpliedNameClash, LocationInfo.From(type.GetMembers(name).First().Locations.FirstOrDefault()), name, what, type.Name);
+        if (schedule.Residual is { Shortcut: ShortcutKind.Auto or ShortcutKind.Projection }) generated.Add(("downsample", "the projection shortcut"));
+        if (schedule.Residual is { Shortcut: ShortcutKind.ZeroPad })
+        {
+            generated.Add(("zeroPadStride", "the zero-padding shortcut's stride"));
+            generated.Add(("zeroPadChannels", "the zero-padding shortcut's channels"));
+        }
+        generated.Add(("forward", "the forward pass"));
+        if (isNetwork) generated.Add(("Summary", "the compile-time summary"));
+        var inherited = new HashSet<string>(ModuleMemberNames());
+        var reported = new HashSet<string>();
+        foreach (var member in type.GetMembers().Where(m => !m.IsImplicitlyDeclared && m.Locations.Any(l => l.IsInSource)))
+        {
+            var clash = generated.FirstOrDefault(g => g.Name == member.Name);
+            string? what = clash.Name is not null ? clash.What : inherited.Contains(member.Name) && member is IFieldSymbol ? "a member inherited from TorchSharp's Module" : null;
+            if (what is null || !reported.Add(member.Name)) continue;
+            Report(DiagnosticDescriptors.ImpliedNameClash, LocationInfo.From(member.Locations.FirstOrDefault()), member.Name, what, type.Name);
+        }
     }
 
     static string AttributeName(LayerKind kind) => kind switch

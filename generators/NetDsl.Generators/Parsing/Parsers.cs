@@ -20,8 +20,10 @@ internal static class Parsers
         var type = (INamedTypeSymbol)context.TargetSymbol;
         try
         {
-            var reader = new ClassReader(ct);
+            var reader = new ClassReader(ct, context.SemanticModel.Compilation);
             reader.CheckClass(type, "network");
+            if (type.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == ClassReader.BlockAttribute))
+                return new ParseResult<NetworkModel>(null, new EquatableArray<DiagnosticInfo>(reader.Diagnostics)); // ND0014 says it all
             var input = reader.ReadInput(type);
             var policy = reader.ReadPolicy(type);
             if (policy.Residual != ResidualPolicy.Off)
@@ -32,18 +34,18 @@ internal static class Parsers
             var specs = layers.Select(l => l.Spec).ToList();
             reader.CheckPolicy(type.Name, policy with { Residual = ResidualPolicy.Off }, specs, ClassReader.NameLocation(type));
             reader.CheckNames(type, layers, policy, isNetwork: true);
-            if (reader.HasErrors || reader.BlockInvalid || input is null)
-                return new ParseResult<NetworkModel>(null, new EquatableArray<DiagnosticInfo>(reader.Diagnostics));
+            if (reader.HasErrors || reader.BlockInvalid || reader.Unresolved || input is null)
+                return new ParseResult<NetworkModel>(null, new EquatableArray<DiagnosticInfo>(reader.Diagnostics), ClassReader.Stub(type, isNetwork: true, ct));
 
-            var spec = new NetworkSpec(Namespace(type), type.Name, new EquatableArray<int>(input), policy, new EquatableArray<LayerSpec>(specs));
-            var inference = ShapeInference.Run(spec, layers.Select(l => l.AttributeLocation).ToList());
+            var spec = new NetworkSpec(Namespace(type), type.Name, new EquatableArray<int>(input), policy, new EquatableArray<LayerSpec>(specs), ClassReader.HintName(type));
+            var inference = ShapeInference.Run(spec, layers.Select(l => l.AttributeLocation).ToList(), layers.Select(l => l.TypeLocation).ToList(), ClassReader.NameLocation(type));
             if (inference.Diagnostics.Count > 0)
-                return new ParseResult<NetworkModel>(null, new EquatableArray<DiagnosticInfo>(inference.Diagnostics));
-            return new ParseResult<NetworkModel>(new NetworkModel(spec, new EquatableArray<SummaryRow>(inference.Rows), new EquatableArray<long>(inference.StepInputs)), EquatableArray<DiagnosticInfo>.Empty);
+                return new ParseResult<NetworkModel>(null, new EquatableArray<DiagnosticInfo>(inference.Diagnostics), ClassReader.Stub(type, isNetwork: true, ct));
+            return new ParseResult<NetworkModel>(new NetworkModel(spec, new EquatableArray<SummaryRow>(inference.Rows), new EquatableArray<long>(inference.StepInputs), new EquatableArray<int>(inference.StepRanks)), EquatableArray<DiagnosticInfo>.Empty);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            return Failure<NetworkModel>(type, e);
+            return Failure<NetworkModel>(type, e, isNetwork: true, ct);
         }
     }
 
@@ -52,21 +54,28 @@ internal static class Parsers
         var type = (INamedTypeSymbol)context.TargetSymbol;
         try
         {
-            var reader = new ClassReader(ct);
+            // A class marked both [Network] and [Block] is reported once, by the network parse.
+            if (type.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == ClassReader.NetworkAttribute))
+                return new ParseResult<BlockSpec>(null, EquatableArray<DiagnosticInfo>.Empty);
+            var reader = new ClassReader(ct, context.SemanticModel.Compilation);
             var block = reader.ReadBlock(type, ImmutableStack<string>.Empty);
-            return new ParseResult<BlockSpec>(block, new EquatableArray<DiagnosticInfo>(reader.Diagnostics));
+            return new ParseResult<BlockSpec>(block, new EquatableArray<DiagnosticInfo>(reader.Diagnostics), block is null ? ClassReader.Stub(type, isNetwork: false, ct) : null);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            return Failure<BlockSpec>(type, e);
+            return Failure<BlockSpec>(type, e, isNetwork: false, ct);
         }
     }
 
     static string? Namespace(INamedTypeSymbol type) => type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString();
 
-    static ParseResult<T> Failure<T>(INamedTypeSymbol type, Exception e) where T : class =>
-        new(null, new EquatableArray<DiagnosticInfo>(new[]
+    static ParseResult<T> Failure<T>(INamedTypeSymbol type, Exception e, bool isNetwork, CancellationToken ct) where T : class
+    {
+        StubSpec? stub = null;
+        try { stub = ClassReader.Stub(type, isNetwork, ct); } catch (Exception) when (!ct.IsCancellationRequested) { }
+        return new(null, new EquatableArray<DiagnosticInfo>(new[]
         {
             DiagnosticInfo.Create(DiagnosticDescriptors.InternalError, ClassReader.NameLocation(type), type.Name, e.GetType().Name + ": " + e.Message),
-        }));
+        }), stub);
+    }
 }

@@ -17,18 +17,32 @@ internal sealed class ShapeInference
     public List<DiagnosticInfo> Diagnostics { get; } = new();
     /// <summary>For each step of the network's own schedule: the size of dimension 0 of its input (channels or features).</summary>
     public List<long> StepInputs { get; } = new();
+    /// <summary>For each step of the network's own schedule: the rank of its per-sample input (3 for maps, 1 for vectors).</summary>
+    public List<int> StepRanks { get; } = new();
+    System.Func<int, LocationInfo?> typeAt = _ => null;
 
     ShapeInference(string network) => this.network = network;
 
     static string Show(long[] s) => string.Join(", ", s);
 
     /// <summary>Infers shapes through a network; diagnostics point at the network's layer attributes.</summary>
-    public static ShapeInference Run(NetworkSpec spec, IReadOnlyList<LocationInfo?> locations)
+    public static ShapeInference Run(NetworkSpec spec, IReadOnlyList<LocationInfo?> locations, IReadOnlyList<LocationInfo?> typeLocations, LocationInfo? classLocation)
     {
-        var inference = new ShapeInference(spec.Name);
+        var inference = new ShapeInference(spec.Name) { typeAt = i => typeLocations[i] };
         var schedule = UnitSchedule.Build(spec.Layers.ToList(), spec.Policy, isNetwork: true);
         var shape = spec.InputShape.Select(s => (long)s).ToArray();
         inference.Walk(schedule, "", shape, planes: 0, stride: 1, at: i => locations[i], useSite: null);
+        if (inference.Diagnostics.Count == 0)
+        {
+            try
+            {
+                _ = checked(inference.Rows.Aggregate(0L, (a, r) => a + r.Parameters) + inference.Rows.Aggregate(0L, (a, r) => a + r.Macs));
+            }
+            catch (System.OverflowException)
+            {
+                inference.Report(DiagnosticDescriptors.InvalidValue, classLocation, $"The size of '{spec.Name}'", "too large to count", "small enough that its parameters and multiply-accumulates fit in 64 bits");
+            }
+        }
         return inference;
     }
 
@@ -40,14 +54,18 @@ internal sealed class ShapeInference
     long[]? Walk(UnitSchedule s, string prefix, long[] input, long planes, long stride, System.Func<int, LocationInfo?> at, (string Block, LocationInfo? Location)? useSite, int expansion = 1)
     {
         var layers = s.Layers;
-        int lastWeight = Enumerable.Range(0, layers.Count).Where(i => layers[i].IsWeight).DefaultIfEmpty(-1).Last();
+        int lastChannel = s.LastChannelLayer;
         long[] x = input;
         foreach (var step in s.Steps)
         {
-            if (useSite is null) StepInputs.Add(step.Kind == StepKind.Flatten ? x.Aggregate(1L, (a, b) => a * b) : x[0]);
+            if (useSite is null)
+            {
+                StepInputs.Add(step.Kind == StepKind.Flatten ? x.Aggregate(1L, (a, b) => a * b) : x[0]);
+                StepRanks.Add(step.Kind == StepKind.Flatten ? 1 : x.Length);
+            }
             var l = step.Layer >= 0 ? layers[step.Layer] : null;
             LocationInfo? where = useSite?.Location ?? (step.Layer >= 0 ? at(step.Layer) : null);
-            string name = useSite is { } u ? $"'{prefix + l?.Name}' of block '{u.Block}'" : l?.Name ?? "";
+            string name = useSite is { } u ? $"{prefix + l?.Name} in block {u.Block}" : l?.Name ?? "";
             switch (step.Kind)
             {
                 case StepKind.Flatten:
@@ -74,7 +92,7 @@ internal sealed class ShapeInference
                     long[]? next;
                     try
                     {
-                        next = checked(Layer(s, step.Layer, prefix, x, planes, stride, step.Layer == lastWeight ? planes * expansion : planes, name, where, useSite is not null));
+                        next = checked(Layer(s, step.Layer, prefix, x, planes, stride, step.Layer == lastChannel ? planes * expansion : planes, name, where, useSite is not null));
                     }
                     catch (System.OverflowException)
                     {
@@ -143,14 +161,14 @@ internal sealed class ShapeInference
             case LayerKind.BatchNorm:
                 if ((l.Out == 2) != spatial)
                 {
-                    Report(DiagnosticDescriptors.WrongFieldType, where, l.Name, l.Out == 2 ? "BatchNorm2d" : "BatchNorm1d", "BatchNorm", spatial ? "TorchSharp.Modules.BatchNorm2d" : "TorchSharp.Modules.BatchNorm1d");
+                    Report(DiagnosticDescriptors.WrongFieldType, inBlock ? where : typeAt(index) ?? where, l.Name, l.Out == 2 ? "BatchNorm2d" : "BatchNorm1d", "BatchNorm", spatial ? "TorchSharp.Modules.BatchNorm2d" : "TorchSharp.Modules.BatchNorm1d");
                     return null;
                 }
                 y = x;
                 parameters = 2 * x[0];
                 break;
             case LayerKind.Stage:
-                return Stage(l, prefix, x, inBlock ? planes : l.Out, where);
+                return Stage(l, prefix, x, inBlock ? planes : l.Out, inBlock && index == s.StridedLayer ? blockStride : l.Stride, where);
             default: // Dropout, explicit activation
                 y = x;
                 break;
@@ -159,7 +177,7 @@ internal sealed class ShapeInference
         return y;
     }
 
-    long[]? Stage(LayerSpec stage, string prefix, long[] x, long planes, LocationInfo? where)
+    long[]? Stage(LayerSpec stage, string prefix, long[] x, long planes, long firstStride, LocationInfo? where)
     {
         var block = stage.Block!;
         if (block.Spatial != (x.Length == 3))
@@ -171,7 +189,7 @@ internal sealed class ShapeInference
         var schedule = UnitSchedule.Build(block.Layers.ToList(), block.Policy, isNetwork: false);
         for (int b = 0; b < stage.Blocks && x is not null; b++)
         {
-            long stride = b == 0 ? stage.Stride : 1;
+            long stride = b == 0 ? firstStride : 1;
             x = Walk(schedule, $"{prefix}{stage.Name}.{b}.", x, planes, stride, _ => where, (block.Name, where), block.Expansion)!;
         }
         return x;
@@ -181,25 +199,28 @@ internal sealed class ShapeInference
     {
         var policy = s.Residual!;
         bool spatial = input.Length == 3;
-        long[] subsampled = spatial ? new[] { input[0], LayerKinds.WindowOutput(input[1], 1, (int)stride, 0), LayerKinds.WindowOutput(input[2], 1, (int)stride, 0) } : input;
-        bool same = input.SequenceEqual(branch);
+        long[] subsampled = spatial ? new[] { branch[0], LayerKinds.WindowOutput(input[1], 1, (int)stride, 0), LayerKinds.WindowOutput(input[2], 1, (int)stride, 0) } : new[] { branch[0] };
+        // The same test the generated constructor makes at run time.
+        bool shapeChanges = spatial ? stride != 1 || input[0] != branch[0] : input[0] != branch[0];
         var kind = policy.Shortcut;
         long[] shortcut;
         string fix;
-        if (kind == ShortcutKind.Identity || same && kind != ShortcutKind.Projection)
+        if (kind == ShortcutKind.Identity || !shapeChanges && kind != ShortcutKind.Projection)
         {
             shortcut = input;
-            fix = "use Shortcut.Auto (projection when shapes change) or Shortcut.ZeroPad";
+            fix = kind == ShortcutKind.Identity
+                ? "use Shortcut.Auto (projection when shapes change) or Shortcut.ZeroPad"
+                : "the branch must keep the input's spatial size at stride 1; check the branch's kernels and padding";
         }
         else if (kind == ShortcutKind.ZeroPad)
         {
-            shortcut = spatial ? new[] { System.Math.Max(branch[0], input[0]), subsampled[1], subsampled[2] } : new[] { System.Math.Max(branch[0], input[0]) };
-            fix = branch[0] < input[0] ? "zero padding cannot remove channels: use Shortcut.Auto (projection)" : "the branch's spatial size must equal the input subsampled by the stride";
+            shortcut = branch[0] < input[0] ? new[] { input[0] }.Concat(subsampled.Skip(1)).ToArray() : subsampled;
+            fix = branch[0] < input[0] ? "zero padding cannot remove channels: use Shortcut.Auto (projection)" : "the branch's spatial size must equal the input subsampled by the stride; check the branch's kernels and padding";
         }
         else
         {
             var d = s.Norms.Values.FirstOrDefault(n => n.Enabled);
-            shortcut = spatial ? new[] { branch[0], subsampled[1], subsampled[2] } : new[] { branch[0] };
+            shortcut = subsampled;
             long weights = branch[0] * input[0];
             Rows.Add(new SummaryRow(prefix + "downsample.0", spatial ? "Conv2d" : "Linear", Shape(shortcut), weights + (d is null ? branch[0] : 0), weights * (spatial ? shortcut[1] * shortcut[2] : 1)));
             if (d is not null) Rows.Add(new SummaryRow(prefix + "downsample.1", spatial ? "BatchNorm2d" : "BatchNorm1d", Shape(shortcut), 2 * branch[0], 0));
@@ -207,7 +228,7 @@ internal sealed class ShapeInference
         }
         if (!shortcut.SequenceEqual(branch))
         {
-            string name = kind == ShortcutKind.Auto && same ? "identity" : kind.ToString().ToLowerInvariant();
+            string name = kind == ShortcutKind.Identity || !shapeChanges && kind != ShortcutKind.Projection ? "identity" : kind.ToString().ToLowerInvariant();
             Report(DiagnosticDescriptors.ResidualCannotAdd, site.Location, network, prefix.TrimEnd('.') + " (" + site.Block + ")", Show(branch), name, Show(shortcut), fix);
             return false;
         }

@@ -40,8 +40,10 @@ internal sealed class UnitSchedule
     public IReadOnlyDictionary<int, string> NormNames { get; init; } = null!;
     /// <summary>The residual policy, or null for a plain unit.</summary>
     public ResidualPolicy? Residual { get; init; }
-    /// <summary>Index of the convolution taking a block's stride, or -1.</summary>
+    /// <summary>Index of the layer taking a block's stride (a convolution, else the first nested stage), or -1.</summary>
     public int StridedLayer { get; init; } = -1;
+    /// <summary>Index of the last layer that sets the channel count (a weight layer or a stage): a block's output size comes from it.</summary>
+    public int LastChannelLayer { get; init; } = -1;
 
     /// <summary>Whether weight layer <paramref name="i"/> has a bias: explicit, or off when a BatchNorm directly follows it.</summary>
     public bool Bias(int i) => Layers[i].Bias ?? !(Norms[i].Enabled && Norms[i].After == BnAfter.Convolution);
@@ -75,7 +77,8 @@ internal sealed class UnitSchedule
 
         var residual = !isNetwork && policy.Residual.Enabled ? policy.Residual : null;
         var order = isNetwork ? UnitOrder.Original : policy.Residual.Order;
-        int last = weights.Count > 0 ? weights[weights.Count - 1] : -1;
+        // The residual addition follows the last layer that sets the channels (a weight layer or a nested stage).
+        int last = Enumerable.Range(0, layers.Count).Where(i => layers[i].IsWeight || layers[i].Kind == LayerKind.Stage).DefaultIfEmpty(-1).Last();
         var steps = new List<Step>();
 
         void Post(int i)
@@ -92,16 +95,18 @@ internal sealed class UnitSchedule
         for (int i = 0; i < layers.Count; i++)
         {
             var l = layers[i];
-            if (l.Kind == LayerKind.GlobalAvgPool) pooled = true;
-            else if (l.Kind is LayerKind.Conv or LayerKind.Flatten or LayerKind.Stage or LayerKind.MaxPool or LayerKind.AvgPool) pooled = false;
-            if (l.Kind == LayerKind.Linear && pooled)
+            // After global pooling ([N, C, 1, 1]), a Linear or a stage of fully connected blocks sees [N, C] (torchvision's flatten).
+            if (pooled && (l.Kind == LayerKind.Linear || l.Kind == LayerKind.Stage && l.Block is { Spatial: false }))
             {
                 steps.Add(new Step(StepKind.Flatten, i));
                 pooled = false;
             }
+            if (l.Kind == LayerKind.GlobalAvgPool) pooled = true;
+            else if (l.Kind is LayerKind.Conv or LayerKind.Flatten or LayerKind.Stage or LayerKind.MaxPool or LayerKind.AvgPool) pooled = false;
             if (!l.IsWeight)
             {
                 steps.Add(new Step(StepKind.Layer, i));
+                if (residual is not null && i == last) steps.Add(new Step(StepKind.Add, -1));
                 continue;
             }
             if (order == UnitOrder.FullPreActivation)
@@ -152,14 +157,15 @@ internal sealed class UnitSchedule
             NormNames = NameNorms(layers, weights.Where(i => norms[i].Enabled)),
             Residual = residual,
             StridedLayer = isNetwork ? -1 : FindStrided(layers),
+            LastChannelLayer = last,
         };
     }
 
-    /// <summary>The convolution marked Strided, else the first with a kernel larger than 1, else the first (torchvision's BasicBlock and Bottleneck v1.5).</summary>
+    /// <summary>The convolution marked Strided, else the first with a kernel larger than 1, else the first (torchvision's BasicBlock and Bottleneck v1.5); without convolutions, the first nested stage.</summary>
     static int FindStrided(IReadOnlyList<LayerSpec> layers)
     {
         var convs = Enumerable.Range(0, layers.Count).Where(i => layers[i].Kind == LayerKind.Conv).ToList();
-        if (convs.Count == 0) return -1;
+        if (convs.Count == 0) return Enumerable.Range(0, layers.Count).Where(i => layers[i].Kind == LayerKind.Stage).DefaultIfEmpty(-1).First();
         var marked = convs.Where(i => layers[i].Strided).ToList();
         if (marked.Count > 0) return marked[0];
         var wide = convs.Where(i => layers[i].Kernel > 1).ToList();

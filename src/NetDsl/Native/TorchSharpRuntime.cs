@@ -7,7 +7,7 @@ namespace NetDsl.Native;
 
 /// <summary>
 /// Loads TorchSharp's native back end once, and turns a failed load into an error that says what is
-/// wrong and what to do. Generated modules call <see cref="EnsureLoaded"/> from their constructors.
+/// wrong and what to do. Generated modules call <see cref="EnsureLoaded(string)"/> from their constructors.
 /// </summary>
 public static class TorchSharpRuntime
 {
@@ -38,6 +38,19 @@ public static class TorchSharpRuntime
             }
             loaded = true;
         }
+    }
+
+    /// <summary>
+    /// <see cref="EnsureLoaded()"/>, then returns <paramref name="moduleName"/>: generated constructors call it in
+    /// their <c>base(...)</c> argument, because TorchSharp's <c>Module</c> constructor already needs the native library.
+    /// </summary>
+    /// <param name="moduleName">The module's name, passed through.</param>
+    /// <returns><paramref name="moduleName"/>.</returns>
+    /// <exception cref="TorchSharpLoadException">The native libraries did not load (see <see cref="EnsureLoaded()"/>).</exception>
+    public static string EnsureLoaded(string moduleName)
+    {
+        EnsureLoaded();
+        return moduleName;
     }
 
     static string Explain()

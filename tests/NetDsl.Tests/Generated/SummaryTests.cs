@@ -37,6 +37,7 @@ public class SummaryTests
     public static IEnumerable<object[]> Networks() => new[]
     {
         new object[] { "ResNet20" }, new object[] { "PreActResNet20" }, new object[] { "DeepPlainMlp" }, new object[] { "DeepResidualMlp" },
+        new object[] { "NestedStageNet" }, new object[] { "OnePixelNet" }, new object[] { "CnnWithDenseHead" },
     };
 
     static (nn.Module<Tensor, Tensor> Net, ModelSummary Summary) Build(string name) => name switch
@@ -45,6 +46,9 @@ public class SummaryTests
         "PreActResNet20" => (new PreActResNet20(), PreActResNet20.Summary),
         "DeepPlainMlp" => (new DeepPlainMlp(), DeepPlainMlp.Summary),
         "DeepResidualMlp" => (new DeepResidualMlp(), DeepResidualMlp.Summary),
+        "NestedStageNet" => (new Edges.NestedStageNet(), Edges.NestedStageNet.Summary),
+        "OnePixelNet" => (new Edges.OnePixelNet(), Edges.OnePixelNet.Summary),
+        "CnnWithDenseHead" => (new Edges.CnnWithDenseHead(), Edges.CnnWithDenseHead.Summary),
         _ => throw new ArgumentException(name),
     };
 
@@ -67,6 +71,17 @@ public class SummaryTests
         Assert.Equal(expected.Select(r => r.Name), traced.Select(t => t.Name));
         for (int i = 0; i < expected.Count; i++)
             Assert.True(expected[i].OutputShape.SequenceEqual(traced[i].Shape), $"{expected[i].Name}: summary [{string.Join(", ", expected[i].OutputShape)}], module [{string.Join(", ", traced[i].Shape)}]");
+    }
+
+    [Fact]
+    public void Nested_stages_take_the_blocks_stride_and_set_its_output()
+    {
+        var rows = Edges.NestedStageNet.Summary.Layers;
+        // layer1.0 (stride 2): its nested stage's first block takes the stride; 8x8 -> 4x4 -> 2x2 after layer2.
+        Assert.Equal(new long[] { 6, 4, 4 }, rows.Single(r => r.Name == "layer1.0.inner.0.conv1").OutputShape);
+        Assert.Equal(new long[] { 6, 4, 4 }, rows.Single(r => r.Name == "layer1.0.downsample.0").OutputShape);
+        Assert.Equal(new long[] { 8, 2, 2 }, rows.Single(r => r.Name == "layer2.1.inner.0.conv1").OutputShape);
+        Assert.Equal(new long[] { 16 }, Edges.CnnWithDenseHead.Summary.Layers.Single(r => r.Name == "bn_fc1" && r.Kind == "BatchNorm1d").OutputShape);
     }
 
     [Fact]

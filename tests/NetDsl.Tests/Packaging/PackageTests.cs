@@ -36,10 +36,10 @@ public class PackageTests
     public void Packed_package_builds_and_runs_a_generated_network_in_a_fresh_project()
     {
         var work = Directory.CreateTempSubdirectory("netdsl-pack-");
+        // A unique version, so the global packages folder never serves a stale copy of an earlier run.
+        var version = $"0.1.0-test.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";
         try
         {
-            // A unique version, so the global packages folder never serves a stale copy of an earlier run.
-            var version = $"0.1.0-test.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";
             var feed = Path.Combine(work.FullName, "feed");
             Run(RepoRoot(), "pack", "src/NetDsl/NetDsl.csproj", "-c", "Release", "-o", feed, $"-p:Version={version}");
 
@@ -99,6 +99,11 @@ public class PackageTests
         finally
         {
             try { work.Delete(recursive: true); } catch (IOException) { }
+            // Leave no test package behind in the user's NuGet cache.
+            var globalPackages = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
+                ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+            var cached = Path.Combine(globalPackages, "netdsl", version.ToLowerInvariant());
+            try { if (Directory.Exists(cached)) Directory.Delete(cached, recursive: true); } catch (IOException) { }
         }
     }
 }

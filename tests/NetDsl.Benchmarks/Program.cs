@@ -1,0 +1,48 @@
+using System;
+using System.Linq;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Environments;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using Microsoft.CodeAnalysis;
+using NetDsl.Benchmarks;
+using NetDsl.Generators;
+
+// Before the timed runs: how many outputs does a keystroke in an unrelated file regenerate? (goal 0)
+var compilation = GeneratorBenchmarks.BuildCompilation();
+var driver = GeneratorBenchmarks.Driver().RunGenerators(compilation);
+var first = driver.GetRunResult();
+driver = driver.RunGenerators(GeneratorBenchmarks.Keystroke(compilation));
+var steps = driver.GetRunResult().Results.Single().TrackedSteps;
+var outputs = steps.Where(s => s.Key is NetworkGenerator.TrackingNames.Networks or NetworkGenerator.TrackingNames.Blocks)
+    .SelectMany(s => s.Value).SelectMany(s => s.Outputs).ToList();
+Console.WriteLine($"generator: {first.GeneratedTrees.Length} generated files; after an unrelated keystroke, "
+    + $"{outputs.Count(o => o.Reason is IncrementalStepRunReason.Modified or IncrementalStepRunReason.New)} of {outputs.Count} models changed (goal 0)");
+Console.WriteLine($"threads: OMP_WAIT_POLICY={Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "(unset)"}, torch threads={TorchConfig.Threads}");
+
+BenchmarkSwitcher.FromAssembly(typeof(TrainingStepBenchmarks).Assembly).Run(args);
+
+namespace NetDsl.Benchmarks
+{
+    /// <summary>Benchmarks of TorchSharp code: explicit thread settings (see docs/benchmarks.md), few long iterations.</summary>
+    public sealed class TorchConfig : ManualConfig
+    {
+        public static int Threads => int.TryParse(Environment.GetEnvironmentVariable("NETDSL_THREADS"), out var t) ? t : 2;
+
+        public static void ApplyThreads() => TorchSharp.torch.set_num_threads(Threads);
+
+        public TorchConfig()
+        {
+            AddJob(Job.Default.WithWarmupCount(3).WithIterationCount(15).WithInvocationCount(4).WithUnrollFactor(1)
+                .WithEnvironmentVariables(new EnvironmentVariable("OMP_WAIT_POLICY", Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "PASSIVE"),
+                    new EnvironmentVariable("NETDSL_THREADS", Threads.ToString())));
+            AddLogicalGroupRules(BenchmarkLogicalGroupRule.ByCategory);
+        }
+    }
+
+    /// <summary>The generator benchmarks run in-process on the managed heap: the default job.</summary>
+    public sealed class GeneratorConfig : ManualConfig
+    {
+        public GeneratorConfig() => AddJob(Job.Default.WithWarmupCount(3).WithIterationCount(10));
+    }
+}

@@ -1,0 +1,64 @@
+using System;
+using System.Linq;
+using BenchmarkDotNet.Attributes;
+using NetDsl.Examples;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace NetDsl.Benchmarks;
+
+/// <summary>
+/// One SGD training step (forward, backward, update) of a generated module vs its hand-written twin,
+/// same process, same threads. Goal: ratio &lt;= 1.02 (no abstraction cost).
+/// </summary>
+[Config(typeof(TorchConfig))]
+public class TrainingStepBenchmarks
+{
+    nn.Module<Tensor, Tensor> generatedResNet = null!, handResNet = null!, generatedMlp = null!, handMlp = null!;
+    optim.Optimizer genResNetOpt = null!, handResNetOpt = null!, genMlpOpt = null!, handMlpOpt = null!;
+    Tensor images = null!, labels = null!, points = null!, targets = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        TorchConfig.ApplyThreads();
+        manual_seed(0);
+        generatedResNet = new ResNet20();
+        handResNet = new HandWrittenResNet20();
+        generatedMlp = new DeepResidualMlp();
+        handMlp = new HandWrittenResidualMlp();
+        static long Count(nn.Module m) => m.parameters().Sum(p => p.numel());
+        if (Count(generatedResNet) != Count(handResNet) || Count(generatedMlp) != Count(handMlp))
+            throw new InvalidOperationException("the hand-written twins do not match the generated architectures");
+        genResNetOpt = optim.SGD(generatedResNet.parameters(), 0.01, momentum: 0.9);
+        handResNetOpt = optim.SGD(handResNet.parameters(), 0.01, momentum: 0.9);
+        genMlpOpt = optim.SGD(generatedMlp.parameters(), 0.01, momentum: 0.9);
+        handMlpOpt = optim.SGD(handMlp.parameters(), 0.01, momentum: 0.9);
+        images = randn(128, 1, 28, 28);
+        labels = randint(0, 10, new long[] { 128 });
+        points = randn(256, 1);
+        targets = randn(256, 1);
+    }
+
+    static void Step(nn.Module<Tensor, Tensor> net, optim.Optimizer opt, Tensor x, Tensor y, bool classify)
+    {
+        using var scope = NewDisposeScope();
+        opt.zero_grad();
+        var output = net.call(x);
+        var loss = classify ? nn.functional.cross_entropy(output, y) : nn.functional.mse_loss(output, y);
+        loss.backward();
+        opt.step();
+    }
+
+    [Benchmark(Baseline = true), BenchmarkCategory("ResNet20")]
+    public void ResNet20_HandWritten() => Step(handResNet, handResNetOpt, images, labels, true);
+
+    [Benchmark, BenchmarkCategory("ResNet20")]
+    public void ResNet20_Generated() => Step(generatedResNet, genResNetOpt, images, labels, true);
+
+    [Benchmark(Baseline = true), BenchmarkCategory("ResidualMlp50")]
+    public void ResidualMlp50_HandWritten() => Step(handMlp, handMlpOpt, points, targets, false);
+
+    [Benchmark, BenchmarkCategory("ResidualMlp50")]
+    public void ResidualMlp50_Generated() => Step(generatedMlp, genMlpOpt, points, targets, false);
+}
