@@ -1,9 +1,9 @@
 using System;
 using System.Linq;
 using BenchmarkDotNet.Configs;
-using BenchmarkDotNet.Environments;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Microsoft.CodeAnalysis;
 using NetDsl.Benchmarks;
 using NetDsl.Generators;
@@ -20,6 +20,12 @@ Console.WriteLine($"generator: {first.GeneratedTrees.Length} generated files; af
     + $"{outputs.Count(o => o.Reason is IncrementalStepRunReason.Modified or IncrementalStepRunReason.New)} of {outputs.Count} models changed (goal 0)");
 Console.WriteLine($"threads: OMP_WAIT_POLICY={Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "(unset)"}, torch threads={TorchConfig.Threads}");
 
+if (args.Length > 0 && args[0] == "interleaved")
+{
+    TorchConfig.ApplyThreads();
+    Interleaved.Run();
+    return;
+}
 BenchmarkSwitcher.FromAssembly(typeof(TrainingStepBenchmarks).Assembly).Run(args);
 
 namespace NetDsl.Benchmarks
@@ -33,9 +39,9 @@ namespace NetDsl.Benchmarks
 
         public TorchConfig()
         {
-            AddJob(Job.Default.WithWarmupCount(3).WithIterationCount(15).WithInvocationCount(4).WithUnrollFactor(1)
-                .WithEnvironmentVariables(new EnvironmentVariable("OMP_WAIT_POLICY", Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "PASSIVE"),
-                    new EnvironmentVariable("NETDSL_THREADS", Threads.ToString())));
+            // In process: LibTorch reads OMP_WAIT_POLICY when it loads, so it must be set for this process (docs/benchmarks.md).
+            AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance)
+                .WithWarmupCount(3).WithIterationCount(15).WithInvocationCount(4).WithUnrollFactor(1));
             AddLogicalGroupRules(BenchmarkLogicalGroupRule.ByCategory);
         }
     }
@@ -43,6 +49,6 @@ namespace NetDsl.Benchmarks
     /// <summary>The generator benchmarks run in-process on the managed heap: the default job.</summary>
     public sealed class GeneratorConfig : ManualConfig
     {
-        public GeneratorConfig() => AddJob(Job.Default.WithWarmupCount(3).WithIterationCount(10));
+        public GeneratorConfig() => AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithWarmupCount(3).WithIterationCount(10));
     }
 }
