@@ -88,3 +88,19 @@ public partial class ReluOnlyPreActBlock
     [Linear] Linear fc1;
     [Linear] Linear fc2;
 }
+
+[Block, Residual, Activation(Nonlinearity.ReLU)]
+public partial class NoBnBlock
+{
+    [Conv(Kernel = 3)] Conv2d conv1;
+    [Conv(Kernel = 3)] Conv2d conv2;
+}
+
+[Network, Input(1, 8, 8), Activation(Nonlinearity.ReLU)]
+public partial class NoBnNet
+{
+    [Conv(4, Kernel = 3)] Conv2d conv1;
+    [Stage(Blocks = 2, Channels = 8, Stride = 2)] ModuleList<NoBnBlock> layer1;
+    [GlobalAvgPool] AdaptiveAvgPool2d avgpool;
+    [Linear(3)] Linear fc;
+}

@@ -131,6 +131,46 @@ public class TwinTests
     public void Residual_net_with_projection_shortcut_equals_its_twin() =>
         AssertTwins(new PostActNet(), new PostActNetTwin(), new long[] { 6, 1, 8, 8 });
 
+    // ---- residual without BatchNorm: biases on, projection without BatchNorm ----------------------
+    sealed class NoBnBlockTwin : Module<Tensor, Tensor>
+    {
+        readonly Conv2d conv1; readonly ReLU relu; readonly Conv2d conv2; readonly Sequential? downsample;
+        public NoBnBlockTwin(long inChannels, long planes, long stride) : base("twin")
+        {
+            conv1 = Conv2d(inChannels, planes, 3, stride: stride, padding: 1, bias: true);
+            relu = ReLU();
+            conv2 = Conv2d(planes, planes, 3, padding: 1, bias: true);
+            if (stride != 1 || inChannels != planes) downsample = Sequential(Conv2d(inChannels, planes, 1, stride: stride, bias: true));
+            RegisterComponents();
+        }
+        public override Tensor forward(Tensor x) =>
+            relu.call(conv2.call(relu.call(conv1.call(x))) + (downsample is null ? x : downsample.call(x)));
+    }
+
+    sealed class NoBnNetTwin : Module<Tensor, Tensor>
+    {
+        readonly Conv2d conv1; readonly ReLU relu; readonly ModuleList<NoBnBlockTwin> layer1; readonly AdaptiveAvgPool2d avgpool; readonly Linear fc;
+        public NoBnNetTwin() : base("twin")
+        {
+            conv1 = Conv2d(1, 4, 3, padding: 1, bias: true);
+            relu = ReLU();
+            layer1 = ModuleList(new NoBnBlockTwin(4, 8, 2), new NoBnBlockTwin(8, 8, 1));
+            avgpool = AdaptiveAvgPool2d(1);
+            fc = Linear(8, 3);
+            RegisterComponents();
+        }
+        public override Tensor forward(Tensor x)
+        {
+            x = relu.call(conv1.call(x));
+            foreach (var block in layer1) x = block.call(x);
+            return fc.call(avgpool.call(x).flatten(1));
+        }
+    }
+
+    [Fact]
+    public void Residual_net_without_BatchNorm_equals_its_twin() =>
+        AssertTwins(new NoBnNet(), new NoBnNetTwin(), new long[] { 6, 1, 8, 8 });
+
     // ---- full pre-activation (He et al. 2016), zero-padding shortcut -----------------------------
     sealed class PreActZeroPadBlockTwin : Module<Tensor, Tensor>
     {
