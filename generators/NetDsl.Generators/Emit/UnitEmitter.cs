@@ -28,6 +28,9 @@ internal sealed class UnitEmitter
     readonly List<string> registrations = new();
     readonly List<string> forward = new();
     readonly HashSet<string> created = new();
+    readonly List<string> stages = new();   // stage fields, for AttachProbe
+    readonly bool taps;
+    const string Kinds = "global::NetDsl.Instrumentation.TapKind.";
 
     UnitEmitter(UnitSchedule s, BlockSpec? block, NetworkModel? network, bool spatial)
     {
@@ -35,7 +38,25 @@ internal sealed class UnitEmitter
         this.block = block;
         this.network = network;
         this.spatial = spatial;
+        taps = block?.Taps ?? network!.Spec.Taps;
     }
+
+    /// <summary>Wraps an expression in a tap point (when the class has taps): <c>Tap("conv1", expr)</c>.</summary>
+    string T(string name, string expression, string? kind = null) =>
+        !taps ? expression : $"Tap(\"{name}\", {expression}{(kind is null ? "" : ", " + Kinds + kind)})";
+
+    static string? ActivationTapKind(Nonlinearity a) => a switch
+    {
+        Nonlinearity.ReLU => "ReluOutput",
+        _ => null,
+    };
+
+    static string? InputTapKind(Nonlinearity a) => a switch
+    {
+        Nonlinearity.Sigmoid => "SigmoidInput",
+        Nonlinearity.Tanh => "TanhInput",
+        _ => null,
+    };
 
     public static string EmitBlock(BlockSpec block)
     {
@@ -91,13 +112,27 @@ internal sealed class UnitEmitter
         string cur = block is null ? "" : InName; // block: the size expression of the current tensor's dim 0
         string v = "x";                           // the variable holding the current tensor
         bool residual = s.Residual is not null;
+        string shortcutInput = "x";
+        if (residual && taps)
+        {
+            // The unit's input, tapped once per path: their gradients are the branch's and the shortcut's shares.
+            forward.Add($"var branchInput = Tap(\"branch_input\", x, {Kinds}BranchInput);");
+            forward.Add($"var shortcutInput = Tap(\"shortcut_input\", x, {Kinds}ShortcutInput);");
+            v = "branchInput";
+            shortcutInput = "shortcutInput";
+        }
         string Next(string expression)
         {
             // The first statement declares the working variable: "branch" inside a residual branch, else "y".
             var target = residual ? "branch" : "y";
-            if (v is "x" or "sum") { forward.Add($"var {target} = {expression};"); v = target; }
+            if (v is "x" or "sum" or "branchInput") { forward.Add($"var {target} = {expression};"); v = target; }
             else forward.Add($"{v} = {expression};");
             return v;
+        }
+        void Activate(Nonlinearity kind, string tapName, string call)
+        {
+            if (taps && InputTapKind(kind) is { } input) Next(T(tapName + ".input", v, input));
+            Next(T(tapName, call, ActivationTapKind(kind)));
         }
 
         for (int k = 0; k < s.Steps.Count; k++)
@@ -114,7 +149,7 @@ internal sealed class UnitEmitter
                 {
                     var name = s.NormNames[step.Layer];
                     Create(name, $"global::TorchSharp.Modules.BatchNorm{(mapHere ? "2d" : "1d")}", LayerKinds.BatchNorm(s.Norms[step.Layer], inSize, mapHere), declare: true);
-                    Next($"{Me(name)}.call({v})");
+                    Next(T(name, $"{Me(name)}.call({v})"));
                     break;
                 }
                 case StepKind.Act:
@@ -122,11 +157,11 @@ internal sealed class UnitEmitter
                     var a = s.Activations[step.Layer];
                     var name = LayerKinds.ActivationField(a.Kind);
                     Create(name, "global::TorchSharp.Modules." + LayerKinds.ActivationType(a.Kind), LayerKinds.ActivationFactory(a), declare: true);
-                    Next($"{Me(name)}.call({v})");
+                    Activate(a.Kind, s.ActivationNames[step.Layer], $"{Me(name)}.call({v})");
                     break;
                 }
                 case StepKind.Add:
-                    v = EmitShortcutAndSum(v, cur);
+                    v = EmitShortcutAndSum(v, cur, shortcutInput);
                     residual = false; // after the sum, statements act on "y"
                     break;
                 default:
@@ -143,7 +178,8 @@ internal sealed class UnitEmitter
                     string stride = block is not null && step.Layer == s.StridedLayer ? "stride" : l.Stride.ToString(CultureInfo.InvariantCulture);
                     bool bias = l.IsWeight && s.Bias(step.Layer);
                     Create(l.Name, "", LayerKinds.Factory(l, inSize, outSize, stride, bias, spatial), declare: false);
-                    Next($"{Me(l.Name)}.call({v})");
+                    if (l.Kind == LayerKind.Activation) Activate(l.Activation!.Kind, l.Name, $"{Me(l.Name)}.call({v})");
+                    else Next(T(l.Name, $"{Me(l.Name)}.call({v})"));
                     if (l.IsWeight && block is not null) cur = outSize;
                     break;
                 }
@@ -164,15 +200,16 @@ internal sealed class UnitEmitter
             items.Add(b.Spatial ? $"new {b.TypeName}({input}, {planes}, {(i == 0 ? firstStride : "1")})" : $"new {b.TypeName}({input}, {planes})");
         }
         Create(l.Name, "", $"{Nn}.ModuleList<{b.TypeName}>({string.Join(", ", items)})", declare: false);
+        stages.Add(l.Name);
         for (int i = 0; i < l.Blocks; i++) v = next($"{Me(l.Name)}[{i}].call({v})");
     }
 
     /// <summary>Emits the shortcut and the addition; returns the variable holding the sum.</summary>
-    string EmitShortcutAndSum(string branch, string outSize)
+    string EmitShortcutAndSum(string branch, string outSize, string input)
     {
         var r = s.Residual!;
         var norm = s.Norms.Values.FirstOrDefault(n => n.Enabled);
-        string shortcut = "x";
+        string shortcut = input;
         string projection = spatial
             ? $"{Nn}.Conv2d({InName}, {outSize}, kernel_size: 1, stride: stride, bias: {LayerKinds.Lit(norm is null)})"
             : $"{Nn}.Linear({InName}, {outSize}, hasBias: {LayerKinds.Lit(norm is null)})";
@@ -184,14 +221,14 @@ internal sealed class UnitEmitter
                 fields.Add($"private readonly {Nn}.Module<{Tensor}, {Tensor}>? downsample;");
                 ctor.Add($"if ({shapeChanges})");
                 ctor.Add($"    this.downsample = {Nn}.Sequential({projection});");
-                forward.Add($"var shortcut = this.downsample is null ? x : this.downsample.call(x);");
+                forward.Add($"var shortcut = {T("shortcut", $"this.downsample is null ? {input} : this.downsample.call({input})", "Shortcut")};");
                 shortcut = "shortcut";
                 registrations.Add("downsample?");
                 break;
             case ShortcutKind.Projection:
                 fields.Add($"private readonly {Nn}.Module<{Tensor}, {Tensor}> downsample;");
                 ctor.Add($"this.downsample = {Nn}.Sequential({projection});");
-                forward.Add("var shortcut = this.downsample.call(x);");
+                forward.Add($"var shortcut = {T("shortcut", $"this.downsample.call({input})", "Shortcut")};");
                 shortcut = "shortcut";
                 registrations.Add("downsample");
                 break;
@@ -199,12 +236,15 @@ internal sealed class UnitEmitter
                 fields.Add("private readonly long zeroPadStride, zeroPadChannels;");
                 ctor.Add($"this.zeroPadStride = {(spatial ? "stride" : "1")};");
                 ctor.Add($"this.zeroPadChannels = {shapeChanges} ? {outSize} : 0;");
-                forward.Add("var shortcut = this.zeroPadChannels == 0 ? x : global::NetDsl.Shortcuts.ZeroPad(x, this.zeroPadStride, this.zeroPadChannels);");
+                forward.Add($"var shortcut = {T("shortcut", $"this.zeroPadChannels == 0 ? {input} : global::NetDsl.Shortcuts.ZeroPad({input}, this.zeroPadStride, this.zeroPadChannels)", "Shortcut")};");
                 shortcut = "shortcut";
                 break;
         }
+        if (r.Shortcut == ShortcutKind.Identity && taps) forward.Add($"var shortcut = Tap(\"shortcut\", {input}, {Kinds}Shortcut);");
+        if (r.Shortcut == ShortcutKind.Identity && taps) shortcut = "shortcut";
+        if (taps) forward.Add($"{branch} = Tap(\"branch\", {branch}, {Kinds}Branch);");
         string scaled = r.BranchScale == 1.0 ? branch : $"{branch} * {LayerKinds.Lit(r.BranchScale)}";
-        forward.Add($"var sum = {scaled} + {shortcut};");
+        forward.Add($"var sum = {T("sum", $"{scaled} + {shortcut}", "Sum")};");
         return "sum";
     }
 
@@ -224,11 +264,16 @@ internal sealed class UnitEmitter
         }
         foreach (var line in doc) w.WriteLine("/// " + line);
         w.WriteLine($"[global::System.CodeDom.Compiler.GeneratedCode(\"NetDsl.Generators\", \"{version}\")]");
-        w.WriteLine($"partial class {Id(name)} : {Nn}.Module<{Tensor}, {Tensor}>");
+        w.WriteLine($"partial class {Id(name)} : {Nn}.Module<{Tensor}, {Tensor}>, global::NetDsl.Instrumentation.IInstrumented");
         w.WriteLine("{");
         w.Indent++;
         foreach (var f in fields) w.WriteLine(f);
-        if (fields.Count > 0) w.WriteLine();
+        if (taps)
+        {
+            w.WriteLine("private global::NetDsl.Instrumentation.Probe? netdslProbe;");
+            w.WriteLine("private string netdslPrefix = \"\";");
+        }
+        w.WriteLine();
         if (extraMembers is not null)
         {
             foreach (var line in extraMembers) w.WriteLine(line);
@@ -273,6 +318,7 @@ internal sealed class UnitEmitter
         foreach (var line in forward) w.WriteLine(line);
         w.Indent--;
         w.WriteLine("}");
+        WriteInstrumentation(w);
         w.Indent--;
         w.WriteLine("}");
         if (ns is not null)
@@ -281,6 +327,29 @@ internal sealed class UnitEmitter
             w.WriteLine("}");
         }
         return text.ToString();
+    }
+
+    void WriteInstrumentation(IndentedTextWriter w)
+    {
+        w.WriteLine();
+        w.WriteLine("/// <inheritdoc />");
+        w.WriteLine("void global::NetDsl.Instrumentation.IInstrumented.AttachProbe(global::NetDsl.Instrumentation.Probe? probe, string prefix)");
+        w.WriteLine("{");
+        w.Indent++;
+        if (taps)
+        {
+            w.WriteLine("this.netdslProbe = probe;");
+            w.WriteLine("this.netdslPrefix = prefix;");
+        }
+        foreach (var stage in stages)
+            w.WriteLine($"for (int i = 0; i < {Me(stage)}.Count; i++) ((global::NetDsl.Instrumentation.IInstrumented){Me(stage)}[i]).AttachProbe(probe, prefix + \"{stage}.\" + i + \".\");");
+        w.Indent--;
+        w.WriteLine("}");
+        if (!taps) return;
+        w.WriteLine();
+        w.WriteLine("/// <summary>A tap point: <paramref name=\"t\"/> itself when no probe is attached (a null check), else what the probe returns (equal, bit for bit).</summary>");
+        w.WriteLine($"private {Tensor} Tap(string name, {Tensor} t, global::NetDsl.Instrumentation.TapKind kind = {Kinds}Output) =>");
+        w.WriteLine("    this.netdslProbe is null ? t : this.netdslProbe.Tap(this.netdslPrefix + name, t, kind);");
     }
 
     static string Shape(IEnumerable<long> dims) => "[N, " + string.Join(", ", dims) + "]";

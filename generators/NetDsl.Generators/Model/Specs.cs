@@ -65,10 +65,11 @@ internal sealed record LayerSpec(
 /// <param name="Policy">The block's policies.</param>
 /// <param name="Layers">Layers in forward order.</param>
 /// <param name="HintName">The generated file's name (see <c>ClassReader.HintName</c>).</param>
-internal sealed record BlockSpec(string TypeName, string? Namespace, string Name, int Expansion, bool Spatial, Policy Policy, EquatableArray<LayerSpec> Layers, string HintName);
+/// <param name="Taps">Whether the generated forward has tap points (<c>[Block(Taps = false)]</c> leaves them out).</param>
+internal sealed record BlockSpec(string TypeName, string? Namespace, string Name, int Expansion, bool Spatial, Policy Policy, EquatableArray<LayerSpec> Layers, string HintName, bool Taps = true);
 
 /// <summary>A parsed <c>[Network]</c> class.</summary>
-internal sealed record NetworkSpec(string? Namespace, string Name, EquatableArray<int> InputShape, Policy Policy, EquatableArray<LayerSpec> Layers, string HintName);
+internal sealed record NetworkSpec(string? Namespace, string Name, EquatableArray<int> InputShape, Policy Policy, EquatableArray<LayerSpec> Layers, string HintName, bool Taps = true);
 
 /// <summary>A row of the compile-time summary (mirrors NetDsl.LayerSummary).</summary>
 internal sealed record SummaryRow(string Name, string Kind, EquatableArray<long> Shape, long Parameters, long Macs);

@@ -66,7 +66,7 @@ internal sealed class ClassReader
 
     static int NamedInt(AttributeData a, string name, int fallback) => Named(a, name)?.Value is int i ? i : fallback;
     static double NamedDouble(AttributeData a, string name, double fallback) => Named(a, name)?.Value switch { double d => d, float f => f, int i => i, _ => fallback };
-    static bool NamedBool(AttributeData a, string name, bool fallback) => Named(a, name)?.Value is bool b ? b : fallback;
+    public static bool NamedBool(AttributeData a, string name, bool fallback) => Named(a, name)?.Value is bool b ? b : fallback;
 
     /// <summary>
     /// Checks shared by networks and blocks: a partial, top-level, non-generic, non-abstract class with no
@@ -518,7 +518,8 @@ internal sealed class ClassReader
         CheckNames(type, layers, policy, isNetwork: false);
         if (HasErrors || BlockInvalid || Unresolved) return null;
         return new BlockSpec(type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat), type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString(),
-            type.Name, expansion, spatial || !vector, policy, new EquatableArray<LayerSpec>(specs), HintName(type));
+            type.Name, expansion, spatial || !vector, policy, new EquatableArray<LayerSpec>(specs), HintName(type),
+            Taps: blockAttribute is null || NamedBool(blockAttribute, "Taps", true));
     }
 
     /// <summary>Policy combinations that have no meaning.</summary>
@@ -555,6 +556,9 @@ internal sealed class ClassReader
             generated.Add(("zeroPadChannels", "the zero-padding shortcut's channels"));
         }
         generated.Add(("forward", "the forward pass"));
+        generated.Add(("Tap", "the tap-point helper"));
+        generated.Add(("netdslProbe", "the attached probe"));
+        generated.Add(("netdslPrefix", "the module's tap-name prefix"));
         if (isNetwork) generated.Add(("Summary", "the compile-time summary"));
         var inherited = new HashSet<string>(ModuleMemberNames());
         var reported = new HashSet<string>();

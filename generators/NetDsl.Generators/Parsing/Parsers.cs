@@ -37,7 +37,9 @@ internal static class Parsers
             if (reader.HasErrors || reader.BlockInvalid || reader.Unresolved || input is null)
                 return new ParseResult<NetworkModel>(null, new EquatableArray<DiagnosticInfo>(reader.Diagnostics), ClassReader.Stub(type, isNetwork: true, ct));
 
-            var spec = new NetworkSpec(Namespace(type), type.Name, new EquatableArray<int>(input), policy, new EquatableArray<LayerSpec>(specs), ClassReader.HintName(type));
+            var networkAttribute = type.GetAttributes().First(a => a.AttributeClass?.ToDisplayString() == ClassReader.NetworkAttribute);
+            var spec = new NetworkSpec(Namespace(type), type.Name, new EquatableArray<int>(input), policy, new EquatableArray<LayerSpec>(specs), ClassReader.HintName(type),
+                Taps: ClassReader.NamedBool(networkAttribute, "Taps", true));
             var inference = ShapeInference.Run(spec, layers.Select(l => l.AttributeLocation).ToList(), layers.Select(l => l.TypeLocation).ToList(), ClassReader.NameLocation(type));
             if (inference.Diagnostics.Count > 0)
                 return new ParseResult<NetworkModel>(null, new EquatableArray<DiagnosticInfo>(inference.Diagnostics), ClassReader.Stub(type, isNetwork: true, ct));

@@ -38,6 +38,8 @@ internal sealed class UnitSchedule
     public IReadOnlyDictionary<int, ActivationPolicy> Activations { get; init; } = null!;
     /// <summary>Per weight layer with a BatchNorm: its field name (<c>bn1</c> for <c>conv1</c>).</summary>
     public IReadOnlyDictionary<int, string> NormNames { get; init; } = null!;
+    /// <summary>Per weight layer with an activation: the tap name of that activation (<c>relu1</c> after <c>conv1</c>).</summary>
+    public IReadOnlyDictionary<int, string> ActivationNames { get; init; } = null!;
     /// <summary>The residual policy, or null for a plain unit.</summary>
     public ResidualPolicy? Residual { get; init; }
     /// <summary>Index of the layer taking a block's stride (a convolution, else the first nested stage), or -1.</summary>
@@ -154,7 +156,8 @@ internal sealed class UnitSchedule
             Steps = steps,
             Norms = norms,
             Activations = acts,
-            NormNames = NameNorms(layers, weights.Where(i => norms[i].Enabled)),
+            NormNames = Name(layers, weights.Where(i => norms[i].Enabled), _ => "bn"),
+            ActivationNames = Name(layers, weights.Where(i => acts[i].Kind != Nonlinearity.None), i => LayerKinds.ActivationField(acts[i].Kind)),
             Residual = residual,
             StridedLayer = isNetwork ? -1 : FindStrided(layers),
             LastChannelLayer = last,
@@ -172,17 +175,20 @@ internal sealed class UnitSchedule
         return wide.Count > 0 ? wide[0] : convs[0];
     }
 
-    /// <summary><c>conv1</c> → <c>bn1</c> (torchvision); names without a trailing number, or clashing ones, get <c>bn_</c> + the layer name.</summary>
-    static Dictionary<int, string> NameNorms(IReadOnlyList<LayerSpec> layers, IEnumerable<int> indexes)
+    /// <summary>
+    /// <c>conv1</c> → <c>bn1</c> (torchvision) or <c>relu1</c>; names without a trailing number, or clashing ones,
+    /// get the prefix, '_' and the layer name (<c>bn_fc_in</c>).
+    /// </summary>
+    static Dictionary<int, string> Name(IReadOnlyList<LayerSpec> layers, IEnumerable<int> indexes, System.Func<int, string> prefix)
     {
         var candidates = indexes.ToDictionary(i => i, i =>
         {
             var name = layers[i].Name;
             int k = name.Length;
             while (k > 0 && char.IsDigit(name[k - 1])) k--;
-            return k < name.Length && k > 0 ? "bn" + name.Substring(k) : "bn_" + name;
+            return k < name.Length && k > 0 ? prefix(i) + name.Substring(k) : prefix(i) + "_" + name;
         });
         var clashes = new HashSet<string>(candidates.Values.GroupBy(n => n).Where(g => g.Count() > 1).Select(g => g.Key));
-        return candidates.ToDictionary(kv => kv.Key, kv => clashes.Contains(kv.Value) ? "bn_" + layers[kv.Key].Name : kv.Value);
+        return candidates.ToDictionary(kv => kv.Key, kv => clashes.Contains(kv.Value) ? prefix(kv.Key) + "_" + layers[kv.Key].Name : kv.Value);
     }
 }

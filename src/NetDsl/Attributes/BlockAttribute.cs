@@ -17,4 +17,7 @@ public sealed class BlockAttribute : Attribute
 {
     /// <summary>Output channels divided by <c>planes</c>: 1 for BasicBlock, 4 for Bottleneck. Must be positive.</summary>
     public int Expansion { get; set; } = 1;
+
+    /// <summary>Whether the generated <c>forward</c> has tap points (default <c>true</c>); see <see cref="NetworkAttribute.Taps"/>.</summary>
+    public bool Taps { get; set; } = true;
 }

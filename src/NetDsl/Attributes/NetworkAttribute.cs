@@ -21,4 +21,9 @@ namespace NetDsl;
 [AttributeUsage(AttributeTargets.Class, Inherited = false, AllowMultiple = false)]
 public sealed class NetworkAttribute : Attribute
 {
+    /// <summary>
+    /// Whether the generated <c>forward</c> has tap points for <see cref="Instrumentation.Probe"/> (default
+    /// <c>true</c>; detached, each costs a null check). <c>false</c> exists for measuring that cost.
+    /// </summary>
+    public bool Taps { get; set; } = true;
 }
