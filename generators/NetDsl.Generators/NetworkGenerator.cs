@@ -38,7 +38,20 @@ public sealed class NetworkGenerator : IIncrementalGenerator
             .WithTrackingName(TrackingNames.Blocks);
 
         context.RegisterSourceOutput(networks, static (spc, result) =>
-            Output(spc, result, m => m.Spec.Name, m => m.Spec.HintName, UnitEmitter.EmitNetwork));
+        {
+            Output(spc, result, m => m.Spec.Name, m => m.Spec.HintName, UnitEmitter.EmitNetwork);
+            if (result.Model is { Variants.Count: > 0 } model)
+            {
+                try
+                {
+                    foreach (var (hint, source) in VariantEmitter.Emit(model)) spc.AddSource(hint, source);
+                }
+                catch (System.Exception e) when (e is not System.OperationCanceledException)
+                {
+                    spc.ReportDiagnostic(Diagnostic.Create(Diagnostics.DiagnosticDescriptors.InternalError, null, model.Spec.Name + " variants", e.GetType().Name + ": " + e.Message));
+                }
+            }
+        });
 
         context.RegisterSourceOutput(blocks, static (spc, result) =>
             Output(spc, result, m => m.Name, m => m.HintName, UnitEmitter.EmitBlock));

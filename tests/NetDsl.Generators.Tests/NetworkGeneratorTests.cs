@@ -97,6 +97,7 @@ public class NetworkGeneratorTests
     [InlineData("ND0018", "[Network, Input(4)]\npublic partial class Net { [Linear(3)] Linear fc; public TorchSharp.torch.Tensor {|forward|}(TorchSharp.torch.Tensor t) => t; }")]
     [InlineData("ND0018", "[Block, Residual(Shortcut = Shortcut.ZeroPad)]\npublic partial class B { [Conv] Conv2d conv1; int {|zeroPadStride|}; }")]
     [InlineData("ND0021", "[Network, Input(4)]\npublic partial class Net { [Linear(3)] Linear fc; [BatchNorm, Activation(Nonlinearity.ReLU)] BatchNorm1d {|bn|}; }")]
+    [InlineData("ND0030", "[Block, {|Variants(Residual = new[] { true, false })|}] public partial class B { [Linear] Linear fc1; }")]
     public void Invalid_declaration_reports_its_ID_at_the_marked_span_and_generates_nothing_for_that_class(string id, string markup)
     {
         var start = markup.IndexOf("{|");
@@ -114,6 +115,28 @@ public class NetworkGeneratorTests
         // No real code for the class: at most a stub that keeps the rest compiling, and no errors in generated files.
         if (result.Sources.TryGetValue("Demo.Net.g.cs", out var net)) Assert.Contains("this stub only keeps the rest of the project compiling", net);
         Assert.DoesNotContain(result.CompilationDiagnostics, d => d.Location.SourceTree?.FilePath.EndsWith(".g.cs") == true);
+    }
+
+    [Theory]
+    [InlineData("ND0028", "[Block, Residual] public partial class B { [Linear] Linear fc1; }\n[Network, Input(4), {|Variants(Residual = new bool[0])|}]\npublic partial class Net { [Stage(Blocks = 2, Channels = 4)] ModuleList<B> layers; }")]
+    [InlineData("ND0029", "[Block, Residual] public partial class B { [Linear] Linear fc1; }\n[Network, Input(4), {|Variants(Depth = new[] { 2, 3, 2 })|}]\npublic partial class Net { [Stage(Blocks = 2, Channels = 4)] ModuleList<B> layers; }")]
+    [InlineData("ND0003", "[Block, Residual] public partial class B { [Linear] Linear fc1; }\n[Network, Input(4), {|Variants(Depth = new[] { 0, 3 })|}]\npublic partial class Net { [Stage(Blocks = 2, Channels = 4)] ModuleList<B> layers; }")]
+    [InlineData("ND0028", "[Network, Input(4), {|Variants(Residual = new[] { true, false })|}]\npublic partial class Net { [Linear(3)] Linear fc; }")]
+    public void Matrix_errors_report_their_ID_at_the_attribute_and_generate_no_variants(string id, string markup)
+    {
+        var start = markup.IndexOf("{|");
+        var end = markup.IndexOf("|}");
+        var code = markup.Remove(end, 2).Remove(start, 2);
+        var prefix = Usings + "namespace Demo;\n";
+
+        var result = GeneratorHarness.Run(prefix + code);
+
+        var diagnostic = Assert.Single(result.GeneratorDiagnostics);
+        Assert.Equal(id, diagnostic.Id);
+        Assert.Equal((prefix.Length + start, end - start - 2), (diagnostic.Location.SourceSpan.Start, diagnostic.Location.SourceSpan.Length));
+        Assert.DoesNotContain(result.Sources.Keys, k => k.Contains(".Variants"));
+        Assert.Contains("Demo.Net.g.cs", result.Sources.Keys); // the declared network itself is fine
+        Assert.Empty(result.CompilationDiagnostics);
     }
 
     [Theory]

@@ -42,6 +42,22 @@ public class RegressionTests
     }
 
     [Fact]
+    public void Meaningless_matrix_combinations_are_skipped_with_an_informational_diagnostic()
+    {
+        var result = GeneratorHarness.Run(Usings + "namespace Demo;\n"
+            + "[Block, Residual, BatchNorm, Activation(Nonlinearity.ReLU)] public partial class B { [Linear] Linear fc1; [Linear] Linear fc2; }\n"
+            + "[Network, Input(4), Variants(Residual = new[] { true, false }, Order = new[] { UnitOrder.Original, UnitOrder.BnAfterAddition })]\n"
+            + "public partial class Net { [Linear(8)] Linear fc; [Stage(Blocks = 2, Channels = 8)] ModuleList<B> layers; [Linear(2)] Linear head; }\n");
+
+        var info = Assert.Single(result.GeneratorDiagnostics);
+        Assert.Equal(("ND0027", Microsoft.CodeAnalysis.DiagnosticSeverity.Info), (info.Id, info.Severity));
+        Assert.Contains("Net.Plain.BnAfterAddition (BnAfterAddition needs a residual addition)", info.GetMessage());
+        Assert.Equal(new[] { "Demo.Net.Variants.Plain_PostAct.g.cs", "Demo.Net.Variants.Residual_BnAfterAddition.g.cs", "Demo.Net.Variants.Residual_PostAct.g.cs" },
+            result.Sources.Keys.Where(k => k.Contains(".Variants.") && !k.EndsWith("Variants.g.cs")).OrderBy(k => k, System.StringComparer.Ordinal));
+        Assert.Empty(result.CompilationDiagnostics);
+    }
+
+    [Fact]
     public void A_network_using_a_cyclic_block_is_not_itself_reported_as_a_cycle()
     {
         var result = GeneratorHarness.Run(Usings + "namespace Demo;\n"

@@ -14,10 +14,13 @@ namespace NetDsl.Generators.Tests;
 /// </summary>
 public class SnapshotTests
 {
+    // One generator run over the examples serves every case.
+    static readonly System.Lazy<System.Collections.Generic.Dictionary<string, string>> Examples = new(() => GeneratorHarness.Run(GeneratorHarness.ExampleSources()).Sources);
+
     public static TheoryData<string> GeneratedFiles()
     {
         var data = new TheoryData<string>();
-        foreach (var name in GeneratorHarness.Run(GeneratorHarness.ExampleSources()).Sources.Keys.OrderBy(k => k, System.StringComparer.Ordinal))
+        foreach (var name in Examples.Value.Keys.OrderBy(k => k, System.StringComparer.Ordinal))
             data.Add(name);
         return data;
     }
@@ -26,7 +29,7 @@ public class SnapshotTests
     [MemberData(nameof(GeneratedFiles))]
     public void Generated_source_matches_snapshot(string hintName)
     {
-        var source = GeneratorHarness.Run(GeneratorHarness.ExampleSources()).Sources[hintName];
+        var source = Examples.Value[hintName];
         Snapshot.Match(source, SnapshotNameExtension.Create(hintName));
     }
 

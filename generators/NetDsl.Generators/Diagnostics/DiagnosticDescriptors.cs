@@ -119,6 +119,23 @@ internal static class DiagnosticDescriptors
         "Layer on a static field or a property",
         "'{0}' is {1}, but layers are instance fields (each module owns its layers); declare it as an instance field");
 
+    public static readonly DiagnosticDescriptor SkippedVariants = new("ND0027",
+        "Variant combinations skipped",
+        "'{0}': these combinations of the variant matrix mean nothing and are not generated: {1}",
+        Category, DiagnosticSeverity.Info, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor EmptyMatrix = Error("ND0028",
+        "Empty variant matrix",
+        "[Variants]: {0}; {1}");
+
+    public static readonly DiagnosticDescriptor DuplicateVariant = Error("ND0029",
+        "Duplicate variant",
+        "[Variants]: the {0} axis lists {1} twice, which would make two identical variants; list each value once");
+
+    public static readonly DiagnosticDescriptor VariantsOnBlock = Error("ND0030",
+        "Variants on a block",
+        "[Variants] on '{0}' has no effect: a variant matrix fans out a network; put it on the [Network] class that uses the block");
+
     public static readonly DiagnosticDescriptor InternalError = new("ND0999",
         "NetDsl generator failure",
         "NetDsl could not process '{0}': {1}; please report this with the declaration",
@@ -129,7 +146,7 @@ internal static class DiagnosticDescriptors
         NotPartial, MissingInput, InvalidValue, WrongFieldType, UnsupportedContainer, NoLayers, LinearAfterSpatialMap,
         InvalidInputRank, UnknownEnumValue, EmptyOutput, StageTypeNotBlock, BlockCycle, ResidualCannotAdd,
         ConflictingPolicies, NeedsSpatialMap, FixedSizeInBlock, MissingSize, ImpliedNameClash, BlockMixesKinds,
-        ResidualOnNetwork, MultipleLayerAttributes, MisplacedPolicy, UserConstructor, StrideOnVectorBlock, UnannotatedModule, NotAnInstanceField, InternalError,
+        ResidualOnNetwork, MultipleLayerAttributes, MisplacedPolicy, UserConstructor, StrideOnVectorBlock, UnannotatedModule, NotAnInstanceField, SkippedVariants, EmptyMatrix, DuplicateVariant, VariantsOnBlock, InternalError,
     };
 
     static readonly Dictionary<string, DiagnosticDescriptor> ByIdMap = All.ToDictionary(d => d.Id);

@@ -24,11 +24,11 @@ internal static class SummaryDoc
         yield return "</summary>";
     }
 
-    public static IEnumerable<string> SummaryProperty(NetworkModel m)
+    public static IEnumerable<string> SummaryProperty(NetworkModel m, string? displayName = null)
     {
         yield return "/// <summary>The architecture as computed at compile time: every module in forward order with its output shape, parameters and multiply-accumulates.</summary>";
         yield return "public static global::NetDsl.ModelSummary Summary { get; } = new global::NetDsl.ModelSummary(";
-        yield return $"    \"{m.Spec.Name}\",";
+        yield return $"    \"{displayName ?? m.Spec.Name}\",";
         yield return $"    new long[] {{ {string.Join(", ", m.Spec.InputShape)} }},";
         yield return "    new global::NetDsl.LayerSummary[]";
         yield return "    {";

@@ -32,8 +32,11 @@ internal sealed class UnitEmitter
     readonly bool taps;
     const string Kinds = "global::NetDsl.Instrumentation.TapKind.";
 
-    UnitEmitter(UnitSchedule s, BlockSpec? block, NetworkModel? network, bool spatial)
+    readonly bool declareLayers;
+
+    UnitEmitter(UnitSchedule s, BlockSpec? block, NetworkModel? network, bool spatial, bool declareLayers)
     {
+        this.declareLayers = declareLayers;
         this.s = s;
         this.block = block;
         this.network = network;
@@ -58,19 +61,42 @@ internal sealed class UnitEmitter
         _ => null,
     };
 
-    public static string EmitBlock(BlockSpec block)
+    /// <summary>
+    /// Where a generated class goes: inside the types in <see cref="Containers"/> (opening lines such as
+    /// <c>partial class ResNet20</c>), with <see cref="Modifiers"/>, declaring its layer fields itself (a
+    /// variant has no user part), with other generated types nested in it.
+    /// </summary>
+    internal sealed record Layout(IReadOnlyList<string> Containers, string Modifiers, bool DeclareLayers, IReadOnlyList<string> Nested, IReadOnlyList<string> ExtraMembers)
     {
-        var e = new UnitEmitter(UnitSchedule.Build(block.Layers.ToList(), block.Policy, isNetwork: false), block, null, block.Spatial);
-        e.Walk();
-        return e.Write(block.Namespace, block.Name, BlockDoc(block), BlockConstructorSignature(block), null);
+        public static readonly Layout UserPart = new(System.Array.Empty<string>(), "partial class", false, System.Array.Empty<string>(), System.Array.Empty<string>());
+        public bool Standalone => Containers.Count == 0 && !DeclareLayers;
     }
 
-    public static string EmitNetwork(NetworkModel model)
+    /// <summary>The generated forward method of the last emitted unit, as text.</summary>
+    public string ForwardMethod { get; private set; } = "";
+
+    public static string EmitBlock(BlockSpec block) => EmitBlock(block, Layout.UserPart, out _);
+
+    public static string EmitBlock(BlockSpec block, Layout layout, out string forwardMethod)
+    {
+        var e = new UnitEmitter(UnitSchedule.Build(block.Layers.ToList(), block.Policy, isNetwork: false), block, null, block.Spatial, layout.DeclareLayers);
+        e.Walk();
+        var text = e.Write(layout.Standalone ? block.Namespace : null, block.Name, BlockDoc(block), BlockConstructorSignature(block), null, layout);
+        forwardMethod = e.ForwardMethod;
+        return text;
+    }
+
+    public static string EmitNetwork(NetworkModel model) => EmitNetwork(model, Layout.UserPart, out _);
+
+    public static string EmitNetwork(NetworkModel model, Layout layout, out string forwardMethod, string? displayName = null)
     {
         var spec = model.Spec;
-        var e = new UnitEmitter(UnitSchedule.Build(spec.Layers.ToList(), spec.Policy, isNetwork: true), null, model, spec.InputShape.Count == 3);
+        var e = new UnitEmitter(UnitSchedule.Build(spec.Layers.ToList(), spec.Policy, isNetwork: true), null, model, spec.InputShape.Count == 3, layout.DeclareLayers);
         e.Walk();
-        return e.Write(spec.Namespace, spec.Name, SummaryDoc.NetworkDoc(model), $"public {Id(spec.Name)}() : base({Loaded(spec.Name)})", SummaryDoc.SummaryProperty(model));
+        var text = e.Write(spec.Namespace, spec.Name, SummaryDoc.NetworkDoc(model), $"public {Id(spec.Name)}() : base({Loaded(displayName ?? spec.Name)})",
+            SummaryDoc.SummaryProperty(model, displayName).Concat(layout.ExtraMembers), layout);
+        forwardMethod = e.ForwardMethod;
+        return text;
     }
 
     // Block size expressions.
@@ -177,7 +203,7 @@ internal sealed class UnitEmitter
                     string outSize = block is null ? l.Out.ToString(CultureInfo.InvariantCulture) : step.Layer == lastChannel ? OutExpr : PlanesName;
                     string stride = block is not null && step.Layer == s.StridedLayer ? "stride" : l.Stride.ToString(CultureInfo.InvariantCulture);
                     bool bias = l.IsWeight && s.Bias(step.Layer);
-                    Create(l.Name, "", LayerKinds.Factory(l, inSize, outSize, stride, bias, spatial), declare: false);
+                    Create(l.Name, LayerKinds.FieldTypeName(l), LayerKinds.Factory(l, inSize, outSize, stride, bias, spatial), declare: declareLayers);
                     if (l.Kind == LayerKind.Activation) Activate(l.Activation!.Kind, l.Name, $"{Me(l.Name)}.call({v})");
                     else Next(T(l.Name, $"{Me(l.Name)}.call({v})"));
                     if (l.IsWeight && block is not null) cur = outSize;
@@ -199,7 +225,7 @@ internal sealed class UnitEmitter
             string input = i == 0 ? inSize : outPerBlock;
             items.Add(b.Spatial ? $"new {b.TypeName}({input}, {planes}, {(i == 0 ? firstStride : "1")})" : $"new {b.TypeName}({input}, {planes})");
         }
-        Create(l.Name, "", $"{Nn}.ModuleList<{b.TypeName}>({string.Join(", ", items)})", declare: false);
+        Create(l.Name, $"global::TorchSharp.Modules.ModuleList<{b.TypeName}>", $"{Nn}.ModuleList<{b.TypeName}>({string.Join(", ", items)})", declare: declareLayers);
         stages.Add(l.Name);
         for (int i = 0; i < l.Blocks; i++) v = next($"{Me(l.Name)}[{i}].call({v})");
     }
@@ -248,25 +274,40 @@ internal sealed class UnitEmitter
         return "sum";
     }
 
-    string Write(string? ns, string name, IEnumerable<string> doc, string signature, IEnumerable<string>? extraMembers)
+    string Write(string? ns, string name, IEnumerable<string> doc, string signature, IEnumerable<string>? extraMembers, Layout layout)
     {
         var text = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
         var w = new IndentedTextWriter(text, "    ");
         var version = typeof(UnitEmitter).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
-        w.WriteLine("// <auto-generated/>");
-        w.WriteLine("#nullable enable");
-        w.WriteLine();
-        if (ns is not null)
+        bool file = layout.Standalone || layout.Containers.Count > 0; // a whole file, not a type nested in another emission
+        if (file)
+        {
+            w.WriteLine("// <auto-generated/>");
+            w.WriteLine("#nullable enable");
+            w.WriteLine();
+        }
+        if (ns is not null && file)
         {
             w.WriteLine($"namespace {Dotted(ns)}");
             w.WriteLine("{");
             w.Indent++;
         }
+        foreach (var container in layout.Containers)
+        {
+            w.WriteLine(container);
+            w.WriteLine("{");
+            w.Indent++;
+        }
         foreach (var line in doc) w.WriteLine("/// " + line);
         w.WriteLine($"[global::System.CodeDom.Compiler.GeneratedCode(\"NetDsl.Generators\", \"{version}\")]");
-        w.WriteLine($"partial class {Id(name)} : {Nn}.Module<{Tensor}, {Tensor}>, global::NetDsl.Instrumentation.IInstrumented");
+        w.WriteLine($"{layout.Modifiers} {Id(name)} : {Nn}.Module<{Tensor}, {Tensor}>, global::NetDsl.Instrumentation.IInstrumented");
         w.WriteLine("{");
         w.Indent++;
+        foreach (var nested in layout.Nested)
+        {
+            foreach (var line in nested.TrimEnd('\n').Split('\n')) w.WriteLine(line);
+            w.WriteLine();
+        }
         foreach (var f in fields) w.WriteLine(f);
         if (taps)
         {
@@ -318,10 +359,17 @@ internal sealed class UnitEmitter
         foreach (var line in forward) w.WriteLine(line);
         w.Indent--;
         w.WriteLine("}");
+        ForwardMethod = $"public override Tensor forward(Tensor x)\n{{\n    using var scope = torch.NewDisposeScope();\n"
+            + string.Concat(forward.Select(l => "    " + l.Replace("global::TorchSharp.torch.", "").Replace("global::NetDsl.Instrumentation.", "").Replace("global::NetDsl.", "") + "\n")) + "}\n";
         WriteInstrumentation(w);
         w.Indent--;
         w.WriteLine("}");
-        if (ns is not null)
+        foreach (var _ in layout.Containers)
+        {
+            w.Indent--;
+            w.WriteLine("}");
+        }
+        if (ns is not null && file)
         {
             w.Indent--;
             w.WriteLine("}");

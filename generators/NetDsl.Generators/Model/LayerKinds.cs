@@ -86,6 +86,17 @@ internal static class LayerKinds
     public static string BatchNorm(BatchNormPolicy p, string features, bool spatial) =>
         $"global::TorchSharp.torch.nn.BatchNorm{(spatial ? "2d" : "1d")}({features}, eps: {Lit(p.Eps)}, momentum: {Lit(p.Momentum)})";
 
+    /// <summary>The C# type of a layer's field, for generated classes that declare their own layers (variants).</summary>
+    public static string FieldTypeName(LayerSpec l) => l.Kind switch
+    {
+        LayerKind.BatchNorm => Global + (l.Out == 2 ? "BatchNorm2d" : "BatchNorm1d"),
+        LayerKind.Activation => Global + ActivationType((l.Activation ?? ActivationPolicy.None).Kind),
+        LayerKind.Stage => Global + "ModuleList<" + l.Block!.TypeName + ">",
+        _ => Global + FieldType(l.Kind),
+    };
+
+    const string Global = "global::TorchSharp.Modules.";
+
     /// <summary>The summary's kind column: the TorchSharp module type.</summary>
     public static string SummaryKind(LayerSpec l, bool spatial) => l.Kind switch
     {

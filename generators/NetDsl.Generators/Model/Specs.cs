@@ -66,7 +66,10 @@ internal sealed record LayerSpec(
 /// <param name="Layers">Layers in forward order.</param>
 /// <param name="HintName">The generated file's name (see <c>ClassReader.HintName</c>).</param>
 /// <param name="Taps">Whether the generated forward has tap points (<c>[Block(Taps = false)]</c> leaves them out).</param>
-internal sealed record BlockSpec(string TypeName, string? Namespace, string Name, int Expansion, bool Spatial, Policy Policy, EquatableArray<LayerSpec> Layers, string HintName, bool Taps = true);
+/// <param name="StatesBatchNorm">The block has its own [BatchNorm] (else a variant's network policy applies to it).</param>
+/// <param name="StatesActivation">The block has its own [Activation].</param>
+internal sealed record BlockSpec(string TypeName, string? Namespace, string Name, int Expansion, bool Spatial, Policy Policy, EquatableArray<LayerSpec> Layers, string HintName,
+    bool Taps = true, bool StatesBatchNorm = false, bool StatesActivation = false);
 
 /// <summary>A parsed <c>[Network]</c> class.</summary>
 internal sealed record NetworkSpec(string? Namespace, string Name, EquatableArray<int> InputShape, Policy Policy, EquatableArray<LayerSpec> Layers, string HintName, bool Taps = true);
@@ -79,4 +82,17 @@ internal sealed record SummaryRow(string Name, string Kind, EquatableArray<long>
 /// <param name="Summary">The compile-time summary rows.</param>
 /// <param name="StepInputs">Per step of the network's schedule: channels (or features) of the step's input.</param>
 /// <param name="StepRanks">Per step: rank of the step's per-sample input (3 maps, 1 vectors), which picks BatchNorm2d or 1d.</param>
-internal sealed record NetworkModel(NetworkSpec Spec, EquatableArray<SummaryRow> Summary, EquatableArray<long> StepInputs, EquatableArray<int> StepRanks);
+/// <param name="Variants">The variant matrix, when the network has [Variants].</param>
+internal sealed record NetworkModel(NetworkSpec Spec, EquatableArray<SummaryRow> Summary, EquatableArray<long> StepInputs, EquatableArray<int> StepRanks,
+    EquatableArray<VariantModel> Variants = default);
+
+/// <summary>One axis value of a variant: <c>("Residual", "off")</c>.</summary>
+internal sealed record Setting(string Axis, string Value);
+
+/// <summary>One variant: its names, settings, and the network (with its specialized blocks) to emit.</summary>
+/// <param name="DisplayName">Stable name, <c>ResNet20.Plain.BnAfterActivation</c>.</param>
+/// <param name="TypeName">The nested class name, <c>Plain_BnAfterActivation</c>.</param>
+/// <param name="Settings">The value of every axis.</param>
+/// <param name="Network">The variant as a network model (its Spec.Name is <see cref="TypeName"/>).</param>
+/// <param name="Blocks">The blocks its stages use, specialized for it and nested in its class.</param>
+internal sealed record VariantModel(string DisplayName, string TypeName, EquatableArray<Setting> Settings, NetworkModel Network, EquatableArray<BlockSpec> Blocks);

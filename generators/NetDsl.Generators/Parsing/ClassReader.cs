@@ -519,7 +519,8 @@ internal sealed class ClassReader
         if (HasErrors || BlockInvalid || Unresolved) return null;
         return new BlockSpec(type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat), type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString(),
             type.Name, expansion, spatial || !vector, policy, new EquatableArray<LayerSpec>(specs), HintName(type),
-            Taps: blockAttribute is null || NamedBool(blockAttribute, "Taps", true));
+            Taps: blockAttribute is null || NamedBool(blockAttribute, "Taps", true),
+            StatesBatchNorm: Find(type, BatchNormAttribute) is not null, StatesActivation: Find(type, ActivationAttribute) is not null);
     }
 
     /// <summary>Policy combinations that have no meaning.</summary>

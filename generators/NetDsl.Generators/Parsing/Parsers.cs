@@ -43,7 +43,14 @@ internal static class Parsers
             var inference = ShapeInference.Run(spec, layers.Select(l => l.AttributeLocation).ToList(), layers.Select(l => l.TypeLocation).ToList(), ClassReader.NameLocation(type));
             if (inference.Diagnostics.Count > 0)
                 return new ParseResult<NetworkModel>(null, new EquatableArray<DiagnosticInfo>(inference.Diagnostics), ClassReader.Stub(type, isNetwork: true, ct));
-            return new ParseResult<NetworkModel>(new NetworkModel(spec, new EquatableArray<SummaryRow>(inference.Rows), new EquatableArray<long>(inference.StepInputs), new EquatableArray<int>(inference.StepRanks)), EquatableArray<DiagnosticInfo>.Empty);
+            var variantDiagnostics = new System.Collections.Generic.List<DiagnosticInfo>();
+            var variants = VariantPlanner.Plan(type, spec, variantDiagnostics, ct);
+            var model = new NetworkModel(spec, new EquatableArray<SummaryRow>(inference.Rows), new EquatableArray<long>(inference.StepInputs), new EquatableArray<int>(inference.StepRanks),
+                new EquatableArray<VariantModel>(variants));
+            // Info diagnostics (skipped combinations) do not stop generation; errors in the matrix do (the class itself still builds).
+            bool matrixErrors = variantDiagnostics.Any(d => d.Id != DiagnosticDescriptors.SkippedVariants.Id);
+            if (matrixErrors) model = model with { Variants = EquatableArray<VariantModel>.Empty };
+            return new ParseResult<NetworkModel>(model, new EquatableArray<DiagnosticInfo>(variantDiagnostics));
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -61,6 +68,9 @@ internal static class Parsers
                 return new ParseResult<BlockSpec>(null, EquatableArray<DiagnosticInfo>.Empty);
             var reader = new ClassReader(ct, context.SemanticModel.Compilation);
             var block = reader.ReadBlock(type, ImmutableStack<string>.Empty);
+            var variants = type.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == VariantPlanner.VariantsAttribute);
+            if (variants is not null)
+                reader.Diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.VariantsOnBlock, LocationInfo.From(variants.ApplicationSyntaxReference?.GetSyntax(ct)), type.Name));
             return new ParseResult<BlockSpec>(block, new EquatableArray<DiagnosticInfo>(reader.Diagnostics), block is null ? ClassReader.Stub(type, isNetwork: false, ct) : null);
         }
         catch (Exception e) when (e is not OperationCanceledException)

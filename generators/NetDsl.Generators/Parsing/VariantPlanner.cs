@@ -1,0 +1,202 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using NetDsl.Generators.Diagnostics;
+using NetDsl.Generators.Model;
+using NetDsl.Generators.Planning;
+
+namespace NetDsl.Generators.Parsing;
+
+/// <summary>
+/// Expands a network's [Variants] matrix into one network model per valid combination: the axis values
+/// applied to the network and to every block its stages use (blocks are specialized and nested in the
+/// variant's class), shapes inferred, names made stable.
+/// </summary>
+internal static class VariantPlanner
+{
+    public const string VariantsAttribute = "NetDsl.VariantsAttribute";
+
+    sealed record Combo(bool? Residual, BatchNormPolicy? BatchNorm, string? BatchNormName, UnitOrder? Order, Nonlinearity? Activation, int? Depth);
+
+    static readonly string[] OrderNames = { "PostAct", "BnAfterAddition", "ReluBeforeAddition", "ReluOnlyPreAct", "PreAct" };
+    static readonly string[] BatchNormNames = { "BnAfterConv", "BnAfterActivation", "NoBn" };
+
+    public static List<VariantModel> Plan(INamedTypeSymbol type, NetworkSpec spec, List<DiagnosticInfo> diagnostics, CancellationToken ct)
+    {
+        var result = new List<VariantModel>();
+        var attribute = type.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == VariantsAttribute);
+        if (attribute is null) return result;
+        var at = LocationInfo.From(attribute.ApplicationSyntaxReference?.GetSyntax(ct));
+        void Report(DiagnosticDescriptor d, params string[] args) => diagnostics.Add(DiagnosticInfo.Create(d, at, args));
+
+        // Axes: (name, values); an absent axis keeps the declaration's setting.
+        List<T>? Axis<T>(string name, System.Func<object?, T?> convert, System.Func<T, bool> valid, string rule) where T : struct
+        {
+            var arg = attribute.NamedArguments.FirstOrDefault(kv => kv.Key == name);
+            if (arg.Key is null || arg.Value.IsNull) return null;
+            var values = arg.Value.Values.Select(v => convert(v.Value)).ToList();
+            if (values.Count == 0) { Report(DiagnosticDescriptors.EmptyMatrix, $"the {name} axis has no values", $"give it at least one value or remove it"); return null; }
+            var bad = values.FirstOrDefault(v => v is null || !valid(v.Value));
+            if (values.Any(v => v is null || !valid(v.Value)))
+            {
+                Report(DiagnosticDescriptors.InvalidValue, $"A value of the {name} axis", bad?.ToString() ?? "invalid", rule);
+                return null;
+            }
+            var list = values.Select(v => v!.Value).ToList();
+            var duplicate = list.GroupBy(v => v).FirstOrDefault(g => g.Count() > 1);
+            if (duplicate is not null) { Report(DiagnosticDescriptors.DuplicateVariant, name, duplicate.Key.ToString()!); return null; }
+            return list;
+        }
+
+        int errors = diagnostics.Count;
+        var residual = Axis<bool>("Residual", v => v is bool b ? b : null, _ => true, "true or false");
+        var batchNorm = Axis<int>("BatchNorm", v => v is int i ? i : null, i => i is >= 0 and < 3, "a BatchNormVariant (AfterConv, AfterActivation, None)");
+        var order = Axis<int>("Order", v => v is int i ? i : null, i => i is >= 0 and < 5, "a UnitOrder (Original, BnAfterAddition, ReluBeforeAddition, ReluOnlyPreActivation, FullPreActivation)");
+        var activation = Axis<int>("Activation", v => v is int i ? i : null, i => i is >= 0 and < 6, "a Nonlinearity (None, ReLU, LeakyReLU, Sigmoid, Tanh, GELU)");
+        var depth = Axis<int>("Depth", v => v is int i ? i : null, i => i is >= 1 and <= ClassReader.MaxBlocks, $"between 1 and {ClassReader.MaxBlocks}");
+        if (diagnostics.Count > errors) return result;
+        if (!spec.Layers.Any(l => l.Kind == LayerKind.Stage) && (residual is not null || order is not null || depth is not null))
+        {
+            Report(DiagnosticDescriptors.EmptyMatrix, $"'{spec.Name}' has no stages, so the Residual, Order and Depth axes change nothing", "use them on a network with [Stage] layers");
+            return result;
+        }
+
+        var bnTemplate = spec.Policy.BatchNorm;
+        var combos = new List<(Combo Combo, List<string> Names)> { (new Combo(null, null, null, null, null, null), new List<string>()) };
+        combos = Expand(combos, residual, (c, v) => c with { Residual = v }, v => v ? "Residual" : "Plain");
+        combos = Expand(combos, batchNorm, (c, v) => c with
+        {
+            BatchNorm = v == 2 ? bnTemplate with { Enabled = false } : bnTemplate with { Enabled = true, After = v == 0 ? BnAfter.Convolution : BnAfter.Activation },
+            BatchNormName = BatchNormNames[v],
+        }, v => BatchNormNames[v]);
+        combos = Expand(combos, order, (c, v) => c with { Order = (UnitOrder)v }, v => OrderNames[v]);
+        combos = Expand(combos, activation, (c, v) => c with { Activation = (Nonlinearity)v }, v => ((Nonlinearity)v).ToString());
+        combos = Expand(combos, depth, (c, v) => c with { Depth = v }, v => "Depth" + v);
+
+        var skipped = new List<string>();
+        foreach (var (combo, names) in combos)
+        {
+            ct.ThrowIfCancellationRequested();
+            var typeName = names.Count == 0 ? "Default" : string.Join("_", names);
+            var display = spec.Name + "." + (names.Count == 0 ? "Default" : string.Join(".", names));
+            var container = (spec.Namespace is null ? "global::" : "global::" + spec.Namespace + ".") + spec.Name + ".Variants." + typeName;
+            var variantSpec = Specialize(spec, combo, container, typeName, out var blocks, out var meaningless);
+            if (meaningless is not null) { skipped.Add($"{display} ({meaningless})"); continue; }
+
+            var inference = ShapeInference.Run(variantSpec, variantSpec.Layers.Select(_ => at).ToList(), variantSpec.Layers.Select(_ => at).ToList(), at);
+            if (inference.Diagnostics.Count > 0)
+            {
+                var first = inference.Diagnostics[0];
+                diagnostics.Add(first with { Location = at });
+                continue;
+            }
+            var settings = new List<Setting>();
+            if (combo.Residual is { } r) settings.Add(new Setting("Residual", r ? "on" : "off"));
+            if (combo.BatchNormName is { } b) settings.Add(new Setting("BatchNorm", b));
+            if (combo.Order is { } o) settings.Add(new Setting("Order", o.ToString()));
+            if (combo.Activation is { } a) settings.Add(new Setting("Activation", a.ToString()));
+            if (combo.Depth is { } d) settings.Add(new Setting("Depth", d.ToString()));
+            var model = new NetworkModel(variantSpec, new EquatableArray<SummaryRow>(inference.Rows), new EquatableArray<long>(inference.StepInputs), new EquatableArray<int>(inference.StepRanks));
+            result.Add(new VariantModel(display, typeName, new EquatableArray<Setting>(settings), model, new EquatableArray<BlockSpec>(blocks)));
+        }
+        if (skipped.Count > 0) Report(DiagnosticDescriptors.SkippedVariants, spec.Name, string.Join("; ", skipped));
+        if (result.Count == 0 && diagnostics.Count == errors)
+            Report(DiagnosticDescriptors.EmptyMatrix, $"every combination of '{spec.Name}''s matrix is meaningless", "change the axes");
+        return result;
+    }
+
+    static List<(Combo, List<string>)> Expand<T>(List<(Combo Combo, List<string> Names)> combos, List<T>? values, System.Func<Combo, T, Combo> apply, System.Func<T, string> name)
+    {
+        if (values is null) return combos;
+        var next = new List<(Combo, List<string>)>();
+        foreach (var (combo, names) in combos)
+            foreach (var v in values)
+                next.Add((apply(combo, v), values.Count > 1 ? names.Concat(new[] { name(v) }).ToList() : names));
+        return next;
+    }
+
+    /// <summary>The network with the combination applied; null reason when it means something, else why not.</summary>
+    static NetworkSpec Specialize(NetworkSpec spec, Combo c, string container, string typeName, out List<BlockSpec> blocks, out string? meaningless)
+    {
+        meaningless = null;
+        var specialized = new Dictionary<string, BlockSpec>();
+        var policy = spec.Policy with
+        {
+            BatchNorm = c.BatchNorm ?? spec.Policy.BatchNorm,
+            Activation = c.Activation is { } a ? spec.Policy.Activation with { Kind = a } : spec.Policy.Activation,
+        };
+
+        string? reason = null;
+        BlockSpec SpecializeBlock(BlockSpec b)
+        {
+            if (specialized.TryGetValue(b.TypeName, out var done)) return done;
+            var bp = b.Policy;
+            var residualPolicy = bp.Residual with
+            {
+                Enabled = c.Residual ?? bp.Residual.Enabled,
+                Order = c.Order ?? bp.Residual.Order,
+            };
+            var blockPolicy = new Policy(
+                c.BatchNorm ?? (b.StatesBatchNorm ? bp.BatchNorm : policy.BatchNorm),
+                c.Activation is { } act ? (b.StatesActivation ? bp.Activation : policy.Activation) with { Kind = act } : b.StatesActivation ? bp.Activation : policy.Activation,
+                residualPolicy);
+            reason ??= Meaningless(blockPolicy);
+            var layers = b.Layers.Select(l => l.Kind == LayerKind.Stage ? l with { Block = SpecializeBlock(l.Block!) } : Override(l, c)).ToList();
+            var name = b.Name;
+            while (specialized.Values.Any(x => x.Name == name)) name += "_";
+            var result = b with { TypeName = container + "." + name, Name = name, Policy = blockPolicy, Layers = new EquatableArray<LayerSpec>(layers), Namespace = null };
+            specialized[b.TypeName] = result;
+            return result;
+        }
+
+        var layersOut = new List<LayerSpec>();
+        int firstStage = spec.Layers.ToList().FindIndex(l => l.Kind == LayerKind.Stage);
+        int lastStage = spec.Layers.ToList().FindLastIndex(l => l.Kind == LayerKind.Stage);
+        // Pre-activation variants of a post-activation declaration: the stem hands raw outputs to the first unit,
+        // and a final BN + activation follow the last unit (He et al. 2016).
+        bool declaredPreAct = firstStage >= 0 && spec.Layers[firstStage].Block!.Policy.Residual.Order == UnitOrder.FullPreActivation;
+        bool makePreAct = c.Order == UnitOrder.FullPreActivation && !declaredPreAct && firstStage >= 0;
+        for (int i = 0; i < spec.Layers.Count; i++)
+        {
+            var l = spec.Layers[i];
+            if (l.Kind == LayerKind.Stage)
+                l = l with { Block = SpecializeBlock(l.Block!), Blocks = c.Depth ?? l.Blocks };
+            else
+                l = Override(l, c);
+            if (makePreAct && i < firstStage && l.IsWeight)
+                l = l with { BatchNorm = BatchNormPolicy.None, Activation = ActivationPolicy.None };
+            layersOut.Add(l);
+            if (makePreAct && i == lastStage)
+            {
+                bool spatialOut = l.Block!.Spatial;
+                if (policy.BatchNorm.Enabled)
+                    layersOut.Add(new LayerSpec("bn_final", LayerKind.BatchNorm, spatialOut ? 2 : 1, 0, 1, 0, null, false, 0, 0, null, policy.BatchNorm, null));
+                if (policy.Activation.Kind != Nonlinearity.None)
+                    layersOut.Add(new LayerSpec(LayerKinds.ActivationField(policy.Activation.Kind) + "_final", LayerKind.Activation, 0, 0, 1, 0, null, false, 0, 0, null, null, policy.Activation));
+            }
+        }
+        meaningless = reason;
+        blocks = specialized.Values.ToList();
+        return spec with { Name = typeName, Policy = policy, Layers = new EquatableArray<LayerSpec>(layersOut), HintName = "" };
+    }
+
+    /// <summary>A per-layer override follows the matrix: enabled BatchNorm takes the axis placement, a non-None activation the axis kind.</summary>
+    static LayerSpec Override(LayerSpec l, Combo c)
+    {
+        if (!l.IsWeight) return l;
+        var bn = l.BatchNorm is { Enabled: true } && c.BatchNorm is { } axis ? axis : l.BatchNorm;
+        var act = l.Activation is { Kind: not Nonlinearity.None } && c.Activation is { } kind ? l.Activation with { Kind = kind } : l.Activation;
+        return l with { BatchNorm = bn, Activation = act };
+    }
+
+    static string? Meaningless(Policy p)
+    {
+        var order = p.Residual.Order;
+        if (!p.Residual.Enabled && order is UnitOrder.BnAfterAddition or UnitOrder.ReluBeforeAddition or UnitOrder.ReluOnlyPreActivation)
+            return $"{order} needs a residual addition";
+        if (p.Residual.Enabled && p.BatchNorm is { Enabled: true, After: BnAfter.Activation } && order is not (UnitOrder.Original or UnitOrder.ReluBeforeAddition))
+            return $"{order} fixes where BatchNorm goes";
+        return null;
+    }
+}
