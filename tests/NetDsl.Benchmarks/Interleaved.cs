@@ -16,8 +16,14 @@ public static class Interleaved
     {
         var b = new TrainingStepBenchmarks();
         b.Setup();
-        Compare("ResNet-20 training step, batch 128, 28x28", b.ResNet20_Generated, b.ResNet20_HandWritten, rounds, warmup);
-        Compare("residual MLP (50 units, width 200) training step, batch 256", b.ResidualMlp50_Generated, b.ResidualMlp50_HandWritten, rounds, warmup);
+        Compare("ResNet-20 training step, batch 128, 28x28: generated vs hand-written", b.ResNet20_Generated, b.ResNet20_HandWritten, rounds, warmup);
+        Compare("residual MLP (50 units, width 200) training step, batch 256: generated vs hand-written", b.ResidualMlp50_Generated, b.ResidualMlp50_HandWritten, rounds, warmup);
+        var probes = new ProbeBenchmarks();
+        probes.Setup();
+        Compare("ResNet-20 training step: taps detached vs generated without taps", probes.Detached, probes.NoTaps, rounds, warmup);
+        Compare("ResNet-20 training step: all probes attached (recording everything) vs detached", probes.Attached, probes.Detached, rounds, warmup);
+        Compare("ResNet-20 training step: attached, activation statistics over 16 of 128 samples, vs detached", probes.AttachedSampled, probes.Detached, rounds, warmup);
+        Compare("ResNet-20 training step: attached, activation statistics every 10th step, vs detached", probes.AttachedEvery10, probes.Detached, rounds, warmup);
     }
 
     static void Compare(string what, Action ours, Action reference, int rounds, int warmup)
@@ -37,7 +43,7 @@ public static class Interleaved
             r.Add(tRef);
             ratios.Add(tOurs / tRef);
         }
-        Console.WriteLine($"{what}: generated {Median(a):F1} ms, hand-written {Median(r):F1} ms, ratio (median of {rounds} interleaved rounds) {Median(ratios):F3}, "
+        Console.WriteLine($"{what}: {Median(a):F1} ms vs {Median(r):F1} ms, ratio (median of {rounds} interleaved rounds) {Median(ratios):F3}, "
             + $"interquartile range {Quantile(ratios, 0.25):F3} to {Quantile(ratios, 0.75):F3}");
     }
 

@@ -20,6 +20,12 @@ Console.WriteLine($"generator: {first.GeneratedTrees.Length} generated files; af
     + $"{outputs.Count(o => o.Reason is IncrementalStepRunReason.Modified or IncrementalStepRunReason.New)} of {outputs.Count} models changed (goal 0)");
 Console.WriteLine($"threads: OMP_WAIT_POLICY={Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "(unset)"}, torch threads={TorchConfig.Threads}");
 
+if (args.Length > 0 && args[0] == "probe-profile")
+{
+    TorchConfig.ApplyThreads();
+    ProbeProfile.Run();
+    return;
+}
 if (args.Length > 0 && args[0] == "interleaved")
 {
     TorchConfig.ApplyThreads();

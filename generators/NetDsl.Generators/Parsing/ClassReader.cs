@@ -561,6 +561,7 @@ internal sealed class ClassReader
         generated.Add(("netdslProbe", "the attached probe"));
         generated.Add(("netdslPrefix", "the module's tap-name prefix"));
         if (isNetwork) generated.Add(("Summary", "the compile-time summary"));
+        if (isNetwork && Find(type, VariantPlanner.VariantsAttribute) is not null) generated.Add(("Variants", "the variant types and their registry"));
         var inherited = new HashSet<string>(ModuleMemberNames());
         var reported = new HashSet<string>();
         foreach (var member in type.GetMembers().Where(m => !m.IsImplicitlyDeclared && m.Locations.Any(l => l.IsInSource)))

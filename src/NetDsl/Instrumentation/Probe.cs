@@ -25,6 +25,14 @@ public sealed record ProbeOptions
     public bool Gradients { get; init; } = true;
     /// <summary>What to do on NaN or infinity. Default <see cref="NonFinitePolicy.Throw"/>.</summary>
     public NonFinitePolicy OnNonFinite { get; init; } = NonFinitePolicy.Throw;
+    /// <summary>
+    /// Compute forward statistics over the first this-many samples of the batch instead of all of it (null, the
+    /// default: the whole batch). Forward statistics dominate a probe's cost; a subsample makes them cheaper at
+    /// the price of estimates (the unit fractions then count over the subsample).
+    /// </summary>
+    public int? ActivationSamples { get; init; }
+    /// <summary>Compute forward statistics only on steps whose number is a multiple of this (default 1: every step); gradients are recorded on every step.</summary>
+    public int ActivationEvery { get; init; } = 1;
     /// <summary>Keep every step's record in <see cref="Probe.History"/> (otherwise only <see cref="Probe.Current"/>). Default off.</summary>
     public bool KeepHistory { get; init; }
 }
@@ -128,24 +136,38 @@ public sealed class Probe : IDisposable
     {
         var record = new TapRecord { Name = name, Kind = kind, Shape = x.shape };
         Current.Taps.Add(record);
-        if (Options.Activations) Measure(record, x);
+        if (Options.Activations && Current.Step % Math.Max(1, Options.ActivationEvery) == 0) Measure(record, x);
         if (!Options.Gradients || !x.requires_grad) return x;
         return TapFunction.apply(x, new Sink(this, record));
     }
 
     void Measure(TapRecord record, Tensor x)
     {
+        // These see a tensor another tap has already measured (the unit's input, the last branch layer's
+        // output, the identity shortcut): only their gradients are new.
+        if (record.Kind is TapKind.BranchInput or TapKind.ShortcutInput or TapKind.Branch or TapKind.Shortcut) return;
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var d = x.detach();
-        var stats = new List<Tensor> { d.isfinite().all().to_type(ScalarType.Float64), d.mean(), d.std(), d.min(), d.max() };
+        if (Options.ActivationSamples is int k && k > 0 && d.shape[0] > k) d = d.narrow(0, 0, k);
+        var (std, mean) = d.std_mean(true);
+        List<Tensor> stats;
         if (record.Kind == TapKind.ReluOutput && d.shape[0] > 0)
         {
-            var active = (d > 0).to_type(ScalarType.Float32);
-            stats.Add(1 - active.amax(0).mean());  // never active over the batch
-            stats.Add(active.amin(0).mean());      // always active
+            // Per unit, the largest and smallest value over the batch: a unit is never active when its
+            // largest is 0, always active when its smallest is positive; the global extremes follow.
+            var highest = d.amax(new long[] { 0 });
+            var lowest = d.amin(new long[] { 0 });
+            stats = new List<Tensor> { mean, std, lowest.min(), highest.max() };
+            stats.Add((highest <= 0).to_type(ScalarType.Float32).mean()); // never active over the batch
+            stats.Add((lowest > 0).to_type(ScalarType.Float32).mean());   // always active
         }
-        else if (record.Kind is TapKind.SigmoidInput or TapKind.TanhInput)
+        else
+        {
+            var (min, max) = d.aminmax(null, false);
+            stats = new List<Tensor> { mean, std, min, max };
+        }
+        if (record.Kind is TapKind.SigmoidInput or TapKind.TanhInput)
         {
             // Saturated: derivative below 1% of its maximum. sigmoid' = s(1 - s) < 0.0025 <=> |x| > 5.9869;
             // tanh' = 1 - tanh^2 < 0.01 <=> |x| > 2.9932.
@@ -154,11 +176,12 @@ public sealed class Probe : IDisposable
             stats.Add((a < 1).to_type(ScalarType.Float32).mean());
             stats.Add((a > threshold).to_type(ScalarType.Float32).mean());
         }
-        var values = stack(stats.Select(s => s.to_type(ScalarType.Float64)).ToArray()).data<double>().ToArray();
-        if (values[0] == 0) NonFinite(record.Name, "forward");
-        (record.Mean, record.Std, record.Min, record.Max) = (values[1], values[2], values[3], values[4]);
-        if (record.Kind == TapKind.ReluOutput && values.Length == 7) (record.DeadFraction, record.AlwaysActiveFraction) = (values[5], values[6]);
-        if (record.Kind is TapKind.SigmoidInput or TapKind.TanhInput) (record.NearLinearFraction, record.SaturatedFraction) = (values[5], values[6]);
+        var values = stack(stats.Select(t => t.to_type(ScalarType.Float64)).ToArray()).data<double>().ToArray();
+        // NaN anywhere makes the mean NaN; infinity makes the min or max infinite: no separate pass needed.
+        if (!double.IsFinite(values[0]) || !double.IsFinite(values[2]) || !double.IsFinite(values[3])) NonFinite(record.Name, "forward");
+        (record.Mean, record.Std, record.Min, record.Max) = (values[0], values[1], values[2], values[3]);
+        if (record.Kind == TapKind.ReluOutput && values.Length == 6) (record.DeadFraction, record.AlwaysActiveFraction) = (values[4], values[5]);
+        if (record.Kind is TapKind.SigmoidInput or TapKind.TanhInput) (record.NearLinearFraction, record.SaturatedFraction) = (values[4], values[5]);
     }
 
     // Runs inside LibTorch's backward: it must not throw (an exception cannot cross the native call).
@@ -167,8 +190,9 @@ public sealed class Probe : IDisposable
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        if (!grad.isfinite().all().item<bool>() && pendingNonFinite is null) pendingNonFinite = record.Name;
         record.GradientNorm = grad.norm().to_type(ScalarType.Float64).item<double>();
+        // Any NaN or infinity in the gradient makes its norm NaN or infinite.
+        if (!double.IsFinite(record.GradientNorm.Value) && pendingNonFinite is null) pendingNonFinite = record.Name;
         if (record.Kind is not (TapKind.BranchInput or TapKind.ShortcutInput)) return;
         // The two paths of one unit's input: combine their gradients once both have arrived.
         int dot = record.Name.LastIndexOf('.');

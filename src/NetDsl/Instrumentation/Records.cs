@@ -5,6 +5,8 @@ namespace NetDsl.Instrumentation;
 /// <summary>
 /// What one tap point recorded in one step. Forward statistics are over every element of the tapped
 /// tensor <c>[N, ...]</c>; the unit fractions count units (positions of the per-sample shape) over the batch.
+/// Taps of kind <see cref="TapKind.BranchInput"/>, <see cref="TapKind.ShortcutInput"/>, <see cref="TapKind.Branch"/>
+/// and <see cref="TapKind.Shortcut"/> see tensors other taps measure already, so they record only the gradient.
 /// </summary>
 public sealed class TapRecord
 {
