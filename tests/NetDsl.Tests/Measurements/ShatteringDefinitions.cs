@@ -29,3 +29,17 @@ public partial class Residual50 { [Linear(200)] Linear fc_in; [Stage(Blocks = 50
 
 [Network, Input(1)]
 public partial class Residual50Small { [Linear(200)] Linear fc_in; [Stage(Blocks = 50, Channels = 200)] ModuleList<ShatterResidualSmall> layers; [Linear(1)] Linear fc_out; }
+
+/// <summary>A two-layer fully connected unit whose order and residual connection the matrix below varies.</summary>
+[Block, Residual, BatchNorm, Activation(Nonlinearity.ReLU)]
+public partial class OrderUnit { [Linear] Linear fc1; [Linear] Linear fc2; }
+
+/// <summary>He et al. 2016 Fig. 4's unit orders, and plain units, 20 deep, width 64, at initialization.</summary>
+[Network, Input(16), BatchNorm, Activation(Nonlinearity.ReLU)]
+[Variants(Residual = new[] { true, false }, Order = new[] { UnitOrder.Original, UnitOrder.BnAfterAddition, UnitOrder.ReluBeforeAddition, UnitOrder.ReluOnlyPreActivation, UnitOrder.FullPreActivation })]
+public partial class OrderMatrix
+{
+    [Linear(64)] Linear fc_in;
+    [Stage(Blocks = 20, Channels = 64)] ModuleList<OrderUnit> layers;
+    [Linear(1)] Linear fc_out;
+}
