@@ -43,3 +43,12 @@ public partial class OrderMatrix
     [Stage(Blocks = 20, Channels = 64)] ModuleList<OrderUnit> layers;
     [Linear(1)] Linear fc_out;
 }
+
+/// <summary>A small tanh MLP, f: R -> R, for the PyTorch cross-check.</summary>
+[Network, Input(1), Activation(Nonlinearity.Tanh)]
+public partial class CrossCheckMlp
+{
+    [Linear(16)] Linear fc1;
+    [Linear(16)] Linear fc2;
+    [Linear(1)] Linear fc3;
+}
