@@ -32,6 +32,10 @@ public class RegressionTests
     [InlineData("namespace Demo; [Network, Input(4), Activation(Nonlinearity.LeakyReLU, NegativeSlope = 0.2)] public partial class Net { [Linear(3)] Linear fc1; [Activation(Nonlinearity.LeakyReLU)] LeakyReLU act; [Linear(2)] Linear fc2; }")]
     // Nested stages: the outer block's stride and output come from them.
     [InlineData("namespace Demo; [Block] public partial class Inner { [Conv] Conv2d conv1; } [Block, Residual] public partial class Outer { [Stage] ModuleList<Inner> inner; }")]
+    // Variants: a block named like a variant, keyword names, explicit BatchNorm/activation layers under the axes.
+    [InlineData("namespace Demo; [Block, Residual] public partial class Plain { [Linear] Linear fc1; } [Network, Input(4), Variants(Residual = new[] { true, false })] public partial class Net { [Linear(8)] Linear fc; [Stage(Blocks = 2, Channels = 8)] ModuleList<Plain> layers; }")]
+    [InlineData("namespace @event.@class; [Block, Residual] public partial class @int { [Linear] Linear fc1; } [Network, Input(4), Variants(Residual = new[] { true, false })] public partial class @object { [Linear(8)] Linear fc; [Stage(Blocks = 2, Channels = 8)] ModuleList<@int> layers; }")]
+    [InlineData("namespace Demo; [Block, Residual(Order = UnitOrder.FullPreActivation), BatchNorm, Activation(Nonlinearity.ReLU)] public partial class B { [Conv] Conv2d conv1; } [Network, Input(1, 8, 8), Activation(Nonlinearity.ReLU), Variants(BatchNorm = new[] { BatchNormVariant.AfterConv, BatchNormVariant.None }, Activation = new[] { Nonlinearity.ReLU, Nonlinearity.Tanh })] public partial class Net { [Conv(4), Activation(Nonlinearity.None)] Conv2d conv1; [Stage(Blocks = 2, Channels = 4)] ModuleList<B> layer1; [BatchNorm] BatchNorm2d bn; [Activation(Nonlinearity.ReLU)] ReLU final_relu; [GlobalAvgPool] AdaptiveAvgPool2d pool; [Linear(2)] Linear fc; }")]
     public void Declaration_generates_code_that_compiles_without_warnings(string code)
     {
         var result = GeneratorHarness.Run(Usings + code);
@@ -55,6 +59,19 @@ public class RegressionTests
         Assert.Equal(new[] { "Demo.Net.Variants.Plain_PostAct.g.cs", "Demo.Net.Variants.Residual_BnAfterAddition.g.cs", "Demo.Net.Variants.Residual_PostAct.g.cs" },
             result.Sources.Keys.Where(k => k.Contains(".Variants.") && !k.EndsWith("Variants.g.cs")).OrderBy(k => k, System.StringComparer.Ordinal));
         Assert.Empty(result.CompilationDiagnostics);
+    }
+
+    [Fact]
+    public void Variants_without_BatchNorm_drop_explicit_BatchNorm_layers_and_activation_axes_reach_explicit_activations()
+    {
+        var result = GeneratorHarness.Run(Usings + "namespace Demo;\n"
+            + "[Block, Residual(Order = UnitOrder.FullPreActivation), BatchNorm, Activation(Nonlinearity.ReLU)] public partial class B { [Conv] Conv2d conv1; }\n"
+            + "[Network, Input(1, 8, 8), Activation(Nonlinearity.ReLU), Variants(BatchNorm = new[] { BatchNormVariant.AfterConv, BatchNormVariant.None }, Activation = new[] { Nonlinearity.ReLU, Nonlinearity.Tanh })]\n"
+            + "public partial class Net { [Conv(4), Activation(Nonlinearity.None)] Conv2d conv1; [Stage(Blocks = 2, Channels = 4)] ModuleList<B> layer1; [BatchNorm] BatchNorm2d bn; [Activation(Nonlinearity.ReLU)] ReLU final_relu; [GlobalAvgPool] AdaptiveAvgPool2d pool; [Linear(2)] Linear fc; }\n");
+        var noBnTanh = result.Sources["Demo.Net.Variants.NoBn_Tanh.g.cs"];
+        Assert.DoesNotContain("BatchNorm2d", noBnTanh);
+        Assert.Contains("final_relu = global::TorchSharp.torch.nn.Tanh()", noBnTanh);
+        Assert.Contains("BatchNorm2d", result.Sources["Demo.Net.Variants.BnAfterConv_ReLU.g.cs"]);
     }
 
     [Fact]

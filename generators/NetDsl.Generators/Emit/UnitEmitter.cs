@@ -155,11 +155,12 @@ internal sealed class UnitEmitter
             else forward.Add($"{v} = {expression};");
             return v;
         }
-        void Activate(Nonlinearity kind, string tapName, string call)
+        void Activate(Nonlinearity kind, string tapName, System.Func<string, string> call)
         {
             if (taps && InputTapKind(kind) is { } input) Next(T(tapName + ".input", v, input));
-            Next(T(tapName, call, ActivationTapKind(kind)));
+            Next(T(tapName, call(v), ActivationTapKind(kind))); // the activation reads the tapped input
         }
+        var actSeen = new HashSet<string>();
 
         for (int k = 0; k < s.Steps.Count; k++)
         {
@@ -183,7 +184,10 @@ internal sealed class UnitEmitter
                     var a = s.Activations[step.Layer];
                     var name = LayerKinds.ActivationField(a.Kind);
                     Create(name, "global::TorchSharp.Modules." + LayerKinds.ActivationType(a.Kind), LayerKinds.ActivationFactory(a), declare: true);
-                    Activate(a.Kind, s.ActivationNames[step.Layer], $"{Me(name)}.call({v})");
+                    // ReLU-only pre-activation applies the first layer's activation twice (before and after it): keep tap names unique.
+                    var tapName = s.ActivationNames[step.Layer];
+                    if (!actSeen.Add(tapName)) tapName += "_out";
+                    Activate(a.Kind, tapName, src => $"{Me(name)}.call({src})");
                     break;
                 }
                 case StepKind.Add:
@@ -204,7 +208,7 @@ internal sealed class UnitEmitter
                     string stride = block is not null && step.Layer == s.StridedLayer ? "stride" : l.Stride.ToString(CultureInfo.InvariantCulture);
                     bool bias = l.IsWeight && s.Bias(step.Layer);
                     Create(l.Name, LayerKinds.FieldTypeName(l), LayerKinds.Factory(l, inSize, outSize, stride, bias, spatial), declare: declareLayers);
-                    if (l.Kind == LayerKind.Activation) Activate(l.Activation!.Kind, l.Name, $"{Me(l.Name)}.call({v})");
+                    if (l.Kind == LayerKind.Activation) Activate(l.Activation!.Kind, l.Name, src => $"{Me(l.Name)}.call({src})");
                     else Next(T(l.Name, $"{Me(l.Name)}.call({v})"));
                     if (l.IsWeight && block is not null) cur = outSize;
                     break;

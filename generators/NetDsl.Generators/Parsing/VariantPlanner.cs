@@ -80,7 +80,7 @@ internal static class VariantPlanner
             ct.ThrowIfCancellationRequested();
             var typeName = names.Count == 0 ? "Default" : string.Join("_", names);
             var display = spec.Name + "." + (names.Count == 0 ? "Default" : string.Join(".", names));
-            var container = (spec.Namespace is null ? "global::" : "global::" + spec.Namespace + ".") + spec.Name + ".Variants." + typeName;
+            var container = "global::" + (spec.Namespace is null ? "" : Emit.UnitEmitter.Dotted(spec.Namespace) + ".") + Emit.UnitEmitter.Id(spec.Name) + ".Variants." + typeName;
             var variantSpec = Specialize(spec, combo, container, typeName, out var blocks, out var meaningless);
             if (meaningless is not null) { skipped.Add($"{display} ({meaningless})"); continue; }
 
@@ -142,10 +142,11 @@ internal static class VariantPlanner
                 c.Activation is { } act ? (b.StatesActivation ? bp.Activation : policy.Activation) with { Kind = act } : b.StatesActivation ? bp.Activation : policy.Activation,
                 residualPolicy);
             reason ??= Meaningless(blockPolicy);
-            var layers = b.Layers.Select(l => l.Kind == LayerKind.Stage ? l with { Block = SpecializeBlock(l.Block!) } : Override(l, c)).ToList();
+            var layers = b.Layers.Select(l => l.Kind == LayerKind.Stage ? l with { Block = SpecializeBlock(l.Block!) } : Override(l, c)).OfType<LayerSpec>().ToList();
             var name = b.Name;
-            while (specialized.Values.Any(x => x.Name == name)) name += "_";
-            var result = b with { TypeName = container + "." + name, Name = name, Policy = blockPolicy, Layers = new EquatableArray<LayerSpec>(layers), Namespace = null };
+            // Unique among the variant's nested blocks, and never the variant's own name (CS0542).
+            while (name == typeName || specialized.Values.Any(x => x.Name == name)) name += "_";
+            var result = b with { TypeName = container + "." + Emit.UnitEmitter.Id(name), Name = name, Policy = blockPolicy, Layers = new EquatableArray<LayerSpec>(layers), Namespace = null };
             specialized[b.TypeName] = result;
             return result;
         }
@@ -163,7 +164,11 @@ internal static class VariantPlanner
             if (l.Kind == LayerKind.Stage)
                 l = l with { Block = SpecializeBlock(l.Block!), Blocks = c.Depth ?? l.Blocks };
             else
-                l = Override(l, c);
+            {
+                var overridden = Override(l, c);
+                if (overridden is null) continue;   // an explicit BatchNorm layer in a NoBn variant
+                l = overridden;
+            }
             if (makePreAct && i < firstStage && l.IsWeight)
                 l = l with { BatchNorm = BatchNormPolicy.None, Activation = ActivationPolicy.None };
             layersOut.Add(l);
@@ -181,9 +186,15 @@ internal static class VariantPlanner
         return spec with { Name = typeName, Policy = policy, Layers = new EquatableArray<LayerSpec>(layersOut), HintName = "" };
     }
 
-    /// <summary>A per-layer override follows the matrix: enabled BatchNorm takes the axis placement, a non-None activation the axis kind.</summary>
-    static LayerSpec Override(LayerSpec l, Combo c)
+    /// <summary>
+    /// A per-layer override follows the matrix: enabled BatchNorm takes the axis placement, a non-None activation
+    /// the axis kind. Explicit BatchNorm layers disappear in variants without BatchNorm (null), and explicit
+    /// activation layers take the axis kind.
+    /// </summary>
+    static LayerSpec? Override(LayerSpec l, Combo c)
     {
+        if (l.Kind == LayerKind.BatchNorm) return c.BatchNorm is { Enabled: false } ? null : l;
+        if (l.Kind == LayerKind.Activation && c.Activation is { } a && a != Nonlinearity.None) return l with { Activation = l.Activation! with { Kind = a } };
         if (!l.IsWeight) return l;
         var bn = l.BatchNorm is { Enabled: true } && c.BatchNorm is { } axis ? axis : l.BatchNorm;
         var act = l.Activation is { Kind: not Nonlinearity.None } && c.Activation is { } kind ? l.Activation with { Kind = kind } : l.Activation;

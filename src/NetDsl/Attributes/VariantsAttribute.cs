@@ -22,7 +22,9 @@ public enum BatchNormVariant
 /// <remarks>
 /// An axis applies to the network and to every block its stages use (it overrides what the block
 /// states); settings no axis covers come from the block, or from the network where the block states
-/// nothing. <see cref="Depth"/> sets the block count of every stage. For
+/// nothing. <see cref="Depth"/> sets the block count of every stage of the network (stages nested inside blocks keep theirs).
+/// Explicit BatchNorm layers are left out of variants without BatchNorm; explicit activation layers take the
+/// activation axis. For
 /// <see cref="UnitOrder.FullPreActivation"/> variants of a post-activation declaration, the layers before
 /// the first stage lose their implied BatchNorm and activation and a final BatchNorm and activation
 /// (<c>bn_final</c>, <c>relu_final</c>) follow the last stage, as in He et al. 2016. Combinations that mean
@@ -44,6 +46,6 @@ public sealed class VariantsAttribute : Attribute
     /// <summary>Activations. Names: the <see cref="Nonlinearity"/> member (<c>ReLU</c>, <c>Sigmoid</c>, ...).</summary>
     public Nonlinearity[]? Activation { get; set; }
 
-    /// <summary>Blocks per stage, each positive. Names: <c>Depth3</c>, ...</summary>
+    /// <summary>Blocks per network stage, each positive. Names: <c>Depth3</c>, ...</summary>
     public int[]? Depth { get; set; }
 }

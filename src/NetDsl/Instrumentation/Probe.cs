@@ -23,6 +23,13 @@ public sealed record ProbeOptions
     public bool Activations { get; init; } = true;
     /// <summary>Gradient norms at every tap and the residual gradient split, in backward. Default on.</summary>
     public bool Gradients { get; init; } = true;
+    /// <summary>
+    /// Record the residual gradient split (default on). It taps a unit's input once per path; autograd then
+    /// adds the two paths' gradients where the input is used, which is bit-identical except when residual units
+    /// are nested inside residual units: there a sum of three gradients is associated differently (relative
+    /// differences around 1e-6). Turn it off for bit-identical gradients in such nets.
+    /// </summary>
+    public bool ResidualSplit { get; init; } = true;
     /// <summary>What to do on NaN or infinity. Default <see cref="NonFinitePolicy.Throw"/>.</summary>
     public NonFinitePolicy OnNonFinite { get; init; } = NonFinitePolicy.Throw;
     /// <summary>
@@ -62,6 +69,7 @@ public sealed class Probe : IDisposable
     readonly nn.Module module;
     readonly List<(string Name, Parameter Parameter, Tensor Before)> snapshots = new();
     readonly Dictionary<string, (ResidualSplitRecord Record, Tensor? First)> splits = new();
+    readonly Dictionary<ResidualSplitRecord, int> splitOrder = new(ReferenceEqualityComparer.Instance);
     bool attached;
     string? pendingNonFinite;
     Exception? pendingFailure;
@@ -90,15 +98,22 @@ public sealed class Probe : IDisposable
     /// <param name="options">What to record; defaults to everything.</param>
     /// <returns>The attached probe; dispose it (or call <see cref="Detach"/>) to detach.</returns>
     /// <exception cref="ArgumentException"><paramref name="module"/> is not a NetDsl-generated module.</exception>
+    /// <exception cref="InvalidOperationException">Another probe is attached to <paramref name="module"/>.</exception>
     public static Probe Attach(nn.Module module, ProbeOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(module);
         if (module is not IInstrumented instrumented)
             throw new ArgumentException($"'{module.GetType().Name}' has no NetDsl tap points; attach probes to modules generated from [Network] or [Block] classes", nameof(module));
-        var probe = new Probe(module, options ?? new ProbeOptions());
-        instrumented.AttachProbe(probe, "");
-        probe.attached = true;
-        return probe;
+        lock (Owners)
+        {
+            if (Owners.TryGetValue(module, out var owner) && owner.attached)
+                throw new InvalidOperationException($"'{module.GetType().Name}' already has a probe attached; dispose or detach it first (one probe per module)");
+            var probe = new Probe(module, options ?? new ProbeOptions());
+            instrumented.AttachProbe(probe, "");
+            probe.attached = true;
+            Owners.AddOrUpdate(module, probe);
+            return probe;
+        }
     }
 
     /// <summary>Detaches from the module; its tap points go back to a null check.</summary>
@@ -107,7 +122,10 @@ public sealed class Probe : IDisposable
         if (!attached) return;
         ((IInstrumented)module).AttachProbe(null, "");
         attached = false;
+        lock (Owners) Owners.Remove(module);
     }
+
+    static readonly System.Runtime.CompilerServices.ConditionalWeakTable<nn.Module, Probe> Owners = new();
 
     /// <summary>Starts recording step <paramref name="step"/> (the previous step goes to <see cref="History"/> when kept).</summary>
     /// <param name="step">The step number, reported in records and errors.</param>
@@ -119,6 +137,7 @@ public sealed class Probe : IDisposable
         pendingFailure = null;
         foreach (var (_, first) in splits.Values) first?.Dispose();
         splits.Clear();
+        splitOrder.Clear();
         DisposeSnapshots();
     }
 
@@ -138,6 +157,7 @@ public sealed class Probe : IDisposable
         Current.Taps.Add(record);
         if (Options.Activations && Current.Step % Math.Max(1, Options.ActivationEvery) == 0) Measure(record, x);
         if (!Options.Gradients || !x.requires_grad) return x;
+        if (!Options.ResidualSplit && record.Kind is TapKind.BranchInput or TapKind.ShortcutInput) return x;
         return TapFunction.apply(x, new Sink(this, record));
     }
 
@@ -146,6 +166,7 @@ public sealed class Probe : IDisposable
         // These see a tensor another tap has already measured (the unit's input, the last branch layer's
         // output, the identity shortcut): only their gradients are new.
         if (record.Kind is TapKind.BranchInput or TapKind.ShortcutInput or TapKind.Branch or TapKind.Shortcut) return;
+        if (x.numel() == 0) return; // an empty batch has no statistics (they stay 0)
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var d = x.detach();
@@ -194,21 +215,26 @@ public sealed class Probe : IDisposable
         // Any NaN or infinity in the gradient makes its norm NaN or infinite.
         if (!double.IsFinite(record.GradientNorm.Value) && pendingNonFinite is null) pendingNonFinite = record.Name;
         if (record.Kind is not (TapKind.BranchInput or TapKind.ShortcutInput)) return;
-        // The two paths of one unit's input: combine their gradients once both have arrived.
+        // The two paths of one unit's input: combine their gradients once both have arrived. A second
+        // backward pass in the same step (gradient accumulation) leaves the first pass's split as it is.
         int dot = record.Name.LastIndexOf('.');
         var unit = dot < 0 ? "" : record.Name.Substring(0, dot);
         if (!splits.TryGetValue(unit, out var split))
         {
             var r = new ResidualSplitRecord { Unit = unit };
-            Current.ResidualSplits.Add(r);
+            // Keep the records in forward order (backward reaches the last unit first).
+            int position = Current.Taps.IndexOf(record);
+            int at = Current.ResidualSplits.FindIndex(x => splitOrder[x] > position);
+            if (at < 0) Current.ResidualSplits.Add(r); else Current.ResidualSplits.Insert(at, r);
+            splitOrder[r] = position;
             splits[unit] = (r, grad.detach().clone().MoveToOuterDisposeScope());
-            split = splits[unit];
-            Assign(split.Record, record);
+            Assign(r, record);
             return;
         }
+        if (split.First is null) return;
         Assign(split.Record, record);
-        split.Record.TotalGradientNorm = (split.First! + grad).norm().to_type(ScalarType.Float64).item<double>();
-        split.First!.Dispose();
+        split.Record.TotalGradientNorm = (split.First + grad).norm().to_type(ScalarType.Float64).item<double>();
+        split.First.Dispose();
         splits[unit] = (split.Record, null);
     }
 

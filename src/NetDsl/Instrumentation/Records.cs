@@ -32,7 +32,7 @@ public sealed class TapRecord
     public double? NearLinearFraction { get; set; }
     /// <summary>Sigmoid/tanh inputs: fraction of elements where the derivative is below 1% of its maximum; null elsewhere.</summary>
     public double? SaturatedFraction { get; set; }
-    /// <summary>L2 norm of the loss gradient with respect to the tapped tensor (all elements); null until backward reaches it.</summary>
+    /// <summary>L2 norm of the loss gradient with respect to the tapped tensor (all elements); null until backward reaches it (after several backward passes in one step, the last one's).</summary>
     public double? GradientNorm { get; set; }
 }
 

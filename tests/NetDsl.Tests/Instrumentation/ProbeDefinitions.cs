@@ -54,3 +54,25 @@ public partial class DeepResidualReluNet
     [Stage(Blocks = 30, Channels = 64)] ModuleList<ResidualReluUnit> layers;
     [Linear(1)] Linear fc_out;
 }
+
+[Block, Residual(Order = UnitOrder.ReluOnlyPreActivation), BatchNorm, Activation(Nonlinearity.ReLU)]
+public partial class ReluOnlyUnit { [Linear] Linear fc1; [Linear] Linear fc2; }
+
+[Block, Residual, Activation(Nonlinearity.Tanh)]
+public partial class TanhUnit { [Linear] Linear fc1; [Linear] Linear fc2; }
+
+[Block, Residual, Activation(Nonlinearity.ReLU)]
+public partial class InnerRes { [Linear] Linear fc1; }
+
+[Block, Residual]
+public partial class OuterRes { [Stage(Blocks = 1)] ModuleList<InnerRes> inner; }
+
+[Network, Input(6)]
+public partial class ProbeEdgeNet
+{
+    [Linear(8)] Linear fc_in;
+    [Stage(Blocks = 2, Channels = 8)] ModuleList<ReluOnlyUnit> a;
+    [Stage(Blocks = 2, Channels = 8)] ModuleList<TanhUnit> b;
+    [Stage(Blocks = 3, Channels = 8)] ModuleList<OuterRes> c;
+    [Linear(3)] Linear fc_out;
+}

@@ -139,6 +139,7 @@ public class ProbeTests(ITestOutputHelper output)
         (net.call(x) * 1e30f).pow(2).sum().backward();
         probe.CaptureGradients();
         Assert.Contains(probe.NonFiniteEvents, m => m.StartsWith("step 4: backward at 'fc2'"));
+        probe.Dispose(); // one probe per module
 
         var strict = Probe.Attach(net);
         strict.BeginStep(5);
