@@ -18,6 +18,16 @@ public class NetworkGeneratorTests
         }
         """;
 
+    /// <summary>Runs the generator on code where {| |} marks a span; returns the result and the span's (start, length) in the compiled text.</summary>
+    static (GeneratorHarness.Result Result, (int Start, int Length) Span) RunMarkup(string markup)
+    {
+        var start = markup.IndexOf("{|");
+        var end = markup.IndexOf("|}");
+        var code = markup.Remove(end, 2).Remove(start, 2);
+        var prefix = Usings + "namespace Demo;\n";
+        return (GeneratorHarness.Run(prefix + code), (prefix.Length + start, end - start - 2));
+    }
+
     [Fact]
     public void Valid_network_generates_one_file_that_compiles_without_warnings()
     {
@@ -100,18 +110,13 @@ public class NetworkGeneratorTests
     [InlineData("ND0030", "[Block, {|Variants(Residual = new[] { true, false })|}] public partial class B { [Linear] Linear fc1; }")]
     public void Invalid_declaration_reports_its_ID_at_the_marked_span_and_generates_nothing_for_that_class(string id, string markup)
     {
-        var start = markup.IndexOf("{|");
-        var end = markup.IndexOf("|}");
-        var code = markup.Remove(end, 2).Remove(start, 2);
-        var prefix = Usings + "namespace Demo;\n";
-
-        var result = GeneratorHarness.Run(prefix + code);
+        var (result, span) = RunMarkup(markup);
 
         var diagnostic = Assert.Single(result.GeneratorDiagnostics);
         Assert.Equal(id, diagnostic.Id);
         Assert.Equal(DiagnosticSeverity.Error, diagnostic.Severity);
         Assert.Equal("File0.cs", diagnostic.Location.GetLineSpan().Path);
-        Assert.Equal((prefix.Length + start, end - start - 2), (diagnostic.Location.SourceSpan.Start, diagnostic.Location.SourceSpan.Length));
+        Assert.Equal(span, (diagnostic.Location.SourceSpan.Start, diagnostic.Location.SourceSpan.Length));
         // No real code for the class: at most a stub that keeps the rest compiling, and no errors in generated files.
         if (result.Sources.TryGetValue("Demo.Net.g.cs", out var net)) Assert.Contains("this stub only keeps the rest of the project compiling", net);
         Assert.DoesNotContain(result.CompilationDiagnostics, d => d.Location.SourceTree?.FilePath.EndsWith(".g.cs") == true);
@@ -124,16 +129,11 @@ public class NetworkGeneratorTests
     [InlineData("ND0028", "[Network, Input(4), {|Variants(Residual = new[] { true, false })|}]\npublic partial class Net { [Linear(3)] Linear fc; }")]
     public void Matrix_errors_report_their_ID_at_the_attribute_and_generate_no_variants(string id, string markup)
     {
-        var start = markup.IndexOf("{|");
-        var end = markup.IndexOf("|}");
-        var code = markup.Remove(end, 2).Remove(start, 2);
-        var prefix = Usings + "namespace Demo;\n";
-
-        var result = GeneratorHarness.Run(prefix + code);
+        var (result, span) = RunMarkup(markup);
 
         var diagnostic = Assert.Single(result.GeneratorDiagnostics);
         Assert.Equal(id, diagnostic.Id);
-        Assert.Equal((prefix.Length + start, end - start - 2), (diagnostic.Location.SourceSpan.Start, diagnostic.Location.SourceSpan.Length));
+        Assert.Equal(span, (diagnostic.Location.SourceSpan.Start, diagnostic.Location.SourceSpan.Length));
         Assert.DoesNotContain(result.Sources.Keys, k => k.Contains(".Variants"));
         Assert.Contains("Demo.Net.g.cs", result.Sources.Keys); // the declared network itself is fine
         Assert.Empty(result.CompilationDiagnostics);
