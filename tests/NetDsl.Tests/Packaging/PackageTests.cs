@@ -17,6 +17,17 @@ public class PackageTests
     static string RepoRoot([System.Runtime.CompilerServices.CallerFilePath] string here = "") =>
         Path.GetFullPath(Path.Combine(Path.GetDirectoryName(here)!, "..", "..", ".."));
 
+    static (int Code, string Output) RunRaw(string workingDirectory, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(5)), "the app did not finish in 5 minutes");
+        return (process.ExitCode, stdout.Result + stderr.Result);
+    }
+
     static string Run(string workingDirectory, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
@@ -95,6 +106,23 @@ public class PackageTests
             var output = Run(app, "run");
             // conv1 36 + bn1 8; layer1.0: 288 + 16 + 576 + 16 + downsample 32 + 16; layer1.1: 576 + 16 + 576 + 16; fc 27
             Assert.Contains("params=2199 built=2199 shape=2x3", output);
+
+            // Without the build fix, on a system whose libstdc++ lacks GLIBCXX_3.4.32, the first generated
+            // constructor must fail with NetDsl's explanation, not a bare DllNotFoundException.
+            var unpatched = Path.Combine(work.FullName, "unpatched");
+            Run(app, "build", "-p:NetDslPatchLibTorchSharp=false", "-o", unpatched);
+            var (code, text) = RunRaw(unpatched, Path.Combine(unpatched, "App.dll"));
+            bool systemNeedsFix = NetDsl.Build.LibStdCxxCompat.Analyze(
+                File.ReadAllBytes(Path.Combine(unpatched, "runtimes", "linux-x64", "native", "libLibTorchSharp.so")),
+                File.ReadAllBytes(NetDsl.Build.LibStdCxxCompat.FindSystemLibStdCxx()!)).Verdict == NetDsl.Build.ShimVerdict.Patchable;
+            if (systemNeedsFix)
+            {
+                Assert.NotEqual(0, code);
+                Assert.Contains("NetDsl.Native.TorchSharpLoadException", text);
+                Assert.Contains("GLIBCXX_3.4.32", text);
+                Assert.Contains("NetDslPatchLibTorchSharp", text);
+            }
+            else Assert.Equal(0, code);
         }
         finally
         {
