@@ -418,20 +418,18 @@ internal sealed class ClassReader
         {
             // The cycle: from the first occurrence of this block on the path back to it.
             var path = blockPath.Reverse().ToList();
-            var cycle = path.Skip(path.IndexOf(fullName)).Concat(new[] { fullName }).ToList();
-            foreach (var member in cycle) CycleMembers.Add(member);
-            Report(DiagnosticDescriptors.BlockCycle, typeAt, Short(blockPath.Peek()), field.Name, string.Join(" -> ", cycle.Select(Short)));
+            Cycle ??= path.Skip(path.IndexOf(fullName)).ToList();
+            Report(DiagnosticDescriptors.BlockCycle, typeAt, Short(blockPath.Peek()), field.Name, CycleText(Cycle, blockPath.Peek()));
             return null;
         }
         var nested = new ClassReader(ct, compilation);
         var block = nested.ReadBlock(blockType, blockPath);
         // The nested block reports its own problems; here they only make this class unbuildable, except a
         // cycle through this block, which is this block's problem too (never a network's).
-        foreach (var member in nested.CycleMembers) CycleMembers.Add(member);
-        if (!blockPath.IsEmpty && nested.CycleMembers.Contains(blockPath.Peek()) && !Diagnostics.Any(d => d.Id == DiagnosticDescriptors.BlockCycle.Id))
+        Cycle ??= nested.Cycle;
+        if (!blockPath.IsEmpty && nested.Cycle is { } found && found.Contains(blockPath.Peek()) && !Diagnostics.Any(d => d.Id == DiagnosticDescriptors.BlockCycle.Id))
         {
-            var chain = new[] { blockPath.Peek() }.Concat(CycleChain(nested, blockPath.Peek())).Select(Short);
-            Report(DiagnosticDescriptors.BlockCycle, typeAt, Short(blockPath.Peek()), field.Name, string.Join(" -> ", chain));
+            Report(DiagnosticDescriptors.BlockCycle, typeAt, Short(blockPath.Peek()), field.Name, CycleText(found, blockPath.Peek()));
             return null;
         }
         if (block is null || nested.HasErrors || nested.Unresolved)
@@ -467,21 +465,17 @@ internal sealed class ClassReader
     /// <summary>Upper bound on a stage's block count: the generated code is straight-line, one statement per block.</summary>
     public const int MaxBlocks = 10_000;
 
-    /// <summary>Full names of blocks found in a cycle while reading (for reporting on every member, never on networks).</summary>
-    public HashSet<string> CycleMembers { get; } = new();
+    /// <summary>The first cycle of blocks found while reading, as full names in stage order (each once); never reported on networks.</summary>
+    public List<string>? Cycle { get; private set; }
 
     static string Short(string fullName) => fullName.Split('.').Last();
 
-    /// <summary>The rest of a cycle starting at <paramref name="start"/>, from the nested reader's report.</summary>
-    static IEnumerable<string> CycleChain(ClassReader nested, string start)
+    /// <summary>The cycle as the message shows it, starting and ending at <paramref name="start"/>: <c>A -> C -> A</c>.</summary>
+    static string CycleText(List<string> cycle, string start)
     {
-        var text = nested.Diagnostics.FirstOrDefault(d => d.Id == DiagnosticDescriptors.BlockCycle.Id)?.Arguments[2] ?? "";
-        var names = text.Split(new[] { " -> " }, System.StringSplitOptions.None).ToList();
-        int i = names.IndexOf(Short(start));
-        // Rotate the reported cycle so that it starts (and ends) at this block.
-        if (i < 0 || names.Count < 2) return new[] { start };
-        var ring = names.Take(names.Count - 1).ToList();
-        return ring.Skip(i + 1).Concat(ring.Take(i + 1));
+        int i = cycle.IndexOf(start);
+        var ring = cycle.Skip(i).Concat(cycle.Take(i)).Concat(new[] { start });
+        return string.Join(" -> ", ring.Select(Short));
     }
 
     /// <summary>True when a stage's block has errors of its own (reported on the block): emit nothing, report nothing more.</summary>

@@ -37,10 +37,10 @@ internal static class VariantPlanner
             if (arg.Key is null || arg.Value.IsNull) return null;
             var values = arg.Value.Values.Select(v => convert(v.Value)).ToList();
             if (values.Count == 0) { Report(DiagnosticDescriptors.EmptyMatrix, $"the {name} axis has no values", $"give it at least one value or remove it"); return null; }
-            var bad = values.FirstOrDefault(v => v is null || !valid(v.Value));
-            if (values.Any(v => v is null || !valid(v.Value)))
+            int bad = values.FindIndex(v => v is null || !valid(v.Value));
+            if (bad >= 0)
             {
-                Report(DiagnosticDescriptors.InvalidValue, $"A value of the {name} axis", bad?.ToString() ?? "invalid", rule);
+                Report(DiagnosticDescriptors.InvalidValue, $"A value of the {name} axis", values[bad]?.ToString() ?? "invalid", rule);
                 return null;
             }
             var list = values.Select(v => v!.Value).ToList();

@@ -36,7 +36,7 @@ internal sealed class ShapeInference
         {
             try
             {
-                _ = checked(inference.Rows.Aggregate(0L, (a, r) => a + r.Parameters) + inference.Rows.Aggregate(0L, (a, r) => a + r.Macs));
+                _ = inference.Rows.Aggregate(0L, (a, r) => a + r.Parameters) + inference.Rows.Aggregate(0L, (a, r) => a + r.Macs); // overflow-checked build
             }
             catch (System.OverflowException)
             {
@@ -92,7 +92,8 @@ internal sealed class ShapeInference
                     long[]? next;
                     try
                     {
-                        next = checked(Layer(s, step.Layer, prefix, x, planes, stride, step.Layer == lastChannel ? planes * expansion : planes, name, where, useSite is not null));
+                        // The project compiles with overflow checking: a size too large to count throws here.
+                        next = Layer(s, step.Layer, prefix, x, planes, stride, step.Layer == lastChannel ? planes * expansion : planes, name, where, useSite is not null);
                     }
                     catch (System.OverflowException)
                     {
@@ -109,9 +110,7 @@ internal sealed class ShapeInference
         return x;
     }
 
-    long[]? Layer(UnitSchedule s, int index, string prefix, long[] x, long planes, long blockStride, long outSize, string name, LocationInfo? where, bool inBlock) => checked(LayerUnchecked(s, index, prefix, x, planes, blockStride, outSize, name, where, inBlock));
-
-    long[]? LayerUnchecked(UnitSchedule s, int index, string prefix, long[] x, long planes, long blockStride, long outSize, string name, LocationInfo? where, bool inBlock)
+    long[]? Layer(UnitSchedule s, int index, string prefix, long[] x, long planes, long blockStride, long outSize, string name, LocationInfo? where, bool inBlock)
     {
         var l = s.Layers[index];
         bool spatial = x.Length == 3;

@@ -44,7 +44,7 @@ public static class GradientPropagation
     /// log10(||dL/dx_first|| / ||dL/dx_last||) for a stage at the module's current weights: 0 when the gradient
     /// reaches the first unit at the strength it has at the last; large positive when it explodes toward the
     /// input, negative when it vanishes. Attaches a probe for one forward and one backward pass on
-    /// <paramref name="loss"/> (training mode as found), then detaches; weights, buffers and <c>.grad</c> are restored.
+    /// <paramref name="loss"/> (training mode as found), then detaches; weights, buffers and <c>.grad</c> are left as found.
     /// </summary>
     /// <param name="module">A NetDsl-generated network.</param>
     /// <param name="loss">Computes the scalar loss (it runs the module).</param>
@@ -54,19 +54,16 @@ public static class GradientPropagation
     public static double Log10Ratio(nn.Module module, Func<Tensor> loss, string stage)
     {
         using var state = new ModelState(module);
-        var grads = module.parameters().Select(p => p.grad?.clone()).ToList();
         using var probe = Probe.Attach(module, new ProbeOptions { Activations = false });
         probe.BeginStep(0);
-        using (var scope = NewDisposeScope()) loss().backward();
+        using (var scope = NewDisposeScope())
+        {
+            // Gradients with respect to the parameters through autograd.grad: the taps see every gradient on
+            // the way, and the parameters' .grad stays as it was.
+            var parameters = module.parameters().Where(p => p.requires_grad).Cast<Tensor>().ToList();
+            autograd.grad(new[] { loss() }, parameters, allow_unused: true);
+        }
         var norms = UnitInputGradientNorms(probe.Current, stage);
-        // backward accumulated into .grad: put back what was there.
-        var ps = module.parameters().ToList();
-        using (no_grad())
-            for (int i = 0; i < ps.Count; i++)
-            {
-                if (grads[i] is { } g) { ps[i].grad!.copy_(g); g.Dispose(); }
-                else ps[i].grad = null;
-            }
         return Math.Log10(norms[0] / norms[^1]);
     }
 }

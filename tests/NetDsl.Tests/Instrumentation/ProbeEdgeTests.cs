@@ -10,18 +10,27 @@ namespace NetDsl.Tests.Instrumentation;
 /// <summary>Probe behaviour found by trying to break it.</summary>
 public class ProbeEdgeTests
 {
-    [Fact]
-    public void Tap_names_are_unique_and_every_activation_input_tap_gets_a_gradient()
+    /// <summary>A probe on a fresh <see cref="ProbeEdgeNet"/> (seed 0) that has recorded one forward and backward pass of step 1.</summary>
+    static (ProbeEdgeNet Net, Probe Probe, Tensor X) AttachAndBackward()
     {
         manual_seed(0);
         var net = new ProbeEdgeNet();
-        using var probe = Probe.Attach(net);
+        var probe = Probe.Attach(net);
         probe.BeginStep(1);
-        using var x = randn(5, 6);
+        var x = randn(5, 6);
         net.call(x).sum().backward();
+        return (net, probe, x);
+    }
+
+    [Fact]
+    public void Tap_names_are_unique_and_every_activation_input_tap_gets_a_gradient()
+    {
+        var (net, probe, x) = AttachAndBackward();
+        using var _ = probe;
+        using var __ = x;
         var names = probe.Current.Taps.Select(t => t.Name).ToList();
         Assert.Equal(names.Count, names.Distinct().Count());
-        Assert.Contains("a.0.relu1_out", names);                    // ReLU-only pre-activation: the unit's input relu, then relu1 after fc1
+        Assert.Contains("a.0.relu1_out", names);                    // ReLU-only pre-activation: relu1 on the unit's input, relu1_out after fc1
         Assert.All(probe.Current.Taps.Where(t => t.Kind == TapKind.TanhInput), t => Assert.NotNull(t.GradientNorm));
         // Residual splits in forward order.
         Assert.Equal(new[] { "a.0", "a.1", "b.0", "b.1", "c.0", "c.0.inner.0", "c.1", "c.1.inner.0", "c.2", "c.2.inner.0" }, probe.Current.ResidualSplits.Select(r => r.Unit));
@@ -30,12 +39,9 @@ public class ProbeEdgeTests
     [Fact]
     public void Two_backward_passes_in_one_step_keep_the_first_split_and_do_not_fail()
     {
-        manual_seed(0);
-        var net = new ProbeEdgeNet();
-        using var probe = Probe.Attach(net);
-        probe.BeginStep(1);
-        using var x = randn(5, 6);
-        net.call(x).sum().backward();
+        var (net, probe, x) = AttachAndBackward();
+        using var _ = probe;
+        using var __ = x;
         var first = probe.Current.ResidualSplits.Select(r => r.TotalGradientNorm).ToArray();
         net.call(x).sum().backward();
         probe.CaptureGradients();

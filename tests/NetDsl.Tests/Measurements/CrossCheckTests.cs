@@ -1,5 +1,4 @@
 using System;
-using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Text.Json;
@@ -17,27 +16,9 @@ namespace NetDsl.Tests.Measurements;
 /// </summary>
 public class CrossCheckTests(ITestOutputHelper output)
 {
-    static string RepoRoot([System.Runtime.CompilerServices.CallerFilePath] string here = "") =>
-        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(here)!, "..", "..", ".."));
-
-    static (int Code, string Output) Python(params string[] args)
-    {
-        // Debian's python3-torch installs for the system interpreter, which may not be the first python3 on PATH.
-        var python = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-        var start = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) start.ArgumentList.Add(a);
-        try
-        {
-            using var p = Process.Start(start)!;
-            var text = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
-            p.WaitForExit();
-            return (p.ExitCode, text);
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return (-1, "python3 not found");
-        }
-    }
+    // Debian's python3-torch installs for the system interpreter, which may not be the first python3 on PATH.
+    static (int Code, string Output) Python(params string[] args) =>
+        TestSupport.Run(File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3", null, args);
 
     [SkippableFact]
     public void ACF_and_Santurkar_probe_agree_with_PyTorch()
@@ -70,7 +51,7 @@ public class CrossCheckTests(ITestOutputHelper output)
         File.WriteAllText(file, json);
         try
         {
-            var (code, text) = Python(Path.Combine(RepoRoot(), "tests", "crosscheck", "crosscheck.py"), file);
+            var (code, text) = Python(Path.Combine(TestSupport.RepoRoot(), "tests", "crosscheck", "crosscheck.py"), file);
             output.WriteLine(text);
             Assert.True(code == 0, text);
             Assert.Contains("OK", text);

@@ -1,5 +1,4 @@
 using System;
-using System.Diagnostics;
 using System.IO;
 using System.IO.Compression;
 using System.Linq;
@@ -14,32 +13,10 @@ namespace NetDsl.Tests.Packaging;
 /// </summary>
 public class PackageTests
 {
-    static string RepoRoot([System.Runtime.CompilerServices.CallerFilePath] string here = "") =>
-        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(here)!, "..", "..", ".."));
-
-    static (int Code, string Output) RunRaw(string workingDirectory, params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(5)), "the app did not finish in 5 minutes");
-        return (process.ExitCode, stdout.Result + stderr.Result);
-    }
-
     static string Run(string workingDirectory, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) start.ArgumentList.Add(a);
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        start.Environment["DOTNET_NOLOGO"] = "1";
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(5)), $"dotnet {string.Join(" ", args)} did not finish in 5 minutes");
-        var output = stdout.Result + stderr.Result;
-        Assert.True(process.ExitCode == 0, $"dotnet {string.Join(" ", args)} exited {process.ExitCode}:\n{output}");
+        var (code, output) = TestSupport.Run("dotnet", workingDirectory, args);
+        Assert.True(code == 0, $"dotnet {string.Join(" ", args)} exited {code}:\n{output}");
         return output;
     }
 
@@ -52,7 +29,7 @@ public class PackageTests
         try
         {
             var feed = Path.Combine(work.FullName, "feed");
-            Run(RepoRoot(), "pack", "src/NetDsl/NetDsl.csproj", "-c", "Release", "-o", feed, $"-p:Version={version}");
+            Run(TestSupport.RepoRoot(), "pack", "src/NetDsl/NetDsl.csproj", "-c", "Release", "-o", feed, $"-p:Version={version}");
 
             var package = Path.Combine(feed, $"NetDsl.{version}.nupkg");
             using (var zip = ZipFile.OpenRead(package))
@@ -111,7 +88,7 @@ public class PackageTests
             // constructor must fail with NetDsl's explanation, not a bare DllNotFoundException.
             var unpatched = Path.Combine(work.FullName, "unpatched");
             Run(app, "build", "-p:NetDslPatchLibTorchSharp=false", "-o", unpatched);
-            var (code, text) = RunRaw(unpatched, Path.Combine(unpatched, "App.dll"));
+            var (code, text) = TestSupport.Run("dotnet", unpatched, Path.Combine(unpatched, "App.dll"));
             bool systemNeedsFix = NetDsl.Build.LibStdCxxCompat.Analyze(
                 File.ReadAllBytes(Path.Combine(unpatched, "runtimes", "linux-x64", "native", "libLibTorchSharp.so")),
                 File.ReadAllBytes(NetDsl.Build.LibStdCxxCompat.FindSystemLibStdCxx()!)).Verdict == NetDsl.Build.ShimVerdict.Patchable;
