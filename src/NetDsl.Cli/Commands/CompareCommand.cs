@@ -1,0 +1,199 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Runtime.InteropServices;
+using NetDsl.Cli.Data;
+using NetDsl.Cli.Experiments;
+using NetDsl.Cli.Reporting;
+using NetDsl.Cli.Results;
+using NetDsl.Cli.Training;
+using Spectre.Console;
+using TorchSharp;
+
+namespace NetDsl.Cli.Commands;
+
+/// <summary>A command-line mistake: the message names the problem and the fix; the process exits with code 2.</summary>
+public sealed class UsageException(string message) : Exception(message);
+
+/// <summary>The options of <c>netdsl compare</c>, after parsing.</summary>
+public sealed record CompareRequest
+{
+    /// <summary>Experiment name.</summary>
+    public string Experiment { get; init; } = Catalog.Default;
+    /// <summary>Preset: <c>quick</c> or <c>full</c>.</summary>
+    public string Preset { get; init; } = "quick";
+    /// <summary>Data folder, or null to search.</summary>
+    public string? Data { get; init; }
+    /// <summary>Epochs, or null for the preset's.</summary>
+    public int? Epochs { get; init; }
+    /// <summary>Batch size, or null for the preset's.</summary>
+    public int? BatchSize { get; init; }
+    /// <summary>Learning rate, or null for the preset's.</summary>
+    public double? LearningRate { get; init; }
+    /// <summary>Momentum.</summary>
+    public double Momentum { get; init; } = 0.9;
+    /// <summary>Weight decay.</summary>
+    public double WeightDecay { get; init; } = 1e-4;
+    /// <summary>Schedule.</summary>
+    public Schedule Schedule { get; init; } = Schedule.Cosine;
+    /// <summary>Augmentation.</summary>
+    public bool Augment { get; init; }
+    /// <summary>Seeds, or null for the preset's.</summary>
+    public int[]? Seeds { get; init; }
+    /// <summary>LibTorch threads.</summary>
+    public int Threads { get; init; } = Math.Max(1, Environment.ProcessorCount);
+    /// <summary>Report folder, or null for <c>reports/&lt;experiment&gt;-&lt;time&gt;</c>.</summary>
+    public string? Output { get; init; }
+    /// <summary>Training images, or null for the preset's.</summary>
+    public int? Subset { get; init; }
+    /// <summary>Continue from the checkpoints in the output folder.</summary>
+    public bool Resume { get; init; }
+    /// <summary>Only variants whose name contains this text (case-insensitive).</summary>
+    public string? Only { get; init; }
+    /// <summary>Progress as plain lines even on a terminal.</summary>
+    public bool Plain { get; init; }
+}
+
+/// <summary><c>netdsl compare</c>: runs an experiment and writes its report.</summary>
+public static class CompareCommand
+{
+    /// <summary>Validates <paramref name="request"/>, runs the experiment, writes the report; returns the report folder.</summary>
+    /// <exception cref="UsageException">Unknown experiment or preset, bad numbers, missing or corrupt data, an output folder that is not writable or already holds a report.</exception>
+    public static string Run(CompareRequest request, string commandLine)
+    {
+        var experiment = Catalog.Find(request.Experiment)
+            ?? throw new UsageException($"unknown experiment '{request.Experiment}'; choose one of: {string.Join(", ", Catalog.All.Select(e => e.Name))} (see `netdsl list`)");
+        if (request.Preset is not ("quick" or "full")) throw new UsageException($"unknown preset '{request.Preset}'; use --preset quick or --preset full");
+        var preset = experiment.PresetNamed(request.Preset);
+        var training = experiment.What.HasFlag(Measures.Training);
+        var epochs = request.Epochs ?? preset.Epochs;
+        if (training && epochs < 1) throw new UsageException($"--epochs must be at least 1 (got {epochs})");
+        var batchSize = request.BatchSize ?? preset.BatchSize;
+        var learningRate = request.LearningRate ?? preset.LearningRate;
+        if (batchSize < 1) throw new UsageException($"--batch-size must be at least 1 (got {batchSize})");
+        if (!(learningRate > 0) || !double.IsFinite(learningRate)) throw new UsageException($"--lr must be a positive number (got {learningRate})");
+        if (request.Momentum is < 0 or >= 1) throw new UsageException($"--momentum must be in [0, 1) (got {request.Momentum})");
+        if (request.WeightDecay < 0) throw new UsageException($"--weight-decay must not be negative (got {request.WeightDecay})");
+        if (request.Threads < 1) throw new UsageException($"--threads must be at least 1 (got {request.Threads})");
+        if (request.Subset is < 1) throw new UsageException($"--subset must be at least 1 (got {request.Subset})");
+        var seeds = request.Seeds is { Length: > 0 } s ? s : preset.Seeds;
+        if (seeds.Distinct().Count() != seeds.Length) throw new UsageException($"--seeds has duplicates ({string.Join(" ", seeds)}); give each seed once");
+        var filter = request.Only;
+        if (filter is not null)
+        {
+            var inner = preset.Include;
+            preset = preset with { Include = v => inner(v) && v.Name.Contains(filter, StringComparison.OrdinalIgnoreCase) };
+            if (experiment.VariantsOf(preset).Count == 0)
+                throw new UsageException($"--only '{filter}' matches none of {experiment.Name}'s variants: {string.Join(", ", experiment.VariantsOf(experiment.PresetNamed(request.Preset)).Select(v => v.Name))}");
+        }
+
+        Dataset? data = null;
+        if (training || experiment.What.HasFlag(Measures.InitialGradients) || experiment.What.HasFlag(Measures.Activations))
+        {
+            try { data = FashionMnist.Load(request.Data); }
+            catch (Exception e) when (e is IOException or InvalidDataException) { throw new UsageException(e.Message); }
+        }
+
+        var output = Path.GetFullPath(request.Output ?? Path.Combine("reports", $"{experiment.Name}-{DateTime.Now:yyyyMMdd-HHmmss}"));
+        PrepareOutput(output, request.Resume);
+
+        torch.set_num_threads(request.Threads);
+        var options = new TrainingOptions
+        {
+            Epochs = training ? epochs : 0,
+            BatchSize = batchSize,
+            LearningRate = learningRate,
+            Momentum = request.Momentum,
+            WeightDecay = request.WeightDecay,
+            Schedule = request.Schedule,
+            Augment = request.Augment,
+            Subset = request.Subset ?? preset.Subset,
+        };
+        var results = new RunResults
+        {
+            Experiment = experiment.Name,
+            Preset = preset.Name,
+            Title = experiment.Title,
+            Question = experiment.Description,
+            StartedUtc = DateTime.UtcNow,
+            Settings = new RunSettings
+            {
+                Epochs = options.Epochs,
+                BatchSize = options.BatchSize,
+                LearningRate = options.LearningRate,
+                Momentum = options.Momentum,
+                WeightDecay = options.WeightDecay,
+                Schedule = options.Schedule.ToString(),
+                Augment = options.Augment,
+                Seeds = seeds.ToList(),
+                Threads = request.Threads,
+                OmpWaitPolicy = Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "(unset)",
+                DataFolder = data?.Folder ?? "(none: no data needed)",
+                DataOrigin = data?.Origin ?? "",
+                DataSplit = data?.Split ?? "",
+                TrainImages = data is null ? 0 : data.Train.Take(options.Subset).Count,
+                TestImages = data?.Test.Count ?? 0,
+                Versions = Versions(),
+                CommandLine = commandLine,
+            },
+        };
+        var clock = Stopwatch.StartNew();
+        var runner = new Runner(experiment, preset, options, seeds, data, Path.Combine(output, "checkpoints"));
+        var variants = experiment.VariantsOf(preset);
+        Console.WriteLine($"{experiment.Name} ({preset.Name}): {variants.Count} variants x {seeds.Length} seed(s); " +
+                          (data is null ? "no data needed" : $"{results.Settings.TrainImages:N0} training / {results.Settings.TestImages:N0} test images from {data.Folder} ({data.Origin})") +
+                          $"; {request.Threads} thread(s); report in {output}");
+        if (!request.Plain && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            AnsiConsole.Progress().AutoClear(false).HideCompleted(false)
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                .Start(ctx => results.Variants = runner.Run(new BarProgress(ctx, variants.SelectMany(v => seeds.Select(seed => (v.Name, seed))))));
+        }
+        else
+        {
+            results.Variants = runner.Run(new LineProgress());
+        }
+        results.WallSeconds = clock.Elapsed.TotalSeconds;
+        ReportWriter.Write(results, output);
+        return output;
+    }
+
+    /// <summary>
+    /// Makes sure <paramref name="output"/> can take the report: creates it, checks it is writable, and refuses a folder that
+    /// already holds a finished report (unless resuming, which continues from its checkpoints).
+    /// </summary>
+    static void PrepareOutput(string output, bool resume)
+    {
+        if (File.Exists(output)) throw new UsageException($"--output '{output}' is a file; give a folder");
+        if (!resume && (File.Exists(Path.Combine(output, "index.html")) || Directory.Exists(Path.Combine(output, "checkpoints"))))
+            throw new UsageException($"'{output}' already holds a report or checkpoints; choose another --output, or pass --resume to continue that run");
+        try
+        {
+            Directory.CreateDirectory(output);
+            var probe = Path.Combine(output, $".write-test-{Environment.ProcessId}");
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"cannot write to the output folder '{output}' ({e.Message}); choose a writable --output");
+        }
+    }
+
+    static Dictionary<string, string> Versions()
+    {
+        var cpu = File.Exists("/proc/cpuinfo")
+            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim()
+            : null;
+        return new Dictionary<string, string>
+        {
+            ["NetDsl"] = typeof(VariantInfo).Assembly.GetName().Version?.ToString() ?? "?",
+            ["TorchSharp"] = typeof(torch).Assembly.GetName().Version?.ToString() ?? "?",
+            [".NET"] = RuntimeInformation.FrameworkDescription,
+            ["OS"] = RuntimeInformation.OSDescription,
+            ["CPU"] = $"{cpu ?? RuntimeInformation.ProcessArchitecture.ToString()}, {Environment.ProcessorCount} logical cores",
+        };
+    }
+}

@@ -1,0 +1,93 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using NetDsl.Cli.Experiments;
+using NetDsl.Cli.Results;
+using NetDsl.Cli.Training;
+using Spectre.Console;
+
+namespace NetDsl.Cli.Commands;
+
+/// <summary>Progress as plain lines (output redirected to a file or a pipe): one line per variant start, epoch and end.</summary>
+public sealed class LineProgress : IRunProgress
+{
+    /// <inheritdoc/>
+    public ITrainingProgress? Begin(string variant, int seed, int totalEpochs)
+    {
+        Console.WriteLine($"{variant} (seed {seed}): {(totalEpochs > 0 ? $"training {totalEpochs} epoch(s)" : "measuring at initialization")}");
+        return new Sink(variant);
+    }
+
+    /// <inheritdoc/>
+    public void End(string variant, SeedResult run) => Console.WriteLine($"{variant} (seed {run.Seed}): {Describe(run)}");
+
+    /// <summary>One-line summary of a finished run.</summary>
+    public static string Describe(SeedResult run)
+    {
+        if (run.Diverged is not null) return $"diverged ({run.Diverged}), {run.Seconds:F0} s";
+        var parts = new List<string>();
+        if (run.Epochs.Count > 0) parts.Add($"test accuracy {100 * run.Epochs[^1].TestAccuracy:F1}%");
+        if (run.Initial?.Log10Ratio is { } ratio) parts.Add($"log10 gradient ratio {ratio:F2}");
+        if (run.Shattering is { } s) parts.Add($"lag-1 ACF {s.Autocorrelation[1]:F3}");
+        if (run.Slice is not null) parts.Add("slice done");
+        parts.Add($"{run.Seconds:F0} s");
+        return string.Join(", ", parts);
+    }
+
+    sealed class Sink(string variant) : ITrainingProgress
+    {
+        public void Step(int step, int totalSteps, double loss) { }
+
+        public void Epoch(EpochRecord r, int totalEpochs) =>
+            Console.WriteLine($"  {variant} epoch {r.Epoch}/{totalEpochs}: train loss {r.TrainLoss:F3}, train accuracy {100 * r.TrainAccuracy:F1}%, test accuracy {100 * r.TestAccuracy:F1}%, {r.Seconds:F1} s");
+    }
+}
+
+/// <summary>Progress on a terminal (Spectre.Console): one bar per variant and seed with epoch, loss, accuracy and the remaining time.</summary>
+public sealed class BarProgress(ProgressContext context, IEnumerable<(string Variant, int Seed)> runs) : IRunProgress
+{
+    readonly Dictionary<(string, int), ProgressTask> tasks = runs.ToDictionary(r => (r.Variant, r.Seed), r =>
+    {
+        var task = context.AddTask(Markup.Escape($"{r.Variant} s{r.Seed}"), autoStart: false, maxValue: 1);
+        return task;
+    });
+
+    /// <inheritdoc/>
+    public ITrainingProgress? Begin(string variant, int seed, int totalEpochs)
+    {
+        var task = tasks[(variant, seed)];
+        task.StartTask();
+        return new Sink(task, $"{variant} s{seed}");
+    }
+
+    /// <inheritdoc/>
+    public void End(string variant, SeedResult run)
+    {
+        var task = tasks[(variant, run.Seed)];
+        task.Description = Markup.Escape($"{variant} s{run.Seed}: {LineProgress.Describe(run)}");
+        task.Value = task.MaxValue;
+        task.StopTask();
+    }
+
+    sealed class Sink(ProgressTask task, string name) : ITrainingProgress
+    {
+        int epoch = 1;
+        double loss = double.NaN;
+        string last = "";
+
+        public void Step(int step, int totalSteps, double value)
+        {
+            task.MaxValue = totalSteps;
+            task.Value = step;
+            loss = double.IsNaN(loss) ? value : 0.9 * loss + 0.1 * value;
+            task.Description = Markup.Escape($"{name} epoch {epoch}: loss {loss:F3}{last}");
+        }
+
+        public void Epoch(EpochRecord r, int totalEpochs)
+        {
+            epoch = Math.Min(r.Epoch + 1, totalEpochs);
+            last = $", test {100 * r.TestAccuracy:F1}%";
+            task.Description = Markup.Escape($"{name} epoch {r.Epoch}/{totalEpochs}: loss {r.TrainLoss:F3}{last}");
+        }
+    }
+}

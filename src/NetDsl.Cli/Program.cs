@@ -1,0 +1,192 @@
+using System;
+using System.CommandLine;
+using System.CommandLine.Invocation;
+using System.IO;
+using System.Linq;
+using System.Runtime.InteropServices;
+using NetDsl.Cli.Commands;
+using NetDsl.Cli.Data;
+using NetDsl.Cli.Experiments;
+using NetDsl.Cli.Reporting;
+using NetDsl.Cli.Results;
+using NetDsl.Cli.Training;
+using Spectre.Console;
+
+namespace NetDsl.Cli;
+
+/// <summary>The <c>netdsl</c> command line: <c>list</c>, <c>summary</c>, <c>compare</c>, <c>report</c>.</summary>
+public static class Program
+{
+    /// <summary>Exit code for a command-line mistake (bad option value, unknown name, missing data, unwritable output).</summary>
+    public const int UsageError = 2;
+
+    /// <summary>Entry point; returns 0 on success, <see cref="UsageError"/> on bad input, 1 on a failure while running.</summary>
+    public static int Main(string[] args)
+    {
+        OpenMpDefaults();
+        var root = Build();
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors) Console.Error.WriteLine($"error: {error.Message}");
+            Console.Error.WriteLine("See `netdsl --help` or `netdsl <command> --help`.");
+            return UsageError;
+        }
+        try
+        {
+            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (UsageException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return UsageError;
+        }
+    }
+
+    /// <summary>The command tree (public for tests of the parsing).</summary>
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("netdsl: train and measure NetDsl network variants side by side on Fashion-MNIST, and write a report with plots.");
+        root.Subcommands.Add(ListCommand());
+        root.Subcommands.Add(SummaryCommand());
+        root.Subcommands.Add(CompareCommandLine());
+        root.Subcommands.Add(ReportCommand());
+        return root;
+    }
+
+    static Command ListCommand()
+    {
+        var command = new Command("list", "List the ready-made experiments and the variants each compares (parameters, multiply-accumulates).");
+        command.SetAction(_ =>
+        {
+            foreach (var e in Catalog.All)
+            {
+                var table = new Table().Title($"[bold]{Markup.Escape(e.Name)}[/]{(e.Name == Catalog.Default ? " (default)" : "")}: {Markup.Escape(e.Title)}")
+                    .AddColumn(new TableColumn("variant").NoWrap()).AddColumns("quick", "full", "weight layers", "parameters", "MACs / sample");
+                foreach (var v in e.Variants.Where(v => e.Quick.Include(v) || e.Full.Include(v)))
+                    table.AddRow(Markup.Escape(v.Name), e.Quick.Include(v) ? "x" : "", e.Full.Include(v) ? "x" : "",
+                        v.Summary.Layers.Count(l => l.Kind is "Conv2d" or "Linear").ToString(), v.Summary.TotalParameters.ToString("N0"), v.Summary.TotalMultiplyAccumulates.ToString("N0"));
+                AnsiConsole.Write(table);
+                var what = string.Join(", ", Enum.GetValues<Measures>().Where(m => m != Measures.None && e.What.HasFlag(m)));
+                Console.WriteLine($"  measures: {what}; quick: {Describe(e, e.Quick)}; full: {Describe(e, e.Full)}");
+                Console.WriteLine();
+            }
+            Console.WriteLine("`netdsl summary <variant>` prints a variant's layers; `netdsl compare --experiment <name>` runs one.");
+        });
+        return command;
+    }
+
+    static string Describe(Experiment e, Preset p) =>
+        (e.What.HasFlag(Measures.Training) ? $"{p.Epochs} epoch(s) on {(p.Subset is { } n ? $"{n:N0}" : "all")} training images (batch {p.BatchSize}, lr {p.LearningRate}), " : "") +
+        $"{e.VariantsOf(p).Count} variants x {p.Seeds.Length} seed(s)";
+
+    static Command SummaryCommand()
+    {
+        var name = new Argument<string>("variant") { Description = "A variant name from `netdsl list` (DepthNet.Residual.BnAfterConv.Depth3)." };
+        var command = new Command("summary", "Print a variant's architecture: each layer's output shape, parameters and multiply-accumulates, and its generated forward.") { name };
+        var code = new Option<bool>("--code") { Description = "Also print the generated forward methods." };
+        command.Options.Add(code);
+        command.SetAction(parse =>
+        {
+            var wanted = parse.GetValue(name)!;
+            var all = Catalog.AllVariants().ToList();
+            var v = all.FirstOrDefault(x => string.Equals(x.Name, wanted, StringComparison.OrdinalIgnoreCase));
+            if (v is null)
+            {
+                var close = all.Where(x => x.Name.Contains(wanted, StringComparison.OrdinalIgnoreCase)).Select(x => x.Name).Take(12).ToList();
+                throw new UsageException($"no variant named '{wanted}'; " + (close.Count > 0 ? $"did you mean: {string.Join(", ", close)}?" : "see `netdsl list` for the names"));
+            }
+            Console.WriteLine($"{v.Name} ({string.Join(", ", v.Settings.Select(kv => $"{kv.Key}={kv.Value}"))})");
+            Console.WriteLine(v.Summary);
+            if (parse.GetValue(code)) Console.WriteLine(v.ForwardSource);
+        });
+        return command;
+    }
+
+    static Command CompareCommandLine()
+    {
+        var experiment = new Option<string>("--experiment", "-x") { Description = $"Experiment to run (`netdsl list`).", DefaultValueFactory = _ => Catalog.Default };
+        var preset = new Option<string>("--preset", "-p") { Description = "quick (minutes, bundled data) or full (the full dataset, longer training).", DefaultValueFactory = _ => "quick" };
+        preset.AcceptOnlyFromAmong("quick", "full");
+        var data = new Option<string?>("--data", "-d") { Description = $"Folder with the Fashion-MNIST IDX files (raw or .gz). Default: ${FashionMnist.EnvironmentVariable}, then {FashionMnist.DebianFolder}, then the bundled test split." };
+        var epochs = new Option<int?>("--epochs", "-e") { Description = "Epochs (default: the preset's)." };
+        var batch = new Option<int?>("--batch-size", "-b") { Description = "Images per SGD step (default: the preset's; quick 64, full 128)." };
+        var lr = new Option<double?>("--lr") { Description = "Base learning rate (default: the preset's; quick 0.05, full 0.1)." };
+        var momentum = new Option<double>("--momentum") { Description = "SGD momentum.", DefaultValueFactory = _ => 0.9 };
+        var decay = new Option<double>("--weight-decay") { Description = "L2 weight decay.", DefaultValueFactory = _ => 1e-4 };
+        var schedule = new Option<Schedule>("--schedule") { Description = "Learning-rate schedule: Cosine, Step (/10 at 50% and 75%) or Constant.", DefaultValueFactory = _ => Schedule.Cosine };
+        var augment = new Option<bool>("--augment") { Description = "Random crop (2-pixel padding) and horizontal flip." };
+        var seeds = new Option<int[]>("--seeds", "-s") { Description = "Seeds (several give mean and spread): --seeds 0 1 2. Default: the preset's.", AllowMultipleArgumentsPerToken = true };
+        var threads = new Option<int>("--threads", "-t") { Description = "LibTorch threads.", DefaultValueFactory = _ => Math.Max(1, Environment.ProcessorCount) };
+        var output = new Option<string?>("--output", "-o") { Description = "Report folder (default: reports/<experiment>-<time>)." };
+        var subset = new Option<int?>("--subset") { Description = "Training images to use (the first N); default: the preset's." };
+        var resume = new Option<bool>("--resume") { Description = "Continue an interrupted run from the checkpoints in --output." };
+        var only = new Option<string?>("--only") { Description = "Run only the variants whose name contains this text." };
+        var plain = new Option<bool>("--plain") { Description = "Plain line-by-line progress even on a terminal." };
+        var command = new Command("compare", "Train and measure an experiment's variants side by side and write a report (index.html, report.md, plots, CSV, results.json).")
+        {
+            experiment, preset, data, epochs, batch, lr, momentum, decay, schedule, augment, seeds, threads, output, subset, resume, only, plain,
+        };
+        command.SetAction(parse =>
+        {
+            var request = new CompareRequest
+            {
+                Experiment = parse.GetValue(experiment)!,
+                Preset = parse.GetValue(preset)!,
+                Data = parse.GetValue(data),
+                Epochs = parse.GetValue(epochs),
+                BatchSize = parse.GetValue(batch),
+                LearningRate = parse.GetValue(lr),
+                Momentum = parse.GetValue(momentum),
+                WeightDecay = parse.GetValue(decay),
+                Schedule = parse.GetValue(schedule),
+                Augment = parse.GetValue(augment),
+                Seeds = parse.GetValue(seeds),
+                Threads = parse.GetValue(threads),
+                Output = parse.GetValue(output),
+                Subset = parse.GetValue(subset),
+                Resume = parse.GetValue(resume),
+                Only = parse.GetValue(only),
+                Plain = parse.GetValue(plain),
+            };
+            var folder = CompareCommand.Run(request, "netdsl " + string.Join(" ", Environment.GetCommandLineArgs().Skip(1)));
+            Console.WriteLine($"report: {Path.Combine(folder, "index.html")}");
+        });
+        return command;
+    }
+
+    static Command ReportCommand()
+    {
+        var file = new Argument<string>("results") { Description = "A results.json written by `netdsl compare`." };
+        var output = new Option<string?>("--output", "-o") { Description = "Report folder (default: the folder of the results file)." };
+        var command = new Command("report", "Render the report again from a saved results.json (plots, tables, findings).") { file, output };
+        command.SetAction(parse =>
+        {
+            var path = parse.GetValue(file)!;
+            RunResults results;
+            try { results = RunResults.Load(path); }
+            catch (Exception e) when (e is IOException or InvalidDataException) { throw new UsageException(e.Message); }
+            var folder = parse.GetValue(output) ?? Path.GetDirectoryName(Path.GetFullPath(path))!;
+            try { ReportWriter.Write(results, folder); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new UsageException($"cannot write the report to '{folder}' ({e.Message}); choose a writable --output"); }
+            Console.WriteLine($"report: {Path.Combine(folder, "index.html")}");
+        });
+        return command;
+    }
+
+    /// <summary>
+    /// LibTorch's OpenMP spin-waits by default, which collapses throughput when another process shares the cores
+    /// (measured 4x slower than one thread; ENVIRONMENT.md). OpenMP reads OMP_WAIT_POLICY from the native environment when
+    /// it loads, which .NET's Environment.SetEnvironmentVariable does not reach on Unix; libc's setenv does, if it runs
+    /// before TorchSharp is first touched. A value the user set is kept.
+    /// </summary>
+    static void OpenMpDefaults()
+    {
+        if (Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is not null || OperatingSystem.IsWindows()) return;
+        setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
+        Environment.SetEnvironmentVariable("OMP_WAIT_POLICY", "PASSIVE");
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    static extern int setenv(string name, string value, int overwrite);
+}

@@ -1,0 +1,517 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Net;
+using System.Text;
+using Markdig;
+using NetDsl.Cli.Results;
+
+namespace NetDsl.Cli.Reporting;
+
+/// <summary>
+/// Renders a report folder from <see cref="RunResults"/>: <c>report.md</c>, <c>index.html</c> (self-contained apart from
+/// its images, opens offline), PNG plots under <c>plots/</c>, CSVs with every number under <c>data/</c>, and
+/// <c>results.json</c>. Every finding sentence is computed from the numbers; <c>index.html</c> is written last, atomically,
+/// so a folder with an <c>index.html</c> is a finished report.
+/// </summary>
+public static class ReportWriter
+{
+    static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    /// <summary>Writes the report; returns the relative paths of every file written.</summary>
+    /// <exception cref="IOException">The folder is not writable.</exception>
+    public static List<string> Write(RunResults results, string folder)
+    {
+        Directory.CreateDirectory(folder);
+        // A stale report from an earlier run must not look like this one's until this one is complete.
+        foreach (var stale in new[] { "index.html", "report.md" }) File.Delete(Path.Combine(folder, stale));
+        Directory.CreateDirectory(Path.Combine(folder, "plots"));
+        Directory.CreateDirectory(Path.Combine(folder, "data"));
+        // The numbers first: should rendering fail, `netdsl report results.json` can render them later.
+        File.WriteAllText(Path.Combine(folder, "results.json"), results.ToJson());
+        var report = new Builder(results, folder);
+        report.Files.Add("results.json");
+        report.Render();
+        File.WriteAllText(Path.Combine(folder, "report.md"), report.Markdown.ToString());
+        report.Files.Add("report.md");
+        var html = Html(results, report.Markdown.ToString());
+        var temporary = Path.Combine(folder, ".index.html.tmp");
+        File.WriteAllText(temporary, html);
+        File.Move(temporary, Path.Combine(folder, "index.html"), overwrite: true);
+        report.Files.Add("index.html");
+        return report.Files;
+    }
+
+    static string Html(RunResults results, string markdown)
+    {
+        var pipeline = new MarkdownPipelineBuilder().UseAdvancedExtensions().Build();
+        var body = Markdown.ToHtml(markdown, pipeline);
+        var code = new StringBuilder();
+        code.Append("<h2 id=\"generated-forward\">Generated forward, side by side</h2>\n<p>The <code>forward</code> methods NetDsl generated for each variant (and its blocks): what differs between the variants, as code.</p>\n<div class=\"side\">\n");
+        foreach (var v in results.Variants)
+            code.Append($"<div class=\"col\"><h4>{WebUtility.HtmlEncode(v.Name)}</h4><pre><code>{WebUtility.HtmlEncode(v.ForwardSource)}</code></pre></div>\n");
+        code.Append("</div>\n");
+        return $$"""
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><title>{{WebUtility.HtmlEncode(results.Title)}}: netdsl report</title>
+            <style>
+            body { font-family: system-ui, sans-serif; max-width: 1200px; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.45; }
+            table { border-collapse: collapse; margin: 1em 0; font-size: 0.92em; }
+            th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
+            th:first-child, td:first-child { text-align: left; }
+            th { background: #f3f3f3; }
+            img { max-width: 100%; border: 1px solid #eee; }
+            pre { background: #f7f7f7; padding: 0.6em; overflow-x: auto; font-size: 0.8em; }
+            .side { display: flex; gap: 0.8em; overflow-x: auto; }
+            .side .col { flex: 0 0 420px; }
+            blockquote { background: #eef6ee; border-left: 4px solid #4a4; margin: 1em 0; padding: 0.4em 0.8em; }
+            </style></head>
+            <body>
+            {{body}}
+            {{code}}
+            </body></html>
+            """;
+    }
+
+    sealed class Builder(RunResults r, string folder)
+    {
+        public readonly StringBuilder Markdown = new();
+        public readonly List<string> Files = new();
+
+        IEnumerable<VariantResult> V => r.Variants;
+
+        public void Render()
+        {
+            var md = Markdown;
+            md.AppendLine($"# {r.Title}");
+            md.AppendLine();
+            md.AppendLine(r.Question);
+            md.AppendLine();
+            md.AppendLine($"Experiment `{r.Experiment}`, preset `{r.Preset}`: {r.Variants.Count} variants x {r.Settings.Seeds.Count} seed(s), {r.WallSeconds / 60:F1} minutes of wall time on {r.Settings.Threads} thread(s), {r.StartedUtc:yyyy-MM-dd HH:mm} UTC.");
+            md.AppendLine();
+            Variants();
+            Training();
+            Gradients();
+            Activations();
+            Smoothness();
+            CovariateShift();
+            Slice();
+            Shattering();
+            Settings();
+            md.AppendLine("The generated `forward` of each variant is listed side by side at the end of `index.html` (and below, one after another).");
+            md.AppendLine();
+            foreach (var v in V)
+            {
+                md.AppendLine($"<details><summary>{v.Name}: generated forward</summary>");
+                md.AppendLine();
+                md.AppendLine("```csharp");
+                md.AppendLine(v.ForwardSource.TrimEnd());
+                md.AppendLine("```");
+                md.AppendLine("</details>");
+                md.AppendLine();
+            }
+        }
+
+        // ---- helpers ----------------------------------------------------------------------------------------------
+
+        static string Short(VariantResult v) => v.Name.Contains('.') ? v.Name[(v.Name.IndexOf('.') + 1)..] : v.Name;
+
+        static double Mean(IEnumerable<double> xs) { var a = xs.Where(double.IsFinite).ToArray(); return a.Length == 0 ? double.NaN : a.Average(); }
+
+        static double Sd(IEnumerable<double> xs)
+        {
+            var a = xs.Where(double.IsFinite).ToArray();
+            if (a.Length < 2) return double.NaN;
+            var m = a.Average();
+            return Math.Sqrt(a.Sum(x => (x - m) * (x - m)) / (a.Length - 1));
+        }
+
+        static string F(double x, string format = "F3") => double.IsFinite(x) ? x.ToString(format, Inv) : "n/a";
+
+        static string MeanSd(IReadOnlyCollection<double> xs, string format = "F3", double scale = 1)
+        {
+            var m = Mean(xs) * scale;
+            var s = Sd(xs) * scale;
+            return double.IsFinite(s) ? $"{F(m, format)} ± {F(s, format)}" : F(m, format);
+        }
+
+        static string Pct(double x) => double.IsFinite(x) ? (100 * x).ToString("F1", Inv) + "%" : "n/a";
+
+        void Table(IEnumerable<string> header, IEnumerable<IEnumerable<string>> rows, bool numeric = true)
+        {
+            var h = header.ToList();
+            Markdown.AppendLine("| " + string.Join(" | ", h) + " |");
+            Markdown.AppendLine("|" + string.Concat(h.Select((_, i) => i == 0 || !numeric ? " --- |" : " ---: |")));
+            foreach (var row in rows) Markdown.AppendLine("| " + string.Join(" | ", row) + " |");
+            Markdown.AppendLine();
+        }
+
+        void Finding(string text)
+        {
+            Markdown.AppendLine($"> **Finding.** {text}");
+            Markdown.AppendLine();
+        }
+
+        void Image(string file, string alt)
+        {
+            Files.Add($"plots/{file}");
+            Markdown.AppendLine($"![{alt}](plots/{file})");
+            Markdown.AppendLine();
+        }
+
+        void Plot(string file, string title, string x, string y, IEnumerable<Series> series)
+        {
+            Plots.Lines(Path.Combine(folder, "plots", file), title, x, y, series);
+            Image(file, title);
+        }
+
+        void Csv(string file, string[] header, IEnumerable<object?[]> rows)
+        {
+            // RFC 4180: comma-separated, fields with a comma, quote or line break quoted, quotes doubled; numbers round-trip.
+            static string Field(object? cell)
+            {
+                var text = cell switch { null => "", double d => d.ToString("R", Inv), IFormattable f => f.ToString(null, Inv), _ => cell.ToString() ?? "" };
+                return text.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + text.Replace("\"", "\"\"") + "\"" : text;
+            }
+            using var writer = new StreamWriter(Path.Combine(folder, "data", file));
+            writer.WriteLine(string.Join(",", header.Select(Field)));
+            foreach (var row in rows) writer.WriteLine(string.Join(",", row.Select(Field)));
+            Files.Add($"data/{file}");
+            Markdown.AppendLine($"Every number: [data/{file}](data/{file}).");
+            Markdown.AppendLine();
+        }
+
+        // ---- sections ---------------------------------------------------------------------------------------------
+
+        void Variants()
+        {
+            Markdown.AppendLine("## Variants");
+            Markdown.AppendLine();
+            var axes = V.SelectMany(v => v.Settings.Keys).Distinct().ToList();
+            Table(new[] { "variant" }.Concat(axes).Concat(["weight layers", "parameters", "MACs / image"]),
+                V.Select(v => new[] { v.Name }.Concat(axes.Select(a => v.Settings.GetValueOrDefault(a, "")))
+                    .Concat([v.WeightLayers.ToString(Inv), v.Parameters.ToString("N0", Inv), v.MultiplyAccumulates.ToString("N0", Inv)])));
+        }
+
+        void Training()
+        {
+            var trained = V.Where(v => v.Runs.Any(run => run.Epochs.Count > 0 || run.Diverged is not null)).ToList();
+            if (trained.Count == 0) return;
+            var md = Markdown;
+            md.AppendLine("## Training");
+            md.AppendLine();
+            md.AppendLine($"SGD, momentum {r.Settings.Momentum}, weight decay {r.Settings.WeightDecay}, learning rate {r.Settings.LearningRate} ({r.Settings.Schedule} schedule), batch {r.Settings.BatchSize}, {r.Settings.Epochs} epochs, augmentation {(r.Settings.Augment ? "on" : "off")}; {r.Settings.TrainImages:N0} training and {r.Settings.TestImages:N0} test images. Loss and accuracy are means over seeds (± the standard deviation across seeds).");
+            md.AppendLine();
+            double FinalAcc(SeedResult s) => s.Epochs.Count == 0 || s.Diverged is not null ? double.NaN : s.Epochs[^1].TestAccuracy;
+            double FinalLoss(SeedResult s) => s.Epochs.Count == 0 || s.Diverged is not null ? double.NaN : s.Epochs[^1].TrainLoss;
+            Table(["variant", "final test accuracy", "best test accuracy", "final training loss", "final test loss", "s / epoch", "diverged"],
+                trained.Select(v => new[]
+                {
+                    Short(v),
+                    MeanSd(v.Runs.Select(FinalAcc).ToList(), "F1", 100) + "%",
+                    F(Mean(v.Runs.Select(s => s.Epochs.Count == 0 ? double.NaN : s.Epochs.Max(e => e.TestAccuracy))) * 100, "F1") + "%",
+                    MeanSd(v.Runs.Select(FinalLoss).ToList()),
+                    MeanSd(v.Runs.Select(s => s.Epochs.Count == 0 || s.Diverged is not null ? double.NaN : s.Epochs[^1].TestLoss).ToList()),
+                    F(Mean(v.Runs.SelectMany(s => s.Epochs).Select(e => e.Seconds)), "F1"),
+                    $"{v.Runs.Count(s => s.Diverged is not null)} of {v.Runs.Count}",
+                }));
+            var ranked = trained.Select(v => (v, acc: Mean(v.Runs.Select(FinalAcc)), n: v.Runs.Count)).Where(t => double.IsFinite(t.acc)).OrderByDescending(t => t.acc).ToList();
+            if (ranked.Count > 0)
+            {
+                var best = ranked[0];
+                var text = $"{Short(best.v)} reached the highest final test accuracy, {Pct(best.acc)} (mean of {best.n} seed{(best.n > 1 ? "s" : "")})";
+                if (ranked.Count > 1)
+                    text += $", {F(100 * (best.acc - ranked[1].acc), "F1")} points above {Short(ranked[1].v)} ({Pct(ranked[1].acc)})";
+                if (ranked.Count > 2)
+                    text += $" and {F(100 * (best.acc - ranked[^1].acc), "F1")} points above the lowest, {Short(ranked[^1].v)} ({Pct(ranked[^1].acc)})";
+                var spread = Sd(best.v.Runs.Select(FinalAcc));
+                if (ranked.Count > 1 && double.IsFinite(spread))
+                    text += best.acc - ranked[1].acc > 2 * spread ? $"; the lead is more than twice the spread across seeds ({F(100 * spread, "F1")} points)" : $"; the lead is within twice the spread across seeds ({F(100 * spread, "F1")} points), so not decisive";
+                Finding(text + ".");
+            }
+            foreach (var v in trained)
+                foreach (var s in v.Runs.Where(s => s.Diverged is not null))
+                    Finding($"{Short(v)} (seed {s.Seed}) diverged: {s.Diverged}; its curves stop there.");
+            Degradation(trained, FinalLoss);
+            Plot("test_accuracy.png", "Test accuracy per epoch", "epoch", "test accuracy (%)",
+                trained.Select(v => MeanCurve(v, e => 100 * e.TestAccuracy)));
+            Plot("train_loss.png", "Training loss per epoch", "epoch", "training loss (nats)",
+                trained.Select(v => MeanCurve(v, e => e.TrainLoss)));
+            var live = trained.SelectMany(v => v.Runs).Where(s => s.Epochs.Count > 1).Select(s => s.Epochs[^1].LiveTensors - s.Epochs[0].LiveTensors).ToList();
+            if (live.Count > 0)
+                md.AppendLine($"Native tensors alive after the first vs the last epoch: change of {live.Min()} to {live.Max()} across runs (0 means no growth).\n");
+            Csv("epochs.csv", ["variant", "seed", "epoch", "learning_rate", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "seconds", "live_tensors"],
+                trained.SelectMany(v => v.Runs.SelectMany(s => s.Epochs.Select(e => new object?[] { v.Name, s.Seed, e.Epoch, e.LearningRate, e.TrainLoss, e.TrainAccuracy, e.TestLoss, e.TestAccuracy, e.Seconds, e.LiveTensors }))));
+        }
+
+        static Series MeanCurve(VariantResult v, Func<EpochRecord, double> value)
+        {
+            var epochs = v.Runs.SelectMany(s => s.Epochs).Select(e => e.Epoch).Distinct().OrderBy(e => e).ToArray();
+            return new Series(Short(v), epochs.Select(e => (double)e).ToArray(),
+                epochs.Select(e => Mean(v.Runs.SelectMany(s => s.Epochs).Where(x => x.Epoch == e).Select(value))).ToArray());
+        }
+
+        /// <summary>He et al. 2015's comparison: within variants that differ only in depth, does the deeper one train worse?</summary>
+        void Degradation(List<VariantResult> trained, Func<SeedResult, double> finalLoss)
+        {
+            var groups = trained.Where(v => v.Settings.ContainsKey("Depth"))
+                .GroupBy(v => string.Join(".", v.Settings.Where(kv => kv.Key != "Depth").Select(kv => kv.Value)))
+                .Where(g => g.Count() > 1);
+            foreach (var g in groups)
+            {
+                var shallow = g.MinBy(v => v.WeightLayers)!;
+                var deep = g.MaxBy(v => v.WeightLayers)!;
+                double ls = Mean(shallow.Runs.Select(finalLoss)), ld = Mean(deep.Runs.Select(finalLoss));
+                if (!double.IsFinite(ls) || !double.IsFinite(ld)) continue;
+                var verdict = ld > ls
+                    ? "the deeper network trains worse (higher training loss): the degradation problem"
+                    : "the deeper network trains at least as well: no degradation at this depth and budget";
+                Finding($"{g.Key}: the {deep.WeightLayers}-layer network ends at training loss {F(ld)} vs {F(ls)} for the {shallow.WeightLayers}-layer one; {verdict}.");
+            }
+        }
+
+        void Gradients()
+        {
+            var measured = V.Where(v => v.Runs.Any(s => s.Initial is not null)).ToList();
+            if (measured.Count == 0) return;
+            Markdown.AppendLine("## Gradient flow at initialization");
+            Markdown.AppendLine();
+            Markdown.AppendLine("One forward and backward pass on a fixed batch of 128 training images at initialization (He et al. 2015 initialization, training mode). The log10 ratio compares ‖dL/dx‖ at the first unit's input with the last unit's (He et al. 2016): 0 is perfect propagation, positive means the gradient grows toward the input (explodes), negative that it shrinks (vanishes).");
+            Markdown.AppendLine();
+            double Ratio(VariantResult v) => Mean(v.Runs.Select(s => s.Initial?.Log10Ratio ?? double.NaN));
+            Table(["variant", "weight layers", "log10 ratio first / last unit", "log10 ‖dL/dW‖ first / last layer", "shortcut share of ‖dL/dx‖"],
+                measured.Select(v => new[]
+                {
+                    Short(v), v.WeightLayers.ToString(Inv),
+                    MeanSd(v.Runs.Select(s => s.Initial?.Log10Ratio ?? double.NaN).ToList(), "F2"),
+                    F(Mean(v.Runs.Select(s => s.Initial is { WeightGradientNorms.Count: > 1 } p ? Math.Log10(p.WeightGradientNorms[0].Value / p.WeightGradientNorms[^1].Value) : double.NaN)), "F2"),
+                    v.Runs.Any(s => s.Initial?.ShortcutShare.Count > 0) ? Pct(Mean(v.Runs.SelectMany(s => s.Initial!.ShortcutShare).Select(x => x.Value))) : "(plain)",
+                }));
+            var ranked = measured.Where(v => double.IsFinite(Ratio(v))).OrderByDescending(v => Math.Abs(Ratio(v))).ToList();
+            if (ranked.Count > 1)
+            {
+                string Direction(double x) => x > 0 ? "grows toward the input" : "shrinks toward the input";
+                Finding($"{Short(ranked[0])} propagates the gradient worst: it {Direction(Ratio(ranked[0]))} by a factor 10^{F(Math.Abs(Ratio(ranked[0])), "F2")} " +
+                        $"= {Math.Pow(10, Math.Abs(Ratio(ranked[0]))).ToString("G3", Inv)} across its units; {Short(ranked[^1])} best: it {Direction(Ratio(ranked[^1]))} by a factor 10^{F(Math.Abs(Ratio(ranked[^1])), "F2")} = {Math.Pow(10, Math.Abs(Ratio(ranked[^1]))).ToString("G3", Inv)}.");
+            }
+            var shares = measured.SelectMany(v => v.Runs).SelectMany(s => s.Initial?.ShortcutShare ?? []).Select(x => x.Value).ToList();
+            if (shares.Count > 0)
+                Finding($"In the residual units the shortcut carries {Pct(Mean(shares))} of ‖g_shortcut‖ + ‖g_branch‖ on average (range {Pct(shares.Min())} to {Pct(shares.Max())}): the '1' of He et al. 2016's 1 + dF/dx.");
+            Plot("unit_gradients.png", "|dL/dx| at each unit's input (initialization)", "unit (first to last)", "log10 |dL/dx|",
+                measured.Select(v =>
+                {
+                    var p = v.Runs.First(s => s.Initial is not null).Initial!;
+                    return new Series(Short(v), p.UnitInputGradientNorms.Select((_, i) => (double)i).ToArray(), p.UnitInputGradientNorms.Select(x => Math.Log10(x.Value)).ToArray());
+                }));
+            Plot("weight_gradients.png", "|dL/dW| per weight layer (initialization)", "weight layer (input to output)", "log10 |dL/dW|",
+                measured.Select(v =>
+                {
+                    var p = v.Runs.First(s => s.Initial is not null).Initial!;
+                    return new Series(Short(v), p.WeightGradientNorms.Select((_, i) => (double)i).ToArray(), p.WeightGradientNorms.Select(x => Math.Log10(x.Value)).ToArray());
+                }));
+            Csv("gradients.csv", ["variant", "seed", "kind", "name", "value"],
+                measured.SelectMany(v => v.Runs.Where(s => s.Initial is not null).SelectMany(s =>
+                    s.Initial!.WeightGradientNorms.Select(x => new object?[] { v.Name, s.Seed, "weight_gradient_norm", x.Name, x.Value })
+                    .Concat(s.Initial.UnitInputGradientNorms.Select(x => new object?[] { v.Name, s.Seed, "unit_input_gradient_norm", x.Name, x.Value }))
+                    .Concat(s.Initial.ShortcutShare.Select(x => new object?[] { v.Name, s.Seed, "shortcut_share", x.Name, x.Value }))
+                    .Append([v.Name, s.Seed, "log10_ratio", "", s.Initial.Log10Ratio]))));
+        }
+
+        void Activations()
+        {
+            var measured = V.Where(v => v.Runs.Any(s => s.Activations.Count > 0)).ToList();
+            if (measured.Count == 0) return;
+            Markdown.AppendLine("## Activation statistics");
+            Markdown.AppendLine();
+            Markdown.AppendLine("Over a fixed batch of 128 training images, eval mode, averaged over the activation layers. ReLU: units never active over the batch (dead) or active for every image (always on: the unit is linear). Sigmoid: inputs in the near-linear region |x| < 1, and saturated inputs (derivative below 1% of its maximum).");
+            Markdown.AppendLine();
+            double Avg(VariantResult v, bool last, Func<ActivationLayer, double?> f) => Mean(v.Runs.Where(s => s.Activations.Count > 0)
+                .Select(s => (last ? s.Activations[^1] : s.Activations[0]).Layers.Select(l => f(l) ?? double.NaN)).Select(Mean));
+            Table(["variant", "dead ReLU (init)", "dead ReLU (end)", "always-on ReLU (end)", "saturated sigmoid (init)", "saturated sigmoid (end)", "near-linear sigmoid (end)"],
+                measured.Select(v => new[]
+                {
+                    Short(v), Pct(Avg(v, false, l => l.Dead)), Pct(Avg(v, true, l => l.Dead)), Pct(Avg(v, true, l => l.AlwaysActive)),
+                    Pct(Avg(v, false, l => l.Saturated)), Pct(Avg(v, true, l => l.Saturated)), Pct(Avg(v, true, l => l.NearLinear)),
+                }));
+            var relu = measured.Where(v => double.IsFinite(Avg(v, true, l => l.Dead))).OrderBy(v => Avg(v, true, l => l.Dead) + Avg(v, true, l => l.AlwaysActive)).ToList();
+            if (relu.Count > 1)
+                Finding($"ReLU: {Short(relu[0])} ends with the fewest dead or always-on units ({Pct(Avg(relu[0], true, l => l.Dead))} dead, {Pct(Avg(relu[0], true, l => l.AlwaysActive))} always on); {Short(relu[^1])} the most ({Pct(Avg(relu[^1], true, l => l.Dead))} dead, {Pct(Avg(relu[^1], true, l => l.AlwaysActive))} always on).");
+            var sigmoid = measured.Where(v => double.IsFinite(Avg(v, true, l => l.Saturated))).OrderBy(v => Avg(v, true, l => l.Saturated)).ToList();
+            if (sigmoid.Count > 1)
+                Finding($"Sigmoid: {Short(sigmoid[0])} ends with the fewest saturated inputs ({Pct(Avg(sigmoid[0], true, l => l.Saturated))}, {Pct(Avg(sigmoid[0], true, l => l.NearLinear))} near-linear); {Short(sigmoid[^1])} the most ({Pct(Avg(sigmoid[^1], true, l => l.Saturated))}, {Pct(Avg(sigmoid[^1], true, l => l.NearLinear))} near-linear).");
+            Series PerLayer(VariantResult v, Func<ActivationLayer, double?> f)
+            {
+                var last = v.Runs.First(s => s.Activations.Count > 0).Activations[^1];
+                return new Series(Short(v), last.Layers.Select((_, i) => (double)i).ToArray(), last.Layers.Select(l => 100 * (f(l) ?? double.NaN)).ToArray());
+            }
+            if (relu.Count > 0)
+                Plot("relu_dead.png", "Dead ReLU units per layer after training", "activation layer", "dead units (%)", relu.Select(v => PerLayer(v, l => l.Dead)));
+            if (sigmoid.Count > 0)
+                Plot("sigmoid_saturated.png", "Saturated sigmoid inputs per layer after training", "activation layer", "saturated (%)", sigmoid.Select(v => PerLayer(v, l => l.Saturated)));
+            Csv("activations.csv", ["variant", "seed", "epoch", "layer", "mean", "std", "dead", "always_active", "near_linear", "saturated"],
+                measured.SelectMany(v => v.Runs.SelectMany(s => s.Activations.SelectMany(a => a.Layers.Select(l =>
+                    new object?[] { v.Name, s.Seed, a.Epoch, l.Name, l.Mean, l.Std, l.Dead, l.AlwaysActive, l.NearLinear, l.Saturated })))));
+        }
+
+        void Smoothness()
+        {
+            var measured = V.Where(v => v.Runs.Any(s => s.Smoothness.Count > 0)).ToList();
+            if (measured.Count == 0) return;
+            Markdown.AppendLine("## Loss-landscape smoothness (Santurkar et al. 2018)");
+            Markdown.AppendLine();
+            Markdown.AppendLine("At regular training steps, along the gradient g for step sizes 0.5, 1, 2 and 4 times the current learning rate, on the step's batch: the loss variation (range of L(w - eta g)), the gradient predictiveness (largest ‖grad L(w - eta g) - g‖, lower is more predictive) and the effective beta-smoothness (largest ‖grad L(w - eta g) - g‖ / ‖eta g‖).");
+            Markdown.AppendLine();
+            double Avg(VariantResult v, Func<SmoothnessPoint, double> f) => Mean(v.Runs.SelectMany(s => s.Smoothness).Select(f));
+            Table(["variant", "probes", "mean loss variation", "mean gradient change", "mean effective beta", "max effective beta"],
+                measured.Select(v => new[]
+                {
+                    Short(v), v.Runs.Sum(s => s.Smoothness.Count).ToString(Inv), F(Avg(v, p => p.LossVariation)), F(Avg(v, p => p.GradientPredictiveness)),
+                    F(Avg(v, p => p.EffectiveBeta), "F2"), F(v.Runs.SelectMany(s => s.Smoothness).Select(p => p.EffectiveBeta).DefaultIfEmpty(double.NaN).Max(), "F2"),
+                }));
+            var ranked = measured.OrderBy(v => Avg(v, p => p.EffectiveBeta)).ToList();
+            if (ranked.Count > 1)
+            {
+                double b0 = Avg(ranked[0], p => p.EffectiveBeta), b1 = Avg(ranked[^1], p => p.EffectiveBeta);
+                double l0 = Avg(ranked[0], p => p.LossVariation), l1 = Avg(ranked[^1], p => p.LossVariation);
+                Finding($"{Short(ranked[0])} has the smoothest landscape: mean effective beta {F(b0, "F2")}, {F(b1 / b0, "F1")}x lower than {Short(ranked[^1])} ({F(b1, "F2")}); its loss varies by {F(l0)} along the gradient vs {F(l1)} ({(l0 < l1 ? "also lower" : "but higher")}).");
+            }
+            foreach (var (file, title, label, f) in new (string, string, string, Func<SmoothnessPoint, double>)[]
+            {
+                ("loss_variation.png", "Loss variation along the gradient", "loss variation (nats)", p => p.LossVariation),
+                ("gradient_predictiveness.png", "Gradient predictiveness (lower is more predictive)", "max |grad L(w - eta g) - g|", p => p.GradientPredictiveness),
+                ("effective_beta.png", "Effective beta-smoothness", "effective beta", p => p.EffectiveBeta),
+            })
+                Plot(file, title, "training step", label, measured.Select(v => StepSeries(v, s => s.Smoothness.Select(p => (p.Step, f(p))))));
+            Csv("smoothness.csv", ["variant", "seed", "step", "loss_variation", "gradient_predictiveness", "effective_beta"],
+                measured.SelectMany(v => v.Runs.SelectMany(s => s.Smoothness.Select(p => new object?[] { v.Name, s.Seed, p.Step, p.LossVariation, p.GradientPredictiveness, p.EffectiveBeta }))));
+        }
+
+        static Series StepSeries(VariantResult v, Func<SeedResult, IEnumerable<(int Step, double Value)>> points)
+        {
+            var all = v.Runs.SelectMany(points).GroupBy(p => p.Step).OrderBy(g => g.Key).ToList();
+            return new Series(Short(v), all.Select(g => (double)g.Key).ToArray(), all.Select(g => Mean(g.Select(p => p.Value))).ToArray());
+        }
+
+        void CovariateShift()
+        {
+            var measured = V.Where(v => v.Runs.Any(s => s.CovariateShift.Count > 0)).ToList();
+            if (measured.Count == 0) return;
+            Markdown.AppendLine("## Internal covariate shift (Santurkar et al. 2018, Definition 2.1)");
+            Markdown.AppendLine();
+            Markdown.AppendLine("For each weight layer i at a training step: G is its gradient, G' the gradient on the same batch after layers 1..i-1 take this step's SGD update. Averaged over layers 2..L (layer 1 has nothing before it) and over the measured steps. Ioffe & Szegedy's hypothesis predicts that BatchNorm makes G' closer to G (cosine nearer 1, smaller distance).");
+            Markdown.AppendLine();
+            IEnumerable<LayerShift> Shifts(VariantResult v) => v.Runs.SelectMany(s => s.CovariateShift).SelectMany(p => p.Layers.Skip(1));
+            Table(["variant", "steps measured", "mean cos(G, G')", "mean ‖G - G'‖"],
+                measured.Select(v => new[] { Short(v), v.Runs.Sum(s => s.CovariateShift.Count).ToString(Inv), F(Mean(Shifts(v).Select(x => x.Cosine))), F(Mean(Shifts(v).Select(x => x.L2Distance)), "G4") }));
+            var bn = measured.Where(v => v.Settings.TryGetValue("BatchNorm", out var b) && b != "NoBn").ToList();
+            var none = measured.Where(v => v.Settings.TryGetValue("BatchNorm", out var b) && b == "NoBn").ToList();
+            if (bn.Count > 0 && none.Count > 0)
+            {
+                double cBn = Mean(bn.SelectMany(Shifts).Select(x => x.Cosine)), cNone = Mean(none.SelectMany(Shifts).Select(x => x.Cosine));
+                Finding($"With BatchNorm the mean cos(G, G') is {F(cBn)} vs {F(cNone)} without: " + (cBn > cNone
+                    ? "BatchNorm reduced internal covariate shift in this run, as Ioffe & Szegedy hypothesized (Santurkar et al. report it does not)."
+                    : "BatchNorm did not reduce internal covariate shift (the gradients change at least as much), as Santurkar et al. report."));
+            }
+            Plot("ics_cosine.png", "cos(G, G') per step (mean over layers 2..L)", "training step", "cos(G, G')",
+                measured.Select(v => StepSeries(v, s => s.CovariateShift.Select(p => (p.Step, Mean(p.Layers.Skip(1).Select(x => x.Cosine)))))));
+            Plot("ics_distance.png", "|G - G'| per step (mean over layers 2..L)", "training step", "|G - G'|",
+                measured.Select(v => StepSeries(v, s => s.CovariateShift.Select(p => (p.Step, Mean(p.Layers.Skip(1).Select(x => x.L2Distance)))))));
+            Csv("covariate_shift.csv", ["variant", "seed", "step", "layer", "l2_distance", "cosine"],
+                measured.SelectMany(v => v.Runs.SelectMany(s => s.CovariateShift.SelectMany(p => p.Layers.Select(x => new object?[] { v.Name, s.Seed, p.Step, x.Layer, x.L2Distance, x.Cosine })))));
+        }
+
+        void Slice()
+        {
+            var measured = V.Where(v => v.Runs.Any(s => s.Slice is not null)).ToList();
+            if (measured.Count == 0) return;
+            var images = measured.SelectMany(v => v.Runs).First(s => s.Slice is not null).Slice!.Images;
+            Markdown.AppendLine("## Loss landscape: 1-D slice (Li et al. 2018)");
+            Markdown.AppendLine();
+            Markdown.AppendLine($"L(theta + a d) around the trained weights theta along one random filter-normalized direction d (each filter of d scaled to the norm of the weights' filter; biases and BatchNorm parameters not moved), on {images:N0} test images in eval mode.");
+            Markdown.AppendLine();
+            // The loss at the grid point nearest to a; the rise at |a| averages both sides.
+            static double At(SliceResult s, double a) => s.Losses[Array.IndexOf(s.Alphas, s.Alphas.MinBy(x => Math.Abs(x - a)))];
+            static double Rise(SliceResult s, double at) => (At(s, at) + At(s, -at)) / 2 - At(s, 0);
+            double Avg(VariantResult v, Func<SliceResult, double> f) => Mean(v.Runs.Where(s => s.Slice is not null).Select(s => f(s.Slice!)));
+            Table(["variant", "L(theta)", "rise at |a| = 0.25", "rise at |a| = 0.5", "rise at |a| = 1"],
+                measured.Select(v => new[]
+                {
+                    Short(v), F(Avg(v, s => At(s, 0))),
+                    F(Avg(v, s => Rise(s, 0.25))), F(Avg(v, s => Rise(s, 0.5))), F(Avg(v, s => Rise(s, 1))),
+                }));
+            var ranked = measured.OrderByDescending(v => Avg(v, s => Rise(s, 0.5))).ToList();
+            if (ranked.Count > 1)
+            {
+                double sharp = Avg(ranked[0], s => Rise(s, 0.5)), flat = Avg(ranked[^1], s => Rise(s, 0.5));
+                Finding($"{Short(ranked[0])}'s loss rises fastest around its trained weights: +{F(sharp)} nats at |a| = 0.5, {F(sharp / flat, "F1")}x the rise of {Short(ranked[^1])} (+{F(flat)}).");
+            }
+            Plot("slice.png", "1-D loss slice along a filter-normalized direction", "a", "loss (nats)",
+                measured.Select(v => { var s = v.Runs.First(x => x.Slice is not null).Slice!; return new Series(Short(v), s.Alphas, s.Losses); }));
+            Csv("slice.csv", ["variant", "seed", "alpha", "loss"],
+                measured.SelectMany(v => v.Runs.Where(s => s.Slice is not null).SelectMany(s => s.Slice!.Alphas.Select((a, i) => new object?[] { v.Name, s.Seed, a, s.Slice.Losses[i] }))));
+        }
+
+        void Shattering()
+        {
+            var measured = V.Where(v => v.Runs.Any(s => s.Shattering is not null)).ToList();
+            if (measured.Count == 0) return;
+            Markdown.AppendLine("## Shattered gradients (Balduzzi et al. 2017)");
+            Markdown.AppendLine();
+            Markdown.AppendLine("f: R -> R at initialization, g_i = df/dx at 256 inputs evenly spaced on [-2, 2). With BatchNorm, the statistics are computed over the grid in one pass and then frozen (eval mode) for the per-input gradients. Lag-1 autocorrelation near 1: neighbouring inputs get similar gradients; near 0: white noise (shattered). Without normalization, plain ReLU nets with small biases do not shatter in practice, so the table says which normalization each variant uses.");
+            Markdown.AppendLine();
+            double Lag1(SeedResult s) => s.Shattering!.Autocorrelation.Length > 1 ? s.Shattering.Autocorrelation[1] : double.NaN;
+            string Family(VariantResult v) => (v.Name.StartsWith("Scaled", StringComparison.Ordinal) ? "Residual.BnAfterConv.scale0.1" :
+                string.Join(".", v.Settings.Where(kv => kv.Key != "Depth").Select(kv => kv.Value))).Replace("Plain", "Feedforward");
+            int Depth(VariantResult v) => int.Parse(v.Settings.GetValueOrDefault("Depth", "0"), Inv);
+            Table(["variant", "family", "normalization", "depth", "lag-1 ACF"],
+                measured.Select(v => new[]
+                {
+                    Short(v), Family(v), v.Settings.GetValueOrDefault("BatchNorm", "BnAfterConv") == "NoBn" ? "none" : "BatchNorm",
+                    Depth(v).ToString(Inv), MeanSd(v.Runs.Where(s => s.Shattering is not null).Select(Lag1).ToList()),
+                }));
+            var families = measured.GroupBy(Family).ToList();
+            var deepest = families.Select(g => g.MaxBy(Depth)!).ToList();
+            if (deepest.Count > 1)
+            {
+                var parts = deepest.OrderBy(v => Mean(v.Runs.Select(Lag1))).Select(v => $"{Family(v)} {F(Mean(v.Runs.Select(Lag1)), "F2")}");
+                var low = deepest.MinBy(v => Mean(v.Runs.Select(Lag1)))!;
+                var high = deepest.MaxBy(v => Mean(v.Runs.Select(Lag1)))!;
+                Finding($"At the largest depth ({Depth(high)}), lag-1 ACF: {string.Join(", ", parts)}. {Family(low)}'s gradients are the closest to white noise; {Family(high)} keeps them the most correlated.");
+            }
+            Plot("acf_vs_depth.png", "Lag-1 autocorrelation of df/dx vs depth", "depth (units)", "lag-1 ACF",
+                families.Select(g => new Series(g.Key, g.OrderBy(Depth).Select(v => (double)Depth(v)).ToArray(), g.OrderBy(Depth).Select(v => Mean(v.Runs.Select(Lag1))).ToArray())));
+            Plot("acf_deepest.png", "Autocorrelation over lags at the largest depth", "lag", "ACF",
+                deepest.Select(v => { var a = v.Runs.First().Shattering!.Autocorrelation; return new Series($"{Family(v)} (depth {Depth(v)})", a.Select((_, i) => (double)i).ToArray(), a); }));
+            Plot("gradients_deepest.png", "df/dx over the input grid at the largest depth (seed of the first run)", "x", "df/dx (scaled to unit max)",
+                deepest.Select(v =>
+                {
+                    var g = v.Runs.First().Shattering!.Gradients;
+                    var max = g.Max(Math.Abs);
+                    return new Series(Family(v), g.Select((_, i) => -2 + 4.0 * i / g.Length).ToArray(), g.Select(x => max > 0 ? x / max : 0).ToArray());
+                }));
+            Csv("shattering.csv", ["variant", "seed", "lag", "acf"],
+                measured.SelectMany(v => v.Runs.Where(s => s.Shattering is not null).SelectMany(s => s.Shattering!.Autocorrelation.Select((a, k) => new object?[] { v.Name, s.Seed, k, a }))));
+        }
+
+        void Settings()
+        {
+            var s = r.Settings;
+            Markdown.AppendLine("## Reproduce");
+            Markdown.AppendLine();
+            Markdown.AppendLine("```");
+            Markdown.AppendLine(s.CommandLine);
+            Markdown.AppendLine("```");
+            Markdown.AppendLine();
+            Table(["setting", "value"], new string[][]
+            {
+                ["seeds", string.Join(", ", s.Seeds)],
+                ["threads", $"{s.Threads} (OMP_WAIT_POLICY={s.OmpWaitPolicy})"],
+                ["data", $"{s.DataFolder} ({s.DataOrigin}; {s.DataSplit})"],
+                ["images", $"{s.TrainImages:N0} training, {s.TestImages:N0} test"],
+                ["wall time", $"{r.WallSeconds:F0} s"],
+            }.Concat(s.Versions.Select(kv => new[] { kv.Key, kv.Value })), numeric: false);
+        }
+    }
+}

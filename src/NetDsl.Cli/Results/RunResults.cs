@@ -1,0 +1,210 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace NetDsl.Cli.Results;
+
+/// <summary>Everything one <c>netdsl compare</c> run measured: the content of <c>results.json</c>, from which the report is rendered.</summary>
+public sealed class RunResults
+{
+    /// <summary>Format version of this file.</summary>
+    public int FormatVersion { get; set; } = 1;
+    /// <summary>Experiment name (<c>degradation</c>).</summary>
+    public string Experiment { get; set; } = "";
+    /// <summary>Preset name (<c>quick</c>, <c>full</c>).</summary>
+    public string Preset { get; set; } = "";
+    /// <summary>The experiment's title.</summary>
+    public string Title { get; set; } = "";
+    /// <summary>The question it answers, with the papers.</summary>
+    public string Question { get; set; } = "";
+    /// <summary>Settings, versions and machine, for reproduction.</summary>
+    public RunSettings Settings { get; set; } = new();
+    /// <summary>Start time, UTC.</summary>
+    public DateTime StartedUtc { get; set; }
+    /// <summary>Wall time of the whole run, seconds.</summary>
+    public double WallSeconds { get; set; }
+    /// <summary>One entry per variant, in the experiment's order.</summary>
+    public List<VariantResult> Variants { get; set; } = new();
+
+    static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    /// <summary>Serializes to indented JSON (NaN and infinity as strings).</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    /// <summary>Reads a <c>results.json</c>.</summary>
+    /// <exception cref="FileNotFoundException">No such file.</exception>
+    /// <exception cref="InvalidDataException">Not a results file of this format.</exception>
+    public static RunResults Load(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found", path);
+        RunResults? results;
+        try { results = JsonSerializer.Deserialize<RunResults>(File.ReadAllText(path), Json); }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: not a netdsl results file ({e.Message})", e); }
+        if (results is null || results.FormatVersion != 1 || string.IsNullOrEmpty(results.Experiment))
+            throw new InvalidDataException($"{path}: not a netdsl results file (format version 1 with an experiment name)");
+        return results;
+    }
+}
+
+/// <summary>The options and environment of a run.</summary>
+public sealed class RunSettings
+{
+    /// <summary>Epochs trained (0 for measurements at initialization only).</summary>
+    public int Epochs { get; set; }
+    /// <summary>Batch size.</summary>
+    public int BatchSize { get; set; }
+    /// <summary>Base learning rate.</summary>
+    public double LearningRate { get; set; }
+    /// <summary>SGD momentum.</summary>
+    public double Momentum { get; set; }
+    /// <summary>Weight decay.</summary>
+    public double WeightDecay { get; set; }
+    /// <summary>Learning-rate schedule.</summary>
+    public string Schedule { get; set; } = "";
+    /// <summary>Augmentation on or off.</summary>
+    public bool Augment { get; set; }
+    /// <summary>Seeds, one run per variant each.</summary>
+    public List<int> Seeds { get; set; } = new();
+    /// <summary>LibTorch intra-op threads.</summary>
+    public int Threads { get; set; }
+    /// <summary>OMP_WAIT_POLICY in the process environment.</summary>
+    public string OmpWaitPolicy { get; set; } = "";
+    /// <summary>Where the data came from.</summary>
+    public string DataFolder { get; set; } = "";
+    /// <summary>How the data folder was chosen.</summary>
+    public string DataOrigin { get; set; } = "";
+    /// <summary>How train and test were formed.</summary>
+    public string DataSplit { get; set; } = "";
+    /// <summary>Training images used.</summary>
+    public int TrainImages { get; set; }
+    /// <summary>Test images used.</summary>
+    public int TestImages { get; set; }
+    /// <summary>Versions: NetDsl, TorchSharp, .NET, OS, CPU.</summary>
+    public Dictionary<string, string> Versions { get; set; } = new();
+    /// <summary>The command line that reproduces the run.</summary>
+    public string CommandLine { get; set; } = "";
+}
+
+/// <summary>One variant's description and its runs.</summary>
+public sealed class VariantResult
+{
+    /// <summary>Variant name (<c>DepthNet.Plain.BnAfterConv.Depth3</c>).</summary>
+    public string Name { get; set; } = "";
+    /// <summary>Axis settings.</summary>
+    public Dictionary<string, string> Settings { get; set; } = new();
+    /// <summary>Learnable parameters.</summary>
+    public long Parameters { get; set; }
+    /// <summary>Forward multiply-accumulates per sample.</summary>
+    public long MultiplyAccumulates { get; set; }
+    /// <summary>Layers with a weight (convolution or linear).</summary>
+    public int WeightLayers { get; set; }
+    /// <summary>The architecture table.</summary>
+    public string Summary { get; set; } = "";
+    /// <summary>The generated forward methods.</summary>
+    public string ForwardSource { get; set; } = "";
+    /// <summary>One run per seed.</summary>
+    public List<SeedResult> Runs { get; set; } = new();
+}
+
+/// <summary>Everything measured for one variant and one seed.</summary>
+public sealed class SeedResult
+{
+    /// <summary>The seed (weights, data order, augmentation).</summary>
+    public int Seed { get; set; }
+    /// <summary>Per-epoch curves.</summary>
+    public List<EpochRecord> Epochs { get; set; } = new();
+    /// <summary>Why training stopped early (a non-finite loss), or null.</summary>
+    public string? Diverged { get; set; }
+    /// <summary>Gradient flow at initialization.</summary>
+    public GradientProfile? Initial { get; set; }
+    /// <summary>Activation statistics per layer at initialization (epoch 0) and after each epoch.</summary>
+    public List<ActivationSnapshot> Activations { get; set; } = new();
+    /// <summary>Santurkar et al. probes during training.</summary>
+    public List<SmoothnessPoint> Smoothness { get; set; } = new();
+    /// <summary>Internal covariate shift during training.</summary>
+    public List<CovariateShiftPoint> CovariateShift { get; set; } = new();
+    /// <summary>1-D filter-normalized loss slice after training.</summary>
+    public SliceResult? Slice { get; set; }
+    /// <summary>Shattered-gradient measurements at initialization.</summary>
+    public ShatterResult? Shattering { get; set; }
+    /// <summary>Wall time of this run, seconds.</summary>
+    public double Seconds { get; set; }
+}
+
+/// <summary>One epoch of training and evaluation.</summary>
+/// <param name="Epoch">1-based epoch.</param>
+/// <param name="LearningRate">Learning rate at the epoch's last step.</param>
+/// <param name="TrainLoss">Mean cross-entropy over the epoch's training batches (train mode, before each step), nats.</param>
+/// <param name="TrainAccuracy">Fraction of training images classified correctly during the epoch, 0 to 1.</param>
+/// <param name="TestLoss">Mean cross-entropy on the test split after the epoch (eval mode), nats.</param>
+/// <param name="TestAccuracy">Test accuracy after the epoch, 0 to 1.</param>
+/// <param name="Seconds">Wall time of the epoch including evaluation.</param>
+/// <param name="LiveTensors">Native tensors alive after the epoch (TorchSharp's dispose-scope statistics): flat when nothing leaks.</param>
+public sealed record EpochRecord(int Epoch, double LearningRate, double TrainLoss, double TrainAccuracy, double TestLoss, double TestAccuracy, double Seconds, long LiveTensors);
+
+/// <summary>A named number (a layer and its value).</summary>
+public sealed record NamedValue(string Name, double Value);
+
+/// <summary>Gradient flow at initialization, from one forward and backward pass on a fixed batch.</summary>
+public sealed class GradientProfile
+{
+    /// <summary>||dL/dW|| of every convolution and linear weight, in forward order.</summary>
+    public List<NamedValue> WeightGradientNorms { get; set; } = new();
+    /// <summary>||dL/dx|| at the input of every unit of every stage, first to last.</summary>
+    public List<NamedValue> UnitInputGradientNorms { get; set; } = new();
+    /// <summary>log10(||dL/dx_first unit|| / ||dL/dx_last unit||) (He et al. 2016); null without stages.</summary>
+    public double? Log10Ratio { get; set; }
+    /// <summary>Residual units: the share of ||dL/dx|| carried by the shortcut, ||g_shortcut|| / (||g_shortcut|| + ||g_branch||).</summary>
+    public List<NamedValue> ShortcutShare { get; set; } = new();
+}
+
+/// <summary>Activation statistics of every activation layer at one point of training.</summary>
+/// <param name="Epoch">0 at initialization, else after that epoch.</param>
+/// <param name="Layers">Per activation tap, in forward order.</param>
+public sealed record ActivationSnapshot(int Epoch, List<ActivationLayer> Layers);
+
+/// <summary>Statistics of one activation over a fixed batch (eval mode).</summary>
+/// <param name="Name">Tap name (<c>layer1.0.relu1</c>).</param>
+/// <param name="Mean">Mean of the activation.</param>
+/// <param name="Std">Standard deviation of the activation.</param>
+/// <param name="Dead">ReLU: fraction of units never active over the batch.</param>
+/// <param name="AlwaysActive">ReLU: fraction of units active for every sample.</param>
+/// <param name="NearLinear">Sigmoid/tanh: fraction of inputs in the near-linear region |x| &lt; 1.</param>
+/// <param name="Saturated">Sigmoid/tanh: fraction of inputs where the derivative is below 1% of its maximum.</param>
+public sealed record ActivationLayer(string Name, double Mean, double Std, double? Dead, double? AlwaysActive, double? NearLinear, double? Saturated);
+
+/// <summary>Santurkar et al. 2018's three quantities at one training step (Fig. 4).</summary>
+/// <param name="Step">Global training step (0-based).</param>
+/// <param name="LossVariation">max - min of L(w - eta g) over the step sizes.</param>
+/// <param name="GradientPredictiveness">max over eta of ||grad L(w - eta g) - g|| (lower is more predictive).</param>
+/// <param name="EffectiveBeta">max over eta of ||grad L(w - eta g) - g|| / ||eta g||.</param>
+public sealed record SmoothnessPoint(int Step, double LossVariation, double GradientPredictiveness, double EffectiveBeta);
+
+/// <summary>Internal covariate shift at one step (Santurkar et al. 2018, Definition 2.1), per weight layer.</summary>
+/// <param name="Step">Global training step (0-based).</param>
+/// <param name="Layers">||G - G'|| and cos(G, G') per layer, forward order.</param>
+public sealed record CovariateShiftPoint(int Step, List<LayerShift> Layers);
+
+/// <summary>One layer's shift.</summary>
+/// <param name="Layer">Weight parameter name.</param>
+/// <param name="L2Distance">||G - G'||.</param>
+/// <param name="Cosine">cos(G, G').</param>
+public sealed record LayerShift(string Layer, double L2Distance, double Cosine);
+
+/// <summary>A 1-D loss slice L(theta + a d) along one filter-normalized direction (Li et al. 2018).</summary>
+/// <param name="Alphas">The step a along d.</param>
+/// <param name="Losses">Loss at each a on the evaluation images (eval mode), nats.</param>
+/// <param name="Images">Evaluation images used.</param>
+public sealed record SliceResult(double[] Alphas, double[] Losses, int Images);
+
+/// <summary>Shattered gradients at initialization (Balduzzi et al. 2017).</summary>
+/// <param name="Gradients">df/dx at the 256 grid points on [-2, 2).</param>
+/// <param name="Autocorrelation">ACF at lags 0..k.</param>
+public sealed record ShatterResult(double[] Gradients, double[] Autocorrelation);

@@ -1,0 +1,173 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using NetDsl.Cli.Data;
+using NetDsl.Cli.Results;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace NetDsl.Cli.Training;
+
+/// <summary>Receives training progress (the terminal display, plain log lines, or nothing).</summary>
+public interface ITrainingProgress
+{
+    /// <summary>A training step finished: <paramref name="step"/> of <paramref name="totalSteps"/> (1-based), its batch loss in nats.</summary>
+    void Step(int step, int totalSteps, double loss);
+
+    /// <summary>An epoch finished and was evaluated.</summary>
+    void Epoch(EpochRecord record, int totalEpochs);
+}
+
+/// <summary>
+/// Trains one classifier on images: SGD with momentum and weight decay, a per-step learning-rate schedule,
+/// cross-entropy loss, evaluation on the test split after each epoch, and an atomic checkpoint after each epoch.
+/// Deterministic: the same seed and thread count give the same losses (the data order and augmentation come from
+/// <c>Random(seed, epoch)</c>; weights from <c>torch.manual_seed(seed)</c>).
+/// </summary>
+public sealed class Trainer
+{
+    readonly nn.Module<Tensor, Tensor> model;
+    readonly SGD optimizer;
+    readonly TrainingOptions options;
+    readonly Normalization norm;
+    readonly ImageSet train;
+    readonly ImageSet test;
+    readonly int seed;
+    readonly int stepsPerEpoch;
+
+    /// <summary>Sets up training of <paramref name="model"/> (already initialized) on <paramref name="train"/>.</summary>
+    /// <param name="model">Classifier: <c>[N, 1, 28, 28]</c> to logits <c>[N, 10]</c>.</param>
+    /// <param name="train">Training images (already cut to the subset).</param>
+    /// <param name="test">Held-out images evaluated after each epoch.</param>
+    /// <param name="norm">Input normalization (from the training split).</param>
+    /// <param name="options">Optimizer, schedule and augmentation.</param>
+    /// <param name="seed">Seed of the data order and augmentation.</param>
+    /// <exception cref="ArgumentException">Epochs or batch size below 1, or a learning rate that is not positive.</exception>
+    public Trainer(nn.Module<Tensor, Tensor> model, ImageSet train, ImageSet test, Normalization norm, TrainingOptions options, int seed)
+    {
+        if (options.Epochs < 1) throw new ArgumentException("epochs must be at least 1", nameof(options));
+        if (options.BatchSize < 1) throw new ArgumentException("the batch size must be at least 1", nameof(options));
+        if (!(options.LearningRate > 0)) throw new ArgumentException("the learning rate must be positive", nameof(options));
+        (this.model, this.train, this.test, this.norm, this.options, this.seed) = (model, train, test, norm, options, seed);
+        optimizer = optim.SGD(model.parameters(), options.LearningRate, momentum: options.Momentum, weight_decay: options.WeightDecay);
+        stepsPerEpoch = (train.Count + options.BatchSize - 1) / options.BatchSize;
+    }
+
+    /// <summary>The optimizer (its state is part of a checkpoint).</summary>
+    public SGD Optimizer => optimizer;
+
+    /// <summary>Steps in one epoch (the last batch may be smaller).</summary>
+    public int StepsPerEpoch => stepsPerEpoch;
+
+    /// <summary>Steps of the whole run.</summary>
+    public int TotalSteps => stepsPerEpoch * options.Epochs;
+
+    /// <summary>
+    /// Called before each optimizer step with the global step (0-based) and the batch <c>x [B, 1, 28, 28]</c>, <c>y [B]</c>,
+    /// at the weights the step starts from: where the runner takes Santurkar et al.'s measurements.
+    /// </summary>
+    public Action<int, Tensor, Tensor>? BeforeStep { get; set; }
+
+    /// <summary>
+    /// Trains epoch <paramref name="epoch"/> (1-based) and evaluates. Returns null, with the model as the last finite step
+    /// left it, when the loss becomes NaN or infinite (the run diverged); <paramref name="divergence"/> then says where.
+    /// </summary>
+    public EpochRecord? RunEpoch(int epoch, ITrainingProgress? progress, out string? divergence)
+    {
+        divergence = null;
+        var clock = Stopwatch.StartNew();
+        model.train();
+        var random = new Random(HashCode.Combine(seed, epoch, 0x5eed));
+        double lossSum = 0;
+        long correct = 0, seen = 0;
+        var step = (epoch - 1) * stepsPerEpoch;
+        double lr = options.LearningRate;
+        foreach (var (bx, by) in Batches.Enumerate(train, norm, options.BatchSize, random, options.Augment))
+        {
+            using var batchX = bx;
+            using var batchY = by;
+            using var scope = NewDisposeScope();
+            {
+                lr = options.LearningRateAt(step, TotalSteps);
+                foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+                BeforeStep?.Invoke(step, bx, by);
+                optimizer.zero_grad();
+                var logits = model.call(bx);
+                var loss = nn.functional.cross_entropy(logits, by);
+                var value = loss.item<float>();
+                if (!double.IsFinite(value))
+                {
+                    divergence = $"loss {value} at epoch {epoch}, step {step + 1}";
+                    return null;
+                }
+                loss.backward();
+                optimizer.step();
+                lossSum += value * by.shape[0];
+                correct += logits.argmax(1).eq(by).sum().item<long>();
+                seen += by.shape[0];
+                step++;
+                progress?.Step(step, TotalSteps, value);
+            }
+        }
+        var (testLoss, testAccuracy) = Evaluate(model, test, norm, options.BatchSize);
+        var record = new EpochRecord(epoch, lr, lossSum / seen, (double)correct / seen, testLoss, testAccuracy,
+            clock.Elapsed.TotalSeconds, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+        progress?.Epoch(record, options.Epochs);
+        return record;
+    }
+
+    /// <summary>Mean cross-entropy (nats) and accuracy (0 to 1) of <paramref name="model"/> on <paramref name="set"/>, in eval mode, without gradients.
+    /// The model's mode is restored afterwards.</summary>
+    public static (double Loss, double Accuracy) Evaluate(nn.Module<Tensor, Tensor> model, ImageSet set, Normalization norm, int batchSize)
+    {
+        var wasTraining = model.training;
+        model.eval();
+        double lossSum = 0;
+        long correct = 0;
+        using (no_grad())
+        {
+            foreach (var (bx, by) in Batches.Enumerate(set, norm, Math.Max(batchSize, 256)))
+            {
+                using var batchX = bx;
+                using var batchY = by;
+                using var scope = NewDisposeScope();
+                var logits = model.call(bx);
+                lossSum += nn.functional.cross_entropy(logits, by, reduction: nn.Reduction.Sum).item<float>();
+                correct += logits.argmax(1).eq(by).sum().item<long>();
+            }
+        }
+        model.train(wasTraining);
+        return (lossSum / set.Count, (double)correct / set.Count);
+    }
+
+    /// <summary>
+    /// He et al. 2015 ("Delving deep into rectifiers") initialization, as torchvision's ResNets use it: convolution weights
+    /// from N(0, 2 / fan_out), linear weights from N(0, 2 / fan_in) (PyTorch's default for linear layers is much smaller),
+    /// biases zero, BatchNorm scale 1 and shift 0. Draws from the global generator (seed it first).
+    /// </summary>
+    public static void InitializeHe(nn.Module model)
+    {
+        using var noGrad = no_grad();
+        foreach (var (_, m) in model.named_modules())
+        {
+            switch (m)
+            {
+                case Conv2d conv:
+                    nn.init.kaiming_normal_(conv.weight, mode: nn.init.FanInOut.FanOut, nonlinearity: nn.init.NonlinearityType.ReLU);
+                    if (conv.bias is { } cb) nn.init.zeros_(cb);
+                    break;
+                case Linear linear:
+                    nn.init.kaiming_normal_(linear.weight, mode: nn.init.FanInOut.FanIn, nonlinearity: nn.init.NonlinearityType.ReLU);
+                    if (linear.bias is { } lb) nn.init.zeros_(lb);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Names of the convolution and linear weights in forward (registration) order: the layers W_1..W_L of the measurements.</summary>
+    public static List<string> WeightLayers(nn.Module model) =>
+        model.named_parameters().Where(p => p.name.EndsWith(".weight", StringComparison.Ordinal) || p.name == "weight")
+            .Where(p => p.parameter.dim() > 1).Select(p => p.name).ToList();
+}

@@ -1,0 +1,138 @@
+using System;
+using System.IO;
+using System.Linq;
+using NetDsl.Cli.Results;
+using Xunit;
+
+namespace NetDsl.Cli.Tests;
+
+[CollectionDefinition("console", DisableParallelization = true)]
+public sealed class ConsoleCollection;
+
+/// <summary>Runs <c>netdsl</c> in process (Console is redirected, so these tests do not run in parallel with others).</summary>
+[Collection("console")]
+public sealed class CommandLineTests : IDisposable
+{
+    readonly string folder = Directory.CreateTempSubdirectory("netdsl-cli-").FullName;
+    static readonly string Bundled = Path.Combine(AppContext.BaseDirectory, "data", "fashion-mnist");
+
+    public void Dispose() => Directory.Delete(folder, recursive: true);
+
+    static (int Code, string Out, string Error) Run(params string[] args)
+    {
+        var (stdout, stderr) = (Console.Out, Console.Error);
+        var (o, e) = (new StringWriter(), new StringWriter());
+        Console.SetOut(o);
+        Console.SetError(e);
+        try { return (Program.Main(args), o.ToString(), e.ToString()); }
+        finally { Console.SetOut(stdout); Console.SetError(stderr); }
+    }
+
+    [Theory]
+    [InlineData("unknown experiment 'nope'; choose one of: bn-residual", "compare", "--experiment", "nope")]
+    [InlineData("--epochs must be at least 1 (got 0)", "compare", "--epochs", "0")]
+    [InlineData("--batch-size must be at least 1", "compare", "--batch-size", "0")]
+    [InlineData("--lr must be a positive number (got 0)", "compare", "--lr", "0")]
+    [InlineData("--subset must be at least 1", "compare", "--subset", "0")]
+    [InlineData("--seeds has duplicates", "compare", "--seeds", "1", "1")]
+    [InlineData("does not exist; pass a folder with the Fashion-MNIST IDX files", "compare", "--data", "/nonexistent/fashion")]
+    [InlineData("Argument 'huge' not recognized", "compare", "--preset", "huge")]
+    [InlineData("Unrecognized command or argument '--bogus'", "compare", "--bogus")]
+    [InlineData("Cannot parse argument 'ten'", "compare", "--epochs", "ten")]
+    [InlineData("--only 'nothing-like-this' matches none", "compare", "--only", "nothing-like-this")]
+    [InlineData("no variant named 'ResNet99'", "summary", "ResNet99")]
+    [InlineData("file not found", "report", "/nonexistent/results.json")]
+    public void Bad_input_exits_2_with_a_one_line_message(string message, params string[] args)
+    {
+        var output = Path.Combine(folder, "out");
+        var (code, _, error) = Run(args[0] == "compare" ? [.. args, "--output", output] : args);
+        Assert.Equal(2, code);
+        Assert.Contains(message, error);
+        Assert.StartsWith("error: ", error);
+        Assert.False(File.Exists(Path.Combine(output, "index.html")));
+    }
+
+    [Fact]
+    public void Unwritable_output_exits_2()
+    {
+        var file = Path.Combine(folder, "a-file");
+        File.WriteAllText(file, "");
+        var (code, _, error) = Run("compare", "-x", "shattering", "--only", "Depth2", "--output", Path.Combine(file, "report"));
+        Assert.Equal(2, code);
+        Assert.Contains("cannot write to the output folder", error);
+        var (code2, _, error2) = Run("compare", "-x", "shattering", "--output", file);
+        Assert.Equal(2, code2);
+        Assert.Contains("is a file; give a folder", error2);
+    }
+
+    [Fact]
+    public void Corrupt_data_exits_2_naming_the_file()
+    {
+        var data = Path.Combine(folder, "data");
+        Directory.CreateDirectory(data);
+        File.Copy(Path.Combine(Bundled, "t10k-labels-idx1-ubyte.gz"), Path.Combine(data, "t10k-labels-idx1-ubyte.gz"));
+        File.WriteAllBytes(Path.Combine(data, "t10k-images-idx3-ubyte.gz"), File.ReadAllBytes(Path.Combine(Bundled, "t10k-images-idx3-ubyte.gz"))[..100_000]);
+        var (code, _, error) = Run("compare", "--data", data, "--output", Path.Combine(folder, "out"));
+        Assert.Equal(2, code);
+        Assert.Contains("t10k-images-idx3-ubyte.gz", error);
+    }
+
+    [Fact]
+    public void Summary_prints_the_architecture()
+    {
+        var (code, output, _) = Run("summary", "DepthNet.Residual.BnAfterConv.Depth3");
+        Assert.Equal(0, code);
+        Assert.Contains("total: 269,434 parameters, 8,550,784 multiply-accumulates per sample", output);
+        Assert.Contains("layer3.2.conv2", output);
+    }
+
+    [Fact]
+    public void List_names_every_experiment()
+    {
+        var (code, output, _) = Run("list");
+        Assert.Equal(0, code);
+        foreach (var name in new[] { "bn-residual", "gradient-flow", "bn-placement", "smoothness", "covariate-shift", "preactivation", "degradation", "shattering" })
+            Assert.Contains(name, output);
+    }
+
+    [Fact]
+    public void Compare_trains_writes_a_report_and_resumes_without_retraining()
+    {
+        var output = Path.Combine(folder, "run");
+        string[] args = ["compare", "--only", "Residual.BnAfterConv", "--subset", "256", "--epochs", "1", "--data", Bundled, "--output", output, "--plain"];
+        var (code, stdout, error) = Run(args);
+        Assert.True(code == 0, error);
+        Assert.Contains("DepthNet.Residual.BnAfterConv.Depth3 epoch 1/1", stdout);
+        var results = RunResults.Load(Path.Combine(output, "results.json"));
+        var run = Assert.Single(Assert.Single(results.Variants).Runs);
+        Assert.Single(run.Epochs);
+        Assert.Equal(256, results.Settings.TrainImages);
+        Assert.NotNull(run.Initial?.Log10Ratio);
+        Assert.True(File.Exists(Path.Combine(output, "index.html")));
+
+        // A second run into the same folder is refused; --resume continues from the checkpoint (nothing left to train).
+        Assert.Equal(2, Run(args).Code);
+        var (resumed, again, _) = Run([.. args, "--resume"]);
+        Assert.Equal(0, resumed);
+        Assert.DoesNotContain("epoch 1/1", again);
+        var reloaded = RunResults.Load(Path.Combine(output, "results.json"));
+        Assert.Equal(run.Epochs[0], reloaded.Variants[0].Runs[0].Epochs[0]);
+
+        // `report` re-renders from results.json.
+        var (reported, _, _) = Run("report", Path.Combine(output, "results.json"), "--output", Path.Combine(folder, "rerendered"));
+        Assert.Equal(0, reported);
+        Assert.True(File.Exists(Path.Combine(folder, "rerendered", "index.html")));
+    }
+
+    [Fact]
+    public void Shattering_needs_no_data_and_measures_the_acf()
+    {
+        var output = Path.Combine(folder, "shatter");
+        var (code, _, error) = Run("compare", "-x", "shattering", "--only", "Depth4", "--seeds", "0", "--output", output, "--plain");
+        Assert.True(code == 0, error);
+        var results = RunResults.Load(Path.Combine(output, "results.json"));
+        Assert.Equal(5, results.Variants.Count);   // feedforward/residual x BN/none, and the 0.1 branch scale
+        Assert.All(results.Variants, v => Assert.Equal(1.0, v.Runs[0].Shattering!.Autocorrelation[0], 12));
+        Assert.All(results.Variants, v => Assert.Equal(256, v.Runs[0].Shattering!.Gradients.Length));
+    }
+}

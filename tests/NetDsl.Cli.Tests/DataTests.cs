@@ -1,0 +1,185 @@
+using System;
+using System.IO;
+using System.IO.Compression;
+using System.Linq;
+using NetDsl.Cli.Data;
+using Xunit;
+
+namespace NetDsl.Cli.Tests;
+
+public sealed class DataTests : IDisposable
+{
+    readonly string folder = Directory.CreateTempSubdirectory("netdsl-idx-").FullName;
+
+    public void Dispose() => Directory.Delete(folder, recursive: true);
+
+    static byte[] Header(params int[] ints) => ints.SelectMany(i => new[] { (byte)(i >> 24), (byte)(i >> 16), (byte)(i >> 8), (byte)i }).ToArray();
+
+    /// <summary>Three 28x28 images whose pixel k of image n is (n * 7 + k) % 256, labels 4, 0, 9.</summary>
+    static (byte[] Images, byte[] Labels) Synthetic(int count = 3)
+    {
+        var pixels = Enumerable.Range(0, count * 784).Select(i => (byte)((i / 784 * 7 + i % 784) % 256)).ToArray();
+        var images = Header(Idx.ImagesMagic, count, 28, 28).Concat(pixels).ToArray();
+        var labels = Header(Idx.LabelsMagic, count).Concat(new byte[] { 4, 0, 9, 1, 2 }.Take(count)).ToArray();
+        return (images, labels);
+    }
+
+    string Write(string name, byte[] bytes, bool gzip = false)
+    {
+        var path = Path.Combine(folder, name);
+        if (!gzip) File.WriteAllBytes(path, bytes);
+        else
+        {
+            using var file = File.Create(path);
+            using var zip = new GZipStream(file, CompressionLevel.Fastest);
+            zip.Write(bytes);
+        }
+        return path;
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Reads_raw_and_gzip_files_exactly(bool gzip)
+    {
+        var (images, labels) = Synthetic();
+        var (pixels, count, height, width) = Idx.ReadImages(Write("a-images-idx3-ubyte" + (gzip ? ".gz" : ""), images, gzip));
+        Assert.Equal((3, 28, 28), (count, height, width));
+        Assert.Equal(images.Skip(16), pixels);
+        Assert.Equal(7 + 5, pixels[784 + 5]);
+        Assert.Equal(new byte[] { 4, 0, 9 }, Idx.ReadLabels(Write("a-labels-idx1-ubyte" + (gzip ? ".gz" : ""), labels, gzip)));
+    }
+
+    [Fact]
+    public void Bundled_test_split_is_the_standard_one_and_splits_8000_2000()
+    {
+        var bundled = Path.Combine(AppContext.BaseDirectory, "data", "fashion-mnist");
+        var data = FashionMnist.Load(bundled);
+        Assert.Equal(8000, data.Train.Count);
+        Assert.Equal(2000, data.Test.Count);
+        Assert.Equal(784 * 8000, data.Train.Pixels.Length);
+        // The first test image of Fashion-MNIST is an ankle boot (9), the second a pullover (2).
+        Assert.Equal(new byte[] { 9, 2, 1, 1 }, data.Train.Labels.Take(4));
+        // Every class is present on both sides, close to 10% each.
+        Assert.All(Enumerable.Range(0, 10), c => Assert.InRange(data.Test.Labels.Count(l => l == c), 150, 250));
+        Assert.Contains("8,000", data.Split);
+    }
+
+    [Fact]
+    public void Wrong_magic_names_the_file_and_the_likely_mix_up()
+    {
+        var (_, labels) = Synthetic();
+        var path = Write("t10k-images-idx3-ubyte", labels);
+        var e = Assert.Throws<InvalidDataException>(() => Idx.ReadImages(path));
+        Assert.Contains(path, e.Message);
+        Assert.Contains("wrong magic number 0x00000801", e.Message);
+        Assert.Contains("label file", e.Message);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Truncated_file_is_a_short_read(bool gzip)
+    {
+        var (images, _) = Synthetic();
+        var path = Write("x-images-idx3-ubyte", images[..(16 + 784 * 2 + 100)], gzip);
+        var e = Assert.Throws<InvalidDataException>(() => Idx.ReadImages(path));
+        Assert.Contains(path, e.Message);
+        Assert.Contains($"short read: {784 * 2 + 100} of {784 * 3} bytes", e.Message);
+    }
+
+    [Fact]
+    public void Corrupt_gzip_is_reported_with_the_file()
+    {
+        var (images, _) = Synthetic();
+        var zipped = new MemoryStream();
+        using (var zip = new GZipStream(zipped, CompressionLevel.Fastest, leaveOpen: true)) zip.Write(images);
+        var bytes = zipped.ToArray();
+        for (var i = 20; i < bytes.Length - 8; i += 3) bytes[i] ^= 0x5a;
+        var path = Write("y-images-idx3-ubyte.gz", bytes);
+        var e = Assert.Throws<InvalidDataException>(() => Idx.ReadImages(path));
+        Assert.Contains(path, e.Message);
+    }
+
+    [Fact]
+    public void Header_with_zero_images_is_corrupt()
+    {
+        var path = Write("z-images-idx3-ubyte", Header(Idx.ImagesMagic, 0, 28, 28));
+        var e = Assert.Throws<InvalidDataException>(() => Idx.ReadImages(path));
+        Assert.Contains("image count 0", e.Message);
+    }
+
+    [Fact]
+    public void Image_and_label_counts_must_agree()
+    {
+        var (images, _) = Synthetic(3);
+        var (_, labels) = Synthetic(2);
+        Write("t10k-images-idx3-ubyte", images);
+        Write("t10k-labels-idx1-ubyte", labels);
+        var e = Assert.Throws<InvalidDataException>(() => FashionMnist.ReadPair(folder, "t10k"));
+        Assert.Contains("wrong count: 2 labels for 3 images", e.Message);
+    }
+
+    [Fact]
+    public void Missing_files_and_folders_name_the_fix()
+    {
+        var e = Assert.Throws<FileNotFoundException>(() => FashionMnist.ReadPair(folder, "t10k"));
+        Assert.Contains("t10k-images-idx3-ubyte", e.Message);
+        var d = Assert.Throws<DirectoryNotFoundException>(() => FashionMnist.Locate(Path.Combine(folder, "nope")));
+        Assert.Contains("--data", d.Message);
+    }
+
+    [Fact]
+    public void Data_folder_comes_from_the_option_first()
+    {
+        Assert.Equal((folder, "--data"), FashionMnist.Locate(folder));
+    }
+
+    [Fact]
+    public void Normalized_batches_have_zero_mean_and_unit_std_over_the_set()
+    {
+        var set = FashionMnist.Load(Path.Combine(AppContext.BaseDirectory, "data", "fashion-mnist")).Train.Take(1000);
+        var norm = Normalization.Of(set);
+        Assert.InRange(norm.Mean, 0.25, 0.32);   // Fashion-MNIST: 0.286 over the training set
+        double sum = 0, squares = 0;
+        long n = 0;
+        foreach (var (x, y) in Batches.Enumerate(set, norm, 300))
+        {
+            using (x)
+            using (y)
+            {
+                Assert.Equal(new long[] { y.shape[0], 1, 28, 28 }, x.shape);
+                sum += x.sum().item<float>();
+                squares += x.square().sum().item<float>();
+                n += x.numel();
+            }
+        }
+        Assert.Equal(784 * 1000, n);
+        Assert.Equal(0, sum / n, 3);
+        Assert.Equal(1, squares / n, 3);
+    }
+
+    [Fact]
+    public void Augmentation_flips_and_shifts_with_zero_padding()
+    {
+        // One image whose pixel (r, c) is r * 28 + c (mod 256), normalized with mean 0 and std 1/255: x = pixel value.
+        var pixels = Enumerable.Range(0, 784).Select(i => (byte)(i % 251)).ToArray();
+        var set = new ImageSet(pixels, [3], 28, 28);
+        var norm = new Normalization(0, 1.0 / 255);
+        // Reproduce the batcher's draws: shuffle, then dy, dx, flip.
+        var random = new Random(7);
+        random.Shuffle(new int[1]);
+        int dy = random.Next(-2, 3), dx = random.Next(-2, 3);
+        var flip = random.Next(2) == 1;
+        var (x, y) = Batches.Enumerate(set, norm, 1, new Random(7), augment: true).Single();
+        var values = x.data<float>().ToArray();
+        for (int r = 0; r < 28; r++)
+            for (int c = 0; c < 28; c++)
+            {
+                int sr = r + dy, sc = (flip ? 27 - c : c) + dx;
+                var expected = sr is >= 0 and < 28 && sc is >= 0 and < 28 ? pixels[sr * 28 + sc] : 0;
+                Assert.Equal(expected, values[r * 28 + c], 3);
+            }
+        Assert.Equal(3, y.item<long>());
+    }
+}
