@@ -85,7 +85,7 @@ public sealed class ReportTests : IDisposable
         // Good: 0.9 and 0.902 -> 90.1%; Bad: 80.1%.
         Assert.Contains("Good reached the highest final test accuracy, 90.1% (mean of 2 seeds), 10.0 points above Bad (80.1%)", md);
         Assert.Contains("the lead is more than twice the spread across seeds", md);
-        Assert.Contains("Bad propagates the gradient worst: it grows toward the input by a factor 10^3.00 = 1E+03", md);
+        Assert.Contains("Bad propagates the gradient worst: it grows toward the input by a factor 1E+03 (log10 ratio 3.00) across its units; Good best: it grows toward the input by a factor 1.58 (log10 ratio 0.20)", md);
         // Effective beta: Good mean(1, 2) = 1.5, Bad mean(4, 8) = 6: 4.0x.
         Assert.Contains("Good has the smoothest landscape: mean effective beta 1.50, 4.0x lower than Bad (6.00)", md);
         // ICS: cos over layers 2..L only: 0.9 with BatchNorm vs 0.6 without.

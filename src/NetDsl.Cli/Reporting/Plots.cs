@@ -10,11 +10,18 @@ namespace NetDsl.Cli.Reporting;
 /// <param name="Y">y values, same length.</param>
 public sealed record Series(string Label, double[] X, double[] Y);
 
-/// <summary>PNG line plots for the report (ScottPlot 5), 900x500 pixels.</summary>
+/// <summary>PNG line plots for the report (ScottPlot 5), 1000x500 pixels, legend on the right.</summary>
 public static class Plots
 {
     /// <summary>Writes a line plot with one line per series and a legend, to <paramref name="path"/>.</summary>
-    public static void Lines(string path, string title, string xLabel, string yLabel, IEnumerable<Series> series, bool markers = true)
+    /// <param name="path">The PNG file.</param>
+    /// <param name="title">Plot title.</param>
+    /// <param name="xLabel">x-axis label, with units.</param>
+    /// <param name="yLabel">y-axis label, with units.</param>
+    /// <param name="series">The lines.</param>
+    /// <param name="markers">Draw a marker at each point (only for lines of at most 60 points).</param>
+    /// <param name="integerX">x takes whole numbers only (epochs, layer indices): no ticks between them.</param>
+    public static void Lines(string path, string title, string xLabel, string yLabel, IEnumerable<Series> series, bool markers = true, bool integerX = false)
     {
         var plot = new Plot();
         var palette = new ScottPlot.Palettes.Category10();
@@ -31,7 +38,9 @@ public static class Plots
         plot.Title(title);
         plot.XLabel(xLabel);
         plot.YLabel(yLabel);
-        plot.ShowLegend(Alignment.UpperRight);
-        plot.SavePng(path, 900, 500);
+        if (integerX) plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+        // Outside the data area, so that it never hides a line.
+        plot.ShowLegend(Edge.Right);
+        plot.SavePng(path, 1000, 500);
     }
 }

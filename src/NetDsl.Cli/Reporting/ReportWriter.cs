@@ -65,7 +65,7 @@ public static class ReportWriter
             img { max-width: 100%; border: 1px solid #eee; }
             pre { background: #f7f7f7; padding: 0.6em; overflow-x: auto; font-size: 0.8em; }
             .side { display: flex; gap: 0.8em; overflow-x: auto; }
-            .side .col { flex: 0 0 420px; }
+            .side .col { flex: 0 0 560px; min-width: 0; }
             blockquote { background: #eef6ee; border-left: 4px solid #4a4; margin: 1em 0; padding: 0.4em 0.8em; }
             </style></head>
             <body>
@@ -143,7 +143,7 @@ public static class ReportWriter
         {
             var h = header.ToList();
             Markdown.AppendLine("| " + string.Join(" | ", h) + " |");
-            Markdown.AppendLine("|" + string.Concat(h.Select((_, i) => i == 0 || !numeric ? " --- |" : " ---: |")));
+            Markdown.AppendLine("|" + string.Concat(h.Select((_, i) => i == 0 || !numeric ? " :--- |" : " ---: |")));
             foreach (var row in rows) Markdown.AppendLine("| " + string.Join(" | ", row) + " |");
             Markdown.AppendLine();
         }
@@ -161,9 +161,9 @@ public static class ReportWriter
             Markdown.AppendLine();
         }
 
-        void Plot(string file, string title, string x, string y, IEnumerable<Series> series)
+        void Plot(string file, string title, string x, string y, IEnumerable<Series> series, bool integerX = true)
         {
-            Plots.Lines(Path.Combine(folder, "plots", file), title, x, y, series);
+            Plots.Lines(Path.Combine(folder, "plots", file), title, x, y, series, integerX: integerX);
             Image(file, title);
         }
 
@@ -231,6 +231,10 @@ public static class ReportWriter
                     text += best.acc - ranked[1].acc > 2 * spread ? $"; the lead is more than twice the spread across seeds ({F(100 * spread, "F1")} points)" : $"; the lead is within twice the spread across seeds ({F(100 * spread, "F1")} points), so not decisive";
                 Finding(text + ".");
             }
+            var stuck = trained.Where(v => Mean(v.Runs.Select(FinalLoss)) > 0.95 * Math.Log(10)).ToList();
+            if (stuck.Count > 0)
+                Finding($"{string.Join(", ", stuck.Select(Short))} stayed at chance (final training loss {string.Join(", ", stuck.Select(v => F(Mean(v.Runs.Select(FinalLoss)))))}; chance is ln 10 = 2.303): " +
+                        $"{(stuck.Count > 1 ? "they" : "it")} did not learn at learning rate {r.Settings.LearningRate.ToString(Inv)}; a smaller --lr may train {(stuck.Count > 1 ? "them" : "it")}.");
             foreach (var v in trained)
                 foreach (var s in v.Runs.Where(s => s.Diverged is not null))
                     Finding($"{Short(v)} (seed {s.Seed}) diverged: {s.Diverged}; its curves stop there.");
@@ -293,8 +297,9 @@ public static class ReportWriter
             if (ranked.Count > 1)
             {
                 string Direction(double x) => x > 0 ? "grows toward the input" : "shrinks toward the input";
-                Finding($"{Short(ranked[0])} propagates the gradient worst: it {Direction(Ratio(ranked[0]))} by a factor 10^{F(Math.Abs(Ratio(ranked[0])), "F2")} " +
-                        $"= {Math.Pow(10, Math.Abs(Ratio(ranked[0]))).ToString("G3", Inv)} across its units; {Short(ranked[^1])} best: it {Direction(Ratio(ranked[^1]))} by a factor 10^{F(Math.Abs(Ratio(ranked[^1])), "F2")} = {Math.Pow(10, Math.Abs(Ratio(ranked[^1]))).ToString("G3", Inv)}.");
+                string Factor(double x) => $"{Math.Pow(10, Math.Abs(x)).ToString("G3", Inv)} (log10 ratio {F(x, "F2")})";
+                Finding($"{Short(ranked[0])} propagates the gradient worst: it {Direction(Ratio(ranked[0]))} by a factor {Factor(Ratio(ranked[0]))} across its units; " +
+                        $"{Short(ranked[^1])} best: it {Direction(Ratio(ranked[^1]))} by a factor {Factor(Ratio(ranked[^1]))}.");
             }
             var shares = measured.SelectMany(v => v.Runs).SelectMany(s => s.Initial?.ShortcutShare ?? []).Select(x => x.Value).ToList();
             if (shares.Count > 0)
@@ -448,7 +453,7 @@ public static class ReportWriter
                 Finding($"{Short(ranked[0])}'s loss rises fastest around its trained weights: +{F(sharp)} nats at |a| = 0.5, {F(sharp / flat, "F1")}x the rise of {Short(ranked[^1])} (+{F(flat)}).");
             }
             Plot("slice.png", "1-D loss slice along a filter-normalized direction", "a", "loss (nats)",
-                measured.Select(v => { var s = v.Runs.First(x => x.Slice is not null).Slice!; return new Series(Short(v), s.Alphas, s.Losses); }));
+                measured.Select(v => { var s = v.Runs.First(x => x.Slice is not null).Slice!; return new Series(Short(v), s.Alphas, s.Losses); }), integerX: false);
             Csv("slice.csv", ["variant", "seed", "alpha", "loss"],
                 measured.SelectMany(v => v.Runs.Where(s => s.Slice is not null).SelectMany(s => s.Slice!.Alphas.Select((a, i) => new object?[] { v.Name, s.Seed, a, s.Slice.Losses[i] }))));
         }
@@ -490,7 +495,7 @@ public static class ReportWriter
                     var g = v.Runs.First().Shattering!.Gradients;
                     var max = g.Max(Math.Abs);
                     return new Series(Family(v), g.Select((_, i) => -2 + 4.0 * i / g.Length).ToArray(), g.Select(x => max > 0 ? x / max : 0).ToArray());
-                }));
+                }), integerX: false);
             Csv("shattering.csv", ["variant", "seed", "lag", "acf"],
                 measured.SelectMany(v => v.Runs.Where(s => s.Shattering is not null).SelectMany(s => s.Shattering!.Autocorrelation.Select((a, k) => new object?[] { v.Name, s.Seed, k, a }))));
         }

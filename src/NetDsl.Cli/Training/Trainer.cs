@@ -79,7 +79,7 @@ public sealed class Trainer
         divergence = null;
         var clock = Stopwatch.StartNew();
         model.train();
-        var random = new Random(HashCode.Combine(seed, epoch, 0x5eed));
+        var random = EpochRandom(seed, epoch);
         double lossSum = 0;
         long correct = 0, seen = 0;
         var step = (epoch - 1) * stepsPerEpoch;
@@ -117,6 +117,12 @@ public sealed class Trainer
         progress?.Epoch(record, options.Epochs);
         return record;
     }
+
+    /// <summary>
+    /// The random source of epoch <paramref name="epoch"/>'s data order and augmentation: a fixed function of seed and epoch
+    /// (not <c>HashCode</c>, which .NET randomizes per process), so a resumed run and a rerun see the same batches.
+    /// </summary>
+    public static Random EpochRandom(int seed, int epoch) => new(unchecked(seed * 1_000_003 + epoch * 7919 + 17));
 
     /// <summary>Mean cross-entropy (nats) and accuracy (0 to 1) of <paramref name="model"/> on <paramref name="set"/>, in eval mode, without gradients.
     /// The model's mode is restored afterwards.</summary>
