@@ -32,6 +32,12 @@ if (args.Length > 0 && args[0] == "interleaved")
     Interleaved.Run();
     return;
 }
+if (args.Length > 0 && args[0] == "vs-pytorch")
+{
+    TorchConfig.ApplyThreads();
+    VsPyTorch.Run(args.Length > 1 ? int.Parse(args[1]) : 40);
+    return;
+}
 BenchmarkSwitcher.FromAssembly(typeof(TrainingStepBenchmarks).Assembly).Run(args);
 
 namespace NetDsl.Benchmarks

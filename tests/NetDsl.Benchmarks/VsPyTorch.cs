@@ -1,0 +1,195 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Text.Json;
+using NetDsl.Examples;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace NetDsl.Benchmarks;
+
+/// <summary>
+/// A generated NetDsl module's training step vs the same architecture in PyTorch (Debian's python3-torch),
+/// run with <c>-- vs-pytorch</c>. The C# side exports the generated module's <c>state_dict</c> and the batch
+/// (<see cref="TensorExport"/>); <c>pytorch/training_step.py</c> loads them (strict key and shape check),
+/// so both sides start from identical weights; the first three training steps must agree to 1e-4 (initial loss
+/// and logits, then loss and logits after one and two SGD updates; relative to the value where it exceeds 1) or the run stops. The PyTorch process is started once per
+/// model and driven over stdin/stdout; rounds alternate between the two sides (<see cref="Interleaved"/>).
+/// Also reports achieved GFLOP/s against the machine's fp32 peak. Goal: ratio NetDsl / PyTorch &lt;= 1.00.
+/// </summary>
+public static class VsPyTorch
+{
+    const double Tolerance = 1e-4;
+
+    /// <summary>Runs both comparisons and prints the table.</summary>
+    /// <param name="rounds">Timed rounds per model (one training step per side per round).</param>
+    /// <param name="warmup">Untimed rounds first.</param>
+    public static void Run(int rounds = 40, int warmup = 5)
+    {
+        var (mhz, clockSource) = MachineInfo.Clock();
+        var (flopPerCycle, why) = MachineInfo.FlopPerCycle();
+        int cores = Environment.ProcessorCount;
+        double peak = cores * flopPerCycle * mhz / 1000; // GFLOP/s
+        Console.WriteLine($"CPU: {MachineInfo.CpuModel()}, {cores} cores; clock {mhz:F0} MHz from {clockSource}");
+        Console.WriteLine($"fp32 peak: {cores} cores x {flopPerCycle} FLOP/cycle ({why}) x {mhz:F0} MHz = {peak:F1} GFLOP/s");
+        Console.WriteLine($"NetDsl side: TorchSharp {typeof(torch).Assembly.GetName().Version}, torch threads {get_num_threads()}, interop threads {get_num_interop_threads()}, "
+            + $"OMP_WAIT_POLICY={Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "(unset)"}");
+        Console.WriteLine("FLOP convention: forward = 2 x multiply-accumulates (Summary.TotalMultiplyAccumulates x batch, convolutions and linear layers only); "
+            + "training step = 3 x forward (backward = 2 x forward: gradients of inputs and of weights).");
+
+        var rows = new List<string>();
+        manual_seed(0);
+        var resnet = new ResNet20();
+        using (var x = randn(128, 1, 28, 28))
+        using (var y = randint(0, 10, new long[] { 128 }))
+            rows.Add(Compare("ResNet-20, batch 128, 1x28x28", resnet, ResNet20.Summary, x, y, classify: true, rounds, warmup, peak));
+        manual_seed(0);
+        var mlp = new DeepResidualMlp();
+        using (var x = randn(256, 1))
+        using (var y = randn(256, 1))
+            rows.Add(Compare("residual MLP (50 units, width 200), batch 256", mlp, DeepResidualMlp.Summary, x, y, classify: false, rounds, warmup, peak));
+
+        Console.WriteLine();
+        Console.WriteLine("| model | NetDsl | PyTorch | ratio NetDsl/PyTorch (IQR) | NetDsl GFLOP/s (of peak) | PyTorch GFLOP/s (of peak) |");
+        Console.WriteLine("| --- | --- | --- | --- | --- | --- |");
+        foreach (var r in rows) Console.WriteLine(r);
+    }
+
+    static string Compare(string what, nn.Module<Tensor, Tensor> net, ModelSummary summary, Tensor x, Tensor y, bool classify,
+        int rounds, int warmup, double peak)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"== {what}");
+        var dir = Path.Combine(Path.GetTempPath(), $"netdsl-vs-pytorch-{Environment.ProcessId}-{summary.Name}");
+        const double lr = 0.01, momentum = 0.9;
+        var tensors = net.state_dict().Select(kv => ("state." + kv.Key, kv.Value)).Append(("input", x)).Append(("target", y));
+        TensorExport.Write(dir, tensors, new Dictionary<string, object>
+        {
+            ["model"] = summary.Name, ["loss"] = classify ? "cross_entropy" : "mse", ["lr"] = lr, ["momentum"] = momentum, ["threads"] = get_num_threads(),
+        });
+        var opt = optim.SGD(net.parameters(), lr, momentum: momentum);
+        using var peer = new PythonPeer(dir);
+        try
+        {
+            var hello = peer.Hello;
+            Console.WriteLine($"PyTorch side: torch {hello.GetProperty("torch")}, threads {hello.GetProperty("threads")}, interop threads {hello.GetProperty("interop_threads")}, "
+                + $"OMP_WAIT_POLICY={hello.GetProperty("omp_wait_policy")}, oneDNN {hello.GetProperty("mkldnn")}, CPU capability {hello.GetProperty("cpu_capability")}");
+            long parameters = net.parameters().Sum(p => p.numel());
+            if (hello.GetProperty("parameters").GetInt64() != parameters)
+                throw new InvalidOperationException($"parameter counts differ: NetDsl {parameters}, PyTorch {hello.GetProperty("parameters")}");
+
+            // Sanity: same weights, same batch => the same logits and loss, step after step (forward, backward and SGD with momentum agree).
+            for (int i = 0; i < 3; i++)
+            {
+                var (loss, logits) = Step(net, opt, x, y, classify, read: true);
+                var reply = peer.Ask("check");
+                double pyLoss = reply.GetProperty("loss").GetDouble();
+                var pyLogits = reply.GetProperty("logits").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+                if (pyLogits.Length != logits.Length) throw new InvalidOperationException("output sizes differ");
+                double maxDiff = logits.Zip(pyLogits, (a, b) => Math.Abs(a - b)).Max();
+                // Absolute below 1, relative above (the residual MLP's loss jumps from 17 to about 35,000 after its first update).
+                bool ok = Math.Abs(loss - pyLoss) <= Tolerance * Math.Max(1, Math.Abs(pyLoss))
+                    && maxDiff <= Tolerance * Math.Max(1, pyLogits.Max(Math.Abs));
+                Console.WriteLine($"check, training step {i + 1} ({(i == 0 ? "initial weights" : $"after {i} SGD update{(i > 1 ? "s" : "")}")}): "
+                    + $"loss NetDsl {loss:F6}, PyTorch {pyLoss:F6}, |difference| {Math.Abs(loss - pyLoss):E1}; largest |logit difference| {maxDiff:E1} "
+                    + (ok ? $"(OK, tolerance {Tolerance:E0} x max(1, |value|))" : $"(MISMATCH, tolerance {Tolerance:E0} x max(1, |value|))"));
+                if (!ok) throw new InvalidOperationException("NetDsl and PyTorch disagree: the timing would not compare the same computation");
+            }
+
+            var sw = new Stopwatch();
+            var before = MachineInfo.Read(peer.Process);
+            var result = Interleaved.Compare(
+                () => { sw.Restart(); Step(net, opt, x, y, classify, read: false); return sw.Elapsed.TotalMilliseconds; },
+                () => peer.Ask("steps 1").GetProperty("ms").GetDouble(),
+                rounds, warmup);
+            var after = MachineInfo.Read(peer.Process);
+            Console.WriteLine($"NetDsl vs PyTorch training step: {result}");
+            Console.WriteLine(MachineInfo.Describe(before, after));
+
+            double gflop = 3 * 2 * (double)summary.TotalMultiplyAccumulates * x.shape[0] / 1e9;
+            double ours = gflop / (result.Ours / 1000), theirs = gflop / (result.Reference / 1000);
+            Console.WriteLine($"FLOP per training step: 3 x 2 x {summary.TotalMultiplyAccumulates:N0} MACs x {x.shape[0]} = {gflop:F2} GFLOP; "
+                + $"NetDsl {ours:F1} GFLOP/s ({100 * ours / peak:F1}% of peak), PyTorch {theirs:F1} GFLOP/s ({100 * theirs / peak:F1}% of peak)");
+            return $"| {what} | {result.Ours:F1} ms | {result.Reference:F1} ms | **{result.Ratio:F3}** ({result.Q1:F3} to {result.Q3:F3}) "
+                + $"| {ours:F1} ({100 * ours / peak:F1}%) | {theirs:F1} ({100 * theirs / peak:F1}%) |";
+        }
+        finally
+        {
+            opt.Dispose();
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>The same step as <see cref="TrainingStepBenchmarks"/>; with <paramref name="read"/>, returns the loss before the update and the output.</summary>
+    static (double Loss, double[] Output) Step(nn.Module<Tensor, Tensor> net, optim.Optimizer opt, Tensor x, Tensor y, bool classify, bool read)
+    {
+        using var scope = NewDisposeScope();
+        opt.zero_grad();
+        var output = net.call(x);
+        var loss = classify ? nn.functional.cross_entropy(output, y) : nn.functional.mse_loss(output, y);
+        loss.backward();
+        opt.step();
+        if (!read) return (double.NaN, []);
+        return (loss.item<float>(), output.detach().reshape(-1).to_type(ScalarType.Float64).data<double>().ToArray());
+    }
+
+    /// <summary>The PyTorch process: one JSON line per command (see <c>pytorch/training_step.py</c>).</summary>
+    sealed class PythonPeer : IDisposable
+    {
+        readonly StringBuilder stderr = new();
+
+        public PythonPeer(string exportDirectory)
+        {
+            var script = Path.Combine(AppContext.BaseDirectory, "pytorch", "training_step.py");
+            // Debian's python3-torch installs for the system interpreter, which may not be the first python3 on PATH.
+            var start = new ProcessStartInfo(File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3")
+            {
+                RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            };
+            start.ArgumentList.Add(script);
+            start.ArgumentList.Add(exportDirectory);
+            Process = Process.Start(start) ?? throw new InvalidOperationException("could not start python3");
+            Process.ErrorDataReceived += (_, e) => { lock (stderr) stderr.AppendLine(e.Data); };
+            Process.BeginErrorReadLine();
+            Hello = ReadReply();
+        }
+
+        public Process Process { get; }
+
+        public JsonElement Hello { get; }
+
+        public JsonElement Ask(string command)
+        {
+            Process.StandardInput.WriteLine(command);
+            Process.StandardInput.Flush();
+            return ReadReply();
+        }
+
+        JsonElement ReadReply()
+        {
+            var line = Process.StandardOutput.ReadLine();
+            if (line is null)
+            {
+                Process.WaitForExit();
+                lock (stderr) throw new InvalidOperationException($"the PyTorch peer exited ({Process.ExitCode}): {stderr}");
+            }
+            var reply = JsonDocument.Parse(line).RootElement.Clone();
+            if (reply.TryGetProperty("error", out var error)) throw new InvalidOperationException($"the PyTorch peer: {error}");
+            return reply;
+        }
+
+        public void Dispose()
+        {
+            if (!Process.HasExited)
+            {
+                Process.StandardInput.WriteLine("quit");
+                Process.StandardInput.Flush();
+                if (!Process.WaitForExit(10_000)) Process.Kill();
+            }
+            Process.Dispose();
+        }
+    }
+}
