@@ -11,9 +11,11 @@ script once per model and drives it over stdin/stdout, one command per line, one
   quit        -> exits
 
 A training step is the same as on the C# side: zero_grad, forward (train mode), cross-entropy (ResNet-20)
-or MSE (residual MLP), backward, SGD with momentum 0.9 (lr 0.01). The model is re-declared here with the
-generated module's sub-module names, so load_state_dict(strict=True) checks every key and shape.
+or MSE (residual MLP), backward, SGD with momentum 0.9 (lr from index.json: 0.01, 1e-4 for the MLP).
+The model is re-declared here with the generated module's sub-module names, so
+load_state_dict(strict=True) checks every key and shape.
 Usage: python3 training_step.py EXPORT_DIR   (OMP_WAIT_POLICY must be in the environment; threads from index.json)
+The C# side sets LD_LIBRARY_PATH from NETDSL_PYTORCH_BLAS for this process, to replace Debian's reference BLAS.
 """
 import json
 import os
@@ -116,6 +118,16 @@ def load(directory):
     return index, tensors
 
 
+def blas_library():
+    """The libblas.so.3 this process loaded (Debian's python3-torch links the generic BLAS interface)."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "blas" in line.split()[-1]}
+        return ", ".join(sorted(os.path.realpath(p) for p in paths)) or "none loaded"
+    except OSError:
+        return "unknown"
+
+
 def reply(obj):
     sys.stdout.write(json.dumps(obj) + "\n")
     sys.stdout.flush()
@@ -147,6 +159,7 @@ def main(directory):
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "(unset)"),
         "mkldnn": torch.backends.mkldnn.is_available(),
         "cpu_capability": next((l.split(":", 1)[1].strip() for l in torch.__config__.show().splitlines() if "CPU capability" in l), "unknown"),
+        "blas": blas_library(),
         "parameters": sum(p.numel() for p in net.parameters()),
     })
     for line in sys.stdin:
