@@ -108,13 +108,35 @@ public static class VsPyTorch
             }
 
             var sw = new Stopwatch();
+            var cpuOurs = new List<double>();
+            var cpuTheirs = new List<double>();
+            using var self = Process.GetCurrentProcess();
             var before = MachineInfo.Read(peer.Process);
             var result = Interleaved.Compare(
-                () => { sw.Restart(); Step(net, opt, x, y, classify, read: false); return sw.Elapsed.TotalMilliseconds; },
-                () => peer.Ask("steps 1").GetProperty("ms").GetDouble(),
+                () =>
+                {
+                    self.Refresh();
+                    var cpu = self.TotalProcessorTime;
+                    sw.Restart();
+                    Step(net, opt, x, y, classify, read: false);
+                    double ms = sw.Elapsed.TotalMilliseconds;
+                    self.Refresh();
+                    cpuOurs.Add((self.TotalProcessorTime - cpu).TotalMilliseconds);
+                    return ms;
+                },
+                () =>
+                {
+                    var reply = peer.Ask("steps 1");
+                    cpuTheirs.Add(reply.GetProperty("cpu_ms").GetDouble());
+                    return reply.GetProperty("ms").GetDouble();
+                },
                 rounds, warmup);
             var after = MachineInfo.Read(peer.Process);
             Console.WriteLine($"NetDsl vs PyTorch training step: {result}");
+            // CPU time of the whole process (both LibTorch threads; on the .NET side also the runtime's own threads) per step:
+            // the work done, whereas wall time also counts waiting for the other core.
+            double cpuO = Interleaved.Median(cpuOurs.Skip(warmup).ToList()), cpuT = Interleaved.Median(cpuTheirs.Skip(warmup).ToList());
+            Console.WriteLine($"CPU time per step (median): NetDsl {cpuO:F1} ms ({cpuO / result.Ours:F2} cores busy), PyTorch {cpuT:F1} ms ({cpuT / result.Reference:F2} cores busy)");
             Console.WriteLine(MachineInfo.Describe(before, after));
 
             double gflop = 3 * 2 * (double)summary.TotalMultiplyAccumulates * x.shape[0] / 1e9;

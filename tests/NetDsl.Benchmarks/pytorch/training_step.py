@@ -7,7 +7,7 @@ script once per model and drives it over stdin/stdout, one command per line, one
 
   (start)     -> {"torch": version, "threads": ..., "interop_threads": ..., "omp_wait_policy": ..., ...}
   check       -> one training step; {"loss": loss before the update, "logits": first output, flattened}
-  steps N     -> N training steps; {"ms": wall time of the N steps, time.perf_counter}
+  steps N     -> N training steps; {"ms": wall time of the N steps (time.perf_counter), "cpu_ms": CPU time of all threads}
   quit        -> exits
 
 A training step is the same as on the C# side: zero_grad, forward (train mode), cross-entropy (ResNet-20)
@@ -171,10 +171,10 @@ def main(directory):
             reply({"loss": float(loss), "logits": out.detach().reshape(-1).tolist()})
         elif cmd[0] == "steps":
             n = int(cmd[1])
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             for _ in range(n):
                 step()
-            reply({"ms": (time.perf_counter() - start) * 1000.0})
+            reply({"ms": (time.perf_counter() - start) * 1000.0, "cpu_ms": (time.process_time() - cpu) * 1000.0})
         elif cmd[0] == "quit":
             break
         else:
