@@ -74,6 +74,14 @@ public static class MachineInfo
         return new Snapshot(busy, total, steal, ProcessJiffies("self") + (child is null || child.HasExited ? 0 : ProcessJiffies(child.Id.ToString(CultureInfo.InvariantCulture))));
     }
 
+    /// <summary>Minor page faults of this process so far (<c>/proc/self/stat</c>, all threads); 0 elsewhere.</summary>
+    public static long MinorFaults()
+    {
+        if (!File.Exists("/proc/self/stat")) return 0;
+        var stat = File.ReadAllText("/proc/self/stat");
+        return long.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[7], CultureInfo.InvariantCulture); // minflt, field 10
+    }
+
     static long ProcessJiffies(string pid)
     {
         var stat = File.ReadAllText($"/proc/{pid}/stat");

@@ -110,6 +110,8 @@ public static class VsPyTorch
             var sw = new Stopwatch();
             var cpuOurs = new List<double>();
             var cpuTheirs = new List<double>();
+            var faultsOurs = new List<double>();
+            var faultsTheirs = new List<double>();
             using var self = Process.GetCurrentProcess();
             var before = MachineInfo.Read(peer.Process);
             var result = Interleaved.Compare(
@@ -117,17 +119,20 @@ public static class VsPyTorch
                 {
                     self.Refresh();
                     var cpu = self.TotalProcessorTime;
+                    long faults = MachineInfo.MinorFaults();
                     sw.Restart();
                     Step(net, opt, x, y, classify, read: false);
                     double ms = sw.Elapsed.TotalMilliseconds;
                     self.Refresh();
                     cpuOurs.Add((self.TotalProcessorTime - cpu).TotalMilliseconds);
+                    faultsOurs.Add(MachineInfo.MinorFaults() - faults);
                     return ms;
                 },
                 () =>
                 {
                     var reply = peer.Ask("steps 1");
                     cpuTheirs.Add(reply.GetProperty("cpu_ms").GetDouble());
+                    faultsTheirs.Add(reply.GetProperty("minor_faults").GetDouble());
                     return reply.GetProperty("ms").GetDouble();
                 },
                 rounds, warmup);
@@ -137,6 +142,8 @@ public static class VsPyTorch
             // the work done, whereas wall time also counts waiting for the other core.
             double cpuO = Interleaved.Median(cpuOurs.Skip(warmup).ToList()), cpuT = Interleaved.Median(cpuTheirs.Skip(warmup).ToList());
             Console.WriteLine($"CPU time per step (median): NetDsl {cpuO:F1} ms ({cpuO / result.Ours:F2} cores busy), PyTorch {cpuT:F1} ms ({cpuT / result.Reference:F2} cores busy)");
+            Console.WriteLine($"minor page faults per step (median; first touches of freshly mapped memory, zeroed by the kernel): "
+                + $"NetDsl {Interleaved.Median(faultsOurs.Skip(warmup).ToList()):F0}, PyTorch {Interleaved.Median(faultsTheirs.Skip(warmup).ToList()):F0}");
             Console.WriteLine(MachineInfo.Describe(before, after));
 
             double gflop = 3 * 2 * (double)summary.TotalMultiplyAccumulates * x.shape[0] / 1e9;

@@ -7,7 +7,8 @@ script once per model and drives it over stdin/stdout, one command per line, one
 
   (start)     -> {"torch": version, "threads": ..., "interop_threads": ..., "omp_wait_policy": ..., ...}
   check       -> one training step; {"loss": loss before the update, "logits": first output, flattened}
-  steps N     -> N training steps; {"ms": wall time of the N steps (time.perf_counter), "cpu_ms": CPU time of all threads}
+  steps N     -> N training steps; {"ms": wall time of the N steps (time.perf_counter), "cpu_ms": CPU time of all threads,
+                 "minor_faults": page faults served without I/O, mostly first touches of freshly mapped memory}
   quit        -> exits
 
 A training step is the same as on the C# side: zero_grad, forward (train mode), cross-entropy (ResNet-20)
@@ -19,6 +20,7 @@ The C# side sets LD_LIBRARY_PATH from NETDSL_PYTORCH_BLAS for this process, to r
 """
 import json
 import os
+import resource
 import sys
 import time
 
@@ -171,10 +173,15 @@ def main(directory):
             reply({"loss": float(loss), "logits": out.detach().reshape(-1).tolist()})
         elif cmd[0] == "steps":
             n = int(cmd[1])
+            faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
             start, cpu = time.perf_counter(), time.process_time()
             for _ in range(n):
                 step()
-            reply({"ms": (time.perf_counter() - start) * 1000.0, "cpu_ms": (time.process_time() - cpu) * 1000.0})
+            reply({
+                "ms": (time.perf_counter() - start) * 1000.0,
+                "cpu_ms": (time.process_time() - cpu) * 1000.0,
+                "minor_faults": resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults,
+            })
         elif cmd[0] == "quit":
             break
         else:
