@@ -12,6 +12,9 @@ namespace NetDsl.Benchmarks;
 /// </summary>
 public static class Interleaved
 {
+    /// <summary>Runs every comparison and prints one line each.</summary>
+    /// <param name="rounds">Timed rounds per comparison.</param>
+    /// <param name="warmup">Untimed rounds first.</param>
     public static void Run(int rounds = 40, int warmup = 5)
     {
         var b = new TrainingStepBenchmarks();
@@ -28,23 +31,50 @@ public static class Interleaved
 
     static void Compare(string what, Action ours, Action reference, int rounds, int warmup)
     {
+        var sw = new Stopwatch();
+        var result = Compare(() => Time(ours, sw), () => Time(reference, sw), rounds, warmup);
+        Console.WriteLine($"{what}: {result}");
+    }
+
+    /// <summary>A comparison's medians and the median and interquartile range of its per-round ratios.</summary>
+    /// <param name="Ours">Median time of our side, ms.</param>
+    /// <param name="Reference">Median time of the reference side, ms.</param>
+    /// <param name="Ratio">Median of the per-round ratios ours / reference.</param>
+    /// <param name="Q1">First quartile of the per-round ratios.</param>
+    /// <param name="Q3">Third quartile of the per-round ratios.</param>
+    /// <param name="Rounds">Number of rounds.</param>
+    public sealed record Result(double Ours, double Reference, double Ratio, double Q1, double Q3, int Rounds)
+    {
+        /// <summary>One line: both medians, the ratio and its interquartile range.</summary>
+        public override string ToString() =>
+            $"{Ours:F1} ms vs {Reference:F1} ms, ratio (median of {Rounds} interleaved rounds) {Ratio:F3}, interquartile range {Q1:F3} to {Q3:F3}";
+    }
+
+    /// <summary>
+    /// Runs <paramref name="ours"/> and <paramref name="reference"/> alternately (who goes first alternates
+    /// too), each returning the milliseconds it measured, after <paramref name="warmup"/> untimed rounds.
+    /// </summary>
+    /// <param name="ours">One timed unit of our side; returns its time in ms.</param>
+    /// <param name="reference">One timed unit of the reference side; returns its time in ms.</param>
+    /// <param name="rounds">Timed rounds.</param>
+    /// <param name="warmup">Rounds run first and discarded.</param>
+    public static Result Compare(Func<double> ours, Func<double> reference, int rounds, int warmup)
+    {
         for (int i = 0; i < warmup; i++) { ours(); reference(); }
         var a = new List<double>();
         var r = new List<double>();
         var ratios = new List<double>();
-        var sw = new Stopwatch();
         for (int i = 0; i < rounds; i++)
         {
             // Alternate which side goes first, so neither always runs on a warmer cache.
             double tOurs, tRef;
-            if (i % 2 == 0) { tOurs = Time(ours, sw); tRef = Time(reference, sw); }
-            else { tRef = Time(reference, sw); tOurs = Time(ours, sw); }
+            if (i % 2 == 0) { tOurs = ours(); tRef = reference(); }
+            else { tRef = reference(); tOurs = ours(); }
             a.Add(tOurs);
             r.Add(tRef);
             ratios.Add(tOurs / tRef);
         }
-        Console.WriteLine($"{what}: {Median(a):F1} ms vs {Median(r):F1} ms, ratio (median of {rounds} interleaved rounds) {Median(ratios):F3}, "
-            + $"interquartile range {Quantile(ratios, 0.25):F3} to {Quantile(ratios, 0.75):F3}");
+        return new Result(Median(a), Median(r), Median(ratios), Quantile(ratios, 0.25), Quantile(ratios, 0.75), rounds);
     }
 
     static double Time(Action action, Stopwatch sw)
@@ -54,9 +84,11 @@ public static class Interleaved
         return sw.Elapsed.TotalMilliseconds;
     }
 
-    static double Median(List<double> v) => Quantile(v, 0.5);
+    /// <summary>The median of <paramref name="v"/>.</summary>
+    public static double Median(List<double> v) => Quantile(v, 0.5);
 
-    static double Quantile(List<double> v, double q)
+    /// <summary>The <paramref name="q"/>-quantile of <paramref name="v"/>, linear interpolation between order statistics.</summary>
+    public static double Quantile(List<double> v, double q)
     {
         var s = v.OrderBy(x => x).ToList();
         double pos = q * (s.Count - 1);

@@ -8,6 +8,15 @@ using Microsoft.CodeAnalysis;
 using NetDsl.Benchmarks;
 using NetDsl.Generators;
 
+// A memory run measures this process's peak working set: it starts before the generator check below, whose Roslyn compilation would count.
+if (args.Length > 0 && args[0] == "memory")
+{
+    Console.WriteLine($"threads: OMP_WAIT_POLICY={Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "(unset)"}, torch threads={TorchConfig.Threads}");
+    TorchConfig.ApplyThreads();
+    MemoryRun.Run(args.Length > 1 ? int.Parse(args[1]) : 1000, args.Length > 2 ? int.Parse(args[2]) : 32);
+    return;
+}
+
 // Before the timed runs: how many outputs does a keystroke in an unrelated file regenerate? (goal 0)
 var compilation = GeneratorBenchmarks.BuildCompilation();
 var driver = GeneratorBenchmarks.Driver().RunGenerators(compilation);
@@ -30,6 +39,12 @@ if (args.Length > 0 && args[0] == "interleaved")
 {
     TorchConfig.ApplyThreads();
     Interleaved.Run();
+    return;
+}
+if (args.Length > 0 && args[0] == "vs-pytorch")
+{
+    TorchConfig.ApplyThreads();
+    VsPyTorch.Run(args.Length > 1 ? int.Parse(args[1]) : 40);
     return;
 }
 BenchmarkSwitcher.FromAssembly(typeof(TrainingStepBenchmarks).Assembly).Run(args);
