@@ -32,8 +32,8 @@ public class TrainingStepBenchmarks
             throw new InvalidOperationException("the hand-written twins do not match the generated architectures");
         genResNetOpt = optim.SGD(generatedResNet.parameters(), 0.01, momentum: 0.9);
         handResNetOpt = optim.SGD(handResNet.parameters(), 0.01, momentum: 0.9);
-        genMlpOpt = optim.SGD(generatedMlp.parameters(), 0.01, momentum: 0.9);
-        handMlpOpt = optim.SGD(handMlp.parameters(), 0.01, momentum: 0.9);
+        genMlpOpt = optim.SGD(generatedMlp.parameters(), 1e-4, momentum: 0.9);   // at 0.01 this MLP diverges to NaN within 5 steps
+        handMlpOpt = optim.SGD(handMlp.parameters(), 1e-4, momentum: 0.9);
         images = randn(128, 1, 28, 28);
         labels = randint(0, 10, new long[] { 128 });
         points = randn(256, 1);

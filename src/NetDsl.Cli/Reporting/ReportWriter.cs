@@ -116,6 +116,10 @@ public static class ReportWriter
 
         // ---- helpers ----------------------------------------------------------------------------------------------
 
+        /// <summary>The variant's settings other than <paramref name="except"/>, readable: <c>Residual.BnAfterConv</c>, <c>Plain.NoBn</c>.</summary>
+        static string Label(VariantResult v, string except) =>
+            string.Join(".", v.Settings.Where(kv => kv.Key != except).Select(kv => kv.Key == "Residual" ? (kv.Value == "on" ? "Residual" : "Plain") : kv.Value));
+
         static string Short(VariantResult v) => v.Name.Contains('.') ? v.Name[(v.Name.IndexOf('.') + 1)..] : v.Name;
 
         static double Mean(IEnumerable<double> xs) { var a = xs.Where(double.IsFinite).ToArray(); return a.Length == 0 ? double.NaN : a.Average(); }
@@ -261,7 +265,7 @@ public static class ReportWriter
         void Degradation(List<VariantResult> trained, Func<SeedResult, double> finalLoss)
         {
             var groups = trained.Where(v => v.Settings.ContainsKey("Depth"))
-                .GroupBy(v => string.Join(".", v.Settings.Where(kv => kv.Key != "Depth").Select(kv => kv.Value)))
+                .GroupBy(v => Label(v, "Depth"))
                 .Where(g => g.Count() > 1);
             foreach (var g in groups)
             {
@@ -467,8 +471,7 @@ public static class ReportWriter
             Markdown.AppendLine("f: R -> R at initialization, g_i = df/dx at 256 inputs evenly spaced on [-2, 2). With BatchNorm, the statistics are computed over the grid in one pass and then frozen (eval mode) for the per-input gradients. Lag-1 autocorrelation near 1: neighbouring inputs get similar gradients; near 0: white noise (shattered). Without normalization, plain ReLU nets with small biases do not shatter in practice, so the table says which normalization each variant uses.");
             Markdown.AppendLine();
             double Lag1(SeedResult s) => s.Shattering!.Autocorrelation.Length > 1 ? s.Shattering.Autocorrelation[1] : double.NaN;
-            string Family(VariantResult v) => (v.Name.StartsWith("Scaled", StringComparison.Ordinal) ? "Residual.BnAfterConv.scale0.1" :
-                string.Join(".", v.Settings.Where(kv => kv.Key != "Depth").Select(kv => kv.Value))).Replace("Plain", "Feedforward");
+            string Family(VariantResult v) => v.Name.StartsWith("Scaled", StringComparison.Ordinal) ? "Residual.BnAfterConv.scale0.1" : Label(v, "Depth").Replace("Plain", "Feedforward");
             int Depth(VariantResult v) => int.Parse(v.Settings.GetValueOrDefault("Depth", "0"), Inv);
             Table(["variant", "family", "normalization", "depth", "lag-1 ACF"],
                 measured.Select(v => new[]
