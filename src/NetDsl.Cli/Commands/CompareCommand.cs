@@ -148,8 +148,8 @@ public static class CompareCommand
         if (!request.Plain && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive)
         {
             AnsiConsole.Progress().AutoClear(false).HideCompleted(false)
-                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
-                .Start(ctx => results.Variants = runner.Run(new BarProgress(ctx, variants.SelectMany(v => seeds.Select(seed => (v.Name, seed))))));
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn { Width = 12 }, new PercentageColumn(), new RemainingTimeColumn())
+                .Start(ctx => results.Variants = runner.Run(new BarProgress(ctx, variants.SelectMany(v => seeds.Select(seed => (v.Name, seed))).ToList())));
         }
         else
         {

@@ -43,28 +43,43 @@ public sealed class LineProgress : IRunProgress
     }
 }
 
-/// <summary>Progress on a terminal (Spectre.Console): one bar per variant and seed with epoch, loss, accuracy and the remaining time.</summary>
-public sealed class BarProgress(ProgressContext context, IEnumerable<(string Variant, int Seed)> runs) : IRunProgress
+/// <summary>
+/// Progress on a terminal (Spectre.Console): one bar per variant and seed with epoch, loss, test accuracy and the
+/// remaining time, kept short enough for an 80-column terminal.
+/// </summary>
+public sealed class BarProgress : IRunProgress
 {
-    readonly Dictionary<(string, int), ProgressTask> tasks = runs.ToDictionary(r => (r.Variant, r.Seed), r =>
+    readonly Dictionary<(string, int), (ProgressTask Task, string Name)> tasks;
+
+    /// <summary>Adds one (not yet started) bar per run to <paramref name="context"/>.</summary>
+    public BarProgress(ProgressContext context, IReadOnlyList<(string Variant, int Seed)> runs)
     {
-        var task = context.AddTask(Markup.Escape($"{r.Variant} s{r.Seed}"), autoStart: false, maxValue: 1);
-        return task;
-    });
+        var seeds = runs.Select(r => r.Seed).Distinct().Count();
+        tasks = runs.ToDictionary(r => (r.Variant, r.Seed), r =>
+        {
+            // The network's name is the same on every bar; the seed only matters when there are several.
+            var name = (r.Variant.Contains('.') ? r.Variant[(r.Variant.IndexOf('.') + 1)..] : r.Variant) + (seeds > 1 ? $" s{r.Seed}" : "");
+            return (context.AddTask(Markup.Escape(name), autoStart: false, maxValue: 1), name);
+        });
+    }
 
     /// <inheritdoc/>
     public ITrainingProgress? Begin(string variant, int seed, int totalEpochs)
     {
-        var task = tasks[(variant, seed)];
+        var (task, name) = tasks[(variant, seed)];
         task.StartTask();
-        return new Sink(task, $"{variant} s{seed}");
+        return new Sink(task, name);
     }
 
     /// <inheritdoc/>
     public void End(string variant, SeedResult run)
     {
-        var task = tasks[(variant, run.Seed)];
-        task.Description = Markup.Escape($"{variant} s{run.Seed}: {LineProgress.Describe(run)}");
+        var (task, name) = tasks[(variant, run.Seed)];
+        var result = run.Diverged is not null ? "diverged"
+            : run.Epochs.Count > 0 ? $"test {100 * run.Epochs[^1].TestAccuracy:F1}%"
+            : run.Initial?.Log10Ratio is { } ratio ? $"log10 ratio {ratio:F2}"
+            : run.Shattering is { } sh ? $"lag-1 ACF {sh.Autocorrelation[1]:F2}" : "done";
+        task.Description = Markup.Escape($"{name} {result}, {run.Seconds:F0} s");
         task.Value = task.MaxValue;
         task.StopTask();
     }
@@ -80,14 +95,14 @@ public sealed class BarProgress(ProgressContext context, IEnumerable<(string Var
             task.MaxValue = totalSteps;
             task.Value = step;
             loss = double.IsNaN(loss) ? value : 0.9 * loss + 0.1 * value;
-            task.Description = Markup.Escape($"{name} epoch {epoch}: loss {loss:F3}{last}");
+            task.Description = Markup.Escape($"{name} e{epoch} loss {loss:F2}{last}");
         }
 
         public void Epoch(EpochRecord r, int totalEpochs)
         {
             epoch = Math.Min(r.Epoch + 1, totalEpochs);
-            last = $", test {100 * r.TestAccuracy:F1}%";
-            task.Description = Markup.Escape($"{name} epoch {r.Epoch}/{totalEpochs}: loss {r.TrainLoss:F3}{last}");
+            last = $" test {100 * r.TestAccuracy:F1}%";
+            task.Description = Markup.Escape($"{name} e{r.Epoch}/{totalEpochs} loss {r.TrainLoss:F2}{last}");
         }
     }
 }
