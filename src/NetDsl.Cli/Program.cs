@@ -3,6 +3,7 @@ using System.CommandLine;
 using System.CommandLine.Invocation;
 using System.IO;
 using System.Linq;
+using System.Text.RegularExpressions;
 using System.Runtime.InteropServices;
 using NetDsl.Cli.Commands;
 using NetDsl.Cli.Data;
@@ -28,8 +29,8 @@ public static class Program
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            foreach (var error in parse.Errors) Console.Error.WriteLine($"error: {error.Message}");
-            Console.Error.WriteLine("See `netdsl --help` or `netdsl <command> --help`.");
+            // One line: the first error, in words rather than .NET type names, and where to look.
+            Console.Error.WriteLine($"error: {Readable(parse.Errors[0].Message)} (see `netdsl {(args.Length > 0 ? args[0] + " " : "")}--help`)");
             return UsageError;
         }
         try
@@ -41,6 +42,22 @@ public static class Program
             Console.Error.WriteLine($"error: {e.Message}");
             return UsageError;
         }
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            // Checkpoints and files met while running: the message names the file and the fix.
+            Console.Error.WriteLine($"error: {e.Message}");
+            return UsageError;
+        }
+    }
+
+    /// <summary>System.CommandLine's parse messages with the .NET type names replaced by what the user must type, on one line.</summary>
+    internal static string Readable(string message)
+    {
+        var text = message.Split('\n')[0].Trim();
+        text = Regex.Replace(text, @"as expected type '(System\.Nullable`1\[)?System\.Int32\]?'", "as a whole number (up to 2,147,483,647)");
+        text = Regex.Replace(text, @"as expected type '(System\.Nullable`1\[)?System\.Double\]?'", "as a number");
+        text = Regex.Replace(text, @"as expected type 'NetDsl\.Cli\.Training\.Schedule'\.?.*", "as a schedule: use Cosine, Step or Constant");
+        return text.TrimEnd('.');
     }
 
     /// <summary>The command tree (public for tests of the parsing).</summary>
@@ -59,16 +76,22 @@ public static class Program
         var command = new Command("list", "List the ready-made experiments and the variants each compares (parameters, multiply-accumulates).");
         command.SetAction(_ =>
         {
+            // Piped or redirected: no terminal width to respect, so do not wrap names and numbers at Spectre's 80-column default.
+            if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
             foreach (var e in Catalog.All)
             {
                 var table = new Table().Title($"[bold]{Markup.Escape(e.Name)}[/]{(e.Name == Catalog.Default ? " (default)" : "")}: {Markup.Escape(e.Title)}")
-                    .AddColumn(new TableColumn("variant").NoWrap()).AddColumns("quick", "full", "weight layers", "parameters", "MACs / sample");
+                    .AddColumn(new TableColumn("variant").NoWrap()).AddColumn(new TableColumn("quick").NoWrap()).AddColumn(new TableColumn("full").NoWrap())
+                    .AddColumn(new TableColumn("layers").NoWrap().RightAligned()).AddColumn(new TableColumn("parameters").NoWrap().RightAligned())
+                    .AddColumn(new TableColumn("MACs / sample").NoWrap().RightAligned());
                 foreach (var v in e.Variants.Where(v => e.Quick.Include(v) || e.Full.Include(v)))
                     table.AddRow(Markup.Escape(v.Name), e.Quick.Include(v) ? "x" : "", e.Full.Include(v) ? "x" : "",
                         v.Summary.Layers.Count(l => l.Kind is "Conv2d" or "Linear").ToString(), v.Summary.TotalParameters.ToString("N0"), v.Summary.TotalMultiplyAccumulates.ToString("N0"));
                 AnsiConsole.Write(table);
                 var what = string.Join(", ", Enum.GetValues<Measures>().Where(m => m != Measures.None && e.What.HasFlag(m)));
-                Console.WriteLine($"  measures: {what}; quick: {Describe(e, e.Quick)}; full: {Describe(e, e.Full)}");
+                Console.WriteLine($"  measures: {what}");
+                Console.WriteLine($"  quick: {Describe(e, e.Quick)}");
+                Console.WriteLine($"  full:  {Describe(e, e.Full)}");
                 Console.WriteLine();
             }
             Console.WriteLine("`netdsl summary <variant>` prints a variant's layers; `netdsl compare --experiment <name>` runs one.");
@@ -106,9 +129,9 @@ public static class Program
     static Command CompareCommandLine()
     {
         var experiment = new Option<string>("--experiment", "-x") { Description = $"Experiment to run (`netdsl list`).", DefaultValueFactory = _ => Catalog.Default };
-        var preset = new Option<string>("--preset", "-p") { Description = "quick (minutes, bundled data) or full (the full dataset, longer training).", DefaultValueFactory = _ => "quick" };
+        var preset = new Option<string>("--preset", "-p") { Description = "quick (minutes: 8,000 training images, few epochs) or full (all training images, more epochs and seeds).", DefaultValueFactory = _ => "quick" };
         preset.AcceptOnlyFromAmong("quick", "full");
-        var data = new Option<string?>("--data", "-d") { Description = $"Folder with the Fashion-MNIST IDX files (raw or .gz). Default: ${FashionMnist.EnvironmentVariable}, then {FashionMnist.DebianFolder}, then the bundled test split." };
+        var data = new Option<string?>("--data", "-d") { Description = $"Folder with the Fashion-MNIST IDX files (raw or .gz). Default: ${FashionMnist.EnvironmentVariable}, then {FashionMnist.DebianFolder} (Debian's dataset-fashion-mnist), then the bundled test split (8,000 training / 2,000 test images)." };
         var epochs = new Option<int?>("--epochs", "-e") { Description = "Epochs (default: the preset's)." };
         var batch = new Option<int?>("--batch-size", "-b") { Description = "Images per SGD step (default: the preset's; quick 64, full 128)." };
         var lr = new Option<double?>("--lr") { Description = "Base learning rate (default: the preset's; quick 0.05, full 0.1)." };
@@ -149,7 +172,7 @@ public static class Program
                 Only = parse.GetValue(only),
                 Plain = parse.GetValue(plain),
             };
-            var folder = CompareCommand.Run(request, "netdsl " + string.Join(" ", Environment.GetCommandLineArgs().Skip(1)));
+            var folder = CompareCommand.Run(request);
             Console.WriteLine($"report: {Path.Combine(folder, "index.html")}");
         });
         return command;
@@ -163,10 +186,14 @@ public static class Program
         command.SetAction(parse =>
         {
             var path = parse.GetValue(file)!;
+            var folder = parse.GetValue(output) ?? Path.GetDirectoryName(Path.GetFullPath(path))!;
+            if (folder.Length == 0) throw new UsageException("--output is empty; give a folder");
+            var existing = Path.Combine(Path.GetFullPath(folder), "results.json");
+            if (File.Exists(existing) && existing != Path.GetFullPath(path))
+                throw new UsageException($"'{folder}' holds another run's results.json; render into an empty folder, or into the folder of {path} (leave out --output)");
             RunResults results;
             try { results = RunResults.Load(path); }
             catch (Exception e) when (e is IOException or InvalidDataException) { throw new UsageException(e.Message); }
-            var folder = parse.GetValue(output) ?? Path.GetDirectoryName(Path.GetFullPath(path))!;
             try { ReportWriter.Write(results, folder); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new UsageException($"cannot write the report to '{folder}' ({e.Message}); choose a writable --output"); }
             Console.WriteLine($"report: {Path.Combine(folder, "index.html")}");

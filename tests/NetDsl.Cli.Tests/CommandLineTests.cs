@@ -40,6 +40,10 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("Unrecognized command or argument '--bogus'", "compare", "--bogus")]
     [InlineData("Cannot parse argument 'ten'", "compare", "--epochs", "ten")]
     [InlineData("--only 'nothing-like-this' matches none", "compare", "--only", "nothing-like-this")]
+    [InlineData("--threads 1000 is more than this machine's", "compare", "--threads", "1000")]
+    [InlineData("--lr 1E+308 is too large", "compare", "--lr", "1e308")]
+    [InlineData("Cannot parse argument '99999999999' for option '--epochs' as a whole number", "compare", "--epochs", "99999999999")]
+    [InlineData("as a schedule: use Cosine, Step or Constant", "compare", "--schedule", "Linear")]
     [InlineData("no variant named 'ResNet99'", "summary", "ResNet99")]
     [InlineData("file not found", "report", "/nonexistent/results.json")]
     public void Bad_input_exits_2_with_a_one_line_message(string message, params string[] args)
@@ -49,6 +53,8 @@ public sealed class CommandLineTests : IDisposable
         Assert.Equal(2, code);
         Assert.Contains(message, error);
         Assert.StartsWith("error: ", error);
+        Assert.Single(error.TrimEnd().Split('\n'));
+        Assert.DoesNotContain("System.", error);
         Assert.False(File.Exists(Path.Combine(output, "index.html")));
     }
 
@@ -63,6 +69,22 @@ public sealed class CommandLineTests : IDisposable
         var (code2, _, error2) = Run("compare", "-x", "shattering", "--output", file);
         Assert.Equal(2, code2);
         Assert.Contains("is a file; give a folder", error2);
+    }
+
+    [Fact]
+    public void Empty_output_and_report_into_another_runs_folder_exit_2()
+    {
+        Assert.Equal(2, Run("compare", "-o", "").Code);
+        var results = Path.Combine(folder, "a", "results.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(results)!);
+        File.WriteAllText(results, "{}");
+        var other = Path.Combine(folder, "b");
+        Directory.CreateDirectory(other);
+        File.WriteAllText(Path.Combine(other, "results.json"), "another run");
+        var (code, _, error) = Run("report", results, "-o", other);
+        Assert.Equal(2, code);
+        Assert.Contains("holds another run's results.json", error);
+        Assert.Equal("another run", File.ReadAllText(Path.Combine(other, "results.json")));
     }
 
     [Fact]
@@ -117,6 +139,16 @@ public sealed class CommandLineTests : IDisposable
         Assert.DoesNotContain("epoch 1/1", again);
         var reloaded = RunResults.Load(Path.Combine(output, "results.json"));
         Assert.Equal(run.Epochs[0], reloaded.Variants[0].Runs[0].Epochs[0]);
+
+        // Resuming with other settings names the checkpoint and the fix, on one line.
+        var (other, _, otherError) = Run([.. args, "--resume", "--lr", "0.01"]);
+        Assert.Equal(2, other);
+        Assert.Contains("written by a run with other settings", otherError);
+        Assert.Single(otherError.TrimEnd().Split('\n'));
+
+        // The report's command spells out every setting, so it reproduces the run on another machine.
+        Assert.Equal($"netdsl compare -x bn-residual -p quick --data {Bundled} --epochs 1 --batch-size 64 --lr 0.05 --momentum 0.9 --weight-decay 0.0001 --schedule Cosine --subset 256 --seeds 0 --threads {Environment.ProcessorCount} --only Residual.BnAfterConv",
+            results.Settings.CommandLine);
 
         // `report` re-renders from results.json.
         var (reported, _, _) = Run("report", Path.Combine(output, "results.json"), "--output", Path.Combine(folder, "rerendered"));

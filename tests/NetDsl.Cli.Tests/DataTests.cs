@@ -110,6 +110,15 @@ public sealed class DataTests : IDisposable
     }
 
     [Fact]
+    public void Headers_claiming_huge_sizes_are_corrupt_not_out_of_memory()
+    {
+        var images = Write("h-images-idx3-ubyte", Header(Idx.ImagesMagic, 10_000_000, 28, 28));
+        Assert.Contains("the header claims 10,000,000 images of 28x28", Assert.Throws<InvalidDataException>(() => Idx.ReadImages(images)).Message);
+        var labels = Write("h-labels-idx1-ubyte", Header(Idx.LabelsMagic, int.MaxValue));
+        Assert.Contains("the header claims 2,147,483,647 labels", Assert.Throws<InvalidDataException>(() => Idx.ReadLabels(labels)).Message);
+    }
+
+    [Fact]
     public void Image_and_label_counts_must_agree()
     {
         var (images, _) = Synthetic(3);

@@ -66,7 +66,7 @@ public sealed class ReportTests : IDisposable
         var references = Regex.Matches(html, "(?:src|href)=\"([^\"#:]+)\"").Select(m => m.Groups[1].Value).Distinct().ToList();
         Assert.Contains("plots/test_accuracy.png", references);
         Assert.Contains("data/epochs.csv", references);
-        foreach (var reference in references) Assert.True(File.Exists(Path.Combine(folder, reference)), $"index.html references missing {reference}");
+        foreach (var reference in references) Assert.True(Path.Exists(Path.Combine(folder, reference)), $"index.html references missing {reference}");
         foreach (var file in files) Assert.True(File.Exists(Path.Combine(folder, file)), file);
         var pngs = files.Where(f => f.EndsWith(".png")).ToList();
         Assert.Equal(14, pngs.Count);
@@ -85,9 +85,9 @@ public sealed class ReportTests : IDisposable
         // Good: 0.9 and 0.902 -> 90.1%; Bad: 80.1%.
         Assert.Contains("Good reached the highest final test accuracy, 90.1% (mean of 2 seeds), 10.0 points above Bad (80.1%)", md);
         Assert.Contains("the lead is more than twice the spread across seeds", md);
-        Assert.Contains("Bad propagates the gradient worst: it grows toward the input by a factor 1E+03 (log10 ratio 3.00) across its units; Good best: it grows toward the input by a factor 1.58 (log10 ratio 0.20)", md);
+        Assert.Contains("At initialization, Bad propagates the gradient worst: it grows toward the input by a factor 1E+03 (log10 ratio 3.00) across its units; Good best: it grows toward the input by a factor 1.58 (log10 ratio 0.20)", md);
         // Effective beta: Good mean(1, 2) = 1.5, Bad mean(4, 8) = 6: 4.0x.
-        Assert.Contains("Good has the smoothest landscape: mean effective beta 1.50, 4.0x lower than Bad (6.00)", md);
+        Assert.Contains("Over 4 probes per variant, Good has the smoothest landscape: mean effective beta 1.50, 4.0x lower than Bad (6.00)", md);
         // ICS: cos over layers 2..L only: 0.9 with BatchNorm vs 0.6 without.
         Assert.Contains("With BatchNorm the mean cos(G, G') is 0.900 vs 0.600 without: BatchNorm reduced", md);
         Assert.Contains("Bad's loss rises fastest around its trained weights: +2.000 nats at |a| = 0.5, 4.0x the rise of Good (+0.500)", md);

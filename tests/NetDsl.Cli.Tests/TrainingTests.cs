@@ -81,6 +81,17 @@ public sealed class TrainingTests : IDisposable
     }
 
     [Fact]
+    public void A_finished_run_leaves_no_native_tensors_behind()
+    {
+        var before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        var (model, trainer) = Build(0);
+        using (model)
+        using (trainer)
+            trainer.RunEpoch(1, null, out _);
+        Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
+
+    [Fact]
     public void Resuming_from_a_checkpoint_continues_exactly()
     {
         var path = Path.Combine(folder, "tiny.ckpt");

@@ -59,9 +59,10 @@ public sealed record CompareRequest
 /// <summary><c>netdsl compare</c>: runs an experiment and writes its report.</summary>
 public static class CompareCommand
 {
-    /// <summary>Validates <paramref name="request"/>, runs the experiment, writes the report; returns the report folder.</summary>
+    /// <summary>Validates <paramref name="request"/>, runs the experiment, writes the report; returns the report folder.
+    /// The report's command line spells out every setting actually used.</summary>
     /// <exception cref="UsageException">Unknown experiment or preset, bad numbers, missing or corrupt data, an output folder that is not writable or already holds a report.</exception>
-    public static string Run(CompareRequest request, string commandLine)
+    public static string Run(CompareRequest request)
     {
         var experiment = Catalog.Find(request.Experiment)
             ?? throw new UsageException($"unknown experiment '{request.Experiment}'; choose one of: {string.Join(", ", Catalog.All.Select(e => e.Name))} (see `netdsl list`)");
@@ -77,6 +78,11 @@ public static class CompareCommand
         if (request.Momentum is < 0 or >= 1) throw new UsageException($"--momentum must be in [0, 1) (got {request.Momentum})");
         if (request.WeightDecay < 0) throw new UsageException($"--weight-decay must not be negative (got {request.WeightDecay})");
         if (request.Threads < 1) throw new UsageException($"--threads must be at least 1 (got {request.Threads})");
+        if (request.Threads > Environment.ProcessorCount)
+            throw new UsageException($"--threads {request.Threads} is more than this machine's {Environment.ProcessorCount} cores; LibTorch only slows down with more threads than cores");
+        // SGD updates in float32: a rate beyond 1e3 only overflows (no schedule here needs more than 1).
+        if (learningRate > 1e3) throw new UsageException($"--lr {learningRate} is too large; use a rate up to 1000 (the papers use 0.1)");
+        if (request.Output is "") throw new UsageException("--output is empty; give a folder");
         if (request.Subset is < 1) throw new UsageException($"--subset must be at least 1 (got {request.Subset})");
         var seeds = request.Seeds is { Length: > 0 } s ? s : preset.Seeds;
         if (seeds.Distinct().Count() != seeds.Length) throw new UsageException($"--seeds has duplicates ({string.Join(" ", seeds)}); give each seed once");
@@ -136,10 +142,12 @@ public static class CompareCommand
                 TrainImages = data is null ? 0 : data.Train.Take(options.Subset).Count,
                 TestImages = data?.Test.Count ?? 0,
                 Versions = Versions(),
-                CommandLine = commandLine,
+                CommandLine = Reproduction(experiment, preset, options, seeds, request, data),
             },
         };
         var clock = Stopwatch.StartNew();
+        Console.CancelKeyPress += (_, _) =>
+            Console.Error.WriteLine($"\ninterrupted: finished epochs are in {Path.Combine(output, "checkpoints")}; continue with the same options and --resume");
         var runner = new Runner(experiment, preset, options, seeds, data, Path.Combine(output, "checkpoints"));
         var variants = experiment.VariantsOf(preset);
         Console.WriteLine($"{experiment.Name} ({preset.Name}): {variants.Count} variants x {seeds.Length} seed(s); " +
@@ -160,6 +168,24 @@ public static class CompareCommand
         return output;
     }
 
+    /// <summary>Every setting spelled out, so the command gives the same run on another machine (whatever its defaults or data search finds).</summary>
+    static string Reproduction(Experiment experiment, Preset preset, TrainingOptions o, int[] seeds, CompareRequest request, Dataset? data)
+    {
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        var parts = new List<string> { "netdsl compare", $"-x {experiment.Name}", $"-p {preset.Name}" };
+        if (data is not null) parts.Add($"--data {data.Folder}");
+        if (experiment.What.HasFlag(Measures.Training))
+        {
+            parts.Add($"--epochs {o.Epochs} --batch-size {o.BatchSize} --lr {o.LearningRate.ToString(inv)} --momentum {o.Momentum.ToString(inv)} --weight-decay {o.WeightDecay.ToString(inv)} --schedule {o.Schedule}");
+            if (o.Augment) parts.Add("--augment");
+        }
+        if (o.Subset is { } n) parts.Add($"--subset {n}");
+        parts.Add($"--seeds {string.Join(" ", seeds)}");
+        parts.Add($"--threads {request.Threads}");
+        if (request.Only is { } only) parts.Add($"--only {only}");
+        return string.Join(" ", parts);
+    }
+
     /// <summary>
     /// Makes sure <paramref name="output"/> can take the report: creates it, checks it is writable, and refuses a folder that
     /// already holds a finished report (unless resuming, which continues from its checkpoints).
@@ -167,8 +193,8 @@ public static class CompareCommand
     static void PrepareOutput(string output, bool resume)
     {
         if (File.Exists(output)) throw new UsageException($"--output '{output}' is a file; give a folder");
-        if (!resume && (File.Exists(Path.Combine(output, "index.html")) || Directory.Exists(Path.Combine(output, "checkpoints"))))
-            throw new UsageException($"'{output}' already holds a report or checkpoints; choose another --output, or pass --resume to continue that run");
+        if (!resume && new[] { "index.html", "results.json", "checkpoints" }.Any(f => Path.Exists(Path.Combine(output, f))))
+            throw new UsageException($"'{output}' already holds a run (report, results.json or checkpoints); choose another --output, or pass --resume to continue that run");
         try
         {
             Directory.CreateDirectory(output);

@@ -73,7 +73,7 @@ public static class FashionMnist
     {
         if (!string.IsNullOrEmpty(option))
             return Directory.Exists(option) ? (option, "--data")
-                : throw new DirectoryNotFoundException($"data folder '{option}' does not exist; pass a folder with the Fashion-MNIST IDX files, or leave --data out to use the bundled copy");
+                : throw new DirectoryNotFoundException($"data folder '{option}' does not exist; pass a folder with the Fashion-MNIST IDX files, or leave --data out to use ${EnvironmentVariable}, {DebianFolder} or the bundled copy");
         var fromEnvironment = Environment.GetEnvironmentVariable(EnvironmentVariable);
         if (!string.IsNullOrEmpty(fromEnvironment))
             return Directory.Exists(fromEnvironment) ? (fromEnvironment, EnvironmentVariable)

@@ -18,11 +18,14 @@ public static class Idx
     /// <summary>Magic number of an unsigned-byte, one-dimensional IDX file (labels).</summary>
     public const int LabelsMagic = 0x00000801;
 
+    /// <summary>Largest payload read (1 GiB: Fashion-MNIST's training images are 47 MB); a header claiming more is corrupt, not a reason to run out of memory.</summary>
+    public const int MaxBytes = 1 << 30;
+
     /// <summary>Reads an image file: <c>[N, H, W]</c> bytes, row-major, 0 (background) to 255.</summary>
     /// <param name="path">An <c>*-images-idx3-ubyte</c> file, raw or gzip-compressed.</param>
     /// <returns>The pixels, the count N and the image height and width.</returns>
-    /// <exception cref="InvalidDataException">Wrong magic number, a non-positive dimension, a short read
-    /// (truncated file) or a corrupt gzip stream; the message names the file.</exception>
+    /// <exception cref="InvalidDataException">Wrong magic number, a non-positive dimension, a header claiming more than
+    /// <see cref="MaxBytes"/>, a short read (truncated file) or a corrupt gzip stream; the message names the file.</exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     public static (byte[] Pixels, int Count, int Height, int Width) ReadImages(string path)
     {
@@ -33,7 +36,10 @@ public static class Idx
         var count = ReadDimension(stream, path, "image count");
         var height = ReadDimension(stream, path, "height");
         var width = ReadDimension(stream, path, "width");
-        var pixels = ReadExactly(stream, path, checked(count * height * width), $"{count} images of {height}x{width}");
+        var size = (long)count * height * width;
+        if (size > MaxBytes)
+            throw new InvalidDataException($"{path}: the header claims {count:N0} images of {height}x{width} ({size:N0} bytes); more than {MaxBytes:N0} is not an image set this reader takes (corrupt header?)");
+        var pixels = ReadExactly(stream, path, (int)size, $"{count} images of {height}x{width}");
         return (pixels, count, height, width);
     }
 
@@ -48,6 +54,8 @@ public static class Idx
         if (magic != LabelsMagic)
             throw new InvalidDataException($"{path}: wrong magic number 0x{magic:X8}; an IDX label file starts with 0x{LabelsMagic:X8} (is this an image file, or not an IDX file?)");
         var count = ReadDimension(stream, path, "label count");
+        if (count > MaxBytes)
+            throw new InvalidDataException($"{path}: the header claims {count:N0} labels; more than {MaxBytes:N0} is not a label set this reader takes (corrupt header?)");
         return ReadExactly(stream, path, count, $"{count} labels");
     }
 

@@ -99,7 +99,7 @@ public sealed class Runner(Experiment experiment, Preset preset, TrainingOptions
 
     void Train(VariantInfo variant, int seed, nn.Module<Tensor, Tensor> model, ImageSet train, Normalization norm, SeedResult run, Tensor probeX, ITrainingProgress? sink)
     {
-        var trainer = new Trainer(model, train, data!.Test, norm, options, seed);
+        using var trainer = new Trainer(model, train, data!.Test, norm, options, seed);
         var path = Path.Combine(checkpoints, $"{variant.Name}.seed{seed}.ckpt");
         var fingerprint = $"{experiment.Name}/{preset.Name}/{variant.Name}/seed {seed}/{options}/train {train.Count}/test {data.Test.Count}";
         var resumed = Checkpoint.Load(path, fingerprint, model, trainer.Optimizer);

@@ -47,7 +47,8 @@ public static class ReportWriter
     static string Html(RunResults results, string markdown)
     {
         var pipeline = new MarkdownPipelineBuilder().UseAdvancedExtensions().Build();
-        var body = Markdown.ToHtml(markdown, pipeline);
+        var body = Markdown.ToHtml(markdown, pipeline) +
+            "<p>The same report as Markdown: <a href=\"report.md\">report.md</a>; every number: <a href=\"results.json\">results.json</a> and the CSV files in <a href=\"data/\">data/</a>.</p>\n";
         var code = new StringBuilder();
         code.Append("<h2 id=\"generated-forward\">Generated forward, side by side</h2>\n<p>The <code>forward</code> methods NetDsl generated for each variant (and its blocks): what differs between the variants, as code.</p>\n<div class=\"side\">\n");
         foreach (var v in results.Variants)
@@ -89,7 +90,7 @@ public static class ReportWriter
             md.AppendLine();
             md.AppendLine(r.Question);
             md.AppendLine();
-            md.AppendLine($"Experiment `{r.Experiment}`, preset `{r.Preset}`: {r.Variants.Count} variants x {r.Settings.Seeds.Count} seed(s), {r.WallSeconds / 60:F1} minutes of wall time on {r.Settings.Threads} thread(s), {r.StartedUtc:yyyy-MM-dd HH:mm} UTC.");
+            md.AppendLine($"Experiment `{r.Experiment}`, preset `{r.Preset}`: {Plural(r.Variants.Count, "variant")} x {Plural(r.Settings.Seeds.Count, "seed")}, {r.WallSeconds / 60:F1} minutes of wall time on {Plural(r.Settings.Threads, "thread")}, {r.StartedUtc:yyyy-MM-dd HH:mm} UTC.");
             md.AppendLine();
             Variants();
             Training();
@@ -141,6 +142,10 @@ public static class ReportWriter
             return double.IsFinite(s) ? $"{F(m, format)} ± {F(s, format)}" : F(m, format);
         }
 
+        static string Percent(string number) => number == "n/a" ? number : number + "%";
+
+        static string Plural(int n, string word) => $"{n} {word}{(n == 1 ? "" : "s")}";
+
         static string Pct(double x) => double.IsFinite(x) ? (100 * x).ToString("F1", Inv) + "%" : "n/a";
 
         void Table(IEnumerable<string> header, IEnumerable<IEnumerable<string>> rows, bool numeric = true)
@@ -167,6 +172,14 @@ public static class ReportWriter
 
         void Plot(string file, string title, string x, string y, IEnumerable<Series> series, bool integerX = true)
         {
+            var lines = series.ToList();
+            if (!lines.Any(l => l.X.Zip(l.Y).Any(p => double.IsFinite(p.First) && double.IsFinite(p.Second))))
+            {
+                Markdown.AppendLine($"({title}: no finite values to plot.)");
+                Markdown.AppendLine();
+                return;
+            }
+            series = lines;
             Plots.Lines(Path.Combine(folder, "plots", file), title, x, y, series, integerX: integerX);
             Image(file, title);
         }
@@ -206,7 +219,7 @@ public static class ReportWriter
             var md = Markdown;
             md.AppendLine("## Training");
             md.AppendLine();
-            md.AppendLine($"SGD, momentum {r.Settings.Momentum}, weight decay {r.Settings.WeightDecay}, learning rate {r.Settings.LearningRate} ({r.Settings.Schedule} schedule), batch {r.Settings.BatchSize}, {r.Settings.Epochs} epochs, augmentation {(r.Settings.Augment ? "on" : "off")}; {r.Settings.TrainImages:N0} training and {r.Settings.TestImages:N0} test images. Loss and accuracy are means over seeds (± the standard deviation across seeds).");
+            md.AppendLine($"SGD, momentum {r.Settings.Momentum}, weight decay {r.Settings.WeightDecay}, learning rate {r.Settings.LearningRate} ({r.Settings.Schedule} schedule), batch {r.Settings.BatchSize}, {Plural(r.Settings.Epochs, "epoch")}, augmentation {(r.Settings.Augment ? "on" : "off")}; {r.Settings.TrainImages:N0} training and {r.Settings.TestImages:N0} test images. Loss and accuracy are means over seeds (± the standard deviation across seeds).");
             md.AppendLine();
             double FinalAcc(SeedResult s) => s.Epochs.Count == 0 || s.Diverged is not null ? double.NaN : s.Epochs[^1].TestAccuracy;
             double FinalLoss(SeedResult s) => s.Epochs.Count == 0 || s.Diverged is not null ? double.NaN : s.Epochs[^1].TrainLoss;
@@ -214,8 +227,8 @@ public static class ReportWriter
                 trained.Select(v => new[]
                 {
                     Short(v),
-                    MeanSd(v.Runs.Select(FinalAcc).ToList(), "F1", 100) + "%",
-                    F(Mean(v.Runs.Select(s => s.Epochs.Count == 0 ? double.NaN : s.Epochs.Max(e => e.TestAccuracy))) * 100, "F1") + "%",
+                    Percent(MeanSd(v.Runs.Select(FinalAcc).ToList(), "F1", 100)),
+                    Percent(F(Mean(v.Runs.Select(s => s.Epochs.Count == 0 ? double.NaN : s.Epochs.Max(e => e.TestAccuracy))) * 100, "F1")),
                     MeanSd(v.Runs.Select(FinalLoss).ToList()),
                     MeanSd(v.Runs.Select(s => s.Epochs.Count == 0 || s.Diverged is not null ? double.NaN : s.Epochs[^1].TestLoss).ToList()),
                     F(Mean(v.Runs.SelectMany(s => s.Epochs).Select(e => e.Seconds)), "F1"),
@@ -231,7 +244,9 @@ public static class ReportWriter
                 if (ranked.Count > 2)
                     text += $" and {F(100 * (best.acc - ranked[^1].acc), "F1")} points above the lowest, {Short(ranked[^1].v)} ({Pct(ranked[^1].acc)})";
                 var spread = Sd(best.v.Runs.Select(FinalAcc));
-                if (ranked.Count > 1 && double.IsFinite(spread))
+                if (ranked.Count > 1 && best.n == 1)
+                    text += "; one seed, so no spread to compare the lead with (run with --seeds 0 1 2)";
+                else if (ranked.Count > 1 && double.IsFinite(spread))
                     text += best.acc - ranked[1].acc > 2 * spread ? $"; the lead is more than twice the spread across seeds ({F(100 * spread, "F1")} points)" : $"; the lead is within twice the spread across seeds ({F(100 * spread, "F1")} points), so not decisive";
                 Finding(text + ".");
             }
@@ -286,7 +301,7 @@ public static class ReportWriter
             if (measured.Count == 0) return;
             Markdown.AppendLine("## Gradient flow at initialization");
             Markdown.AppendLine();
-            Markdown.AppendLine("One forward and backward pass on a fixed batch of 128 training images at initialization (He et al. 2015 initialization, training mode). The log10 ratio compares ‖dL/dx‖ at the first unit's input with the last unit's (He et al. 2016): 0 is perfect propagation, positive means the gradient grows toward the input (explodes), negative that it shrinks (vanishes).");
+            Markdown.AppendLine($"One forward and backward pass on a fixed batch of {Math.Min(128, Math.Max(1, r.Settings.TrainImages))} training images at initialization (He et al. 2015 initialization, training mode). The log10 ratio compares ‖dL/dx‖ at the first unit's input with the last unit's (He et al. 2016): 0 is perfect propagation, positive means the gradient grows toward the input (explodes), negative that it shrinks (vanishes).");
             Markdown.AppendLine();
             double Ratio(VariantResult v) => Mean(v.Runs.Select(s => s.Initial?.Log10Ratio ?? double.NaN));
             Table(["variant", "weight layers", "log10 ratio first / last unit", "log10 ‖dL/dW‖ first / last layer", "shortcut share of ‖dL/dx‖"],
@@ -302,7 +317,7 @@ public static class ReportWriter
             {
                 string Direction(double x) => x > 0 ? "grows toward the input" : "shrinks toward the input";
                 string Factor(double x) => $"{Math.Pow(10, Math.Abs(x)).ToString("G3", Inv)} (log10 ratio {F(x, "F2")})";
-                Finding($"{Short(ranked[0])} propagates the gradient worst: it {Direction(Ratio(ranked[0]))} by a factor {Factor(Ratio(ranked[0]))} across its units; " +
+                Finding($"At initialization, {Short(ranked[0])} propagates the gradient worst: it {Direction(Ratio(ranked[0]))} by a factor {Factor(Ratio(ranked[0]))} across its units; " +
                         $"{Short(ranked[^1])} best: it {Direction(Ratio(ranked[^1]))} by a factor {Factor(Ratio(ranked[^1]))}.");
             }
             var shares = measured.SelectMany(v => v.Runs).SelectMany(s => s.Initial?.ShortcutShare ?? []).Select(x => x.Value).ToList();
@@ -334,7 +349,7 @@ public static class ReportWriter
             if (measured.Count == 0) return;
             Markdown.AppendLine("## Activation statistics");
             Markdown.AppendLine();
-            Markdown.AppendLine("Over a fixed batch of 128 training images, eval mode, averaged over the activation layers. ReLU: units never active over the batch (dead) or active for every image (always on: the unit is linear). Sigmoid: inputs in the near-linear region |x| < 1, and saturated inputs (derivative below 1% of its maximum).");
+            Markdown.AppendLine($"Over a fixed batch of {Math.Min(128, Math.Max(1, r.Settings.TrainImages))} training images, eval mode, averaged over the activation layers. ReLU: units never active over the batch (dead) or active for every image (always on: the unit is linear). Sigmoid: inputs in the near-linear region |x| < 1, and saturated inputs (derivative below 1% of its maximum).");
             Markdown.AppendLine();
             double Avg(VariantResult v, bool last, Func<ActivationLayer, double?> f) => Mean(v.Runs.Where(s => s.Activations.Count > 0)
                 .Select(s => (last ? s.Activations[^1] : s.Activations[0]).Layers.Select(l => f(l) ?? double.NaN)).Select(Mean));
@@ -384,7 +399,8 @@ public static class ReportWriter
             {
                 double b0 = Avg(ranked[0], p => p.EffectiveBeta), b1 = Avg(ranked[^1], p => p.EffectiveBeta);
                 double l0 = Avg(ranked[0], p => p.LossVariation), l1 = Avg(ranked[^1], p => p.LossVariation);
-                Finding($"{Short(ranked[0])} has the smoothest landscape: mean effective beta {F(b0, "F2")}, {F(b1 / b0, "F1")}x lower than {Short(ranked[^1])} ({F(b1, "F2")}); its loss varies by {F(l0)} along the gradient vs {F(l1)} ({(l0 < l1 ? "also lower" : "but higher")}).");
+                var probes = ranked.Min(v => v.Runs.Sum(x => x.Smoothness.Count));
+                Finding($"Over {Plural(probes, "probe")} per variant, {Short(ranked[0])} has the smoothest landscape: mean effective beta {F(b0, "F2")}, {F(b1 / b0, "F1")}x lower than {Short(ranked[^1])} ({F(b1, "F2")}); its loss varies by {F(l0)} along the gradient vs {F(l1)} ({(l0 < l1 ? "also lower" : "but higher")}).");
             }
             foreach (var (file, title, label, f) in new (string, string, string, Func<SmoothnessPoint, double>)[]
             {
@@ -444,7 +460,7 @@ public static class ReportWriter
             static double At(SliceResult s, double a) => s.Losses[Array.IndexOf(s.Alphas, s.Alphas.MinBy(x => Math.Abs(x - a)))];
             static double Rise(SliceResult s, double at) => (At(s, at) + At(s, -at)) / 2 - At(s, 0);
             double Avg(VariantResult v, Func<SliceResult, double> f) => Mean(v.Runs.Where(s => s.Slice is not null).Select(s => f(s.Slice!)));
-            Table(["variant", "L(theta)", "rise at |a| = 0.25", "rise at |a| = 0.5", "rise at |a| = 1"],
+            Table(["variant", "L(theta)", "rise at a = ±0.25", "rise at a = ±0.5", "rise at a = ±1"],
                 measured.Select(v => new[]
                 {
                     Short(v), F(Avg(v, s => At(s, 0))),

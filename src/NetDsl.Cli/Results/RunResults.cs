@@ -46,9 +46,9 @@ public sealed class RunResults
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found", path);
         RunResults? results;
         try { results = JsonSerializer.Deserialize<RunResults>(File.ReadAllText(path), Json); }
-        catch (JsonException e) { throw new InvalidDataException($"{path}: not a netdsl results file ({e.Message})", e); }
-        if (results is null || results.FormatVersion != 1 || string.IsNullOrEmpty(results.Experiment))
-            throw new InvalidDataException($"{path}: not a netdsl results file (format version 1 with an experiment name)");
+        catch (JsonException e) { throw new InvalidDataException($"{path}: not valid JSON at line {(e.LineNumber ?? 0) + 1} (a truncated or edited file?); `netdsl compare` writes results.json", e); }
+        if (results is null || results.FormatVersion != 1 || string.IsNullOrEmpty(results.Experiment) || results.Variants.Count == 0 || results.Settings.Seeds.Count == 0)
+            throw new InvalidDataException($"{path}: not a netdsl results file (format version 1, an experiment, its seeds and at least one variant); `netdsl compare` writes results.json");
         return results;
     }
 }

@@ -26,7 +26,7 @@ public interface ITrainingProgress
 /// Deterministic: the same seed and thread count give the same losses (the data order and augmentation come from
 /// <c>Random(seed, epoch)</c>; weights from <c>torch.manual_seed(seed)</c>).
 /// </summary>
-public sealed class Trainer
+public sealed class Trainer : IDisposable
 {
     readonly nn.Module<Tensor, Tensor> model;
     readonly SGD optimizer;
@@ -53,6 +53,14 @@ public sealed class Trainer
         (this.model, this.train, this.test, this.norm, this.options, this.seed) = (model, train, test, norm, options, seed);
         optimizer = optim.SGD(model.parameters(), options.LearningRate, momentum: options.Momentum, weight_decay: options.WeightDecay);
         stepsPerEpoch = (train.Count + options.BatchSize - 1) / options.BatchSize;
+    }
+
+    /// <summary>Frees the optimizer's momentum buffers and the parameters' gradients (native tensors), so that runs one after
+    /// another in a process do not accumulate them. The model itself stays the caller's.</summary>
+    public void Dispose()
+    {
+        foreach (var state in optimizer.state_dict().State.OfType<SGD.State>()) state.momentum_buffer?.Dispose();
+        optimizer.Dispose();
     }
 
     /// <summary>The optimizer (its state is part of a checkpoint).</summary>
