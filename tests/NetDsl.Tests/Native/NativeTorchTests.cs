@@ -14,6 +14,15 @@ public class NativeTorchTests
     public NativeTorchTests() => TorchSharpRuntime.EnsureLoaded();
 
     [Fact]
+    public void KeepFreedMemory_applies_glibcs_settings_on_linux_and_nothing_elsewhere()
+    {
+        // mallopt returns 1 for each accepted setting: a wrong entry point or parameter would return 0 or throw.
+        Assert.Equal(OperatingSystem.IsLinux(), TorchSharpRuntime.KeepFreedMemory());
+        using var x = torch.ones(1 << 20);   // allocations still work afterwards
+        Assert.Equal(1 << 20, x.sum().item<float>());
+    }
+
+    [Fact]
     public void First_native_load_succeeds_without_TorchSharps_cpu_fallback_copy()
     {
         // When the first load fails, TorchSharp copies unpatched natives into a cpu/ folder and retries.
