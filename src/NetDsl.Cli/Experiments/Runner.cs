@@ -89,7 +89,7 @@ public sealed class Runner(Experiment experiment, Preset preset, TrainingOptions
             {
                 if (experiment.What.HasFlag(Measures.InitialGradients)) run.Initial = Profile(model, probeX, probeY);
                 if (experiment.What.HasFlag(Measures.Activations)) run.Activations.Add(Activations(model, probeX, 0));
-                if (training) Train(variant, seed, model, train, norm, run, probeX, sink);
+                if (training) Train(variant, seed, model, train, norm, run, probeX, sink, clock);
             }
         }
         run.Seconds += clock.Elapsed.TotalSeconds;
@@ -97,7 +97,7 @@ public sealed class Runner(Experiment experiment, Preset preset, TrainingOptions
         return run;
     }
 
-    void Train(VariantInfo variant, int seed, nn.Module<Tensor, Tensor> model, ImageSet train, Normalization norm, SeedResult run, Tensor probeX, ITrainingProgress? sink)
+    void Train(VariantInfo variant, int seed, nn.Module<Tensor, Tensor> model, ImageSet train, Normalization norm, SeedResult run, Tensor probeX, ITrainingProgress? sink, Stopwatch clock)
     {
         using var trainer = new Trainer(model, train, data!.Test, norm, options, seed);
         var path = Path.Combine(checkpoints, $"{variant.Name}.seed{seed}.ckpt");
@@ -136,7 +136,11 @@ public sealed class Runner(Experiment experiment, Preset preset, TrainingOptions
             }
             run.Epochs.Add(record);
             if (experiment.What.HasFlag(Measures.Activations)) run.Activations.Add(Activations(model, probeX, epoch));
+            // The checkpoint carries the time spent so far (earlier sessions included); RunOne adds this session's at the end.
+            var before = run.Seconds;
+            run.Seconds = before + clock.Elapsed.TotalSeconds;
             Checkpoint.Save(path, fingerprint, run, model, trainer.Optimizer);
+            run.Seconds = before;
         }
         if (experiment.What.HasFlag(Measures.Slice) && run.Diverged is null && run.Slice is null)
             run.Slice = Slice(model, norm, seed);

@@ -534,7 +534,7 @@ public static class ReportWriter
                 ["threads", $"{s.Threads} (OMP_WAIT_POLICY={s.OmpWaitPolicy})"],
                 ["data", $"{s.DataFolder} ({s.DataOrigin}; {s.DataSplit})"],
                 ["images", $"{s.TrainImages:N0} training, {s.TestImages:N0} test"],
-                ["wall time", $"{r.WallSeconds:F0} s"],
+                ["wall time", $"{r.WallSeconds:F0} s this session; {V.Sum(v => v.Runs.Sum(x => x.Seconds)):F0} s summed over the runs, earlier sessions of a resumed run included"],
             }.Concat(s.Versions.Select(kv => new[] { kv.Key, kv.Value })), numeric: false);
         }
     }
