@@ -69,7 +69,7 @@ public sealed class ReportTests : IDisposable
         foreach (var reference in references) Assert.True(Path.Exists(Path.Combine(folder, reference)), $"index.html references missing {reference}");
         foreach (var file in files) Assert.True(File.Exists(Path.Combine(folder, file)), file);
         var pngs = files.Where(f => f.EndsWith(".png")).ToList();
-        Assert.Equal(14, pngs.Count);
+        Assert.Equal(15, pngs.Count);
         foreach (var png in pngs) Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(Path.Combine(folder, png))[..4]);
         Assert.All(pngs, p => Assert.Contains($"src=\"{p}\"", html));
         // The generated forward of each variant, HTML-escaped, side by side.

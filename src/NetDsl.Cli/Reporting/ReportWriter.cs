@@ -262,6 +262,8 @@ public static class ReportWriter
                 trained.Select(v => MeanCurve(v, e => 100 * e.TestAccuracy)));
             Plot("train_loss.png", "Training loss per epoch", "epoch", "training loss (nats)",
                 trained.Select(v => MeanCurve(v, e => e.TrainLoss)));
+            Plot("test_loss.png", "Test loss per epoch", "epoch", "test loss (nats)",
+                trained.Select(v => MeanCurve(v, e => e.TestLoss)));
             var live = trained.SelectMany(v => v.Runs).Where(s => s.Epochs.Count > 1).Select(s => s.Epochs[^1].LiveTensors - s.Epochs[0].LiveTensors).ToList();
             if (live.Count > 0)
                 md.AppendLine($"Native tensors alive after the first vs the last epoch: change of {live.Min()} to {live.Max()} across runs (0 means no growth).\n");
