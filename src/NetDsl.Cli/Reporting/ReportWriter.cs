@@ -402,7 +402,10 @@ public static class ReportWriter
                 double b0 = Avg(ranked[0], p => p.EffectiveBeta), b1 = Avg(ranked[^1], p => p.EffectiveBeta);
                 double l0 = Avg(ranked[0], p => p.LossVariation), l1 = Avg(ranked[^1], p => p.LossVariation);
                 var probes = ranked.Min(v => v.Runs.Sum(x => x.Smoothness.Count));
-                Finding($"Over {Plural(probes, "probe")} per variant, {Short(ranked[0])} has the smoothest landscape: mean effective beta {F(b0, "F2")}, {F(b1 / b0, "F1")}x lower than {Short(ranked[^1])} ({F(b1, "F2")}); its loss varies by {F(l0)} along the gradient vs {F(l1)} ({(l0 < l1 ? "also lower" : "but higher")}).");
+                // Within 10%, a single seed's probes cannot tell the two apart: say so rather than name a winner.
+                Finding(b1 / b0 < 1.1
+                    ? $"Over {Plural(probes, "probe")} per variant, the effective beta-smoothness is about the same: {Short(ranked[0])} {F(b0, "F2")}, {Short(ranked[^1])} {F(b1, "F2")} (within 10%); the loss varies by {F(l0)} vs {F(l1)} along the gradient."
+                    : $"Over {Plural(probes, "probe")} per variant, {Short(ranked[0])} has the smoothest landscape: mean effective beta {F(b0, "F2")}, {F(b1 / b0, "F1")}x lower than {Short(ranked[^1])} ({F(b1, "F2")}); its loss varies by {F(l0)} along the gradient vs {F(l1)} ({(l0 < l1 ? "also lower" : "but higher")}).");
             }
             foreach (var (file, title, label, f) in new (string, string, string, Func<SmoothnessPoint, double>)[]
             {
