@@ -130,19 +130,20 @@ public static class Program
 
     static Command CompareCommandLine()
     {
-        var experiment = new Option<string>("--experiment", "-x") { Description = $"Experiment to run (`netdsl list`).", DefaultValueFactory = _ => Catalog.Default };
-        var preset = new Option<string>("--preset", "-p") { Description = "quick (minutes: 8,000 training images, few epochs) or full (all training images, more epochs and seeds).", DefaultValueFactory = _ => "quick" };
+        var defaults = new CompareRequest();
+        var experiment = new Option<string>("--experiment", "-x") { Description = "Experiment to run (`netdsl list`).", DefaultValueFactory = _ => defaults.Experiment };
+        var preset = new Option<string>("--preset", "-p") { Description = "quick (minutes: 8,000 training images, few epochs) or full (all training images, more epochs and seeds).", DefaultValueFactory = _ => defaults.Preset };
         preset.AcceptOnlyFromAmong("quick", "full");
         var data = new Option<string?>("--data", "-d") { Description = $"Folder with the Fashion-MNIST IDX files (raw or .gz). Default: ${FashionMnist.EnvironmentVariable}, then {FashionMnist.DebianFolder} (Debian's dataset-fashion-mnist), then the bundled test split (8,000 training / 2,000 test images)." };
         var epochs = new Option<int?>("--epochs", "-e") { Description = "Epochs (default: the preset's)." };
         var batch = new Option<int?>("--batch-size", "-b") { Description = "Images per SGD step (default: the preset's; quick 64, full 128)." };
         var lr = new Option<double?>("--lr") { Description = "Base learning rate (default: the preset's; quick 0.05, full 0.1)." };
-        var momentum = new Option<double>("--momentum") { Description = "SGD momentum.", DefaultValueFactory = _ => 0.9 };
-        var decay = new Option<double>("--weight-decay") { Description = "L2 weight decay.", DefaultValueFactory = _ => 1e-4 };
-        var schedule = new Option<Schedule>("--schedule") { Description = "Learning-rate schedule: Cosine, Step (/10 at 50% and 75%) or Constant.", DefaultValueFactory = _ => Schedule.Cosine };
+        var momentum = new Option<double>("--momentum") { Description = "SGD momentum.", DefaultValueFactory = _ => defaults.Momentum };
+        var decay = new Option<double>("--weight-decay") { Description = "L2 weight decay.", DefaultValueFactory = _ => defaults.WeightDecay };
+        var schedule = new Option<Schedule>("--schedule") { Description = "Learning-rate schedule: Cosine, Step (/10 at 50% and 75%) or Constant.", DefaultValueFactory = _ => defaults.Schedule };
         var augment = new Option<bool>("--augment") { Description = "Random crop (2-pixel padding) and horizontal flip." };
         var seeds = new Option<int[]>("--seeds", "-s") { Description = "Seeds (several give mean and spread): --seeds 0 1 2. Default: the preset's.", AllowMultipleArgumentsPerToken = true };
-        var threads = new Option<int>("--threads", "-t") { Description = "LibTorch threads.", DefaultValueFactory = _ => Math.Max(1, Environment.ProcessorCount) };
+        var threads = new Option<int>("--threads", "-t") { Description = "LibTorch threads.", DefaultValueFactory = _ => defaults.Threads };
         var output = new Option<string?>("--output", "-o") { Description = "Report folder (default: reports/<experiment>-<time>)." };
         var subset = new Option<int?>("--subset") { Description = "Training images to use (the first N); default: the preset's." };
         var resume = new Option<bool>("--resume") { Description = "Continue an interrupted run from the checkpoints in --output." };

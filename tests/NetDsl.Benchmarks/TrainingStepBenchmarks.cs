@@ -40,7 +40,9 @@ public class TrainingStepBenchmarks
         targets = randn(256, 1);
     }
 
-    static void Step(nn.Module<Tensor, Tensor> net, optim.Optimizer opt, Tensor x, Tensor y, bool classify)
+    /// <summary>One training step: forward, cross-entropy (<paramref name="classify"/>) or MSE, backward, SGD update. With
+    /// <paramref name="read"/> (outside timing), returns the loss before the update and the output; otherwise (NaN, []).</summary>
+    internal static (double Loss, double[] Output) Step(nn.Module<Tensor, Tensor> net, optim.Optimizer opt, Tensor x, Tensor y, bool classify, bool read = false)
     {
         using var scope = NewDisposeScope();
         opt.zero_grad();
@@ -48,6 +50,8 @@ public class TrainingStepBenchmarks
         var loss = classify ? nn.functional.cross_entropy(output, y) : nn.functional.mse_loss(output, y);
         loss.backward();
         opt.step();
+        if (!read) return (double.NaN, []);
+        return (loss.item<float>(), output.detach().reshape(-1).to_type(ScalarType.Float64).data<double>().ToArray());
     }
 
     [Benchmark(Baseline = true), BenchmarkCategory("ResNet20")]

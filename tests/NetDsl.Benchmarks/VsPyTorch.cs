@@ -92,7 +92,7 @@ public static class VsPyTorch
             // Sanity: same weights, same batch => the same logits and loss, step after step (forward, backward and SGD with momentum agree).
             for (int i = 0; i < 3; i++)
             {
-                var (loss, logits) = Step(net, opt, x, y, classify, read: true);
+                var (loss, logits) = TrainingStepBenchmarks.Step(net, opt, x, y, classify, read: true);
                 var reply = peer.Ask("check");
                 double pyLoss = reply.GetProperty("loss").GetDouble();
                 var pyLogits = reply.GetProperty("logits").EnumerateArray().Select(e => e.GetDouble()).ToArray();
@@ -121,7 +121,7 @@ public static class VsPyTorch
                     var cpu = self.TotalProcessorTime;
                     long faults = MachineInfo.MinorFaults();
                     sw.Restart();
-                    Step(net, opt, x, y, classify, read: false);
+                    TrainingStepBenchmarks.Step(net, opt, x, y, classify);
                     double ms = sw.Elapsed.TotalMilliseconds;
                     self.Refresh();
                     cpuOurs.Add((self.TotalProcessorTime - cpu).TotalMilliseconds);
@@ -160,18 +160,6 @@ public static class VsPyTorch
         }
     }
 
-    /// <summary>The same step as <see cref="TrainingStepBenchmarks"/>; with <paramref name="read"/>, returns the loss before the update and the output.</summary>
-    static (double Loss, double[] Output) Step(nn.Module<Tensor, Tensor> net, optim.Optimizer opt, Tensor x, Tensor y, bool classify, bool read)
-    {
-        using var scope = NewDisposeScope();
-        opt.zero_grad();
-        var output = net.call(x);
-        var loss = classify ? nn.functional.cross_entropy(output, y) : nn.functional.mse_loss(output, y);
-        loss.backward();
-        opt.step();
-        if (!read) return (double.NaN, []);
-        return (loss.item<float>(), output.detach().reshape(-1).to_type(ScalarType.Float64).data<double>().ToArray());
-    }
 
     /// <summary>The PyTorch process: one JSON line per command (see <c>pytorch/training_step.py</c>).</summary>
     sealed class PythonPeer : IDisposable

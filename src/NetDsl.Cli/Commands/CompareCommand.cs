@@ -33,17 +33,17 @@ public sealed record CompareRequest
     /// <summary>Learning rate, or null for the preset's.</summary>
     public double? LearningRate { get; init; }
     /// <summary>Momentum.</summary>
-    public double Momentum { get; init; } = 0.9;
+    public double Momentum { get; init; } = TrainingOptions.Default.Momentum;
     /// <summary>Weight decay.</summary>
-    public double WeightDecay { get; init; } = 1e-4;
+    public double WeightDecay { get; init; } = TrainingOptions.Default.WeightDecay;
     /// <summary>Schedule.</summary>
-    public Schedule Schedule { get; init; } = Schedule.Cosine;
+    public Schedule Schedule { get; init; } = TrainingOptions.Default.Schedule;
     /// <summary>Augmentation.</summary>
     public bool Augment { get; init; }
     /// <summary>Seeds, or null for the preset's.</summary>
     public int[]? Seeds { get; init; }
     /// <summary>LibTorch threads.</summary>
-    public int Threads { get; init; } = Math.Max(1, Environment.ProcessorCount);
+    public int Threads { get; init; } = Environment.ProcessorCount;
     /// <summary>Report folder, or null for <c>reports/&lt;experiment&gt;-&lt;time&gt;</c>.</summary>
     public string? Output { get; init; }
     /// <summary>Training images, or null for the preset's.</summary>
@@ -66,8 +66,8 @@ public static class CompareCommand
     {
         var experiment = Catalog.Find(request.Experiment)
             ?? throw new UsageException($"unknown experiment '{request.Experiment}'; choose one of: {string.Join(", ", Catalog.All.Select(e => e.Name))} (see `netdsl list`)");
-        if (request.Preset is not ("quick" or "full")) throw new UsageException($"unknown preset '{request.Preset}'; use --preset quick or --preset full");
-        var preset = experiment.PresetNamed(request.Preset);
+        var preset = experiment.PresetNamed(request.Preset)
+            ?? throw new UsageException($"unknown preset '{request.Preset}'; use --preset quick or --preset full");
         var training = experiment.What.HasFlag(Measures.Training);
         var epochs = request.Epochs ?? preset.Epochs;
         if (training && epochs < 1) throw new UsageException($"--epochs must be at least 1 (got {epochs})");
@@ -89,10 +89,11 @@ public static class CompareCommand
         var filter = request.Only;
         if (filter is not null)
         {
+            var all = experiment.VariantsOf(preset);
             var inner = preset.Include;
             preset = preset with { Include = v => inner(v) && v.Name.Contains(filter, StringComparison.OrdinalIgnoreCase) };
             if (experiment.VariantsOf(preset).Count == 0)
-                throw new UsageException($"--only '{filter}' matches none of {experiment.Name}'s variants: {string.Join(", ", experiment.VariantsOf(experiment.PresetNamed(request.Preset)).Select(v => v.Name))}");
+                throw new UsageException($"--only '{filter}' matches none of {experiment.Name}'s variants: {string.Join(", ", all.Select(v => v.Name))}");
         }
 
         Dataset? data = null;

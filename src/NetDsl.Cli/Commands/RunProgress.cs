@@ -21,15 +21,19 @@ public sealed class LineProgress : IRunProgress
     /// <inheritdoc/>
     public void End(string variant, SeedResult run) => Console.WriteLine($"{variant} (seed {run.Seed}): {Describe(run)}");
 
-    /// <summary>One-line summary of a finished run.</summary>
-    public static string Describe(SeedResult run)
+    /// <summary>One-line summary of a finished run; <paramref name="compact"/> keeps only its main result (for a progress bar).</summary>
+    public static string Describe(SeedResult run, bool compact = false)
     {
-        if (run.Diverged is not null) return $"diverged ({run.Diverged}), {run.Seconds:F0} s";
         var parts = new List<string>();
-        if (run.Epochs.Count > 0) parts.Add($"test accuracy {100 * run.Epochs[^1].TestAccuracy:F1}%");
-        if (run.Initial?.Log10Ratio is { } ratio) parts.Add($"log10 gradient ratio {ratio:F2}");
-        if (run.Shattering is { } s) parts.Add($"lag-1 ACF {s.Autocorrelation[1]:F3}");
-        if (run.Slice is not null) parts.Add("slice done");
+        if (run.Diverged is not null) parts.Add(compact ? "diverged" : $"diverged ({run.Diverged})");
+        else
+        {
+            if (run.Epochs.Count > 0) parts.Add($"test{(compact ? "" : " accuracy")} {100 * run.Epochs[^1].TestAccuracy:F1}%");
+            if (run.Initial?.Log10Ratio is { } ratio) parts.Add($"log10{(compact ? "" : " gradient")} ratio {ratio:F2}");
+            if (run.Shattering is { } s) parts.Add($"lag-1 ACF {s.Autocorrelation[1]:F3}");
+            if (run.Slice is not null) parts.Add("slice done");
+        }
+        if (compact && parts.Count > 1) parts.RemoveRange(1, parts.Count - 1);
         parts.Add($"{run.Seconds:F0} s");
         return string.Join(", ", parts);
     }
@@ -75,11 +79,7 @@ public sealed class BarProgress : IRunProgress
     public void End(string variant, SeedResult run)
     {
         var (task, name) = tasks[(variant, run.Seed)];
-        var result = run.Diverged is not null ? "diverged"
-            : run.Epochs.Count > 0 ? $"test {100 * run.Epochs[^1].TestAccuracy:F1}%"
-            : run.Initial?.Log10Ratio is { } ratio ? $"log10 ratio {ratio:F2}"
-            : run.Shattering is { } sh ? $"lag-1 ACF {sh.Autocorrelation[1]:F2}" : "done";
-        task.Description = Markup.Escape($"{name} {result}, {run.Seconds:F0} s");
+        task.Description = Markup.Escape($"{name} {LineProgress.Describe(run, compact: true)}");
         task.Value = task.MaxValue;
         task.StopTask();
     }

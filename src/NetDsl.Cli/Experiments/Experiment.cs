@@ -52,13 +52,12 @@ public sealed record Preset(string Name, Func<VariantInfo, bool> Include, int Ep
 /// <param name="Full">The full dataset and longer training.</param>
 public sealed record Experiment(string Name, int Question, string Title, string Description, IReadOnlyList<VariantInfo> Variants, Measures What, Preset Quick, Preset Full)
 {
-    /// <summary>The preset named <paramref name="name"/>.</summary>
-    /// <exception cref="ArgumentException">Not <c>quick</c> or <c>full</c>.</exception>
-    public Preset PresetNamed(string name) => name switch
+    /// <summary>The preset named <paramref name="name"/> (<c>quick</c> or <c>full</c>), or null.</summary>
+    public Preset? PresetNamed(string name) => name switch
     {
         "quick" => Quick,
         "full" => Full,
-        _ => throw new ArgumentException($"unknown preset '{name}'; use quick or full"),
+        _ => null,
     };
 
     /// <summary>The variants <paramref name="preset"/> runs.</summary>

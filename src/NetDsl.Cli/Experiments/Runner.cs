@@ -87,9 +87,18 @@ public sealed class Runner(Experiment experiment, Preset preset, TrainingOptions
             using (probeX)
             using (probeY)
             {
-                if (experiment.What.HasFlag(Measures.InitialGradients)) run.Initial = Profile(model, probeX, probeY);
-                if (experiment.What.HasFlag(Measures.Activations)) run.Activations.Add(Activations(model, probeX, 0));
-                if (training) Train(variant, seed, model, train, norm, run, probeX, sink, clock);
+                using var trainer = training ? new Trainer(model, train, data!.Test, norm, options, seed) : null;
+                var path = Path.Combine(checkpoints, $"{variant.Name}.seed{seed}.ckpt");
+                var fingerprint = $"{experiment.Name}/{preset.Name}/{variant.Name}/seed {seed}/{options}/train {train.Count}/test {data!.Test.Count}";
+                // A checkpoint brings the trained weights and everything measured so far, initialization included.
+                if (trainer is not null && Checkpoint.Load(path, fingerprint, model, trainer.Optimizer) is { } resumed)
+                    run = resumed;
+                else
+                {
+                    if (experiment.What.HasFlag(Measures.InitialGradients)) run.Initial = Profile(model, probeX, probeY);
+                    if (experiment.What.HasFlag(Measures.Activations)) run.Activations.Add(Activations(model, probeX, 0));
+                }
+                if (trainer is not null) Train(trainer, path, fingerprint, model, norm, run, probeX, sink, clock);
             }
         }
         run.Seconds += clock.Elapsed.TotalSeconds;
@@ -97,17 +106,8 @@ public sealed class Runner(Experiment experiment, Preset preset, TrainingOptions
         return run;
     }
 
-    void Train(VariantInfo variant, int seed, nn.Module<Tensor, Tensor> model, ImageSet train, Normalization norm, SeedResult run, Tensor probeX, ITrainingProgress? sink, Stopwatch clock)
+    void Train(Trainer trainer, string path, string fingerprint, nn.Module<Tensor, Tensor> model, Normalization norm, SeedResult run, Tensor probeX, ITrainingProgress? sink, Stopwatch clock)
     {
-        using var trainer = new Trainer(model, train, data!.Test, norm, options, seed);
-        var path = Path.Combine(checkpoints, $"{variant.Name}.seed{seed}.ckpt");
-        var fingerprint = $"{experiment.Name}/{preset.Name}/{variant.Name}/seed {seed}/{options}/train {train.Count}/test {data.Test.Count}";
-        var resumed = Checkpoint.Load(path, fingerprint, model, trainer.Optimizer);
-        if (resumed is not null)
-        {
-            resumed.Initial ??= run.Initial;
-            CopyInto(resumed, run);
-        }
         var layers = Trainer.WeightLayers(model);
         trainer.BeforeStep = (step, x, y) =>
         {
@@ -143,18 +143,7 @@ public sealed class Runner(Experiment experiment, Preset preset, TrainingOptions
             run.Seconds = before;
         }
         if (experiment.What.HasFlag(Measures.Slice) && run.Diverged is null && run.Slice is null)
-            run.Slice = Slice(model, norm, seed);
-    }
-
-    static void CopyInto(SeedResult from, SeedResult to)
-    {
-        to.Epochs = from.Epochs;
-        to.Diverged = from.Diverged;
-        to.Initial = from.Initial;
-        to.Activations = from.Activations;
-        to.Smoothness = from.Smoothness;
-        to.CovariateShift = from.CovariateShift;
-        to.Seconds = from.Seconds;
+            run.Slice = Slice(model, norm, run.Seed);
     }
 
     /// <summary>

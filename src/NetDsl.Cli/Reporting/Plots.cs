@@ -21,15 +21,18 @@ public static class Plots
     /// <param name="series">The lines.</param>
     /// <param name="markers">Draw a marker at each point (only for lines of at most 60 points).</param>
     /// <param name="integerX">x takes whole numbers only (epochs, layer indices): no ticks between them.</param>
-    public static void Lines(string path, string title, string xLabel, string yLabel, IEnumerable<Series> series, bool markers = true, bool integerX = false)
+    /// <returns>False, writing nothing, when no series has a finite point.</returns>
+    public static bool Lines(string path, string title, string xLabel, string yLabel, IEnumerable<Series> series, bool markers = true, bool integerX = false)
     {
         var plot = new Plot();
         var palette = new ScottPlot.Palettes.Category10();
         var i = 0;
+        var drawn = false;
         foreach (var s in series)
         {
             var points = s.X.Zip(s.Y).Where(p => double.IsFinite(p.First) && double.IsFinite(p.Second)).ToArray();
             if (points.Length == 0) { i++; continue; }
+            drawn = true;
             var line = plot.Add.Scatter(points.Select(p => p.First).ToArray(), points.Select(p => p.Second).ToArray(), palette.GetColor(i++));
             line.LegendText = s.Label;
             line.LineWidth = 2;
@@ -41,6 +44,8 @@ public static class Plots
         if (integerX) plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
         // Outside the data area, so that it never hides a line.
         plot.ShowLegend(Edge.Right);
+        if (!drawn) return false;
         plot.SavePng(path, 1000, 500);
+        return true;
     }
 }

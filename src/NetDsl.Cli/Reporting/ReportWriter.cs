@@ -6,6 +6,7 @@ using System.Linq;
 using System.Net;
 using System.Text;
 using Markdig;
+using NetDsl.Cli.Experiments;
 using NetDsl.Cli.Results;
 
 namespace NetDsl.Cli.Reporting;
@@ -172,16 +173,10 @@ public static class ReportWriter
 
         void Plot(string file, string title, string x, string y, IEnumerable<Series> series, bool integerX = true)
         {
-            var lines = series.ToList();
-            if (!lines.Any(l => l.X.Zip(l.Y).Any(p => double.IsFinite(p.First) && double.IsFinite(p.Second))))
-            {
-                Markdown.AppendLine($"({title}: no finite values to plot.)");
-                Markdown.AppendLine();
-                return;
-            }
-            series = lines;
-            Plots.Lines(Path.Combine(folder, "plots", file), title, x, y, series, integerX: integerX);
-            Image(file, title);
+            if (Plots.Lines(Path.Combine(folder, "plots", file), title, x, y, series, integerX: integerX))
+                Image(file, title);
+            else
+                Markdown.AppendLine($"({title}: no finite values to plot.)\n");
         }
 
         void Csv(string file, string[] header, IEnumerable<object?[]> rows)
@@ -303,7 +298,7 @@ public static class ReportWriter
             if (measured.Count == 0) return;
             Markdown.AppendLine("## Gradient flow at initialization");
             Markdown.AppendLine();
-            Markdown.AppendLine($"One forward and backward pass on a fixed batch of {Math.Min(128, Math.Max(1, r.Settings.TrainImages))} training images at initialization (He et al. 2015 initialization, training mode). The log10 ratio compares ‖dL/dx‖ at the first unit's input with the last unit's (He et al. 2016): 0 is perfect propagation, positive means the gradient grows toward the input (explodes), negative that it shrinks (vanishes).");
+            Markdown.AppendLine($"One forward and backward pass on a fixed batch of {Math.Min(Runner.ProbeBatch, r.Settings.TrainImages)} training images at initialization (He et al. 2015 initialization, training mode). The log10 ratio compares ‖dL/dx‖ at the first unit's input with the last unit's (He et al. 2016): 0 is perfect propagation, positive means the gradient grows toward the input (explodes), negative that it shrinks (vanishes).");
             Markdown.AppendLine();
             double Ratio(VariantResult v) => Mean(v.Runs.Select(s => s.Initial?.Log10Ratio ?? double.NaN));
             Table(["variant", "weight layers", "log10 ratio first / last unit", "log10 ‖dL/dW‖ first / last layer", "shortcut share of ‖dL/dx‖"],
@@ -351,7 +346,7 @@ public static class ReportWriter
             if (measured.Count == 0) return;
             Markdown.AppendLine("## Activation statistics");
             Markdown.AppendLine();
-            Markdown.AppendLine($"Over a fixed batch of {Math.Min(128, Math.Max(1, r.Settings.TrainImages))} training images, eval mode, averaged over the activation layers. ReLU: units never active over the batch (dead) or active for every image (always on: the unit is linear). Sigmoid: inputs in the near-linear region |x| < 1, and saturated inputs (derivative below 1% of its maximum).");
+            Markdown.AppendLine($"Over a fixed batch of {Math.Min(Runner.ProbeBatch, r.Settings.TrainImages)} training images, eval mode, averaged over the activation layers. ReLU: units never active over the batch (dead) or active for every image (always on: the unit is linear). Sigmoid: inputs in the near-linear region |x| < 1, and saturated inputs (derivative below 1% of its maximum).");
             Markdown.AppendLine();
             double Avg(VariantResult v, bool last, Func<ActivationLayer, double?> f) => Mean(v.Runs.Where(s => s.Activations.Count > 0)
                 .Select(s => (last ? s.Activations[^1] : s.Activations[0]).Layers.Select(l => f(l) ?? double.NaN)).Select(Mean));

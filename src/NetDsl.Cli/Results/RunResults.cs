@@ -28,7 +28,8 @@ public sealed class RunResults
     /// <summary>One entry per variant, in the experiment's order.</summary>
     public List<VariantResult> Variants { get; set; } = new();
 
-    static readonly JsonSerializerOptions Json = new()
+    /// <summary>The JSON settings of results.json and of checkpoints' progress records: NaN and infinity as strings, enums by name.</summary>
+    internal static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,

@@ -28,7 +28,7 @@ public static class Checkpoint
         {
             writer.Write(Magic);
             writer.Write(fingerprint);
-            writer.Write(JsonSerializer.Serialize(progress, JsonOptions));
+            writer.Write(JsonSerializer.Serialize(progress, RunResults.Json));
             model.save(writer);
             optimizer.save_state_dict(writer);
         });
@@ -72,7 +72,7 @@ public static class Checkpoint
             var saved = reader.ReadString();
             if (saved != fingerprint)
                 throw new InvalidDataException($"{path}: written by a run with other settings ({saved}); resume with the same settings, or remove the checkpoint folder");
-            var progress = JsonSerializer.Deserialize<SeedResult>(reader.ReadString(), JsonOptions)
+            var progress = JsonSerializer.Deserialize<SeedResult>(reader.ReadString(), RunResults.Json)
                 ?? throw new InvalidDataException($"{path}: empty progress record");
             model.load(reader);
             optimizer.load_state_dict(reader);
@@ -83,6 +83,4 @@ public static class Checkpoint
             throw new InvalidDataException($"{path}: truncated checkpoint; remove it to restart this variant", e);
         }
     }
-
-    static readonly JsonSerializerOptions JsonOptions = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 }

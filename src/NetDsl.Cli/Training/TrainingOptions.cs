@@ -19,6 +19,9 @@ public enum Schedule
 /// </summary>
 public sealed record TrainingOptions
 {
+    /// <summary>The defaults: the one place the command line and <c>CompareRequest</c> take them from.</summary>
+    public static readonly TrainingOptions Default = new();
+
     /// <summary>Passes over the training split; at least 1.</summary>
     public int Epochs { get; init; } = 5;
 
