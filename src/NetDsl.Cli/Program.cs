@@ -11,6 +11,7 @@ using NetDsl.Cli.Experiments;
 using NetDsl.Cli.Reporting;
 using NetDsl.Cli.Results;
 using NetDsl.Cli.Training;
+using NetDsl.Measurements;
 using Spectre.Console;
 
 namespace NetDsl.Cli;
@@ -59,6 +60,7 @@ public static class Program
         text = Regex.Replace(text, @"as expected type '(System\.Nullable`1\[)?System\.Int32\]?'", "as a whole number (up to 2,147,483,647)");
         text = Regex.Replace(text, @"as expected type '(System\.Nullable`1\[)?System\.Double\]?'", "as a number");
         text = Regex.Replace(text, @"as expected type 'NetDsl\.Cli\.Training\.Schedule'\.?.*", "as a schedule: use Cosine, Step or Constant");
+        text = Regex.Replace(text, @"as expected type 'NetDsl\.Measurements\.InitScheme'\.?.*", "as an initialization: use HeFanIn, TorchvisionFanOut or PyTorchDefault");
         return text.TrimEnd('.');
     }
 
@@ -102,8 +104,10 @@ public static class Program
     }
 
     static string Describe(Experiment e, Preset p) =>
-        (e.What.HasFlag(Measures.Training) ? $"{p.Epochs} epoch(s) on {(p.Subset is { } n ? $"{n:N0}" : "all")} training images (batch {p.BatchSize}, lr {p.LearningRate}), " : "") +
-        $"{e.VariantsOf(p).Count} variants x {p.Seeds.Length} seed(s)";
+        (e.What.HasFlag(Measures.Training)
+            ? $"{p.Epochs} epoch(s) on {(p.Subset is { } n ? $"{n:N0}" : "all")} training images less 10% for validation, {(p.TestSubset is { } t ? $"{t:N0}" : "all")} test images (batch {p.BatchSize}), " +
+              $"{e.VariantsOf(p).Count} variants x {p.Seeds.Length} seed(s) x learning rates {string.Join(", ", p.LearningRates.Select(r => r.ToString(System.Globalization.CultureInfo.InvariantCulture)))} = {e.VariantsOf(p).Count * p.Seeds.Length * p.LearningRates.Length} jobs"
+            : $"{e.VariantsOf(p).Count} variants x {p.Seeds.Length} seed(s), no training");
 
     static Command SummaryCommand()
     {
@@ -137,7 +141,10 @@ public static class Program
         var data = new Option<string?>("--data", "-d") { Description = $"Folder with the Fashion-MNIST IDX files (raw or .gz). Default: ${FashionMnist.EnvironmentVariable}, then {FashionMnist.DebianFolder} (Debian's dataset-fashion-mnist), then the bundled test split (8,000 training / 2,000 test images)." };
         var epochs = new Option<int?>("--epochs", "-e") { Description = "Epochs (default: the preset's)." };
         var batch = new Option<int?>("--batch-size", "-b") { Description = "Images per SGD step (default: the preset's; quick 64, full 128)." };
-        var lr = new Option<double?>("--lr") { Description = "Base learning rate (default: the preset's; quick 0.05, full 0.1)." };
+        var lr = new Option<double[]>("--lr") { Description = "Learning-rate grid: each variant trains at every rate, and its row uses the rate with the best validation accuracy (--lr 0.01 0.05). Default: the preset's grid (`netdsl list`).", AllowMultipleArgumentsPerToken = true };
+        var init = new Option<InitScheme>("--init") { Description = "Weight initialization for training and every measurement: HeFanIn (He et al. 2015, fan-in, as He et al. 2016), TorchvisionFanOut (torchvision's ResNets) or PyTorchDefault.", DefaultValueFactory = _ => defaults.Init };
+        var validation = new Option<double?>("--validation") { Description = $"Share of the training images held out for validation, stratified by class and drawn from each seed (default {ValidationSplit.DefaultFraction.ToString(System.Globalization.CultureInfo.InvariantCulture)}); every choice of epoch and rate is made on it." };
+        var testSubset = new Option<int?>("--test-subset") { Description = "Test images evaluated (the first N); default: the preset's (quick 2,000, full all)." };
         var momentum = new Option<double>("--momentum") { Description = "SGD momentum.", DefaultValueFactory = _ => defaults.Momentum };
         var decay = new Option<double>("--weight-decay") { Description = "L2 weight decay.", DefaultValueFactory = _ => defaults.WeightDecay };
         var schedule = new Option<Schedule>("--schedule") { Description = "Learning-rate schedule: Cosine, Step (/10 at 50% and 75%) or Constant.", DefaultValueFactory = _ => defaults.Schedule };
@@ -151,7 +158,7 @@ public static class Program
         var plain = new Option<bool>("--plain") { Description = "Plain line-by-line progress even on a terminal." };
         var command = new Command("compare", "Train and measure an experiment's variants side by side and write a report (index.html, report.md, plots, CSV, results.json).")
         {
-            experiment, preset, data, epochs, batch, lr, momentum, decay, schedule, augment, seeds, threads, output, subset, resume, only, plain,
+            experiment, preset, data, epochs, batch, lr, momentum, decay, schedule, augment, init, validation, seeds, threads, output, subset, testSubset, resume, only, plain,
         };
         command.SetAction(parse =>
         {
@@ -162,7 +169,10 @@ public static class Program
                 Data = parse.GetValue(data),
                 Epochs = parse.GetValue(epochs),
                 BatchSize = parse.GetValue(batch),
-                LearningRate = parse.GetValue(lr),
+                LearningRates = parse.GetValue(lr),
+                Init = parse.GetValue(init),
+                ValidationFraction = parse.GetValue(validation),
+                TestSubset = parse.GetValue(testSubset),
                 Momentum = parse.GetValue(momentum),
                 WeightDecay = parse.GetValue(decay),
                 Schedule = parse.GetValue(schedule),

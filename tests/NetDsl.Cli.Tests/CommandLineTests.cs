@@ -32,7 +32,12 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("unknown experiment 'nope'; choose one of: bn-residual", "compare", "--experiment", "nope")]
     [InlineData("--epochs must be at least 1 (got 0)", "compare", "--epochs", "0")]
     [InlineData("--batch-size must be at least 1", "compare", "--batch-size", "0")]
-    [InlineData("--lr must be a positive number (got 0)", "compare", "--lr", "0")]
+    [InlineData("--lr must be positive numbers (got 0)", "compare", "--lr", "0.1", "0")]
+    [InlineData("--lr has duplicates (0.1 0.1)", "compare", "--lr", "0.1", "0.1")]
+    [InlineData("--validation must be a fraction in (0, 0.5] (got 0.7)", "compare", "--validation", "0.7")]
+    [InlineData("--test-subset must be at least 1", "compare", "--test-subset", "0")]
+    [InlineData("as an initialization: use HeFanIn, TorchvisionFanOut or PyTorchDefault", "compare", "--init", "Xavier")]
+    [InlineData("--subset 3 with --validation 0.1 leaves no validation or no training images", "compare", "--subset", "3")]
     [InlineData("--subset must be at least 1", "compare", "--subset", "0")]
     [InlineData("--seeds has duplicates", "compare", "--seeds", "1", "1")]
     [InlineData("does not exist; pass a folder with the Fashion-MNIST IDX files", "compare", "--data", "/nonexistent/fashion")]
@@ -121,14 +126,16 @@ public sealed class CommandLineTests : IDisposable
     public void Compare_trains_writes_a_report_and_resumes_without_retraining()
     {
         var output = Path.Combine(folder, "run");
-        string[] args = ["compare", "--only", "Residual.BnAfterConv", "--subset", "256", "--epochs", "1", "--data", Bundled, "--output", output, "--plain"];
+        string[] args = ["compare", "--only", "Residual.BnAfterConv", "--subset", "256", "--epochs", "1", "--lr", "0.05", "--seeds", "0", "--data", Bundled, "--output", output, "--plain"];
         var (code, stdout, error) = Run(args);
         Assert.True(code == 0, error);
-        Assert.Contains("DepthNet.Residual.BnAfterConv.Depth3 epoch 1/1", stdout);
+        Assert.Contains("DepthNet.Residual.BnAfterConv.Depth3 (seed 0, lr 0.05) epoch 1/1", stdout);
+        Assert.Contains("test accuracy at the learning rate and epoch chosen on validation", stdout);
         var results = RunResults.Load(Path.Combine(output, "results.json"));
-        var run = Assert.Single(Assert.Single(results.Variants).Runs);
+        var run = Assert.Single(Assert.Single(results.Variants).Jobs);
         Assert.Single(run.Epochs);
-        Assert.Equal(256, results.Settings.TrainImages);
+        Assert.Equal((230, 26, 2000), (results.Settings.TrainImages, results.Settings.ValidationImages, results.Settings.TestImages));
+        Assert.Equal("HeFanIn", results.Settings.Init);
         Assert.NotNull(run.Initial?.Log10Ratio);
         Assert.True(File.Exists(Path.Combine(output, "index.html")));
 
@@ -138,16 +145,16 @@ public sealed class CommandLineTests : IDisposable
         Assert.Equal(0, resumed);
         Assert.DoesNotContain("epoch 1/1", again);
         var reloaded = RunResults.Load(Path.Combine(output, "results.json"));
-        Assert.Equal(run.Epochs[0], reloaded.Variants[0].Runs[0].Epochs[0]);
+        Assert.Equal(run.Epochs[0], reloaded.Variants[0].Jobs[0].Epochs[0]);
 
         // Resuming with other settings names the checkpoint and the fix, on one line.
-        var (other, _, otherError) = Run([.. args, "--resume", "--lr", "0.01"]);
+        var (other, _, otherError) = Run([.. args, "--resume", "--momentum", "0.8"]);
         Assert.Equal(2, other);
         Assert.Contains("written by a run with other settings", otherError);
         Assert.Single(otherError.TrimEnd().Split('\n'));
 
         // The report's command spells out every setting, so it reproduces the run on another machine.
-        Assert.Equal($"netdsl compare -x bn-residual -p quick --data {Bundled} --epochs 1 --batch-size 64 --lr 0.05 --momentum 0.9 --weight-decay 0.0001 --schedule Cosine --subset 256 --seeds 0 --threads {Environment.ProcessorCount} --only Residual.BnAfterConv",
+        Assert.Equal($"netdsl compare -x bn-residual -p quick --data {Bundled} --epochs 1 --batch-size 64 --lr 0.05 --momentum 0.9 --weight-decay 0.0001 --schedule Cosine --init HeFanIn --subset 256 --validation 0.1 --test-subset 2000 --seeds 0 --threads {Environment.ProcessorCount} --only Residual.BnAfterConv",
             results.Settings.CommandLine);
 
         // `report` re-renders from results.json.
@@ -164,7 +171,7 @@ public sealed class CommandLineTests : IDisposable
         Assert.True(code == 0, error);
         var results = RunResults.Load(Path.Combine(output, "results.json"));
         Assert.Equal(5, results.Variants.Count);   // feedforward/residual x BN/none, and the 0.1 branch scale
-        Assert.All(results.Variants, v => Assert.Equal(1.0, v.Runs[0].Shattering!.Autocorrelation[0], 12));
-        Assert.All(results.Variants, v => Assert.Equal(256, v.Runs[0].Shattering!.Gradients.Length));
+        Assert.All(results.Variants, v => Assert.Equal(1.0, v.Jobs[0].Shattering!.Autocorrelation[0], 12));
+        Assert.All(results.Variants, v => Assert.Equal(256, v.Jobs[0].Shattering!.Gradients.Length));
     }
 }

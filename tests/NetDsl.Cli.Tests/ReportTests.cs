@@ -15,10 +15,14 @@ public sealed class ReportTests : IDisposable
 
     public void Dispose() => Directory.Delete(folder, recursive: true);
 
-    /// <summary>Results with every section filled: variant "Good" beats "Bad" everywhere, by known amounts.</summary>
-    static RunResults Sample()
+    /// <summary>
+    /// Results with every section filled: variants "Good" and "Bad", 3 seeds x learning rates 0.01 and 0.1. Good trains best at
+    /// 0.1 (validation 85-87%, test 90.0/90.2/90.4%), Bad only at 0.01 (validation 70%, test 80.0/80.2/80.4%) and stays at chance
+    /// at 0.1; every other measurement has known values.
+    /// </summary>
+    internal static RunResults Sample()
     {
-        VariantResult Variant(string name, string bn, double accuracy, double beta, double cosine, double rise, double acf, int depth) => new()
+        VariantResult Variant(string name, string bn, double accuracy, double goodRate, double beta, double cosine, double rise, double acf, int depth) => new()
         {
             Name = $"Net.{name}",
             Settings = new() { ["BatchNorm"] = bn, ["Depth"] = depth.ToString() },
@@ -27,25 +31,32 @@ public sealed class ReportTests : IDisposable
             WeightLayers = depth + 2,
             Summary = "table",
             ForwardSource = $"public override Tensor forward(Tensor x) {{ /* {name} <&> */ }}",
-            Runs = new[] { 0, 1 }.Select(seed => new SeedResult
+            Jobs = new[] { 0, 1, 2 }.SelectMany(seed => new[] { 0.01, 0.1 }.Select(lr =>
             {
-                Seed = seed,
-                Epochs = [new(1, 0.1, 1.0, 0.6, 0.9, accuracy - 0.1, 10, 100), new(2, 0.0, 0.5 + seed * 0.01, 0.8, 0.6, accuracy + seed * 0.002, 10, 100)],
-                Initial = new GradientProfile
+                var good = lr == goodRate;
+                double val = good ? (name == "Good" ? 0.85 : 0.7) : (name == "Good" ? 0.5 : 0.1);
+                return new JobResult
                 {
-                    WeightGradientNorms = [new("conv1.weight", 1), new("fc.weight", 0.1)],
-                    UnitInputGradientNorms = [new("layer1.0", 10), new("layer1.1", 1)],
-                    Log10Ratio = name == "Good" ? 0.2 : 3.0,
-                    ShortcutShare = [new("layer1.0", 0.6)],
-                },
-                Activations = [new(0, [new("relu1", 0.5, 1, 0.1, 0.05, null, null)]), new(2, [new("relu1", 0.4, 1, name == "Good" ? 0.02 : 0.3, 0.1, null, null)])],
-                Smoothness = [new(0, 0.1, 0.5, beta), new(10, 0.2, 0.6, beta * 2)],
-                CovariateShift = [new(0, [new("conv1.weight", 0, 1), new("fc.weight", 0.5, cosine)])],
-                Slice = new SliceResult([-1, -0.5, 0, 0.5, 1], [5, 1 + rise, 1, 1 + rise, 5], 100),
-                Shattering = new ShatterResult([0.1, 0.2, 0.3], [1, acf, 0.1]),
-            }).ToList(),
+                    Variant = $"Net.{name}",
+                    Seed = seed,
+                    LearningRate = lr,
+                    Epochs = [new(1, 0.1, 1.0, 0.6, 0.9, val - 0.05, 0.9, accuracy - 0.1, 10, 100), new(2, 0.0, 0.5 + seed * 0.01, 0.8, 0.6, val + seed * 0.01, 0.6, accuracy + seed * 0.002, 10, 100)],
+                    Initial = new GradientProfile
+                    {
+                        WeightGradientNorms = [new("conv1.weight", 1), new("fc.weight", 0.1)],
+                        UnitInputGradientNorms = [new("layer1.0", 10), new("layer1.1", 1)],
+                        Log10Ratio = (name == "Good" ? 0.2 : 3.0) + 0.01 * seed,
+                        ShortcutShare = [new("layer1.0", 0.6)],
+                    },
+                    Activations = [new(0, [new("relu1", 0.5, 1, 0.1, 0.05, null, null)]), new(2, [new("relu1", 0.4, 1, (name == "Good" ? 0.02 : 0.3) + 0.01 * seed, 0.1, null, null)])],
+                    Smoothness = [new(0, 0.1, 0.5, beta + 0.1 * seed), new(10, 0.2, 0.6, beta * 2 + 0.1 * seed)],
+                    CovariateShift = [new(0, [new("conv1.weight", 0, 1), new("fc.weight", 0.5, cosine + 0.01 * seed)])],
+                    Slice = new SliceResult([-1, -0.5, 0, 0.5, 1], [5, 1 + rise + 0.01 * seed, 1, 1 + rise + 0.01 * seed, 5], 100),
+                    Shattering = new ShatterResult([0.1, 0.2, 0.3], [1, acf + 0.01 * seed, 0.1]),
+                };
+            })).ToList(),
         };
-        return new RunResults
+        var results = new RunResults
         {
             Experiment = "sample",
             Preset = "quick",
@@ -53,9 +64,16 @@ public sealed class ReportTests : IDisposable
             Question = "Which is better?",
             StartedUtc = new DateTime(2026, 11, 30, 0, 0, 0, DateTimeKind.Utc),
             WallSeconds = 12,
-            Settings = new RunSettings { Epochs = 2, BatchSize = 64, LearningRate = 0.1, Seeds = [0, 1], Threads = 2, CommandLine = "netdsl compare -x sample", Versions = new() { ["NetDsl"] = "0.1.0" } },
-            Variants = [Variant("Good", "BnAfterConv", 0.9, 1, 0.9, 0.5, 0.8, 4), Variant("Bad", "NoBn", 0.8, 4, 0.6, 2.0, 0.1, 8)],
+            Settings = new RunSettings
+            {
+                Epochs = 2, BatchSize = 64, LearningRates = [0.01, 0.1], Seeds = [0, 1, 2], Threads = 2, CommandLine = "netdsl compare -x sample",
+                Init = "HeFanIn", InitDescription = "He et al. 2015", ValidationFraction = 0.1, TrainImages = 900, ValidationImages = 100, TestImages = 500,
+                Versions = new() { ["NetDsl"] = "0.1.0" },
+            },
+            Variants = [Variant("Good", "BnAfterConv", 0.9, 0.1, 1, 0.9, 0.5, 0.8, 4), Variant("Bad", "NoBn", 0.8, 0.01, 4, 0.6, 2.0, 0.1, 8)],
         };
+        foreach (var v in results.Variants) v.Selection = NetDsl.Cli.Analysis.Selection.Select(v.Jobs);
+        return results;
     }
 
     [Fact]
@@ -69,7 +87,7 @@ public sealed class ReportTests : IDisposable
         foreach (var reference in references) Assert.True(Path.Exists(Path.Combine(folder, reference)), $"index.html references missing {reference}");
         foreach (var file in files) Assert.True(File.Exists(Path.Combine(folder, file)), file);
         var pngs = files.Where(f => f.EndsWith(".png")).ToList();
-        Assert.Equal(15, pngs.Count);
+        Assert.Equal(16, pngs.Count);
         foreach (var png in pngs) Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(Path.Combine(folder, png))[..4]);
         Assert.All(pngs, p => Assert.Contains($"src=\"{p}\"", html));
         // The generated forward of each variant, HTML-escaped, side by side.
@@ -82,19 +100,56 @@ public sealed class ReportTests : IDisposable
     {
         ReportWriter.Write(Sample(), folder);
         var md = File.ReadAllText(Path.Combine(folder, "report.md"));
-        // Good: 0.9 and 0.902 -> 90.1%; Bad: 80.1%.
-        Assert.Contains("Good reached the highest final test accuracy, 90.1% (mean of 2 seeds), 10.0 points above Bad (80.1%)", md);
-        Assert.Contains("the lead is more than twice the spread across seeds", md);
-        Assert.Contains("At initialization, Bad propagates the gradient worst: it grows toward the input by a factor 1E+03 (log10 ratio 3.00) across its units; Good best: it grows toward the input by a factor 1.58 (log10 ratio 0.20)", md);
-        // Effective beta: Good mean(1, 2) = 1.5, Bad mean(4, 8) = 6: 4.0x.
-        Assert.Contains("Over 4 probes per variant, Good has the smoothest landscape: mean effective beta 1.50, 4.0x lower than Bad (6.00)", md);
-        // ICS: cos over layers 2..L only: 0.9 with BatchNorm vs 0.6 without.
-        Assert.Contains("With BatchNorm the mean cos(G, G') is 0.900 vs 0.600 without: BatchNorm reduced", md);
-        Assert.Contains("Bad's loss rises fastest around its trained weights: +2.000 nats at |a| = 0.5, 4.0x the rise of Good (+0.500)", md);
-        Assert.Contains("ReLU: Good ends with the fewest dead or always-on units (2.0% dead", md);
-        // Depth 8 vs 4 within each BatchNorm setting is not a depth group here (different BN): no degradation sentence.
+        // Good at 0.1: test 0.900, 0.902, 0.904: mean 90.2%, sd 0.2 points, t(0.975, 2) = 4.303: half-width 0.497 points.
+        Assert.Contains("Good reached the highest test accuracy, 90.2% (95% CI 89.7% to 90.7%) over 3 seeds (learning rate 0.1 chosen on validation)", md);
+        // Difference 10 points; Welch: se = sqrt(2 x 0.2^2 / 3) = 0.163 points, df = 4, t = 2.776: half-width 0.453.
+        Assert.Contains("Good's test accuracy is higher than Bad's by 10.00 points (95% CI 9.55 to 10.45, Welch, 3 seeds)", md);
+        Assert.Contains("Bad does not train at 0.1 (validation accuracy 11.0%) but does at 0.01 (71.0%)", md);
+        Assert.Contains("| Good | 0.1 | 2, 2, 2 | 86.0 ± 1.0% | 90.2 ± 0.2% | 89.7% to 90.7% |", md);
+        Assert.Contains("| Bad | **71.0 ± 1.0%** | 11.0 ± 1.0% (did not train) |", md);
+        Assert.DoesNotContain("best test accuracy", md);
+        Assert.Contains("At initialization, Bad propagates the gradient worst: it grows toward the input by a factor 1.02E+03 (log10 ratio 3.01) across its units; Good best", md);
+        // Effective beta per seed: Good (1 + 2) / 2 + 0.1 s = 1.5, 1.6, 1.7; Bad 6, 6.1, 6.2: 4.5 apart with sd 0.1 on each side.
+        Assert.Contains("Good has the smoother landscape: mean effective beta 1.60, 3.8x lower than Bad (6.10); Bad's mean effective beta is higher than Good's by 4.50", md);
+        Assert.Contains("With BatchNorm the mean cos(G, G') is 0.910 vs 0.610 without", md);
+        Assert.Contains("Bad's loss rises fastest around its trained weights: +2.010 nats at |a| = 0.5, 3.9x the rise of Good (+0.510)", md);
+        Assert.Contains("ReLU: Good ends with the fewest dead or always-on units (3.0% dead", md);
         Assert.DoesNotContain("degradation problem", md);
-        Assert.Contains("lag-1 ACF: NoBn 0.10, BnAfterConv 0.80", md);
+        Assert.Contains("lag-1 ACF: NoBn 0.11, BnAfterConv 0.81", md);
+        Assert.Contains("initialization | HeFanIn: He et al. 2015", md);
+    }
+
+    [Fact]
+    public void A_claim_whose_interval_contains_zero_says_not_distinguishable()
+    {
+        var results = Sample();
+        // Bad's test accuracies moved next to Good's, with spread: 0.897, 0.901, 0.905 vs 0.900, 0.902, 0.904.
+        var bad = results.Variants[1];
+        foreach (var j in bad.Jobs.Where(j => j.LearningRate == 0.01))
+            j.Epochs[1] = j.Epochs[1] with { TestAccuracy = 0.897 + 0.004 * j.Seed };
+        bad.Selection = NetDsl.Cli.Analysis.Selection.Select(bad.Jobs);
+        ReportWriter.Write(results, folder);
+        var md = File.ReadAllText(Path.Combine(folder, "report.md"));
+        Assert.Contains("Good vs Bad: test accuracy differs by +0.10 points (95% CI", md);
+        Assert.Contains("not distinguishable with 3 seeds", md);
+        Assert.Contains(ReportWriter.Headline(results), l => l.Contains("not distinguishable with 3 seeds"));
+    }
+
+    [Fact]
+    public void A_variant_that_trains_at_no_rate_is_reported_as_such_and_left_out_of_the_ranking()
+    {
+        var results = Sample();
+        var bad = results.Variants[1];
+        foreach (var j in bad.Jobs)
+            j.Epochs = j.Epochs.Select(e => e with { ValidationAccuracy = 0.1, TestAccuracy = 0.1 }).ToList();
+        bad.Selection = NetDsl.Cli.Analysis.Selection.Select(bad.Jobs);
+        Assert.False(bad.Selection!.Trained);
+        ReportWriter.Write(results, folder);
+        var md = File.ReadAllText(Path.Combine(folder, "report.md"));
+        Assert.Contains("Bad did not train at any learning rate of the grid: its best mean validation accuracy is 10.0%", md);
+        Assert.Contains("**did not train at any rate**", md);
+        Assert.DoesNotContain("Good's test accuracy is higher than Bad's", md);
+        Assert.Contains(ReportWriter.Headline(results), l => l.Contains("did not train at any rate"));
     }
 
     [Fact]
@@ -107,6 +162,38 @@ public sealed class ReportTests : IDisposable
         var again = Path.Combine(folder, "again");
         ReportWriter.Write(loaded, again);
         Assert.Equal(File.ReadAllText(Path.Combine(folder, "report.md")), File.ReadAllText(Path.Combine(again, "report.md")));
+    }
+
+    [Fact]
+    public void Results_round_trip_the_selection_grid_validation_and_initialization()
+    {
+        var results = Sample();
+        ReportWriter.Write(results, folder);
+        var loaded = RunResults.Load(Path.Combine(folder, "results.json"));
+        Assert.Equal(2, loaded.FormatVersion);
+        Assert.Equal([0.01, 0.1], loaded.Settings.LearningRates);
+        Assert.Equal(("HeFanIn", 0.1, 100), (loaded.Settings.Init, loaded.Settings.ValidationFraction, loaded.Settings.ValidationImages));
+        var bad = loaded.Variants[1];
+        Assert.Equal(0.01, bad.Selection!.LearningRate);
+        Assert.Equal([2, 2, 2], bad.Selection.Epochs.Select(e => e.Epoch));
+        Assert.Equal(0.71, bad.Selection.Rates.Single(r => r.LearningRate == 0.01).ValidationAccuracy, 12);
+        var job = bad.Jobs.First(j => j.LearningRate == 0.1 && j.Seed == 2);
+        Assert.Equal((0.1 + 0.01 * 2, 0.6), (job.Epochs[1].ValidationAccuracy, job.Epochs[1].ValidationLoss));
+        Assert.Equal(results.Variants[1].Selection, bad.Selection with { Rates = results.Variants[1].Selection!.Rates, Epochs = results.Variants[1].Selection!.Epochs });
+        Assert.Equal(results.Variants[1].Selection!.Rates, bad.Selection.Rates);
+    }
+
+    [Fact]
+    public void Results_of_the_old_format_are_refused_with_the_reason_and_the_fix()
+    {
+        var path = Path.Combine(folder, "results.json");
+        File.WriteAllText(path, "{ \"FormatVersion\": 1, \"Experiment\": \"bn-residual\", \"Variants\": [ { \"Name\": \"x\", \"Runs\": [] } ] }");
+        var e = Assert.Throws<InvalidDataException>(() => RunResults.Load(path));
+        Assert.Contains("results format 1", e.Message);
+        Assert.Contains("without a validation split", e.Message);
+        Assert.Contains("run the experiment again", e.Message);
+        File.WriteAllText(path, "{ \"FormatVersion\": 99 }");
+        Assert.Contains("newer than this netdsl reads", Assert.Throws<InvalidDataException>(() => RunResults.Load(path)).Message);
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using System.Linq;
 using NetDsl.Cli.Data;
 using NetDsl.Cli.Results;
 using NetDsl.Cli.Training;
+using NetDsl.Measurements;
 using TorchSharp;
 using TorchSharp.Modules;
 using Xunit;
@@ -25,6 +26,7 @@ public sealed class TrainingTests : IDisposable
 {
     static readonly Dataset Data = FashionMnist.Load(Path.Combine(AppContext.BaseDirectory, "data", "fashion-mnist"));
     static readonly ImageSet Train = Data.Train.Take(512);
+    static readonly ImageSet Validation = Data.Train.Select(Enumerable.Range(512, 128).ToArray());
     static readonly ImageSet Test = Data.Test.Take(256);
     static readonly Normalization Norm = Normalization.Of(Train);
     static readonly TrainingOptions Options = new() { Epochs = 2, BatchSize = 32, LearningRate = 0.1, Augment = true };
@@ -38,8 +40,8 @@ public sealed class TrainingTests : IDisposable
         torch.set_num_threads(2);
         torch.manual_seed(initSeed ?? seed);
         var model = new TinyNet();
-        Trainer.InitializeHe(model);
-        return (model, new Trainer(model, Train, Test, Norm, Options, seed));
+        Initialization.Apply(model, InitScheme.HeFanIn);
+        return (model, new Trainer(model, Train, Validation, Test, Norm, Options, seed));
     }
 
     [Fact]
@@ -109,7 +111,7 @@ public sealed class TrainingTests : IDisposable
             using (model)
             {
                 var first = trainer.RunEpoch(1, null, out _)!;
-                Checkpoint.Save(path, "tiny", new SeedResult { Seed = 5, Epochs = [first] }, model, trainer.Optimizer);
+                Checkpoint.Save(path, "tiny", new JobResult { Seed = 5, Epochs = [first] }, model, trainer.Optimizer);
             }
         }
         var (resumedModel, resumedTrainer) = Build(5, initSeed: 99);   // other initial weights: the checkpoint must replace them
@@ -128,7 +130,7 @@ public sealed class TrainingTests : IDisposable
         var path = Path.Combine(folder, "tiny.ckpt");
         var (model, trainer) = Build(1);
         var first = trainer.RunEpoch(1, null, out _)!;
-        Checkpoint.Save(path, "tiny", new SeedResult { Seed = 1, Epochs = [first] }, model, trainer.Optimizer);
+        Checkpoint.Save(path, "tiny", new JobResult { Seed = 1, Epochs = [first] }, model, trainer.Optimizer);
         var saved = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
         var bytes = File.ReadAllBytes(path);
 
@@ -158,7 +160,7 @@ public sealed class TrainingTests : IDisposable
         var (model, trainer) = Build(1);
         using (model)
         {
-            Checkpoint.Save(path, "settings A", new SeedResult(), model, trainer.Optimizer);
+            Checkpoint.Save(path, "settings A", new JobResult(), model, trainer.Optimizer);
             var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path, "settings B", model, trainer.Optimizer));
             Assert.Contains("settings A", e.Message);
             File.WriteAllBytes(path, File.ReadAllBytes(path)[..200]);
@@ -180,16 +182,37 @@ public sealed class TrainingTests : IDisposable
     }
 
     [Fact]
-    public void He_initialization_has_the_right_variance()
+    public void Each_initialization_draws_its_documented_variance()
     {
+        Parameter Weight(nn.Module m, string name) => m.named_parameters().Single(p => p.name == name).parameter;
+        // conv2: 8 in, 8 out channels, 3x3: fan_in = fan_out = 72; conv1: 1 in, 8 out: fan_in 9, fan_out 72; fc: 8 in.
         torch.manual_seed(0);
-        using var model = new TinyNet();
-        Trainer.InitializeHe(model);
-        var w = model.named_parameters().Single(p => p.name == "conv2.weight").parameter;
-        // fan_out = 8 output channels x 3 x 3 = 72: std sqrt(2 / 72) = 0.1667 (576 samples: within 10%).
-        Assert.InRange(w.std().item<float>(), 0.15, 0.184);
-        var fc = model.named_parameters().Single(p => p.name == "fc.weight").parameter;
-        Assert.InRange(fc.std().item<float>(), 0.4, 0.6);   // fan_in 8: sqrt(2 / 8) = 0.5
-        Assert.Equal(0, model.named_parameters().Single(p => p.name == "fc.bias").parameter.abs().sum().item<float>());
+        using var he = new TinyNet();
+        Initialization.Apply(he, InitScheme.HeFanIn);
+        Assert.InRange(Weight(he, "conv1.weight").std().item<float>(), 0.40, 0.55);     // sqrt(2 / 9) = 0.471 (72 samples)
+        Assert.InRange(Weight(he, "conv2.weight").std().item<float>(), 0.15, 0.184);    // sqrt(2 / 72) = 0.1667 (576 samples)
+        Assert.InRange(Weight(he, "fc.weight").std().item<float>(), 0.4, 0.6);          // sqrt(2 / 8) = 0.5
+        Assert.Equal(0, Weight(he, "fc.bias").abs().sum().item<float>());
+
+        torch.manual_seed(0);
+        using var tv = new TinyNet();
+        Initialization.Apply(tv, InitScheme.TorchvisionFanOut);
+        Assert.InRange(Weight(tv, "conv1.weight").std().item<float>(), 0.14, 0.20);    // fan_out: sqrt(2 / 72) = 0.1667
+        // torchvision leaves the classifier at PyTorch's default: U(-1/sqrt(8), 1/sqrt(8)), std 1/sqrt(24) = 0.204, bias not zero.
+        Assert.True(Weight(tv, "fc.weight").abs().max().item<float>() <= 1 / Math.Sqrt(8) + 1e-6);
+        Assert.NotEqual(0, Weight(tv, "fc.bias").abs().sum().item<float>());
+
+        torch.manual_seed(0);
+        using var py = new TinyNet();
+        var before = Weight(py, "conv2.weight").clone();
+        Initialization.Apply(py, InitScheme.PyTorchDefault);
+        Assert.True(Weight(py, "conv2.weight").equal(before).all().item<bool>());
+        Assert.True(Weight(py, "conv2.weight").abs().max().item<float>() <= 1 / Math.Sqrt(72) + 1e-6);   // U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+
+        // BatchNorm starts at scale 1 and shift 0 in every scheme, whatever came before.
+        using (torch.no_grad()) Weight(he, "bn1.weight").fill_(3);
+        Initialization.Apply(he, InitScheme.HeFanIn);
+        Assert.Equal(1, Weight(he, "bn1.weight").mean().item<float>());
+        Assert.Throws<ArgumentOutOfRangeException>(() => Initialization.Apply(he, (InitScheme)17));
     }
 }

@@ -9,6 +9,7 @@ using NetDsl.Cli.Experiments;
 using NetDsl.Cli.Reporting;
 using NetDsl.Cli.Results;
 using NetDsl.Cli.Training;
+using NetDsl.Measurements;
 using Spectre.Console;
 using TorchSharp;
 
@@ -30,8 +31,14 @@ public sealed record CompareRequest
     public int? Epochs { get; init; }
     /// <summary>Batch size, or null for the preset's.</summary>
     public int? BatchSize { get; init; }
-    /// <summary>Learning rate, or null for the preset's.</summary>
-    public double? LearningRate { get; init; }
+    /// <summary>Learning-rate grid, or null for the preset's.</summary>
+    public double[]? LearningRates { get; init; }
+    /// <summary>Weight initialization, used for training and every measurement.</summary>
+    public InitScheme Init { get; init; } = InitScheme.HeFanIn;
+    /// <summary>Share of the training images held out for validation, or null for <see cref="ValidationSplit.DefaultFraction"/>.</summary>
+    public double? ValidationFraction { get; init; }
+    /// <summary>Test images evaluated, or null for the preset's.</summary>
+    public int? TestSubset { get; init; }
     /// <summary>Momentum.</summary>
     public double Momentum { get; init; } = TrainingOptions.Default.Momentum;
     /// <summary>Weight decay.</summary>
@@ -72,16 +79,24 @@ public static class CompareCommand
         var epochs = request.Epochs ?? preset.Epochs;
         if (training && epochs < 1) throw new UsageException($"--epochs must be at least 1 (got {epochs})");
         var batchSize = request.BatchSize ?? preset.BatchSize;
-        var learningRate = request.LearningRate ?? preset.LearningRate;
+        var rates = training ? request.LearningRates is { Length: > 0 } lrs ? lrs : preset.LearningRates : [];
         if (batchSize < 1) throw new UsageException($"--batch-size must be at least 1 (got {batchSize})");
-        if (!(learningRate > 0) || !double.IsFinite(learningRate)) throw new UsageException($"--lr must be a positive number (got {learningRate})");
+        foreach (var rate in rates)
+        {
+            if (!(rate > 0) || !double.IsFinite(rate)) throw new UsageException($"--lr must be positive numbers (got {rate.ToString(Inv)})");
+            // SGD updates in float32: a rate beyond 1e3 only overflows (no schedule here needs more than 1).
+            if (rate > 1e3) throw new UsageException($"--lr {rate.ToString(Inv)} is too large; use rates up to 1000 (the papers use 0.1)");
+        }
+        if (rates.Distinct().Count() != rates.Length) throw new UsageException($"--lr has duplicates ({string.Join(" ", rates.Select(r => r.ToString(Inv)))}); give each rate once");
+        var validation = request.ValidationFraction ?? ValidationSplit.DefaultFraction;
+        if (!(validation > 0 && validation <= 0.5)) throw new UsageException($"--validation must be a fraction in (0, 0.5] (got {validation.ToString(Inv)}); 0.1 holds out 10% of the training images");
+        if (!Enum.IsDefined(request.Init)) throw new UsageException($"--init must be one of {string.Join(", ", Enum.GetNames<InitScheme>())}");
+        if (request.TestSubset is < 1) throw new UsageException($"--test-subset must be at least 1 (got {request.TestSubset})");
         if (request.Momentum is < 0 or >= 1) throw new UsageException($"--momentum must be in [0, 1) (got {request.Momentum})");
         if (request.WeightDecay < 0) throw new UsageException($"--weight-decay must not be negative (got {request.WeightDecay})");
         if (request.Threads < 1) throw new UsageException($"--threads must be at least 1 (got {request.Threads})");
         if (request.Threads > Environment.ProcessorCount)
             throw new UsageException($"--threads {request.Threads} is more than this machine's {Environment.ProcessorCount} cores; LibTorch only slows down with more threads than cores");
-        // SGD updates in float32: a rate beyond 1e3 only overflows (no schedule here needs more than 1).
-        if (learningRate > 1e3) throw new UsageException($"--lr {learningRate} is too large; use a rate up to 1000 (the papers use 0.1)");
         if (request.Output is "") throw new UsageException("--output is empty; give a folder");
         if (request.Subset is < 1) throw new UsageException($"--subset must be at least 1 (got {request.Subset})");
         var seeds = request.Seeds is { Length: > 0 } s ? s : preset.Seeds;
@@ -101,6 +116,10 @@ public static class CompareCommand
         {
             try { data = FashionMnist.Load(request.Data); }
             catch (Exception e) when (e is IOException or InvalidDataException) { throw new UsageException(e.Message); }
+            data = data with { Test = data.Test.Take(request.TestSubset ?? preset.TestSubset) };
+            var available = data.Train.Take(request.Subset ?? preset.Subset).Count;
+            if (Math.Round(validation * available) < 1 || available - Math.Round(validation * available) < 1)
+                throw new UsageException($"--subset {available} with --validation {validation.ToString(Inv)} leaves no validation or no training images; use more images");
         }
 
         var output = Path.GetFullPath(request.Output ?? Path.Combine("reports", $"{experiment.Name}-{DateTime.Now:yyyyMMdd-HHmmss}"));
@@ -111,13 +130,16 @@ public static class CompareCommand
         {
             Epochs = training ? epochs : 0,
             BatchSize = batchSize,
-            LearningRate = learningRate,
+            LearningRate = rates.Length > 0 ? rates[0] : TrainingOptions.Default.LearningRate,
             Momentum = request.Momentum,
             WeightDecay = request.WeightDecay,
             Schedule = request.Schedule,
             Augment = request.Augment,
             Subset = request.Subset ?? preset.Subset,
         };
+        var spec = new RunSpec(experiment, preset, options, seeds, rates, request.Init, validation);
+        var runner = new Runner(spec, data, Path.Combine(output, "checkpoints"));
+        var firstSplit = runner.DataOf(seeds[0]);
         var results = new RunResults
         {
             Experiment = experiment.Name,
@@ -129,36 +151,42 @@ public static class CompareCommand
             {
                 Epochs = options.Epochs,
                 BatchSize = options.BatchSize,
-                LearningRate = options.LearningRate,
+                LearningRates = rates.ToList(),
                 Momentum = options.Momentum,
                 WeightDecay = options.WeightDecay,
                 Schedule = options.Schedule.ToString(),
                 Augment = options.Augment,
+                Init = request.Init.ToString(),
+                InitDescription = Initialization.Describe(request.Init),
+                ValidationFraction = validation,
                 Seeds = seeds.ToList(),
                 Threads = request.Threads,
                 OmpWaitPolicy = Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "(unset)",
                 DataFolder = data?.Folder ?? "(none: no data needed)",
                 DataOrigin = data?.Origin ?? "",
                 DataSplit = data?.Split ?? "",
-                TrainImages = data is null ? 0 : data.Train.Take(options.Subset).Count,
+                TrainImages = firstSplit?.Split.Train.Count ?? 0,
+                ValidationImages = firstSplit?.Split.Validation.Count ?? 0,
                 TestImages = data?.Test.Count ?? 0,
                 Versions = Versions(),
-                CommandLine = Reproduction(experiment, preset, options, seeds, request, data),
+                CommandLine = Reproduction(experiment, preset, options, rates, seeds, request, validation, data),
             },
         };
         var clock = Stopwatch.StartNew();
         Console.CancelKeyPress += (_, _) =>
             Console.Error.WriteLine($"\ninterrupted: finished epochs are in {Path.Combine(output, "checkpoints")}; continue with the same options and --resume");
-        var runner = new Runner(experiment, preset, options, seeds, data, Path.Combine(output, "checkpoints"));
         var variants = experiment.VariantsOf(preset);
-        Console.WriteLine($"{experiment.Name} ({preset.Name}): {variants.Count} variants x {seeds.Length} seed(s); " +
-                          (data is null ? "no data needed" : $"{results.Settings.TrainImages:N0} training / {results.Settings.TestImages:N0} test images from {data.Folder} ({data.Origin})") +
-                          $"; {request.Threads} thread(s); report in {output}");
+        var jobs = spec.Jobs();
+        Console.WriteLine($"{experiment.Name} ({preset.Name}): {variants.Count} variants x {Plural(seeds.Length, "seed")}" +
+                          (rates.Length > 0 ? $" x {Plural(rates.Length, "learning rate")} ({string.Join(", ", rates.Select(r => r.ToString(Inv)))}) = {Plural(jobs.Count, "job")}" : "") +
+                          $"; init {request.Init}; " +
+                          (data is null ? "no data needed" : $"{results.Settings.TrainImages:N0} training / {results.Settings.ValidationImages:N0} validation / {results.Settings.TestImages:N0} test images from {data.Folder} ({data.Origin})") +
+                          $"; {Plural(request.Threads, "thread")}; report in {output}");
         if (!request.Plain && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive)
         {
             AnsiConsole.Progress().AutoClear(false).HideCompleted(false)
                 .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn { Width = 12 }, new PercentageColumn(), new RemainingTimeColumn())
-                .Start(ctx => results.Variants = runner.Run(new BarProgress(ctx, variants.SelectMany(v => seeds.Select(seed => (v.Name, seed))).ToList())));
+                .Start(ctx => results.Variants = runner.Run(new BarProgress(ctx, jobs)));
         }
         else
         {
@@ -166,21 +194,30 @@ public static class CompareCommand
         }
         results.WallSeconds = clock.Elapsed.TotalSeconds;
         ReportWriter.Write(results, output);
+        foreach (var line in ReportWriter.Headline(results)) Console.WriteLine(line);
         return output;
     }
 
+    static readonly System.Globalization.CultureInfo Inv = System.Globalization.CultureInfo.InvariantCulture;
+
+    static string Plural(int n, string word) => $"{n} {word}{(n == 1 ? "" : "s")}";
+
     /// <summary>Every setting spelled out, so the command gives the same run on another machine (whatever its defaults or data search finds).</summary>
-    static string Reproduction(Experiment experiment, Preset preset, TrainingOptions o, int[] seeds, CompareRequest request, Dataset? data)
+    static string Reproduction(Experiment experiment, Preset preset, TrainingOptions o, double[] rates, int[] seeds, CompareRequest request, double validation, Dataset? data)
     {
-        var inv = System.Globalization.CultureInfo.InvariantCulture;
         var parts = new List<string> { "netdsl compare", $"-x {experiment.Name}", $"-p {preset.Name}" };
         if (data is not null) parts.Add($"--data {data.Folder}");
         if (experiment.What.HasFlag(Measures.Training))
         {
-            parts.Add($"--epochs {o.Epochs} --batch-size {o.BatchSize} --lr {o.LearningRate.ToString(inv)} --momentum {o.Momentum.ToString(inv)} --weight-decay {o.WeightDecay.ToString(inv)} --schedule {o.Schedule}");
+            parts.Add($"--epochs {o.Epochs} --batch-size {o.BatchSize} --lr {string.Join(" ", rates.Select(r => r.ToString(Inv)))} --momentum {o.Momentum.ToString(Inv)} --weight-decay {o.WeightDecay.ToString(Inv)} --schedule {o.Schedule}");
             if (o.Augment) parts.Add("--augment");
         }
-        if (o.Subset is { } n) parts.Add($"--subset {n}");
+        parts.Add($"--init {request.Init}");
+        if (data is not null)
+        {
+            if (o.Subset is { } n) parts.Add($"--subset {n}");
+            parts.Add($"--validation {validation.ToString(Inv)} --test-subset {data.Test.Count}");
+        }
         parts.Add($"--seeds {string.Join(" ", seeds)}");
         parts.Add($"--threads {request.Threads}");
         if (request.Only is { } only) parts.Add($"--only {only}");

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.Linq;
 using NetDsl.Cli.Experiments;
 using NetDsl.Cli.Results;
@@ -8,27 +9,30 @@ using Spectre.Console;
 
 namespace NetDsl.Cli.Commands;
 
-/// <summary>Progress as plain lines (output redirected to a file or a pipe): one line per variant start, epoch and end.</summary>
+/// <summary>Progress as plain lines (output redirected to a file or a pipe): one line per job start, epoch and end.</summary>
 public sealed class LineProgress : IRunProgress
 {
     /// <inheritdoc/>
-    public ITrainingProgress? Begin(string variant, int seed, int totalEpochs)
+    public ITrainingProgress? Begin(JobKey job, int totalEpochs)
     {
-        Console.WriteLine($"{variant} (seed {seed}): {(totalEpochs > 0 ? $"training {totalEpochs} epoch(s)" : "measuring at initialization")}");
-        return new Sink(variant);
+        Console.WriteLine($"{Name(job)}: {(totalEpochs > 0 ? $"training {totalEpochs} epoch(s)" : "measuring at initialization")}");
+        return new Sink(Name(job));
     }
 
     /// <inheritdoc/>
-    public void End(string variant, SeedResult run) => Console.WriteLine($"{variant} (seed {run.Seed}): {Describe(run)}");
+    public void End(JobKey job, JobResult run) => Console.WriteLine($"{Name(job)}: {Describe(run)}");
 
-    /// <summary>One-line summary of a finished run; <paramref name="compact"/> keeps only its main result (for a progress bar).</summary>
-    public static string Describe(SeedResult run, bool compact = false)
+    static string Name(JobKey job) =>
+        $"{job.Variant.Name} (seed {job.Seed}{(job.LearningRate is { } lr ? $", lr {lr.ToString(CultureInfo.InvariantCulture)}" : "")})";
+
+    /// <summary>One-line summary of a finished job; <paramref name="compact"/> keeps only its main result (for a progress bar).</summary>
+    public static string Describe(JobResult run, bool compact = false)
     {
         var parts = new List<string>();
         if (run.Diverged is not null) parts.Add(compact ? "diverged" : $"diverged ({run.Diverged})");
         else
         {
-            if (run.Epochs.Count > 0) parts.Add($"test{(compact ? "" : " accuracy")} {100 * run.Epochs[^1].TestAccuracy:F1}%");
+            if (run.Epochs.Count > 0) parts.Add($"val{(compact ? "" : "idation accuracy")} {100 * run.Epochs[^1].ValidationAccuracy:F1}%");
             if (run.Initial?.Log10Ratio is { } ratio) parts.Add($"log10{(compact ? "" : " gradient")} ratio {ratio:F2}");
             if (run.Shattering is { } s) parts.Add($"lag-1 ACF {s.Autocorrelation[1]:F3}");
             if (run.Slice is not null) parts.Add("slice done");
@@ -38,47 +42,39 @@ public sealed class LineProgress : IRunProgress
         return string.Join(", ", parts);
     }
 
-    sealed class Sink(string variant) : ITrainingProgress
+    sealed class Sink(string name) : ITrainingProgress
     {
         public void Step(int step, int totalSteps, double loss) { }
 
         public void Epoch(EpochRecord r, int totalEpochs) =>
-            Console.WriteLine($"  {variant} epoch {r.Epoch}/{totalEpochs}: train loss {r.TrainLoss:F3}, train accuracy {100 * r.TrainAccuracy:F1}%, test accuracy {100 * r.TestAccuracy:F1}%, {r.Seconds:F1} s");
+            Console.WriteLine($"  {name} epoch {r.Epoch}/{totalEpochs}: train loss {r.TrainLoss:F3}, train accuracy {100 * r.TrainAccuracy:F1}%, validation accuracy {100 * r.ValidationAccuracy:F1}%, test accuracy {100 * r.TestAccuracy:F1}%, {r.Seconds:F1} s");
     }
 }
 
 /// <summary>
-/// Progress on a terminal (Spectre.Console): one bar per variant and seed with epoch, loss, test accuracy and the
-/// remaining time, kept short enough for an 80-column terminal.
+/// Progress on a terminal (Spectre.Console): one bar per job (variant, seed, learning rate) with epoch, loss, validation
+/// accuracy and the remaining time, kept short enough for an 80-column terminal.
 /// </summary>
 public sealed class BarProgress : IRunProgress
 {
-    readonly Dictionary<(string, int), (ProgressTask Task, string Name)> tasks;
+    readonly Dictionary<string, (ProgressTask Task, string Name)> tasks;
 
-    /// <summary>Adds one (not yet started) bar per run to <paramref name="context"/>.</summary>
-    public BarProgress(ProgressContext context, IReadOnlyList<(string Variant, int Seed)> runs)
-    {
-        var seeds = runs.Select(r => r.Seed).Distinct().Count();
-        tasks = runs.ToDictionary(r => (r.Variant, r.Seed), r =>
-        {
-            // The network's name is the same on every bar; the seed only matters when there are several.
-            var name = (r.Variant.Contains('.') ? r.Variant[(r.Variant.IndexOf('.') + 1)..] : r.Variant) + (seeds > 1 ? $" s{r.Seed}" : "");
-            return (context.AddTask(Markup.Escape(name), autoStart: false, maxValue: 1), name);
-        });
-    }
+    /// <summary>Adds one (not yet started) bar per job to <paramref name="context"/>.</summary>
+    public BarProgress(ProgressContext context, IReadOnlyList<JobKey> jobs) =>
+        tasks = jobs.ToDictionary(j => j.Id, j => (context.AddTask(Markup.Escape(j.Label), autoStart: false, maxValue: 1), j.Label));
 
     /// <inheritdoc/>
-    public ITrainingProgress? Begin(string variant, int seed, int totalEpochs)
+    public ITrainingProgress? Begin(JobKey job, int totalEpochs)
     {
-        var (task, name) = tasks[(variant, seed)];
+        var (task, name) = tasks[job.Id];
         task.StartTask();
         return new Sink(task, name);
     }
 
     /// <inheritdoc/>
-    public void End(string variant, SeedResult run)
+    public void End(JobKey job, JobResult run)
     {
-        var (task, name) = tasks[(variant, run.Seed)];
+        var (task, name) = tasks[job.Id];
         task.Description = Markup.Escape($"{name} {LineProgress.Describe(run, compact: true)}");
         task.Value = task.MaxValue;
         task.StopTask();
@@ -101,7 +97,7 @@ public sealed class BarProgress : IRunProgress
         public void Epoch(EpochRecord r, int totalEpochs)
         {
             epoch = Math.Min(r.Epoch + 1, totalEpochs);
-            last = $" test {100 * r.TestAccuracy:F1}%";
+            last = $" val {100 * r.ValidationAccuracy:F1}%";
             task.Description = Markup.Escape($"{name} e{r.Epoch}/{totalEpochs} loss {r.TrainLoss:F2}{last}");
         }
     }

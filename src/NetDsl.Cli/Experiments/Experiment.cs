@@ -26,20 +26,21 @@ public enum Measures
     Shattering = 64,
 }
 
-/// <summary>A preset: which variants run, for how long, on how much data.</summary>
+/// <summary>A preset: which variants run, for how long, on how much data, at which learning rates and seeds.</summary>
 /// <param name="Name"><c>quick</c> or <c>full</c>.</param>
 /// <param name="Include">Selects the preset's variants from the experiment's.</param>
 /// <param name="Epochs">Epochs (ignored without <see cref="Measures.Training"/>).</param>
-/// <param name="Subset">Training images (null: the whole training split).</param>
+/// <param name="Subset">Training images before the validation split (null: the whole training split).</param>
 /// <param name="Seeds">Seeds run by default.</param>
+/// <param name="LearningRates">The grid: every variant trains at each rate, and its row uses the rate with the best validation
+/// accuracy. Chosen so that every variant of the preset trains at one of them (measured; README and docs/findings.md).</param>
 /// <param name="MeasureEvery">Steps between Santurkar et al. measurements.</param>
 /// <param name="SlicePoints">Points of the 1-D slice on [-1, 1].</param>
-/// <param name="BatchSize">Images per SGD step.</param>
-/// <param name="LearningRate">Base learning rate. Quick presets halve both batch and rate (64, 0.05): the same rate per image as
-/// He et al.'s 128 and 0.1 (the linear scaling rule of Goyal et al. 2017), and twice the steps in a short budget (measured on
-/// bn-residual: 87.9% test accuracy after 4 epochs vs 85.9% with 128 and 0.1, at the same time per epoch).</param>
-public sealed record Preset(string Name, Func<VariantInfo, bool> Include, int Epochs, int? Subset, int[] Seeds, int MeasureEvery = 25, int SlicePoints = 21,
-    int BatchSize = 128, double LearningRate = 0.1);
+/// <param name="BatchSize">Images per SGD step. Quick presets use 64: twice the steps of 128 in a short budget, with rates scaled
+/// to match (the linear scaling rule of Goyal et al. 2017: 0.05 at 64 is He et al.'s 0.1 at 128).</param>
+/// <param name="TestSubset">Test images evaluated (the first N; null: all). Quick presets evaluate 2,000 after every epoch of every job.</param>
+public sealed record Preset(string Name, Func<VariantInfo, bool> Include, int Epochs, int? Subset, int[] Seeds, double[] LearningRates,
+    int MeasureEvery = 25, int SlicePoints = 21, int BatchSize = 128, int? TestSubset = null);
 
 /// <summary>A ready-made experiment: one of the questions of the papers, the variants that answer it, and what to measure.</summary>
 /// <param name="Name">Command-line name (<c>degradation</c>).</param>
@@ -72,8 +73,16 @@ public static class Catalog
 
     static bool Is(VariantInfo v, string axis, params string[] values) => v.Settings.TryGetValue(axis, out var s) && values.Contains(s);
 
-    static readonly int[] OneSeed = [0];
+    static readonly int[] TwoSeeds = [0, 1];
     static readonly int[] ThreeSeeds = [0, 1, 2];
+    static readonly double[] None = [];
+
+    // Grids (batch 64 for quick, 128 for full). Without BatchNorm, 20-32-layer nets do not train at BatchNorm's rates (0.05 at
+    // batch 64 leaves them at chance), so grids that include such variants reach down to 0.01.
+    static readonly double[] QuickGrid = [0.01, 0.05];
+    static readonly double[] QuickBnGrid = [0.02, 0.05];
+    static readonly double[] FullGrid = [0.01, 0.03, 0.1];
+    static readonly double[] FullBnGrid = [0.03, 0.1, 0.2];
 
     /// <summary>Every experiment, by name.</summary>
     public static IReadOnlyList<Experiment> All { get; } =
@@ -82,60 +91,60 @@ public static class Catalog
             "The default overview: a 20-layer network plain or residual, with or without BatchNorm (Ioffe & Szegedy 2015; He et al. 2015), " +
             "trained on Fashion-MNIST; which trains fastest and generalizes best, and how the gradient reaches the first layers at initialization.",
             DepthNet.Variants.All, Measures.Training | Measures.InitialGradients,
-            Quick: new("quick", v => Is(v, "Depth", "3"), Epochs: 4, Subset: 8000, OneSeed, BatchSize: 64, LearningRate: 0.05),
-            Full: new("full", v => Is(v, "Depth", "3"), Epochs: 15, Subset: null, ThreeSeeds)),
+            Quick: new("quick", v => Is(v, "Depth", "3"), Epochs: 3, Subset: 3000, ThreeSeeds, QuickGrid, BatchSize: 64, TestSubset: 2000),
+            Full: new("full", v => Is(v, "Depth", "3"), Epochs: 15, Subset: null, ThreeSeeds, FullGrid)),
 
         new("gradient-flow", 1, "Gradient flow at initialization vs depth",
             "Question 1, numerical stability: do gradients vanish or explode with depth, with and without BatchNorm, plain or residual? " +
             "Per-layer weight-gradient norms and log10 of the gradient ratio between the first and the last unit's input (He et al. 2016) at initialization.",
             DepthNet.Variants.All, Measures.InitialGradients,
-            Quick: new("quick", _ => true, Epochs: 0, Subset: 8000, ThreeSeeds),
-            Full: new("full", _ => true, Epochs: 0, Subset: null, [0, 1, 2, 3, 4])),
+            Quick: new("quick", _ => true, Epochs: 0, Subset: 8000, ThreeSeeds, None),
+            Full: new("full", _ => true, Epochs: 0, Subset: null, [0, 1, 2, 3, 4], None)),
 
         new("bn-placement", 4, "BatchNorm placement and the use of the non-linearity",
             "Question 4: does BatchNorm's scale and shift keep sigmoid units out of saturation and ReLU units from being dead or always on, " +
             "and is BatchNorm after the activation sometimes better? A 6-convolution VGG-style net, BatchNorm none / after the convolution / after the activation, with ReLU and with sigmoid.",
             VggNet.Variants.All, Measures.Training | Measures.Activations,
-            Quick: new("quick", _ => true, Epochs: 3, Subset: 8000, OneSeed, BatchSize: 64, LearningRate: 0.05),
-            Full: new("full", _ => true, Epochs: 15, Subset: null, ThreeSeeds)),
+            Quick: new("quick", _ => true, Epochs: 3, Subset: 3000, TwoSeeds, [0.01, 0.1], BatchSize: 64, TestSubset: 2000),
+            Full: new("full", _ => true, Epochs: 15, Subset: null, ThreeSeeds, [0.01, 0.03, 0.1, 0.3])),
 
         new("smoothness", 3, "Loss-landscape smoothness with and without BatchNorm",
             "Question 3 (Santurkar et al. 2018, Fig. 4; Li et al. 2018): along the gradient, how much does the loss vary, how well does the gradient predict the next one, " +
             "and what is the effective beta-smoothness, with and without BatchNorm? Plus a filter-normalized 1-D slice around the trained weights.",
             VggNet.Variants.All.Where(v => Is(v, "Activation", "ReLU") && Is(v, "BatchNorm", "NoBn", "BnAfterConv")).ToList(),
             Measures.Training | Measures.Smoothness | Measures.Slice,
-            Quick: new("quick", _ => true, Epochs: 2, Subset: 8000, OneSeed, MeasureEvery: 10, BatchSize: 64, LearningRate: 0.05),
-            Full: new("full", _ => true, Epochs: 10, Subset: null, ThreeSeeds, MeasureEvery: 50, SlicePoints: 51)),
+            Quick: new("quick", _ => true, Epochs: 2, Subset: 3000, ThreeSeeds, QuickGrid, MeasureEvery: 10, BatchSize: 64, TestSubset: 2000),
+            Full: new("full", _ => true, Epochs: 10, Subset: null, ThreeSeeds, FullGrid, MeasureEvery: 50, SlicePoints: 51)),
 
         new("covariate-shift", 2, "Internal covariate shift with and without BatchNorm",
             "Question 2: does BatchNorm reduce internal covariate shift (Ioffe & Szegedy 2015) or not (Santurkar et al. 2018)? " +
             "Measured by Santurkar et al.'s Definition 2.1: the change of each layer's gradient when only the earlier layers take their update.",
             VggNet.Variants.All.Where(v => Is(v, "Activation", "ReLU") && Is(v, "BatchNorm", "NoBn", "BnAfterConv")).ToList(),
             Measures.Training | Measures.CovariateShift,
-            Quick: new("quick", _ => true, Epochs: 2, Subset: 8000, OneSeed, MeasureEvery: 10, BatchSize: 64, LearningRate: 0.05),
-            Full: new("full", _ => true, Epochs: 10, Subset: null, ThreeSeeds, MeasureEvery: 50)),
+            Quick: new("quick", _ => true, Epochs: 2, Subset: 3000, ThreeSeeds, QuickGrid, MeasureEvery: 10, BatchSize: 64, TestSubset: 2000),
+            Full: new("full", _ => true, Epochs: 10, Subset: null, ThreeSeeds, FullGrid, MeasureEvery: 50)),
 
         new("preactivation", 5, "Pre-activation vs post-activation residual units",
             "Question 5 (He et al. 2016, Fig. 4 and eq. 5): a skip connection gives the gradient 1 + dF/dx; which unit ordering keeps the identity path clean? " +
             "The five orderings in a 32-layer network: gradient ratio at initialization, shortcut share, and training curves.",
             OrderNet.Variants.All, Measures.Training | Measures.InitialGradients,
-            Quick: new("quick", _ => true, Epochs: 2, Subset: 8000, OneSeed, BatchSize: 64, LearningRate: 0.05),
-            Full: new("full", _ => true, Epochs: 15, Subset: null, ThreeSeeds)),
+            Quick: new("quick", _ => true, Epochs: 2, Subset: 4000, TwoSeeds, QuickBnGrid, BatchSize: 64, TestSubset: 2000),
+            Full: new("full", _ => true, Epochs: 15, Subset: null, ThreeSeeds, FullBnGrid)),
 
         new("degradation", 6, "Degradation: plain vs residual at growing depth",
             "Question 6 (He et al. 2015, Fig. 1 and 6): does a deeper plain network train worse than a shallower one, and do residual connections fix it? " +
             "Plain and residual networks with BatchNorm at 8 and 32 layers; training loss, test accuracy, and a 1-D loss slice (Li et al. 2018).",
             DepthNet.Variants.All.Where(v => Is(v, "BatchNorm", "BnAfterConv")).ToList(),
             Measures.Training | Measures.InitialGradients | Measures.Slice,
-            Quick: new("quick", v => Is(v, "Depth", "1", "5"), Epochs: 3, Subset: 8000, OneSeed, BatchSize: 64, LearningRate: 0.05),
-            Full: new("full", v => Is(v, "Depth", "1", "5"), Epochs: 8, Subset: null, OneSeed, SlicePoints: 51)),
+            Quick: new("quick", v => Is(v, "Depth", "1", "5"), Epochs: 3, Subset: 3000, ThreeSeeds, QuickBnGrid, BatchSize: 64, TestSubset: 2000),
+            Full: new("full", v => Is(v, "Depth", "1", "5"), Epochs: 8, Subset: null, ThreeSeeds, FullBnGrid, SlicePoints: 51)),
 
         new("shattering", 7, "Shattered gradients",
             "Question 7 (Balduzzi et al. 2017, Fig. 1-3): f: R -> R of width 200 on 256 inputs in [-2, 2); does df/dx decorrelate into white noise with depth? " +
             "Feedforward vs residual (pre-activation, branch scale 1 and 0.1), with and without BatchNorm (statistics over the grid, then frozen), depths 2 to 50.",
             ShatterNet.Variants.All.Concat(ScaledShatterNet.Variants.All).ToList(), Measures.Shattering,
-            Quick: new("quick", _ => true, Epochs: 0, Subset: 0, ThreeSeeds),
-            Full: new("full", _ => true, Epochs: 0, Subset: 0, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9])),
+            Quick: new("quick", _ => true, Epochs: 0, Subset: 0, ThreeSeeds, None),
+            Full: new("full", _ => true, Epochs: 0, Subset: 0, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], None)),
     ];
 
     /// <summary>The experiment named <paramref name="name"/>, or null.</summary>

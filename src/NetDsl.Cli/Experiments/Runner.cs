@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using NetDsl.Cli.Data;
+using NetDsl.Cli.Analysis;
 using NetDsl.Cli.Results;
 using NetDsl.Cli.Training;
 using NetDsl.Instrumentation;
@@ -13,24 +14,65 @@ using static TorchSharp.torch;
 
 namespace NetDsl.Cli.Experiments;
 
-/// <summary>Receives the runner's progress: which variant and seed starts, and the trainer's steps and epochs.</summary>
+/// <summary>Receives the runner's progress: which job starts, and the trainer's steps and epochs.</summary>
 public interface IRunProgress
 {
-    /// <summary>Work on <paramref name="variant"/> with <paramref name="seed"/> starts; the returned sink receives its training progress.</summary>
-    ITrainingProgress? Begin(string variant, int seed, int totalEpochs);
+    /// <summary><paramref name="job"/> starts; the returned sink receives its training progress.</summary>
+    ITrainingProgress? Begin(JobKey job, int totalEpochs);
 
-    /// <summary>The variant and seed finished (or diverged: <paramref name="run"/>.Diverged).</summary>
-    void End(string variant, SeedResult run);
+    /// <summary>The job finished (or diverged: <paramref name="result"/>.Diverged).</summary>
+    void End(JobKey job, JobResult result);
 }
 
-/// <summary>Runs an experiment's variants over its seeds, taking the measurements the experiment asks for.</summary>
-/// <param name="experiment">The experiment.</param>
-/// <param name="preset">Its preset.</param>
-/// <param name="options">Training settings (epochs, batch, learning rate, ...).</param>
-/// <param name="seeds">Seeds.</param>
-/// <param name="data">The data (null for experiments that need none).</param>
-/// <param name="checkpoints">Folder for per-variant checkpoints; existing ones with the same settings are resumed.</param>
-public sealed class Runner(Experiment experiment, Preset preset, TrainingOptions options, IReadOnlyList<int> seeds, Dataset? data, string checkpoints)
+/// <summary>One unit of work: a variant trained and measured at one seed and one learning rate (null for experiments that do not train).</summary>
+/// <param name="Variant">The variant.</param>
+/// <param name="Seed">Seed of the weights, the validation split, the data order and augmentation.</param>
+/// <param name="LearningRate">Base learning rate, or null.</param>
+public sealed record JobKey(VariantInfo Variant, int Seed, double? LearningRate)
+{
+    /// <summary>Stable identifier (<see cref="JobResult.IdOf"/>): checkpoint file names use it.</summary>
+    public string Id => JobResult.IdOf(Variant.Name, Seed, LearningRate);
+
+    /// <summary>Short label for progress lines: the variant without its network prefix, the seed and the rate.</summary>
+    public string Label
+    {
+        get
+        {
+            var name = Variant.Name.Contains('.') ? Variant.Name[(Variant.Name.IndexOf('.') + 1)..] : Variant.Name;
+            return $"{name} s{Seed}" + (LearningRate is { } lr ? $" lr {lr.ToString("G4", System.Globalization.CultureInfo.InvariantCulture)}" : "");
+        }
+    }
+}
+
+/// <summary>Everything that defines a run's jobs and makes their results comparable.</summary>
+/// <param name="Experiment">The experiment.</param>
+/// <param name="Preset">Its preset (with any <c>--only</c> filter applied).</param>
+/// <param name="Options">Training settings shared by every job (epochs, batch, schedule, ...); each job sets its own learning rate.</param>
+/// <param name="Seeds">Seeds.</param>
+/// <param name="LearningRates">The learning-rate grid (empty for experiments that do not train).</param>
+/// <param name="Init">Weight initialization, applied before any measurement or training.</param>
+/// <param name="ValidationFraction">Share of the training images each job holds out for validation.</param>
+public sealed record RunSpec(Experiment Experiment, Preset Preset, TrainingOptions Options, IReadOnlyList<int> Seeds, IReadOnlyList<double> LearningRates,
+    InitScheme Init, double ValidationFraction)
+{
+    /// <summary>Every job, variant by variant, then seed, then rate: the plan a run executes.</summary>
+    public IReadOnlyList<JobKey> Jobs()
+    {
+        var training = Experiment.What.HasFlag(Measures.Training);
+        IReadOnlyList<double?> rates = training ? LearningRates.Select(r => (double?)r).ToList() : [null];
+        return Experiment.VariantsOf(Preset).SelectMany(v => Seeds.SelectMany(seed => rates.Select(lr => new JobKey(v, seed, lr)))).ToList();
+    }
+}
+
+/// <summary>
+/// Runs an experiment as independent jobs, one per variant, seed and learning rate, each producing a self-contained
+/// <see cref="JobResult"/> (checkpointed after every epoch); selection and statistics are a separate step over the results
+/// (<see cref="Analysis.Selection"/>).
+/// </summary>
+/// <param name="spec">The run.</param>
+/// <param name="data">The data, test split already cut to the images evaluated (null for experiments that need none).</param>
+/// <param name="checkpoints">Folder for per-job checkpoints; existing ones with the same settings are resumed.</param>
+public sealed class Runner(RunSpec spec, Dataset? data, string checkpoints)
 {
     /// <summary>Images of the fixed batch used for measurements at initialization and for activation statistics.</summary>
     public const int ProbeBatch = 128;
@@ -38,17 +80,34 @@ public sealed class Runner(Experiment experiment, Preset preset, TrainingOptions
     /// <summary>Test images of the loss slice.</summary>
     public const int SliceImages = 1000;
 
-    /// <summary>Runs every variant of the preset over every seed.</summary>
+    readonly Dictionary<int, (TrainValidation Split, Normalization Norm)> splits = new();
+    Experiment Experiment => spec.Experiment;
+    Preset Preset => spec.Preset;
+
+    /// <summary>The training subset a seed's jobs train on and the validation images they select on (the same for every variant
+    /// and rate of that seed), and the normalization from the training part. Null without data.</summary>
+    public (TrainValidation Split, Normalization Norm)? DataOf(int seed)
+    {
+        if (data is null) return null;
+        if (!splits.TryGetValue(seed, out var entry))
+        {
+            var split = ValidationSplit.Cut(data.Train.Take(spec.Options.Subset), spec.ValidationFraction, seed);
+            entry = (split, Normalization.Of(split.Train));
+            splits[seed] = entry;
+        }
+        return entry;
+    }
+
+    /// <summary>Runs every job of the plan and groups the results by variant, with each variant's selection.</summary>
     /// <exception cref="InvalidDataException">A checkpoint from other settings is in the way.</exception>
     public List<VariantResult> Run(IRunProgress? progress)
     {
-        var variants = experiment.VariantsOf(preset);
-        var train = data?.Train.Take(options.Subset);
-        var norm = train is null ? null : Normalization.Of(train);
-        var results = new List<VariantResult>();
-        foreach (var v in variants)
+        var jobs = spec.Jobs();
+        var results = jobs.Select(j => (j, RunJob(j, progress))).ToList();
+        return results.GroupBy(r => r.j.Variant).Select(g =>
         {
-            var result = new VariantResult
+            var v = g.Key;
+            var variant = new VariantResult
             {
                 Name = v.Name,
                 Settings = v.Settings.ToDictionary(kv => kv.Key, kv => kv.Value),
@@ -57,70 +116,73 @@ public sealed class Runner(Experiment experiment, Preset preset, TrainingOptions
                 WeightLayers = v.Summary.Layers.Count(l => l.Kind is "Conv2d" or "Linear"),
                 Summary = v.Summary.ToString(),
                 ForwardSource = v.ForwardSource,
+                Jobs = g.Select(r => r.Item2).ToList(),
             };
-            foreach (var seed in seeds)
-                result.Runs.Add(RunOne(v, seed, train, norm, progress));
-            results.Add(result);
-        }
-        return results;
+            variant.Selection = Analysis.Selection.Select(variant.Jobs);
+            return variant;
+        }).ToList();
     }
 
-    SeedResult RunOne(VariantInfo variant, int seed, ImageSet? train, Normalization? norm, IRunProgress? progress)
+    /// <summary>Runs one job (resuming from its checkpoint when there is one) and returns its result.</summary>
+    /// <exception cref="InvalidDataException">A checkpoint from other settings is in the way.</exception>
+    public JobResult RunJob(JobKey job, IRunProgress? progress)
     {
         var clock = Stopwatch.StartNew();
-        var training = experiment.What.HasFlag(Measures.Training);
-        var sink = progress?.Begin(variant.Name, seed, training ? options.Epochs : 0);
-        torch.manual_seed(seed);
-        using var model = variant.Create();
-        Trainer.InitializeHe(model);
-        var run = new SeedResult { Seed = seed };
+        var training = Experiment.What.HasFlag(Measures.Training) && job.LearningRate is not null;
+        var sink = progress?.Begin(job, training ? spec.Options.Epochs : 0);
+        torch.manual_seed(job.Seed);
+        using var model = job.Variant.Create();
+        Initialization.Apply(model, spec.Init);
+        var run = new JobResult { Variant = job.Variant.Name, Seed = job.Seed, LearningRate = job.LearningRate };
 
-        if (experiment.What.HasFlag(Measures.Shattering))
+        if (Experiment.What.HasFlag(Measures.Shattering))
         {
             var g = ShatteredGradients.InputGradients(model);
             run.Shattering = new ShatterResult(g, ShatteredGradients.Autocorrelation(g, 32));
         }
 
-        if (train is not null && norm is not null)
+        if (DataOf(job.Seed) is var (split, norm))
         {
-            var (probeX, probeY) = Batches.Enumerate(train.Take(ProbeBatch), norm, ProbeBatch).First();
+            var options = training ? spec.Options with { LearningRate = job.LearningRate!.Value } : spec.Options;
+            var (probeX, probeY) = Batches.Enumerate(split.Train.Take(ProbeBatch), norm, ProbeBatch).First();
             using (probeX)
             using (probeY)
             {
-                using var trainer = training ? new Trainer(model, train, data!.Test, norm, options, seed) : null;
-                var path = Path.Combine(checkpoints, $"{variant.Name}.seed{seed}.ckpt");
-                var fingerprint = $"{experiment.Name}/{preset.Name}/{variant.Name}/seed {seed}/{options}/train {train.Count}/test {data!.Test.Count}";
+                using var trainer = training ? new Trainer(model, split.Train, split.Validation, data!.Test, norm, options, job.Seed) : null;
+                var path = Path.Combine(checkpoints, $"{job.Id}.ckpt");
+                var fingerprint = $"{Experiment.Name}/{Preset.Name}/{job.Id}/{options}/init {spec.Init}/validation {spec.ValidationFraction.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}" +
+                                  $"/train {split.Train.Count}/validation {split.Validation.Count}/test {data!.Test.Count}";
                 // A checkpoint brings the trained weights and everything measured so far, initialization included.
                 if (trainer is not null && Checkpoint.Load(path, fingerprint, model, trainer.Optimizer) is { } resumed)
                     run = resumed;
                 else
                 {
-                    if (experiment.What.HasFlag(Measures.InitialGradients)) run.Initial = Profile(model, probeX, probeY);
-                    if (experiment.What.HasFlag(Measures.Activations)) run.Activations.Add(Activations(model, probeX, 0));
+                    if (Experiment.What.HasFlag(Measures.InitialGradients)) run.Initial = Profile(model, probeX, probeY);
+                    if (Experiment.What.HasFlag(Measures.Activations)) run.Activations.Add(Activations(model, probeX, 0));
                 }
-                if (trainer is not null) Train(trainer, path, fingerprint, model, norm, run, probeX, sink, clock);
+                if (trainer is not null) Train(trainer, options, path, fingerprint, model, norm, run, probeX, sink, clock);
             }
         }
         run.Seconds += clock.Elapsed.TotalSeconds;
-        progress?.End(variant.Name, run);
+        progress?.End(job, run);
         return run;
     }
 
-    void Train(Trainer trainer, string path, string fingerprint, nn.Module<Tensor, Tensor> model, Normalization norm, SeedResult run, Tensor probeX, ITrainingProgress? sink, Stopwatch clock)
+    void Train(Trainer trainer, TrainingOptions options, string path, string fingerprint, nn.Module<Tensor, Tensor> model, Normalization norm, JobResult run, Tensor probeX, ITrainingProgress? sink, Stopwatch clock)
     {
         var layers = Trainer.WeightLayers(model);
         trainer.BeforeStep = (step, x, y) =>
         {
-            if (step % preset.MeasureEvery != 0) return;
+            if (step % Preset.MeasureEvery != 0) return;
             Func<Tensor> loss = () => nn.functional.cross_entropy(model.call(x), y);
             var lr = options.LearningRateAt(step, trainer.TotalSteps);
-            if (experiment.What.HasFlag(Measures.Smoothness))
+            if (Experiment.What.HasFlag(Measures.Smoothness))
             {
                 // Santurkar et al. step along -g with eta in [0.5, 4] x the learning rate (their VGG runs).
                 var r = Smoothness.Probe(model, loss, new[] { 0.5, 1, 2, 4 }.Select(f => f * lr).ToArray());
                 run.Smoothness.Add(new SmoothnessPoint(step, r.LossVariation, r.GradientChanges.Max(), r.EffectiveBetaSmoothness));
             }
-            if (experiment.What.HasFlag(Measures.CovariateShift))
+            if (Experiment.What.HasFlag(Measures.CovariateShift))
             {
                 var shift = CovariateShift.Measure(model, loss, layers, lr);
                 run.CovariateShift.Add(new CovariateShiftPoint(step, shift.Select(s => new LayerShift(s.Layer, s.L2Distance, s.Cosine)).ToList()));
@@ -135,14 +197,14 @@ public sealed class Runner(Experiment experiment, Preset preset, TrainingOptions
                 break;
             }
             run.Epochs.Add(record);
-            if (experiment.What.HasFlag(Measures.Activations)) run.Activations.Add(Activations(model, probeX, epoch));
+            if (Experiment.What.HasFlag(Measures.Activations)) run.Activations.Add(Activations(model, probeX, epoch));
             // The checkpoint carries the time spent so far (earlier sessions included); RunOne adds this session's at the end.
             var before = run.Seconds;
             run.Seconds = before + clock.Elapsed.TotalSeconds;
             Checkpoint.Save(path, fingerprint, run, model, trainer.Optimizer);
             run.Seconds = before;
         }
-        if (experiment.What.HasFlag(Measures.Slice) && run.Diverged is null && run.Slice is null)
+        if (Experiment.What.HasFlag(Measures.Slice) && run.Diverged is null && run.Slice is null)
             run.Slice = Slice(model, norm, run.Seed);
     }
 
@@ -205,7 +267,7 @@ public sealed class Runner(Experiment experiment, Preset preset, TrainingOptions
         {
             var generator = new Generator((ulong)seed + 1000);
             var direction = LossLandscape.FilterNormalizedDirection(model, generator);
-            var alphas = Enumerable.Range(0, preset.SlicePoints).Select(i => -1 + 2.0 * i / (preset.SlicePoints - 1)).ToArray();
+            var alphas = Enumerable.Range(0, Preset.SlicePoints).Select(i => -1 + 2.0 * i / (Preset.SlicePoints - 1)).ToArray();
             var losses = LossLandscape.Slice1D(model, () => nn.functional.cross_entropy(model.call(x), y), direction, alphas);
             foreach (var d in direction) d.Dispose();
             return new SliceResult(alphas, losses, images.Count);

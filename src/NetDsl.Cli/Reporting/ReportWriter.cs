@@ -6,6 +6,7 @@ using System.Linq;
 using System.Net;
 using System.Text;
 using Markdig;
+using NetDsl.Cli.Analysis;
 using NetDsl.Cli.Experiments;
 using NetDsl.Cli.Results;
 
@@ -43,6 +44,34 @@ public static class ReportWriter
         File.Move(temporary, Path.Combine(folder, "index.html"), overwrite: true);
         report.Files.Add("index.html");
         return report.Files;
+    }
+
+    /// <summary>
+    /// The run's answer in a few console lines: per trained variant the chosen rate, the reported epochs and test accuracy with its
+    /// 95% interval, best first; variants that did not train at any rate; the best variant against each other with Welch's interval.
+    /// Empty for experiments that do not train (their findings are in the report).
+    /// </summary>
+    public static List<string> Headline(RunResults results)
+    {
+        var lines = new List<string>();
+        var rows = results.Variants.Select(v => (v, sel: v.Selection ?? Selection.Select(v.Jobs))).Where(x => x.sel is not null).Select(x => (x.v, sel: x.sel!)).ToList();
+        if (rows.Count == 0) return lines;
+        static string Name(VariantResult v) => v.Name.Contains('.') ? v.Name[(v.Name.IndexOf('.') + 1)..] : v.Name;
+        var ranked = rows.OrderByDescending(x => x.sel.Trained).ThenByDescending(x => x.sel.Epochs.Select(e => e.TestAccuracy).Where(double.IsFinite).DefaultIfEmpty(0).Average()).ToList();
+        var width = ranked.Max(x => Name(x.v).Length);
+        lines.Add($"test accuracy at the learning rate and epoch chosen on validation (mean over {results.Settings.Seeds.Count} seed(s), 95% CI):");
+        foreach (var (v, sel) in ranked)
+        {
+            var test = Statistics.Summarize(sel.Epochs.Select(e => e.TestAccuracy));
+            var ci = double.IsFinite(test.Low) ? $" [{(100 * test.Low).ToString("F1", Inv)}, {(100 * test.High).ToString("F1", Inv)}]" : "";
+            lines.Add($"  {Name(v).PadRight(width)}  " + (sel.Trained
+                ? $"{(100 * test.Mean).ToString("F1", Inv)}%{ci}  lr {sel.LearningRate.ToString("G", Inv)}, epochs {string.Join(" ", sel.Epochs.Select(e => e.Epoch))}"
+                : $"did not train at any rate ({string.Join(", ", sel.Rates.Select(q => $"{q.LearningRate.ToString("G", Inv)}: val {(100 * q.ValidationAccuracy).ToString("F1", Inv)}%"))})"));
+        }
+        var trained = ranked.Where(x => x.sel.Trained).ToList();
+        foreach (var x in trained.Skip(1))
+            lines.Add("  " + Builder.Claim(Name(trained[0].v), trained[0].sel.Epochs.Select(e => e.TestAccuracy), Name(x.v), x.sel.Epochs.Select(e => e.TestAccuracy), "test accuracy", 100, "points"));
+        return lines;
     }
 
     static string Html(RunResults results, string markdown)
@@ -149,6 +178,41 @@ public static class ReportWriter
 
         static string Pct(double x) => double.IsFinite(x) ? (100 * x).ToString("F1", Inv) + "%" : "n/a";
 
+        /// <summary>The variant's selection (stored, or computed from its jobs).</summary>
+        static VariantSelection? Select(VariantResult v) => v.Selection ?? Selection.Select(v.Jobs);
+
+        /// <summary>The jobs every finding of a variant uses: those at its chosen learning rate (all jobs when it does not train).</summary>
+        static List<JobResult> Chosen(VariantResult v) => Selection.ChosenJobs(v).ToList();
+
+        /// <summary>"[low, high]" of a 95% interval, scaled; "n/a (one seed)" without one. With <paramref name="withMean"/>: "mean (95% CI low to high)".</summary>
+        static string Interval(Summary s, double scale, string format, string unit, bool withMean = false)
+        {
+            var mean = F(s.Mean * scale, format) + unit;
+            if (!double.IsFinite(s.Low)) return withMean ? $"{mean} (one seed: no interval)" : "n/a (one seed)";
+            var range = $"{F(s.Low * scale, format)}{unit} to {F(s.High * scale, format)}{unit}";
+            return withMean ? $"{mean} (95% CI {range})" : range;
+        }
+
+        static string SeedCount(WelchDifference w) => w.Na == w.Nb ? Plural(w.Na, "seed") : $"{w.Na} and {w.Nb} seeds";
+
+        /// <summary>
+        /// A pairwise claim about mean(a) - mean(b) with Welch's 95% interval: "A's x is higher than B's by d units (95% CI lo to hi,
+        /// Welch, n seeds)", or, when the interval contains 0, "not distinguishable with n seeds"; with one seed on a side, no claim.
+        /// </summary>
+        internal static string Claim(string a, IEnumerable<double> xa, string b, IEnumerable<double> xb, string what, double scale, string unit, string format = "F2")
+        {
+            var w = Statistics.Welch(xa, xb);
+            var d = w.Difference * scale;
+            unit = unit.Length > 0 ? " " + unit : "";
+            if (!double.IsFinite(d)) return $"{a} vs {b}: no finite {what} to compare";
+            if (!double.IsFinite(w.Low))
+                return $"{a} vs {b}: {what} differs by {(d >= 0 ? "+" : "")}{F(d, format)}{unit} (one seed on a side: no interval, so no claim; run more --seeds)";
+            var ci = $"95% CI {F(w.Low * scale, format)} to {F(w.High * scale, format)}, Welch, {SeedCount(w)}";
+            return w.Distinguishable
+                ? $"{a}'s {what} is {(d > 0 ? "higher" : "lower")} than {b}'s by {F(Math.Abs(d), format)}{unit} ({ci})"
+                : $"{a} vs {b}: {what} differs by {(d >= 0 ? "+" : "")}{F(d, format)}{unit} ({ci}): not distinguishable with {SeedCount(w)}";
+        }
+
         void Table(IEnumerable<string> header, IEnumerable<IEnumerable<string>> rows, bool numeric = true)
         {
             var h = header.ToList();
@@ -209,73 +273,101 @@ public static class ReportWriter
 
         void Training()
         {
-            var trained = V.Where(v => v.Runs.Any(run => run.Epochs.Count > 0 || run.Diverged is not null)).ToList();
+            var trained = V.Where(v => v.Jobs.Any(j => j.LearningRate is not null)).ToList();
             if (trained.Count == 0) return;
             var md = Markdown;
+            var st = r.Settings;
             md.AppendLine("## Training");
             md.AppendLine();
-            md.AppendLine($"SGD, momentum {r.Settings.Momentum}, weight decay {r.Settings.WeightDecay}, learning rate {r.Settings.LearningRate} ({r.Settings.Schedule} schedule), batch {r.Settings.BatchSize}, {Plural(r.Settings.Epochs, "epoch")}, augmentation {(r.Settings.Augment ? "on" : "off")}; {r.Settings.TrainImages:N0} training and {r.Settings.TestImages:N0} test images. Loss and accuracy are means over seeds (± the standard deviation across seeds).");
+            md.AppendLine($"SGD, momentum {F(st.Momentum, "G")}, weight decay {F(st.WeightDecay, "G")}, {st.Schedule} schedule, batch {st.BatchSize}, {Plural(st.Epochs, "epoch")}, augmentation {(st.Augment ? "on" : "off")}, initialization {st.Init}. " +
+                $"Each job trains on {st.TrainImages:N0} images and holds out {st.ValidationImages:N0} ({F(100 * st.ValidationFraction, "G")}%, stratified by class, drawn from the job's seed) for validation; {st.TestImages:N0} test images. " +
+                $"Every variant trains at each learning rate of the grid ({string.Join(", ", st.LearningRates.Select(x => F(x, "G")))}) with each seed. **Selection reads only validation:** in each job the epoch with the best validation accuracy, " +
+                $"per variant the rate with the best mean validation accuracy over seeds. The test accuracy reported is that of the selected epoch's model (the test set is evaluated after every epoch for the plots, and never used for a choice). " +
+                $"A rate trains a variant when its mean validation accuracy exceeds {Pct(Selection.TrainedThreshold)} (twice chance).");
             md.AppendLine();
-            double FinalAcc(SeedResult s) => s.Epochs.Count == 0 || s.Diverged is not null ? double.NaN : s.Epochs[^1].TestAccuracy;
-            double FinalLoss(SeedResult s) => s.Epochs.Count == 0 || s.Diverged is not null ? double.NaN : s.Epochs[^1].TrainLoss;
-            Table(["variant", "final test accuracy", "best test accuracy", "final training loss", "final test loss", "s / epoch", "diverged"],
-                trained.Select(v => new[]
+            var rows = trained.Select(v => (v, sel: Select(v)!)).ToList();
+            Table(["variant", "learning rate (chosen)", "epoch reported (per seed)", "validation accuracy", "test accuracy (mean ± sd)", "test accuracy 95% CI", "training loss at that epoch", "s / epoch", "status"],
+                rows.Select(x =>
                 {
-                    Short(v),
-                    Percent(MeanSd(v.Runs.Select(FinalAcc).ToList(), "F1", 100)),
-                    Percent(F(Mean(v.Runs.Select(s => s.Epochs.Count == 0 ? double.NaN : s.Epochs.Max(e => e.TestAccuracy))) * 100, "F1")),
-                    MeanSd(v.Runs.Select(FinalLoss).ToList()),
-                    MeanSd(v.Runs.Select(s => s.Epochs.Count == 0 || s.Diverged is not null ? double.NaN : s.Epochs[^1].TestLoss).ToList()),
-                    F(Mean(v.Runs.SelectMany(s => s.Epochs).Select(e => e.Seconds)), "F1"),
-                    $"{v.Runs.Count(s => s.Diverged is not null)} of {v.Runs.Count}",
+                    var test = Statistics.Summarize(x.sel.Epochs.Select(e => e.TestAccuracy));
+                    var jobs = Chosen(x.v);
+                    var diverged = jobs.Count(j => j.Diverged is not null);
+                    return new[]
+                    {
+                        Short(x.v), F(x.sel.LearningRate, "G"), string.Join(", ", x.sel.Epochs.Select(e => e.Epoch.ToString(Inv))),
+                        Percent(MeanSd(x.sel.Epochs.Select(e => e.ValidationAccuracy).ToList(), "F1", 100)),
+                        Percent(MeanSd(x.sel.Epochs.Select(e => e.TestAccuracy).ToList(), "F1", 100)),
+                        Interval(test, 100, "F1", "%"),
+                        MeanSd(x.sel.Epochs.Select(e => e.TrainLoss).ToList()),
+                        F(Mean(jobs.SelectMany(j => j.Epochs).Select(e => e.Seconds)), "F1"),
+                        (x.sel.Trained ? "trained" : "**did not train at any rate**") + (diverged > 0 ? $", {diverged} of {jobs.Count} diverged" : ""),
+                    };
                 }));
-            var ranked = trained.Select(v => (v, acc: Mean(v.Runs.Select(FinalAcc)), n: v.Runs.Count)).Where(t => double.IsFinite(t.acc)).OrderByDescending(t => t.acc).ToList();
+            md.AppendLine("Validation accuracy per learning rate (mean ± sd over seeds, at each job's best epoch; **bold**: the rate chosen; a job that diverged before its first epoch counts 0):");
+            md.AppendLine();
+            var grid = st.LearningRates.Count > 0 ? st.LearningRates : rows.SelectMany(x => x.sel.Rates.Select(q => q.LearningRate)).Distinct().Order().ToList();
+            Table(new[] { "variant" }.Concat(grid.Select(g => $"lr {F(g, "G")}")),
+                rows.Select(x => new[] { Short(x.v) }.Concat(grid.Select(g =>
+                {
+                    var q = x.sel.Rates.FirstOrDefault(q => q.LearningRate == g);
+                    if (q is null) return "";
+                    var cell = Percent(double.IsFinite(q.ValidationAccuracySd) ? $"{F(100 * q.ValidationAccuracy, "F1")} ± {F(100 * q.ValidationAccuracySd, "F1")}" : F(100 * q.ValidationAccuracy, "F1"));
+                    if (!q.Trains) cell += " (did not train)";
+                    if (q.Diverged > 0) cell += $" ({q.Diverged} diverged)";
+                    return q.LearningRate == x.sel.LearningRate ? $"**{cell}**" : cell;
+                }))));
+
+            var ranked = rows.Where(x => x.sel.Trained).OrderByDescending(x => Mean(x.sel.Epochs.Select(e => e.TestAccuracy))).ToList();
             if (ranked.Count > 0)
             {
                 var best = ranked[0];
-                var text = $"{Short(best.v)} reached the highest final test accuracy, {Pct(best.acc)} (mean of {best.n} seed{(best.n > 1 ? "s" : "")})";
+                var text = $"{Short(best.v)} reached the highest test accuracy, {Interval(Statistics.Summarize(best.sel.Epochs.Select(e => e.TestAccuracy)), 100, "F1", "%", withMean: true)} over {Plural(best.sel.Epochs.Count, "seed")} " +
+                           $"(learning rate {F(best.sel.LearningRate, "G")} chosen on validation)";
                 if (ranked.Count > 1)
-                    text += $", {F(100 * (best.acc - ranked[1].acc), "F1")} points above {Short(ranked[1].v)} ({Pct(ranked[1].acc)})";
-                if (ranked.Count > 2)
-                    text += $" and {F(100 * (best.acc - ranked[^1].acc), "F1")} points above the lowest, {Short(ranked[^1].v)} ({Pct(ranked[^1].acc)})";
-                var spread = Sd(best.v.Runs.Select(FinalAcc));
-                if (ranked.Count > 1 && best.n == 1)
-                    text += "; one seed, so no spread to compare the lead with (run with --seeds 0 1 2)";
-                else if (ranked.Count > 1 && double.IsFinite(spread))
-                    text += best.acc - ranked[1].acc > 2 * spread ? $"; the lead is more than twice the spread across seeds ({F(100 * spread, "F1")} points)" : $"; the lead is within twice the spread across seeds ({F(100 * spread, "F1")} points), so not decisive";
+                    text += ". Against it: " + string.Join("; ", ranked.Skip(1).Select(x => Claim(Short(best.v), best.sel.Epochs.Select(e => e.TestAccuracy), Short(x.v), x.sel.Epochs.Select(e => e.TestAccuracy), "test accuracy", 100, "points")));
                 Finding(text + ".");
             }
-            var stuck = trained.Where(v => Mean(v.Runs.Select(FinalLoss)) > 0.95 * Math.Log(10)).ToList();
-            if (stuck.Count > 0)
-                Finding($"{string.Join(", ", stuck.Select(Short))} stayed at chance (final training loss {string.Join(", ", stuck.Select(v => F(Mean(v.Runs.Select(FinalLoss)))))}; chance is ln 10 = 2.303): " +
-                        $"{(stuck.Count > 1 ? "they" : "it")} did not learn at learning rate {r.Settings.LearningRate.ToString(Inv)}; a smaller --lr may train {(stuck.Count > 1 ? "them" : "it")}.");
-            foreach (var v in trained)
-                foreach (var s in v.Runs.Where(s => s.Diverged is not null))
-                    Finding($"{Short(v)} (seed {s.Seed}) diverged: {s.Diverged}; its curves stop there.");
-            Degradation(trained, FinalLoss);
-            Plot("test_accuracy.png", "Test accuracy per epoch", "epoch", "test accuracy (%)",
+            foreach (var x in rows.Where(x => !x.sel.Trained))
+                Finding($"{Short(x.v)} did not train at any learning rate of the grid: its best mean validation accuracy is {Pct(x.sel.Rates.Max(q => q.ValidationAccuracy))} ({string.Join(", ", x.sel.Rates.Select(q => $"{Pct(q.ValidationAccuracy)} at {F(q.LearningRate, "G")}"))}; chance is 10%). It is left out of the comparison above; try smaller rates (--lr).");
+            foreach (var x in rows.Where(x => x.sel.Trained))
+            {
+                var failing = x.sel.Rates.Where(q => !q.Trains).ToList();
+                if (failing.Count > 0)
+                    Finding($"{Short(x.v)} does not train at {string.Join(" or ", failing.Select(q => F(q.LearningRate, "G")))} (validation accuracy {string.Join(", ", failing.Select(q => Pct(q.ValidationAccuracy)))}) but does at {F(x.sel.LearningRate, "G")} ({Pct(x.sel.Rates.First(q => q.LearningRate == x.sel.LearningRate).ValidationAccuracy)}): with one shared rate the comparison would have measured which variant tolerates that rate.");
+            }
+            Degradation(rows.Where(x => x.sel.Trained).Select(x => x.v).ToList());
+            Plot("validation_accuracy.png", "Validation accuracy per epoch (chosen rate; band: ±1 sd over seeds)", "epoch", "validation accuracy (%)",
+                trained.Select(v => MeanCurve(v, e => 100 * e.ValidationAccuracy)));
+            Plot("test_accuracy.png", "Test accuracy per epoch (chosen rate; band: ±1 sd over seeds)", "epoch", "test accuracy (%)",
                 trained.Select(v => MeanCurve(v, e => 100 * e.TestAccuracy)));
-            Plot("train_loss.png", "Training loss per epoch", "epoch", "training loss (nats)",
+            Plot("train_loss.png", "Training loss per epoch (chosen rate; band: ±1 sd over seeds)", "epoch", "training loss (nats)",
                 trained.Select(v => MeanCurve(v, e => e.TrainLoss)));
-            Plot("test_loss.png", "Test loss per epoch", "epoch", "test loss (nats)",
+            Plot("test_loss.png", "Test loss per epoch (chosen rate; band: ±1 sd over seeds)", "epoch", "test loss (nats)",
                 trained.Select(v => MeanCurve(v, e => e.TestLoss)));
-            var live = trained.SelectMany(v => v.Runs).Where(s => s.Epochs.Count > 1).Select(s => s.Epochs[^1].LiveTensors - s.Epochs[0].LiveTensors).ToList();
+            var live = trained.SelectMany(v => v.Jobs).Where(s => s.Epochs.Count > 1).Select(s => s.Epochs[^1].LiveTensors - s.Epochs[0].LiveTensors).ToList();
             if (live.Count > 0)
-                md.AppendLine($"Native tensors alive after the first vs the last epoch: change of {live.Min()} to {live.Max()} across runs (0 means no growth).\n");
-            Csv("epochs.csv", ["variant", "seed", "epoch", "learning_rate", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "seconds", "live_tensors"],
-                trained.SelectMany(v => v.Runs.SelectMany(s => s.Epochs.Select(e => new object?[] { v.Name, s.Seed, e.Epoch, e.LearningRate, e.TrainLoss, e.TrainAccuracy, e.TestLoss, e.TestAccuracy, e.Seconds, e.LiveTensors }))));
+                md.AppendLine($"Native tensors alive after the first vs the last epoch: change of {live.Min()} to {live.Max()} across jobs (0 means no growth).\n");
+            Csv("epochs.csv", ["variant", "seed", "learning_rate", "epoch", "epoch_learning_rate", "train_loss", "train_accuracy", "validation_loss", "validation_accuracy", "test_loss", "test_accuracy", "seconds", "live_tensors"],
+                trained.SelectMany(v => v.Jobs.SelectMany(s => s.Epochs.Select(e => new object?[] { v.Name, s.Seed, s.LearningRate, e.Epoch, e.LearningRate, e.TrainLoss, e.TrainAccuracy, e.ValidationLoss, e.ValidationAccuracy, e.TestLoss, e.TestAccuracy, e.Seconds, e.LiveTensors }))));
+            Csv("selection.csv", ["variant", "chosen_learning_rate", "trained", "seed", "selected_epoch", "validation_accuracy", "test_accuracy", "test_loss", "train_loss"],
+                rows.SelectMany(x => x.sel.Epochs.Select(e => new object?[] { x.v.Name, x.sel.LearningRate, x.sel.Trained, e.Seed, e.Epoch, e.ValidationAccuracy, e.TestAccuracy, e.TestLoss, e.TrainLoss })));
         }
 
         static Series MeanCurve(VariantResult v, Func<EpochRecord, double> value)
         {
-            var epochs = v.Runs.SelectMany(s => s.Epochs).Select(e => e.Epoch).Distinct().OrderBy(e => e).ToArray();
-            return new Series(Short(v), epochs.Select(e => (double)e).ToArray(),
-                epochs.Select(e => Mean(v.Runs.SelectMany(s => s.Epochs).Where(x => x.Epoch == e).Select(value))).ToArray());
+            var jobs = Chosen(v);
+            var epochs = jobs.SelectMany(s => s.Epochs).Select(e => e.Epoch).Distinct().OrderBy(e => e).ToArray();
+            var stats = epochs.Select(e => Statistics.Summarize(jobs.SelectMany(s => s.Epochs).Where(x => x.Epoch == e).Select(value))).ToArray();
+            return new Series(Short(v), epochs.Select(e => (double)e).ToArray(), stats.Select(x => x.Mean).ToArray(),
+                stats.Select(x => x.Mean - x.Sd).ToArray(), stats.Select(x => x.Mean + x.Sd).ToArray());
         }
 
         /// <summary>He et al. 2015's comparison: within variants that differ only in depth, does the deeper one train worse?</summary>
-        void Degradation(List<VariantResult> trained, Func<SeedResult, double> finalLoss)
+        /// <summary>He et al. 2015's comparison: within variants that differ only in depth, does the deeper one train worse? Training loss at
+        /// the end of training (the last epoch of each job at the variant's chosen rate), deep minus shallow, with Welch's interval.</summary>
+        void Degradation(List<VariantResult> trained)
         {
+            static double FinalLoss(JobResult j) => j.Epochs.Count == 0 || j.Diverged is not null ? double.NaN : j.Epochs[^1].TrainLoss;
             var groups = trained.Where(v => v.Settings.ContainsKey("Depth"))
                 .GroupBy(v => Label(v, "Depth"))
                 .Where(g => g.Count() > 1);
@@ -283,72 +375,79 @@ public static class ReportWriter
             {
                 var shallow = g.MinBy(v => v.WeightLayers)!;
                 var deep = g.MaxBy(v => v.WeightLayers)!;
-                double ls = Mean(shallow.Runs.Select(finalLoss)), ld = Mean(deep.Runs.Select(finalLoss));
-                if (!double.IsFinite(ls) || !double.IsFinite(ld)) continue;
-                var verdict = ld > ls
-                    ? "the deeper network trains worse (higher training loss): the degradation problem"
-                    : "the deeper network trains at least as well: no degradation at this depth and budget";
-                Finding($"{g.Key}: the {deep.WeightLayers}-layer network ends at training loss {F(ld)} vs {F(ls)} for the {shallow.WeightLayers}-layer one; {verdict}.");
+                var ls = Chosen(shallow).Select(FinalLoss).ToList();
+                var ld = Chosen(deep).Select(FinalLoss).ToList();
+                if (!double.IsFinite(Mean(ls)) || !double.IsFinite(Mean(ld))) continue;
+                var w = Statistics.Welch(ld, ls);
+                var verdict = !w.Distinguishable && double.IsFinite(w.Low)
+                    ? "no difference that these seeds can resolve"
+                    : w.Difference > 0
+                        ? "the deeper network trains worse (higher training loss): the degradation problem"
+                        : "the deeper network trains at least as well: no degradation at this depth and budget";
+                Finding($"{g.Key}: the {deep.WeightLayers}-layer network ends at training loss {F(Mean(ld))} vs {F(Mean(ls))} for the {shallow.WeightLayers}-layer one " +
+                        $"({Claim($"{deep.WeightLayers} layers", ld, $"{shallow.WeightLayers} layers", ls, "training loss", 1, "nats")}); {verdict}.");
             }
         }
 
         void Gradients()
         {
-            var measured = V.Where(v => v.Runs.Any(s => s.Initial is not null)).ToList();
+            var measured = V.Where(v => Chosen(v).Any(s => s.Initial is not null)).ToList();
             if (measured.Count == 0) return;
             Markdown.AppendLine("## Gradient flow at initialization");
             Markdown.AppendLine();
-            Markdown.AppendLine($"One forward and backward pass on a fixed batch of {Math.Min(Runner.ProbeBatch, r.Settings.TrainImages)} training images at initialization (He et al. 2015 initialization, training mode). The log10 ratio compares ‖dL/dx‖ at the first unit's input with the last unit's (He et al. 2016): 0 is perfect propagation, positive means the gradient grows toward the input (explodes), negative that it shrinks (vanishes).");
+            Markdown.AppendLine($"One forward and backward pass on a fixed batch of {Math.Min(Runner.ProbeBatch, r.Settings.TrainImages)} training images at initialization (initialization {r.Settings.Init}, training mode; for a trained variant, the seeds of its chosen learning rate). The log10 ratio compares ‖dL/dx‖ at the first unit's input with the last unit's (He et al. 2016): 0 is perfect propagation, positive means the gradient grows toward the input (explodes), negative that it shrinks (vanishes).");
             Markdown.AppendLine();
-            double Ratio(VariantResult v) => Mean(v.Runs.Select(s => s.Initial?.Log10Ratio ?? double.NaN));
+            double Ratio(VariantResult v) => Mean(Chosen(v).Select(s => s.Initial?.Log10Ratio ?? double.NaN));
             Table(["variant", "weight layers", "log10 ratio first / last unit", "log10 ‖dL/dW‖ first / last layer", "shortcut share of ‖dL/dx‖"],
                 measured.Select(v => new[]
                 {
                     Short(v), v.WeightLayers.ToString(Inv),
-                    MeanSd(v.Runs.Select(s => s.Initial?.Log10Ratio ?? double.NaN).ToList(), "F2"),
-                    F(Mean(v.Runs.Select(s => s.Initial is { WeightGradientNorms.Count: > 1 } p ? Math.Log10(p.WeightGradientNorms[0].Value / p.WeightGradientNorms[^1].Value) : double.NaN)), "F2"),
-                    v.Runs.Any(s => s.Initial?.ShortcutShare.Count > 0) ? Pct(Mean(v.Runs.SelectMany(s => s.Initial!.ShortcutShare).Select(x => x.Value))) : "(plain)",
+                    MeanSd(Chosen(v).Select(s => s.Initial?.Log10Ratio ?? double.NaN).ToList(), "F2"),
+                    F(Mean(Chosen(v).Select(s => s.Initial is { WeightGradientNorms.Count: > 1 } p ? Math.Log10(p.WeightGradientNorms[0].Value / p.WeightGradientNorms[^1].Value) : double.NaN)), "F2"),
+                    Chosen(v).Any(s => s.Initial?.ShortcutShare.Count > 0) ? Pct(Mean(Chosen(v).SelectMany(s => s.Initial!.ShortcutShare).Select(x => x.Value))) : "(plain)",
                 }));
             var ranked = measured.Where(v => double.IsFinite(Ratio(v))).OrderByDescending(v => Math.Abs(Ratio(v))).ToList();
             if (ranked.Count > 1)
             {
                 string Direction(double x) => x > 0 ? "grows toward the input" : "shrinks toward the input";
                 string Factor(double x) => $"{Math.Pow(10, Math.Abs(x)).ToString("G3", Inv)} (log10 ratio {F(x, "F2")})";
+                IEnumerable<double> Ratios(VariantResult v) => Chosen(v).Select(s => Math.Abs(s.Initial?.Log10Ratio ?? double.NaN));
                 Finding($"At initialization, {Short(ranked[0])} propagates the gradient worst: it {Direction(Ratio(ranked[0]))} by a factor {Factor(Ratio(ranked[0]))} across its units; " +
-                        $"{Short(ranked[^1])} best: it {Direction(Ratio(ranked[^1]))} by a factor {Factor(Ratio(ranked[^1]))}.");
+                        $"{Short(ranked[^1])} best: it {Direction(Ratio(ranked[^1]))} by a factor {Factor(Ratio(ranked[^1]))} " +
+                        $"({Claim(Short(ranked[0]), Ratios(ranked[0]), Short(ranked[^1]), Ratios(ranked[^1]), "|log10 ratio|", 1, "(log10 units)")}).");
             }
-            var shares = measured.SelectMany(v => v.Runs).SelectMany(s => s.Initial?.ShortcutShare ?? []).Select(x => x.Value).ToList();
+            var shares = measured.SelectMany(v => v.Jobs).SelectMany(s => s.Initial?.ShortcutShare ?? []).Select(x => x.Value).ToList();
             if (shares.Count > 0)
                 Finding($"In the residual units the shortcut carries {Pct(Mean(shares))} of ‖g_shortcut‖ + ‖g_branch‖ on average (range {Pct(shares.Min())} to {Pct(shares.Max())}): the '1' of He et al. 2016's 1 + dF/dx.");
             Plot("unit_gradients.png", "|dL/dx| at each unit's input (initialization)", "unit (first to last)", "log10 |dL/dx|",
                 measured.Select(v =>
                 {
-                    var p = v.Runs.First(s => s.Initial is not null).Initial!;
+                    var p = Chosen(v).First(s => s.Initial is not null).Initial!;
                     return new Series(Short(v), p.UnitInputGradientNorms.Select((_, i) => (double)i).ToArray(), p.UnitInputGradientNorms.Select(x => Math.Log10(x.Value)).ToArray());
                 }));
             Plot("weight_gradients.png", "|dL/dW| per weight layer (initialization)", "weight layer (input to output)", "log10 |dL/dW|",
                 measured.Select(v =>
                 {
-                    var p = v.Runs.First(s => s.Initial is not null).Initial!;
+                    var p = Chosen(v).First(s => s.Initial is not null).Initial!;
                     return new Series(Short(v), p.WeightGradientNorms.Select((_, i) => (double)i).ToArray(), p.WeightGradientNorms.Select(x => Math.Log10(x.Value)).ToArray());
                 }));
-            Csv("gradients.csv", ["variant", "seed", "kind", "name", "value"],
-                measured.SelectMany(v => v.Runs.Where(s => s.Initial is not null).SelectMany(s =>
-                    s.Initial!.WeightGradientNorms.Select(x => new object?[] { v.Name, s.Seed, "weight_gradient_norm", x.Name, x.Value })
-                    .Concat(s.Initial.UnitInputGradientNorms.Select(x => new object?[] { v.Name, s.Seed, "unit_input_gradient_norm", x.Name, x.Value }))
-                    .Concat(s.Initial.ShortcutShare.Select(x => new object?[] { v.Name, s.Seed, "shortcut_share", x.Name, x.Value }))
-                    .Append([v.Name, s.Seed, "log10_ratio", "", s.Initial.Log10Ratio]))));
+            Csv("gradients.csv", ["variant", "seed", "learning_rate", "kind", "name", "value"],
+                measured.SelectMany(v => v.Jobs.Where(s => s.Initial is not null).SelectMany(s =>
+                    s.Initial!.WeightGradientNorms.Select(x => new object?[] { v.Name, s.Seed, s.LearningRate, "weight_gradient_norm", x.Name, x.Value })
+                    .Concat(s.Initial.UnitInputGradientNorms.Select(x => new object?[] { v.Name, s.Seed, s.LearningRate, "unit_input_gradient_norm", x.Name, x.Value }))
+                    .Concat(s.Initial.ShortcutShare.Select(x => new object?[] { v.Name, s.Seed, s.LearningRate, "shortcut_share", x.Name, x.Value }))
+                    .Append([v.Name, s.Seed, s.LearningRate, "log10_ratio", "", s.Initial.Log10Ratio]))));
         }
 
         void Activations()
         {
-            var measured = V.Where(v => v.Runs.Any(s => s.Activations.Count > 0)).ToList();
+            var measured = V.Where(v => Chosen(v).Any(s => s.Activations.Count > 0)).ToList();
             if (measured.Count == 0) return;
             Markdown.AppendLine("## Activation statistics");
             Markdown.AppendLine();
             Markdown.AppendLine($"Over a fixed batch of {Math.Min(Runner.ProbeBatch, r.Settings.TrainImages)} training images, eval mode, averaged over the activation layers. ReLU: units never active over the batch (dead) or active for every image (always on: the unit is linear). Sigmoid: inputs in the near-linear region |x| < 1, and saturated inputs (derivative below 1% of its maximum).");
             Markdown.AppendLine();
-            double Avg(VariantResult v, bool last, Func<ActivationLayer, double?> f) => Mean(v.Runs.Where(s => s.Activations.Count > 0)
+            double Avg(VariantResult v, bool last, Func<ActivationLayer, double?> f) => Mean(Chosen(v).Where(s => s.Activations.Count > 0)
                 .Select(s => (last ? s.Activations[^1] : s.Activations[0]).Layers.Select(l => f(l) ?? double.NaN)).Select(Mean));
             Table(["variant", "dead ReLU (init)", "dead ReLU (end)", "always-on ReLU (end)", "saturated sigmoid (init)", "saturated sigmoid (end)", "near-linear sigmoid (end)"],
                 measured.Select(v => new[]
@@ -357,50 +456,57 @@ public static class ReportWriter
                     Pct(Avg(v, false, l => l.Saturated)), Pct(Avg(v, true, l => l.Saturated)), Pct(Avg(v, true, l => l.NearLinear)),
                 }));
             var relu = measured.Where(v => double.IsFinite(Avg(v, true, l => l.Dead))).OrderBy(v => Avg(v, true, l => l.Dead) + Avg(v, true, l => l.AlwaysActive)).ToList();
+            IEnumerable<double> PerSeed(VariantResult v, Func<ActivationLayer, double?> f) => Chosen(v).Where(s => s.Activations.Count > 0).Select(s => Mean(s.Activations[^1].Layers.Select(l => f(l) ?? double.NaN)));
             if (relu.Count > 1)
-                Finding($"ReLU: {Short(relu[0])} ends with the fewest dead or always-on units ({Pct(Avg(relu[0], true, l => l.Dead))} dead, {Pct(Avg(relu[0], true, l => l.AlwaysActive))} always on); {Short(relu[^1])} the most ({Pct(Avg(relu[^1], true, l => l.Dead))} dead, {Pct(Avg(relu[^1], true, l => l.AlwaysActive))} always on).");
+                Finding($"ReLU: {Short(relu[0])} ends with the fewest dead or always-on units ({Pct(Avg(relu[0], true, l => l.Dead))} dead, {Pct(Avg(relu[0], true, l => l.AlwaysActive))} always on); {Short(relu[^1])} the most ({Pct(Avg(relu[^1], true, l => l.Dead))} dead, {Pct(Avg(relu[^1], true, l => l.AlwaysActive))} always on); " +
+                        $"{Claim(Short(relu[^1]), PerSeed(relu[^1], l => l.Dead + l.AlwaysActive), Short(relu[0]), PerSeed(relu[0], l => l.Dead + l.AlwaysActive), "dead + always-on share", 100, "points", "F1")}.");
             var sigmoid = measured.Where(v => double.IsFinite(Avg(v, true, l => l.Saturated))).OrderBy(v => Avg(v, true, l => l.Saturated)).ToList();
             if (sigmoid.Count > 1)
-                Finding($"Sigmoid: {Short(sigmoid[0])} ends with the fewest saturated inputs ({Pct(Avg(sigmoid[0], true, l => l.Saturated))}, {Pct(Avg(sigmoid[0], true, l => l.NearLinear))} near-linear); {Short(sigmoid[^1])} the most ({Pct(Avg(sigmoid[^1], true, l => l.Saturated))}, {Pct(Avg(sigmoid[^1], true, l => l.NearLinear))} near-linear).");
+                Finding($"Sigmoid: {Short(sigmoid[0])} ends with the fewest saturated inputs ({Pct(Avg(sigmoid[0], true, l => l.Saturated))}, {Pct(Avg(sigmoid[0], true, l => l.NearLinear))} near-linear); {Short(sigmoid[^1])} the most ({Pct(Avg(sigmoid[^1], true, l => l.Saturated))}, {Pct(Avg(sigmoid[^1], true, l => l.NearLinear))} near-linear); " +
+                        $"{Claim(Short(sigmoid[^1]), PerSeed(sigmoid[^1], l => l.Saturated), Short(sigmoid[0]), PerSeed(sigmoid[0], l => l.Saturated), "saturated share", 100, "points", "F1")}.");
             Series PerLayer(VariantResult v, Func<ActivationLayer, double?> f)
             {
-                var last = v.Runs.First(s => s.Activations.Count > 0).Activations[^1];
+                var last = Chosen(v).First(s => s.Activations.Count > 0).Activations[^1];
                 return new Series(Short(v), last.Layers.Select((_, i) => (double)i).ToArray(), last.Layers.Select(l => 100 * (f(l) ?? double.NaN)).ToArray());
             }
             if (relu.Count > 0)
                 Plot("relu_dead.png", "Dead ReLU units per layer after training", "activation layer", "dead units (%)", relu.Select(v => PerLayer(v, l => l.Dead)));
             if (sigmoid.Count > 0)
                 Plot("sigmoid_saturated.png", "Saturated sigmoid inputs per layer after training", "activation layer", "saturated (%)", sigmoid.Select(v => PerLayer(v, l => l.Saturated)));
-            Csv("activations.csv", ["variant", "seed", "epoch", "layer", "mean", "std", "dead", "always_active", "near_linear", "saturated"],
-                measured.SelectMany(v => v.Runs.SelectMany(s => s.Activations.SelectMany(a => a.Layers.Select(l =>
-                    new object?[] { v.Name, s.Seed, a.Epoch, l.Name, l.Mean, l.Std, l.Dead, l.AlwaysActive, l.NearLinear, l.Saturated })))));
+            Csv("activations.csv", ["variant", "seed", "learning_rate", "epoch", "layer", "mean", "std", "dead", "always_active", "near_linear", "saturated"],
+                measured.SelectMany(v => v.Jobs.SelectMany(s => s.Activations.SelectMany(a => a.Layers.Select(l =>
+                    new object?[] { v.Name, s.Seed, s.LearningRate, a.Epoch, l.Name, l.Mean, l.Std, l.Dead, l.AlwaysActive, l.NearLinear, l.Saturated })))));
         }
 
         void Smoothness()
         {
-            var measured = V.Where(v => v.Runs.Any(s => s.Smoothness.Count > 0)).ToList();
+            var measured = V.Where(v => Chosen(v).Any(s => s.Smoothness.Count > 0)).ToList();
             if (measured.Count == 0) return;
             Markdown.AppendLine("## Loss-landscape smoothness (Santurkar et al. 2018)");
             Markdown.AppendLine();
             Markdown.AppendLine("At regular training steps, along the gradient g for step sizes 0.5, 1, 2 and 4 times the current learning rate, on the step's batch: the loss variation (range of L(w - eta g)), the gradient predictiveness (largest ‖grad L(w - eta g) - g‖, lower is more predictive) and the effective beta-smoothness (largest ‖grad L(w - eta g) - g‖ / ‖eta g‖).");
             Markdown.AppendLine();
-            double Avg(VariantResult v, Func<SmoothnessPoint, double> f) => Mean(v.Runs.SelectMany(s => s.Smoothness).Select(f));
+            double Avg(VariantResult v, Func<SmoothnessPoint, double> f) => Mean(Chosen(v).SelectMany(s => s.Smoothness).Select(f));
             Table(["variant", "probes", "mean loss variation", "mean gradient change", "mean effective beta", "max effective beta"],
                 measured.Select(v => new[]
                 {
-                    Short(v), v.Runs.Sum(s => s.Smoothness.Count).ToString(Inv), F(Avg(v, p => p.LossVariation)), F(Avg(v, p => p.GradientPredictiveness)),
-                    F(Avg(v, p => p.EffectiveBeta), "F2"), F(v.Runs.SelectMany(s => s.Smoothness).Select(p => p.EffectiveBeta).DefaultIfEmpty(double.NaN).Max(), "F2"),
+                    Short(v), Chosen(v).Sum(s => s.Smoothness.Count).ToString(Inv), F(Avg(v, p => p.LossVariation)), F(Avg(v, p => p.GradientPredictiveness)),
+                    F(Avg(v, p => p.EffectiveBeta), "F2"), F(Chosen(v).SelectMany(s => s.Smoothness).Select(p => p.EffectiveBeta).DefaultIfEmpty(double.NaN).Max(), "F2"),
                 }));
             var ranked = measured.OrderBy(v => Avg(v, p => p.EffectiveBeta)).ToList();
             if (ranked.Count > 1)
             {
                 double b0 = Avg(ranked[0], p => p.EffectiveBeta), b1 = Avg(ranked[^1], p => p.EffectiveBeta);
                 double l0 = Avg(ranked[0], p => p.LossVariation), l1 = Avg(ranked[^1], p => p.LossVariation);
-                var probes = ranked.Min(v => v.Runs.Sum(x => x.Smoothness.Count));
-                // Within 10%, a single seed's probes cannot tell the two apart: say so rather than name a winner.
-                Finding(b1 / b0 < 1.1
-                    ? $"Over {Plural(probes, "probe")} per variant, the effective beta-smoothness is about the same: {Short(ranked[0])} {F(b0, "F2")}, {Short(ranked[^1])} {F(b1, "F2")} (within 10%); the loss varies by {F(l0)} vs {F(l1)} along the gradient."
-                    : $"Over {Plural(probes, "probe")} per variant, {Short(ranked[0])} has the smoothest landscape: mean effective beta {F(b0, "F2")}, {F(b1 / b0, "F1")}x lower than {Short(ranked[^1])} ({F(b1, "F2")}); its loss varies by {F(l0)} along the gradient vs {F(l1)} ({(l0 < l1 ? "also lower" : "but higher")}).");
+                var probes = ranked.Min(v => Chosen(v).Sum(x => x.Smoothness.Count));
+                // One value per seed (the mean over that job's probes): the seeds are the independent repetitions.
+                IEnumerable<double> PerSeed(VariantResult v, Func<SmoothnessPoint, double> f) => Chosen(v).Select(j => Mean(j.Smoothness.Select(f)));
+                var beta = Statistics.Welch(PerSeed(ranked[^1], p => p.EffectiveBeta), PerSeed(ranked[0], p => p.EffectiveBeta));
+                var betaClaim = Claim(Short(ranked[^1]), PerSeed(ranked[^1], p => p.EffectiveBeta), Short(ranked[0]), PerSeed(ranked[0], p => p.EffectiveBeta), "mean effective beta", 1, "");
+                var lossClaim = Claim(Short(ranked[^1]), PerSeed(ranked[^1], p => p.LossVariation), Short(ranked[0]), PerSeed(ranked[0], p => p.LossVariation), "loss variation", 1, "nats", "F3");
+                Finding(beta.Distinguishable
+                    ? $"Over {Plural(probes, "probe")} per variant, {Short(ranked[0])} has the smoother landscape: mean effective beta {F(b0, "F2")}, {F(b1 / b0, "F1")}x lower than {Short(ranked[^1])} ({F(b1, "F2")}); {betaClaim}. Loss variation along the gradient: {F(l0)} vs {F(l1)}; {lossClaim}."
+                    : $"Over {Plural(probes, "probe")} per variant, the effective beta-smoothness does not separate the variants: {Short(ranked[0])} {F(b0, "F2")}, {Short(ranked[^1])} {F(b1, "F2")}; {betaClaim}. Loss variation along the gradient: {F(l0)} vs {F(l1)}; {lossClaim}.");
             }
             foreach (var (file, title, label, f) in new (string, string, string, Func<SmoothnessPoint, double>)[]
             {
@@ -409,33 +515,37 @@ public static class ReportWriter
                 ("effective_beta.png", "Effective beta-smoothness", "effective beta", p => p.EffectiveBeta),
             })
                 Plot(file, title, "training step", label, measured.Select(v => StepSeries(v, s => s.Smoothness.Select(p => (p.Step, f(p))))));
-            Csv("smoothness.csv", ["variant", "seed", "step", "loss_variation", "gradient_predictiveness", "effective_beta"],
-                measured.SelectMany(v => v.Runs.SelectMany(s => s.Smoothness.Select(p => new object?[] { v.Name, s.Seed, p.Step, p.LossVariation, p.GradientPredictiveness, p.EffectiveBeta }))));
+            Csv("smoothness.csv", ["variant", "seed", "learning_rate", "step", "loss_variation", "gradient_predictiveness", "effective_beta"],
+                measured.SelectMany(v => v.Jobs.SelectMany(s => s.Smoothness.Select(p => new object?[] { v.Name, s.Seed, s.LearningRate, p.Step, p.LossVariation, p.GradientPredictiveness, p.EffectiveBeta }))));
         }
 
-        static Series StepSeries(VariantResult v, Func<SeedResult, IEnumerable<(int Step, double Value)>> points)
+        static Series StepSeries(VariantResult v, Func<JobResult, IEnumerable<(int Step, double Value)>> points)
         {
-            var all = v.Runs.SelectMany(points).GroupBy(p => p.Step).OrderBy(g => g.Key).ToList();
+            var all = Chosen(v).SelectMany(points).GroupBy(p => p.Step).OrderBy(g => g.Key).ToList();
             return new Series(Short(v), all.Select(g => (double)g.Key).ToArray(), all.Select(g => Mean(g.Select(p => p.Value))).ToArray());
         }
 
         void CovariateShift()
         {
-            var measured = V.Where(v => v.Runs.Any(s => s.CovariateShift.Count > 0)).ToList();
+            var measured = V.Where(v => Chosen(v).Any(s => s.CovariateShift.Count > 0)).ToList();
             if (measured.Count == 0) return;
             Markdown.AppendLine("## Internal covariate shift (Santurkar et al. 2018, Definition 2.1)");
             Markdown.AppendLine();
             Markdown.AppendLine("For each weight layer i at a training step: G is its gradient, G' the gradient on the same batch after layers 1..i-1 take this step's SGD update. Averaged over layers 2..L (layer 1 has nothing before it) and over the measured steps. Ioffe & Szegedy's hypothesis predicts that BatchNorm makes G' closer to G (cosine nearer 1, smaller distance).");
             Markdown.AppendLine();
-            IEnumerable<LayerShift> Shifts(VariantResult v) => v.Runs.SelectMany(s => s.CovariateShift).SelectMany(p => p.Layers.Skip(1));
+            IEnumerable<LayerShift> Shifts(VariantResult v) => Chosen(v).SelectMany(s => s.CovariateShift).SelectMany(p => p.Layers.Skip(1));
             Table(["variant", "steps measured", "mean cos(G, G')", "mean ‖G - G'‖"],
-                measured.Select(v => new[] { Short(v), v.Runs.Sum(s => s.CovariateShift.Count).ToString(Inv), F(Mean(Shifts(v).Select(x => x.Cosine))), F(Mean(Shifts(v).Select(x => x.L2Distance)), "G4") }));
+                measured.Select(v => new[] { Short(v), Chosen(v).Sum(s => s.CovariateShift.Count).ToString(Inv), F(Mean(Shifts(v).Select(x => x.Cosine))), F(Mean(Shifts(v).Select(x => x.L2Distance)), "G4") }));
             var bn = measured.Where(v => v.Settings.TryGetValue("BatchNorm", out var b) && b != "NoBn").ToList();
             var none = measured.Where(v => v.Settings.TryGetValue("BatchNorm", out var b) && b == "NoBn").ToList();
             if (bn.Count > 0 && none.Count > 0)
             {
                 double cBn = Mean(bn.SelectMany(Shifts).Select(x => x.Cosine)), cNone = Mean(none.SelectMany(Shifts).Select(x => x.Cosine));
-                Finding($"With BatchNorm the mean cos(G, G') is {F(cBn)} vs {F(cNone)} without: " + (cBn > cNone
+                IEnumerable<double> PerSeed(IEnumerable<VariantResult> vs) => vs.SelectMany(Chosen).Select(j => Mean(j.CovariateShift.SelectMany(p => p.Layers.Skip(1)).Select(x => x.Cosine)));
+                var w = Statistics.Welch(PerSeed(bn), PerSeed(none));
+                Finding($"With BatchNorm the mean cos(G, G') is {F(cBn)} vs {F(cNone)} without ({Claim("BatchNorm", PerSeed(bn), "no BatchNorm", PerSeed(none), "mean cos(G, G')", 1, "", "F3")}): " + (!w.Distinguishable && double.IsFinite(w.Low)
+                    ? "these seeds cannot tell whether BatchNorm changes internal covariate shift by this measure."
+                    : cBn > cNone
                     ? "BatchNorm reduced internal covariate shift in this run, as Ioffe & Szegedy hypothesized (Santurkar et al. report it does not)."
                     : "BatchNorm did not reduce internal covariate shift (the gradients change at least as much), as Santurkar et al. report."));
             }
@@ -443,15 +553,15 @@ public static class ReportWriter
                 measured.Select(v => StepSeries(v, s => s.CovariateShift.Select(p => (p.Step, Mean(p.Layers.Skip(1).Select(x => x.Cosine)))))));
             Plot("ics_distance.png", "|G - G'| per step (mean over layers 2..L)", "training step", "|G - G'|",
                 measured.Select(v => StepSeries(v, s => s.CovariateShift.Select(p => (p.Step, Mean(p.Layers.Skip(1).Select(x => x.L2Distance)))))));
-            Csv("covariate_shift.csv", ["variant", "seed", "step", "layer", "l2_distance", "cosine"],
-                measured.SelectMany(v => v.Runs.SelectMany(s => s.CovariateShift.SelectMany(p => p.Layers.Select(x => new object?[] { v.Name, s.Seed, p.Step, x.Layer, x.L2Distance, x.Cosine })))));
+            Csv("covariate_shift.csv", ["variant", "seed", "learning_rate", "step", "layer", "l2_distance", "cosine"],
+                measured.SelectMany(v => v.Jobs.SelectMany(s => s.CovariateShift.SelectMany(p => p.Layers.Select(x => new object?[] { v.Name, s.Seed, s.LearningRate, p.Step, x.Layer, x.L2Distance, x.Cosine })))));
         }
 
         void Slice()
         {
-            var measured = V.Where(v => v.Runs.Any(s => s.Slice is not null)).ToList();
+            var measured = V.Where(v => Chosen(v).Any(s => s.Slice is not null)).ToList();
             if (measured.Count == 0) return;
-            var images = measured.SelectMany(v => v.Runs).First(s => s.Slice is not null).Slice!.Images;
+            var images = measured.SelectMany(v => v.Jobs).First(s => s.Slice is not null).Slice!.Images;
             Markdown.AppendLine("## Loss landscape: 1-D slice (Li et al. 2018)");
             Markdown.AppendLine();
             Markdown.AppendLine($"L(theta + a d) around the trained weights theta along one random filter-normalized direction d (each filter of d scaled to the norm of the weights' filter; biases and BatchNorm parameters not moved), on {images:N0} test images in eval mode.");
@@ -459,7 +569,7 @@ public static class ReportWriter
             // The loss at the grid point nearest to a; the rise at |a| averages both sides.
             static double At(SliceResult s, double a) => s.Losses[Array.IndexOf(s.Alphas, s.Alphas.MinBy(x => Math.Abs(x - a)))];
             static double Rise(SliceResult s, double at) => (At(s, at) + At(s, -at)) / 2 - At(s, 0);
-            double Avg(VariantResult v, Func<SliceResult, double> f) => Mean(v.Runs.Where(s => s.Slice is not null).Select(s => f(s.Slice!)));
+            double Avg(VariantResult v, Func<SliceResult, double> f) => Mean(Chosen(v).Where(s => s.Slice is not null).Select(s => f(s.Slice!)));
             Table(["variant", "L(theta)", "rise at a = ±0.25", "rise at a = ±0.5", "rise at a = ±1"],
                 measured.Select(v => new[]
                 {
@@ -470,53 +580,57 @@ public static class ReportWriter
             if (ranked.Count > 1)
             {
                 double sharp = Avg(ranked[0], s => Rise(s, 0.5)), flat = Avg(ranked[^1], s => Rise(s, 0.5));
-                Finding($"{Short(ranked[0])}'s loss rises fastest around its trained weights: +{F(sharp)} nats at |a| = 0.5, {F(sharp / flat, "F1")}x the rise of {Short(ranked[^1])} (+{F(flat)}).");
+                IEnumerable<double> Rises(VariantResult v) => Chosen(v).Where(s => s.Slice is not null).Select(s => Rise(s.Slice!, 0.5));
+                Finding($"{Short(ranked[0])}'s loss rises fastest around its trained weights: +{F(sharp)} nats at |a| = 0.5, {F(sharp / flat, "F1")}x the rise of {Short(ranked[^1])} (+{F(flat)}); " +
+                        $"{Claim(Short(ranked[0]), Rises(ranked[0]), Short(ranked[^1]), Rises(ranked[^1]), "rise at |a| = 0.5", 1, "nats", "F3")}.");
             }
             Plot("slice.png", "1-D loss slice along a filter-normalized direction", "a", "loss (nats)",
-                measured.Select(v => { var s = v.Runs.First(x => x.Slice is not null).Slice!; return new Series(Short(v), s.Alphas, s.Losses); }), integerX: false);
-            Csv("slice.csv", ["variant", "seed", "alpha", "loss"],
-                measured.SelectMany(v => v.Runs.Where(s => s.Slice is not null).SelectMany(s => s.Slice!.Alphas.Select((a, i) => new object?[] { v.Name, s.Seed, a, s.Slice.Losses[i] }))));
+                measured.Select(v => { var s = Chosen(v).First(x => x.Slice is not null).Slice!; return new Series(Short(v), s.Alphas, s.Losses); }), integerX: false);
+            Csv("slice.csv", ["variant", "seed", "learning_rate", "alpha", "loss"],
+                measured.SelectMany(v => v.Jobs.Where(s => s.Slice is not null).SelectMany(s => s.Slice!.Alphas.Select((a, i) => new object?[] { v.Name, s.Seed, s.LearningRate, a, s.Slice.Losses[i] }))));
         }
 
         void Shattering()
         {
-            var measured = V.Where(v => v.Runs.Any(s => s.Shattering is not null)).ToList();
+            var measured = V.Where(v => Chosen(v).Any(s => s.Shattering is not null)).ToList();
             if (measured.Count == 0) return;
             Markdown.AppendLine("## Shattered gradients (Balduzzi et al. 2017)");
             Markdown.AppendLine();
             Markdown.AppendLine("f: R -> R at initialization, g_i = df/dx at 256 inputs evenly spaced on [-2, 2). With BatchNorm, the statistics are computed over the grid in one pass and then frozen (eval mode) for the per-input gradients. Lag-1 autocorrelation near 1: neighbouring inputs get similar gradients; near 0: white noise (shattered). Without normalization, plain ReLU nets with small biases do not shatter in practice, so the table says which normalization each variant uses.");
             Markdown.AppendLine();
-            double Lag1(SeedResult s) => s.Shattering!.Autocorrelation.Length > 1 ? s.Shattering.Autocorrelation[1] : double.NaN;
+            double Lag1(JobResult s) => s.Shattering!.Autocorrelation.Length > 1 ? s.Shattering.Autocorrelation[1] : double.NaN;
             string Family(VariantResult v) => v.Name.StartsWith("Scaled", StringComparison.Ordinal) ? "Residual.BnAfterConv.scale0.1" : Label(v, "Depth").Replace("Plain", "Feedforward");
             int Depth(VariantResult v) => int.Parse(v.Settings.GetValueOrDefault("Depth", "0"), Inv);
             Table(["variant", "family", "normalization", "depth", "lag-1 ACF"],
                 measured.Select(v => new[]
                 {
                     Short(v), Family(v), v.Settings.GetValueOrDefault("BatchNorm", "BnAfterConv") == "NoBn" ? "none" : "BatchNorm",
-                    Depth(v).ToString(Inv), MeanSd(v.Runs.Where(s => s.Shattering is not null).Select(Lag1).ToList()),
+                    Depth(v).ToString(Inv), MeanSd(Chosen(v).Where(s => s.Shattering is not null).Select(Lag1).ToList()),
                 }));
             var families = measured.GroupBy(Family).ToList();
             var deepest = families.Select(g => g.MaxBy(Depth)!).ToList();
             if (deepest.Count > 1)
             {
-                var parts = deepest.OrderBy(v => Mean(v.Runs.Select(Lag1))).Select(v => $"{Family(v)} {F(Mean(v.Runs.Select(Lag1)), "F2")}");
-                var low = deepest.MinBy(v => Mean(v.Runs.Select(Lag1)))!;
-                var high = deepest.MaxBy(v => Mean(v.Runs.Select(Lag1)))!;
-                Finding($"At the largest depth ({Depth(high)}), lag-1 ACF: {string.Join(", ", parts)}. {Family(low)}'s gradients are the closest to white noise; {Family(high)} keeps them the most correlated.");
+                var parts = deepest.OrderBy(v => Mean(Chosen(v).Select(Lag1))).Select(v => $"{Family(v)} {F(Mean(Chosen(v).Select(Lag1)), "F2")}");
+                var low = deepest.MinBy(v => Mean(Chosen(v).Select(Lag1)))!;
+                var high = deepest.MaxBy(v => Mean(Chosen(v).Select(Lag1)))!;
+                IEnumerable<double> Lags(VariantResult v) => Chosen(v).Where(s => s.Shattering is not null).Select(Lag1);
+                Finding($"At the largest depth ({Depth(high)}), lag-1 ACF: {string.Join(", ", parts)}. {Family(low)}'s gradients are the closest to white noise; {Family(high)} keeps them the most correlated " +
+                        $"({Claim(Family(high), Lags(high), Family(low), Lags(low), "lag-1 ACF", 1, "")}).");
             }
             Plot("acf_vs_depth.png", "Lag-1 autocorrelation of df/dx vs depth", "depth (units)", "lag-1 ACF",
-                families.Select(g => new Series(g.Key, g.OrderBy(Depth).Select(v => (double)Depth(v)).ToArray(), g.OrderBy(Depth).Select(v => Mean(v.Runs.Select(Lag1))).ToArray())));
+                families.Select(g => new Series(g.Key, g.OrderBy(Depth).Select(v => (double)Depth(v)).ToArray(), g.OrderBy(Depth).Select(v => Mean(Chosen(v).Select(Lag1))).ToArray())));
             Plot("acf_deepest.png", "Autocorrelation over lags at the largest depth", "lag", "ACF",
-                deepest.Select(v => { var a = v.Runs.First().Shattering!.Autocorrelation; return new Series($"{Family(v)} (depth {Depth(v)})", a.Select((_, i) => (double)i).ToArray(), a); }));
+                deepest.Select(v => { var a = Chosen(v).First().Shattering!.Autocorrelation; return new Series($"{Family(v)} (depth {Depth(v)})", a.Select((_, i) => (double)i).ToArray(), a); }));
             Plot("gradients_deepest.png", "df/dx over the input grid at the largest depth (seed of the first run)", "x", "df/dx (scaled to unit max)",
                 deepest.Select(v =>
                 {
-                    var g = v.Runs.First().Shattering!.Gradients;
+                    var g = Chosen(v).First().Shattering!.Gradients;
                     var max = g.Max(Math.Abs);
                     return new Series(Family(v), g.Select((_, i) => -2 + 4.0 * i / g.Length).ToArray(), g.Select(x => max > 0 ? x / max : 0).ToArray());
                 }), integerX: false);
-            Csv("shattering.csv", ["variant", "seed", "lag", "acf"],
-                measured.SelectMany(v => v.Runs.Where(s => s.Shattering is not null).SelectMany(s => s.Shattering!.Autocorrelation.Select((a, k) => new object?[] { v.Name, s.Seed, k, a }))));
+            Csv("shattering.csv", ["variant", "seed", "learning_rate", "lag", "acf"],
+                measured.SelectMany(v => v.Jobs.Where(s => s.Shattering is not null).SelectMany(s => s.Shattering!.Autocorrelation.Select((a, k) => new object?[] { v.Name, s.Seed, s.LearningRate, k, a }))));
         }
 
         void Settings()
@@ -531,10 +645,13 @@ public static class ReportWriter
             Table(["setting", "value"], new string[][]
             {
                 ["seeds", string.Join(", ", s.Seeds)],
+                ["initialization", $"{s.Init}: {s.InitDescription}"],
+                ["learning rates", s.LearningRates.Count == 0 ? "(no training)" : string.Join(", ", s.LearningRates.Select(x => x.ToString("G", Inv))) + " (each variant at each; chosen on validation)"],
+                ["validation", $"{F(100 * s.ValidationFraction, "G")}% of the training images, stratified by class, drawn from each seed ({s.ValidationImages:N0} images)"],
                 ["threads", $"{s.Threads} (OMP_WAIT_POLICY={s.OmpWaitPolicy})"],
                 ["data", $"{s.DataFolder} ({s.DataOrigin}; {s.DataSplit})"],
-                ["images", $"{s.TrainImages:N0} training, {s.TestImages:N0} test"],
-                ["wall time", $"{r.WallSeconds:F0} s this session; {V.Sum(v => v.Runs.Sum(x => x.Seconds)):F0} s summed over the runs, earlier sessions of a resumed run included"],
+                ["images", $"{s.TrainImages:N0} training, {s.ValidationImages:N0} validation, {s.TestImages:N0} test"],
+                ["wall time", $"{r.WallSeconds:F0} s this session; {V.Sum(v => v.Jobs.Sum(x => x.Seconds)):F0} s summed over the jobs, earlier sessions of a resumed run included"],
             }.Concat(s.Versions.Select(kv => new[] { kv.Key, kv.Value })), numeric: false);
         }
     }

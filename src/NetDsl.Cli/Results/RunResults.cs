@@ -9,8 +9,12 @@ namespace NetDsl.Cli.Results;
 /// <summary>Everything one <c>netdsl compare</c> run measured: the content of <c>results.json</c>, from which the report is rendered.</summary>
 public sealed class RunResults
 {
+    /// <summary>The format this version writes. 2 added the validation split, learning-rate grids, jobs and the initialization;
+    /// files of format 1 ranked on test accuracy and hold no validation numbers, so they are refused, not upgraded.</summary>
+    public const int CurrentFormat = 2;
+
     /// <summary>Format version of this file.</summary>
-    public int FormatVersion { get; set; } = 1;
+    public int FormatVersion { get; set; } = CurrentFormat;
     /// <summary>Experiment name (<c>degradation</c>).</summary>
     public string Experiment { get; set; } = "";
     /// <summary>Preset name (<c>quick</c>, <c>full</c>).</summary>
@@ -41,15 +45,28 @@ public sealed class RunResults
 
     /// <summary>Reads a <c>results.json</c>.</summary>
     /// <exception cref="FileNotFoundException">No such file.</exception>
-    /// <exception cref="InvalidDataException">Not a results file of this format.</exception>
+    /// <exception cref="InvalidDataException">Not a results file, or one of an older format (the message says why it cannot be used and what to do).</exception>
     public static RunResults Load(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found", path);
-        RunResults? results;
-        try { results = JsonSerializer.Deserialize<RunResults>(File.ReadAllText(path), Json); }
+        var text = File.ReadAllText(path);
+        int version;
+        try
+        {
+            using var document = JsonDocument.Parse(text);
+            version = document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty(nameof(FormatVersion), out var v) && v.TryGetInt32(out var n) ? n : 0;
+        }
         catch (JsonException e) { throw new InvalidDataException($"{path}: not valid JSON at line {(e.LineNumber ?? 0) + 1} (a truncated or edited file?); `netdsl compare` writes results.json", e); }
-        if (results is null || results.FormatVersion != 1 || string.IsNullOrEmpty(results.Experiment) || results.Variants.Count == 0 || results.Settings.Seeds.Count == 0)
-            throw new InvalidDataException($"{path}: not a netdsl results file (format version 1, an experiment, its seeds and at least one variant); `netdsl compare` writes results.json");
+        if (version is > 0 and < CurrentFormat)
+            throw new InvalidDataException($"{path}: results format {version}, written by an older netdsl that ranked variants on test accuracy without a validation split or learning-rate grid; " +
+                "it cannot be upgraded (it holds no validation numbers): run the experiment again with `netdsl compare` (its Reproduce command, without --lr if it named one rate)");
+        if (version > CurrentFormat)
+            throw new InvalidDataException($"{path}: results format {version} is newer than this netdsl reads ({CurrentFormat}); update netdsl");
+        RunResults? results;
+        try { results = JsonSerializer.Deserialize<RunResults>(text, Json); }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: not a netdsl results file ({e.Message.Split('.')[0]}); `netdsl compare` writes results.json", e); }
+        if (results is null || results.FormatVersion != CurrentFormat || string.IsNullOrEmpty(results.Experiment) || results.Variants.Count == 0 || results.Settings.Seeds.Count == 0)
+            throw new InvalidDataException($"{path}: not a netdsl results file (format version {CurrentFormat}, an experiment, its seeds and at least one variant); `netdsl compare` writes results.json");
         return results;
     }
 }
@@ -61,8 +78,9 @@ public sealed class RunSettings
     public int Epochs { get; set; }
     /// <summary>Batch size.</summary>
     public int BatchSize { get; set; }
-    /// <summary>Base learning rate.</summary>
-    public double LearningRate { get; set; }
+    /// <summary>The learning-rate grid: every variant trains at each, and its row uses the one with the best validation accuracy.
+    /// Empty for experiments that do not train.</summary>
+    public List<double> LearningRates { get; set; } = new();
     /// <summary>SGD momentum.</summary>
     public double Momentum { get; set; }
     /// <summary>Weight decay.</summary>
@@ -71,7 +89,13 @@ public sealed class RunSettings
     public string Schedule { get; set; } = "";
     /// <summary>Augmentation on or off.</summary>
     public bool Augment { get; set; }
-    /// <summary>Seeds, one run per variant each.</summary>
+    /// <summary>Weight initialization (<c>NetDsl.Measurements.InitScheme</c> name), used for training and every measurement.</summary>
+    public string Init { get; set; } = "";
+    /// <summary>What the initialization draws, with its paper.</summary>
+    public string InitDescription { get; set; } = "";
+    /// <summary>Share of the training images held out for validation (stratified by class, drawn from each job's seed).</summary>
+    public double ValidationFraction { get; set; }
+    /// <summary>Seeds, one job per variant and learning rate each.</summary>
     public List<int> Seeds { get; set; } = new();
     /// <summary>LibTorch intra-op threads.</summary>
     public int Threads { get; set; }
@@ -83,8 +107,10 @@ public sealed class RunSettings
     public string DataOrigin { get; set; } = "";
     /// <summary>How train and test were formed.</summary>
     public string DataSplit { get; set; } = "";
-    /// <summary>Training images used.</summary>
+    /// <summary>Images trained on per job (the subset less the validation images).</summary>
     public int TrainImages { get; set; }
+    /// <summary>Validation images per job.</summary>
+    public int ValidationImages { get; set; }
     /// <summary>Test images used.</summary>
     public int TestImages { get; set; }
     /// <summary>Versions: NetDsl, TorchSharp, .NET, OS, CPU.</summary>
@@ -93,7 +119,7 @@ public sealed class RunSettings
     public string CommandLine { get; set; } = "";
 }
 
-/// <summary>One variant's description and its runs.</summary>
+/// <summary>One variant's description, its jobs (one per seed and learning rate) and the selection over them.</summary>
 public sealed class VariantResult
 {
     /// <summary>Variant name (<c>DepthNet.Plain.BnAfterConv.Depth3</c>).</summary>
@@ -110,16 +136,25 @@ public sealed class VariantResult
     public string Summary { get; set; } = "";
     /// <summary>The generated forward methods.</summary>
     public string ForwardSource { get; set; } = "";
-    /// <summary>One run per seed.</summary>
-    public List<SeedResult> Runs { get; set; } = new();
+    /// <summary>One self-contained result per (seed, learning rate) job.</summary>
+    public List<JobResult> Jobs { get; set; } = new();
+    /// <summary>The rate and epochs chosen on validation (computed from <see cref="Jobs"/> by <c>Selection.Select</c>; null without training).</summary>
+    public VariantSelection? Selection { get; set; }
 }
 
-/// <summary>Everything measured for one variant and one seed.</summary>
-public sealed class SeedResult
+/// <summary>
+/// Everything one job measured: one variant, one seed, one learning rate. Self-contained (it names its variant, seed and
+/// rate), so jobs can run anywhere and be merged.
+/// </summary>
+public sealed class JobResult
 {
-    /// <summary>The seed (weights, data order, augmentation).</summary>
+    /// <summary>The variant's name.</summary>
+    public string Variant { get; set; } = "";
+    /// <summary>The seed (weights, validation split, data order, augmentation).</summary>
     public int Seed { get; set; }
-    /// <summary>Per-epoch curves.</summary>
+    /// <summary>Base learning rate; null for experiments that do not train.</summary>
+    public double? LearningRate { get; set; }
+    /// <summary>Per-epoch curves (validation and test after every epoch).</summary>
     public List<EpochRecord> Epochs { get; set; } = new();
     /// <summary>Why training stopped early (a non-finite loss), or null.</summary>
     public string? Diverged { get; set; }
@@ -135,20 +170,52 @@ public sealed class SeedResult
     public SliceResult? Slice { get; set; }
     /// <summary>Shattered-gradient measurements at initialization.</summary>
     public ShatterResult? Shattering { get; set; }
-    /// <summary>Wall time of this run, seconds.</summary>
+    /// <summary>Wall time of this job, seconds.</summary>
     public double Seconds { get; set; }
+
+    /// <summary>The job's stable identifier: <c>&lt;variant&gt;.seed&lt;seed&gt;[.lr&lt;rate&gt;]</c> (file names, plans).</summary>
+    public static string IdOf(string variant, int seed, double? learningRate) =>
+        $"{variant}.seed{seed.ToString(System.Globalization.CultureInfo.InvariantCulture)}" +
+        (learningRate is { } lr ? $".lr{lr.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}" : "");
 }
+
+/// <summary>A learning rate of the grid, scored on validation for one variant.</summary>
+/// <param name="LearningRate">The rate.</param>
+/// <param name="Seeds">Jobs at this rate.</param>
+/// <param name="ValidationAccuracy">Mean over seeds of the validation accuracy at each job's selected epoch (0 for a job without a finished epoch).</param>
+/// <param name="ValidationAccuracySd">Its standard deviation over seeds (NaN for one seed).</param>
+/// <param name="Diverged">Jobs at this rate whose loss became non-finite.</param>
+/// <param name="Trains">The mean validation accuracy exceeds <c>Selection.TrainedThreshold</c>.</param>
+public sealed record RateScore(double LearningRate, int Seeds, double ValidationAccuracy, double ValidationAccuracySd, int Diverged, bool Trains);
+
+/// <summary>One seed's job at the chosen rate: the epoch chosen on validation and what it measured there.</summary>
+/// <param name="Seed">The seed.</param>
+/// <param name="Epoch">The epoch with the best validation accuracy (ties: lower validation loss, then earlier); 0 when none finished.</param>
+/// <param name="ValidationAccuracy">Validation accuracy at that epoch, 0 to 1.</param>
+/// <param name="TestAccuracy">Test accuracy of that epoch's model, 0 to 1 (reported, never used for a choice).</param>
+/// <param name="TestLoss">Test loss of that epoch's model, nats.</param>
+/// <param name="TrainLoss">Training loss over that epoch, nats.</param>
+public sealed record SelectedEpoch(int Seed, int Epoch, double ValidationAccuracy, double TestAccuracy, double TestLoss, double TrainLoss);
+
+/// <summary>What selection on validation chose for a variant.</summary>
+/// <param name="LearningRate">The rate of the grid with the best mean validation accuracy.</param>
+/// <param name="Trained">False when no rate of the grid trains the variant (every rate's mean validation accuracy at or below the threshold).</param>
+/// <param name="Rates">Every rate's score, in grid order.</param>
+/// <param name="Epochs">Per seed at the chosen rate: the selected epoch and its numbers.</param>
+public sealed record VariantSelection(double LearningRate, bool Trained, List<RateScore> Rates, List<SelectedEpoch> Epochs);
 
 /// <summary>One epoch of training and evaluation.</summary>
 /// <param name="Epoch">1-based epoch.</param>
 /// <param name="LearningRate">Learning rate at the epoch's last step.</param>
 /// <param name="TrainLoss">Mean cross-entropy over the epoch's training batches (train mode, before each step), nats.</param>
 /// <param name="TrainAccuracy">Fraction of training images classified correctly during the epoch, 0 to 1.</param>
-/// <param name="TestLoss">Mean cross-entropy on the test split after the epoch (eval mode), nats.</param>
+/// <param name="ValidationLoss">Mean cross-entropy on the validation images after the epoch (eval mode), nats: what selection reads.</param>
+/// <param name="ValidationAccuracy">Validation accuracy after the epoch, 0 to 1: what selection reads.</param>
+/// <param name="TestLoss">Mean cross-entropy on the test split after the epoch (eval mode), nats; for plots and the report, never for a choice.</param>
 /// <param name="TestAccuracy">Test accuracy after the epoch, 0 to 1.</param>
 /// <param name="Seconds">Wall time of the epoch including evaluation.</param>
 /// <param name="LiveTensors">Native tensors alive after the epoch (TorchSharp's dispose-scope statistics): flat when nothing leaks.</param>
-public sealed record EpochRecord(int Epoch, double LearningRate, double TrainLoss, double TrainAccuracy, double TestLoss, double TestAccuracy, double Seconds, long LiveTensors);
+public sealed record EpochRecord(int Epoch, double LearningRate, double TrainLoss, double TrainAccuracy, double ValidationLoss, double ValidationAccuracy, double TestLoss, double TestAccuracy, double Seconds, long LiveTensors);
 
 /// <summary>A named number (a layer and its value).</summary>
 public sealed record NamedValue(string Name, double Value);

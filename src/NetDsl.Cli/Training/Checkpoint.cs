@@ -23,7 +23,7 @@ public static class Checkpoint
     /// <param name="model">The model.</param>
     /// <param name="optimizer">Its optimizer.</param>
     /// <exception cref="IOException">The folder is not writable.</exception>
-    public static void Save(string path, string fingerprint, SeedResult progress, nn.Module model, SGD optimizer) =>
+    public static void Save(string path, string fingerprint, JobResult progress, nn.Module model, SGD optimizer) =>
         WriteAtomically(path, writer =>
         {
             writer.Write(Magic);
@@ -61,7 +61,7 @@ public static class Checkpoint
     /// </summary>
     /// <returns>The measurements so far, or null when there is no checkpoint at <paramref name="path"/>.</returns>
     /// <exception cref="InvalidDataException">The file is not a checkpoint, or it was written for other settings (the fingerprint differs).</exception>
-    public static SeedResult? Load(string path, string fingerprint, nn.Module model, SGD optimizer)
+    public static JobResult? Load(string path, string fingerprint, nn.Module model, SGD optimizer)
     {
         if (!File.Exists(path)) return null;
         using var stream = File.OpenRead(path);
@@ -72,7 +72,7 @@ public static class Checkpoint
             var saved = reader.ReadString();
             if (saved != fingerprint)
                 throw new InvalidDataException($"{path}: written by a run with other settings ({saved}); resume with the same settings, or remove the checkpoint folder");
-            var progress = JsonSerializer.Deserialize<SeedResult>(reader.ReadString(), RunResults.Json)
+            var progress = JsonSerializer.Deserialize<JobResult>(reader.ReadString(), RunResults.Json)
                 ?? throw new InvalidDataException($"{path}: empty progress record");
             model.load(reader);
             optimizer.load_state_dict(reader);

@@ -22,7 +22,8 @@ public interface ITrainingProgress
 
 /// <summary>
 /// Trains one classifier on images: SGD with momentum and weight decay, a per-step learning-rate schedule,
-/// cross-entropy loss, evaluation on the test split after each epoch, and an atomic checkpoint after each epoch.
+/// cross-entropy loss, and after each epoch an evaluation on the validation images (what selection reads) and on the test
+/// split (for the plots and the report; nothing is chosen on it).
 /// Deterministic: the same seed and thread count give the same losses (the data order and augmentation come from
 /// <c>Random(seed, epoch)</c>; weights from <c>torch.manual_seed(seed)</c>).
 /// </summary>
@@ -33,24 +34,26 @@ public sealed class Trainer : IDisposable
     readonly TrainingOptions options;
     readonly Normalization norm;
     readonly ImageSet train;
+    readonly ImageSet validation;
     readonly ImageSet test;
     readonly int seed;
     readonly int stepsPerEpoch;
 
     /// <summary>Sets up training of <paramref name="model"/> (already initialized) on <paramref name="train"/>.</summary>
     /// <param name="model">Classifier: <c>[N, 1, 28, 28]</c> to logits <c>[N, 10]</c>.</param>
-    /// <param name="train">Training images (already cut to the subset).</param>
-    /// <param name="test">Held-out images evaluated after each epoch.</param>
+    /// <param name="train">Training images (already cut to the subset, validation images removed).</param>
+    /// <param name="validation">Held-out training images evaluated after each epoch; what selection reads.</param>
+    /// <param name="test">The test images evaluated after each epoch (reported, never selected on).</param>
     /// <param name="norm">Input normalization (from the training split).</param>
     /// <param name="options">Optimizer, schedule and augmentation.</param>
     /// <param name="seed">Seed of the data order and augmentation.</param>
     /// <exception cref="ArgumentException">Epochs or batch size below 1, or a learning rate that is not positive.</exception>
-    public Trainer(nn.Module<Tensor, Tensor> model, ImageSet train, ImageSet test, Normalization norm, TrainingOptions options, int seed)
+    public Trainer(nn.Module<Tensor, Tensor> model, ImageSet train, ImageSet validation, ImageSet test, Normalization norm, TrainingOptions options, int seed)
     {
         if (options.Epochs < 1) throw new ArgumentException("epochs must be at least 1", nameof(options));
         if (options.BatchSize < 1) throw new ArgumentException("the batch size must be at least 1", nameof(options));
         if (!(options.LearningRate > 0)) throw new ArgumentException("the learning rate must be positive", nameof(options));
-        (this.model, this.train, this.test, this.norm, this.options, this.seed) = (model, train, test, norm, options, seed);
+        (this.model, this.train, this.validation, this.test, this.norm, this.options, this.seed) = (model, train, validation, test, norm, options, seed);
         optimizer = optim.SGD(model.parameters(), options.LearningRate, momentum: options.Momentum, weight_decay: options.WeightDecay);
         stepsPerEpoch = (train.Count + options.BatchSize - 1) / options.BatchSize;
     }
@@ -119,8 +122,9 @@ public sealed class Trainer : IDisposable
             step++;
             progress?.Step(step, TotalSteps, value);
         }
+        var (validationLoss, validationAccuracy) = Evaluate(model, validation, norm, options.BatchSize);
         var (testLoss, testAccuracy) = Evaluate(model, test, norm, options.BatchSize);
-        var record = new EpochRecord(epoch, lr, lossSum / seen, (double)correct.item<long>() / seen, testLoss, testAccuracy,
+        var record = new EpochRecord(epoch, lr, lossSum / seen, (double)correct.item<long>() / seen, validationLoss, validationAccuracy, testLoss, testAccuracy,
             clock.Elapsed.TotalSeconds, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
         progress?.Epoch(record, options.Epochs);
         return record;
@@ -154,30 +158,6 @@ public sealed class Trainer : IDisposable
         }
         model.train(wasTraining);
         return (lossSum / set.Count, (double)correct / set.Count);
-    }
-
-    /// <summary>
-    /// He et al. 2015 ("Delving deep into rectifiers") initialization, as torchvision's ResNets use it: convolution weights
-    /// from N(0, 2 / fan_out), linear weights from N(0, 2 / fan_in) (PyTorch's default for linear layers is much smaller),
-    /// biases zero, BatchNorm scale 1 and shift 0. Draws from the global generator (seed it first).
-    /// </summary>
-    public static void InitializeHe(nn.Module model)
-    {
-        using var noGrad = no_grad();
-        foreach (var (_, m) in model.named_modules())
-        {
-            switch (m)
-            {
-                case Conv2d conv:
-                    nn.init.kaiming_normal_(conv.weight, mode: nn.init.FanInOut.FanOut, nonlinearity: nn.init.NonlinearityType.ReLU);
-                    if (conv.bias is { } cb) nn.init.zeros_(cb);
-                    break;
-                case Linear linear:
-                    nn.init.kaiming_normal_(linear.weight, mode: nn.init.FanInOut.FanIn, nonlinearity: nn.init.NonlinearityType.ReLU);
-                    if (linear.bias is { } lb) nn.init.zeros_(lb);
-                    break;
-            }
-        }
     }
 
     /// <summary>Names of the convolution and linear weights in forward (registration) order: the layers W_1..W_L of the measurements.</summary>

@@ -48,4 +48,22 @@ public class PropagationTests(ITestOutputHelper output)
         Assert.All(net.parameters(), p => Assert.Null(p.grad));
         Assert.Throws<ArgumentException>(() => GradientPropagation.Log10Ratio(net, () => net.call(x).sum(), "nosuchstage"));
     }
+    [Fact]
+    public void Probe_orderings()
+    {
+        foreach (var scheme in new[] { InitScheme.HeFanIn, InitScheme.PyTorchDefault })
+        foreach (var (label, all) in new[] { ("50", OrderMatrix50.Variants.All), ("20", OrderMatrix.Variants.All) })
+        foreach (var v in all)
+        {
+            var rs = Enumerable.Range(0, 5).Select(seed =>
+            {
+                manual_seed(seed);
+                var net = v.Create();
+                Initialization.Apply(net, scheme);
+                using var x = randn(128, 16);
+                return GradientPropagation.Log10Ratio(net, () => net.call(x).pow(2).mean(), "layers");
+            }).ToArray();
+            output.WriteLine($"{scheme} {label} {v.Name}: {string.Join(" ", rs.Select(r => r.ToString("F3")))}");
+        }
+    }
 }

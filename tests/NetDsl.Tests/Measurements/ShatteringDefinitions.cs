@@ -52,3 +52,13 @@ public partial class CrossCheckMlp
     [Linear(16)] Linear fc2;
     [Linear(1)] Linear fc3;
 }
+
+/// <summary>The same matrix 50 units deep: where He et al. 2016's orderings separate at initialization (with He initialization).</summary>
+[Network, Input(16), BatchNorm, Activation(Nonlinearity.ReLU)]
+[Variants(Residual = new[] { true, false }, Order = new[] { UnitOrder.Original, UnitOrder.BnAfterAddition, UnitOrder.ReluBeforeAddition, UnitOrder.ReluOnlyPreActivation, UnitOrder.FullPreActivation })]
+public partial class OrderMatrix50
+{
+    [Linear(64)] Linear fc_in;
+    [Stage(Blocks = 50, Channels = 64)] ModuleList<OrderUnit> layers;
+    [Linear(1)] Linear fc_out;
+}

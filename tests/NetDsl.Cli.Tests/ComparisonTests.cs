@@ -1,0 +1,251 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using NetDsl.Cli.Analysis;
+using NetDsl.Cli.Data;
+using NetDsl.Cli.Experiments;
+using NetDsl.Cli.Results;
+using NetDsl.Cli.Training;
+using NetDsl.Measurements;
+using TorchSharp;
+using TorchSharp.Modules;
+using Xunit;
+
+namespace NetDsl.Cli.Tests;
+
+/// <summary>Two small variants (BatchNorm on and off) for runs of the whole pipeline in seconds.</summary>
+[Network, Input(1, 28, 28), BatchNorm, Activation(Nonlinearity.ReLU)]
+[Variants(BatchNorm = new[] { BatchNormVariant.AfterConv, BatchNormVariant.None })]
+public partial class TinyMatrix
+{
+    [Conv(8, Kernel = 3, Stride = 2)] Conv2d conv1;
+    [Conv(8, Kernel = 3, Stride = 2)] Conv2d conv2;
+    [GlobalAvgPool] AdaptiveAvgPool2d avgpool;
+    [Linear(10)] Linear fc;
+}
+
+public sealed class SplitTests
+{
+    static readonly ImageSet Train = FashionMnist.Load(Path.Combine(AppContext.BaseDirectory, "data", "fashion-mnist")).Train;
+
+    [Fact]
+    public void The_split_is_stratified_by_class()
+    {
+        var split = ValidationSplit.Cut(Train, 0.1, 0);
+        for (var c = 0; c < 10; c++)
+        {
+            var n = Train.Labels.Count(l => l == c);
+            Assert.Equal((int)Math.Round(0.1 * n, MidpointRounding.AwayFromZero), split.Validation.Labels.Count(l => l == c));
+            Assert.Equal(n - split.Validation.Labels.Count(l => l == c), split.Train.Labels.Count(l => l == c));
+        }
+        Assert.InRange(split.Validation.Count, 795, 805);   // 10 classes of about 800 each: 10% of each within rounding
+    }
+
+    [Fact]
+    public void The_split_is_disjoint_and_complete()
+    {
+        var set = Train.Take(1000);
+        var split = ValidationSplit.Cut(set, 0.2, 3);
+        var held = split.ValidationIndices.ToHashSet();
+        Assert.Equal(split.ValidationIndices.Length, held.Count);
+        var rest = Enumerable.Range(0, set.Count).Where(i => !held.Contains(i)).ToArray();
+        Assert.Equal(set.Count, rest.Length + held.Count);
+        // Both sides hold exactly the images of their indices, pixel for pixel, in file order.
+        Assert.Equal(set.Select(rest).Pixels, split.Train.Pixels);
+        Assert.Equal(set.Select(split.ValidationIndices).Pixels, split.Validation.Pixels);
+        Assert.Equal(set.Select(split.ValidationIndices).Labels, split.Validation.Labels);
+    }
+
+    [Fact]
+    public void The_split_is_a_fixed_function_of_the_seed()
+    {
+        var a = ValidationSplit.Cut(Train, 0.1, 0);
+        var b = ValidationSplit.Cut(Train, 0.1, 0);
+        var c = ValidationSplit.Cut(Train, 0.1, 1);
+        Assert.Equal(a.ValidationIndices, b.ValidationIndices);
+        Assert.NotEqual(a.ValidationIndices, c.ValidationIndices);
+        // Recorded once: a per-process random source would give other indices in every new test process.
+        Assert.Equal([14, 28, 31, 56, 63], a.ValidationIndices.Take(5));
+    }
+
+    [Fact]
+    public void Bad_fractions_and_tiny_sets_are_refused()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => ValidationSplit.Cut(Train, 0, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ValidationSplit.Cut(Train, 0.6, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ValidationSplit.Cut(Train, double.NaN, 0));
+        Assert.Throws<ArgumentException>(() => ValidationSplit.Cut(Train.Take(1), 0.1, 0));
+    }
+}
+
+public sealed class StatisticsTests
+{
+    [Theory]
+    // Student t two-sided 95% critical values, from the standard table.
+    [InlineData(1, 12.7062)]
+    [InlineData(2, 4.3027)]
+    [InlineData(4, 2.7764)]
+    [InlineData(10, 2.2281)]
+    [InlineData(25, 2.0595)]
+    [InlineData(120, 1.9799)]
+    public void T_quantiles_match_the_table(double df, double expected) => Assert.Equal(expected, Statistics.TQuantile(0.975, df), 4);
+
+    [Fact]
+    public void The_interval_of_a_mean_is_t_times_the_standard_error()
+    {
+        // 1..5: mean 3, sd sqrt(2.5) = 1.5811; half-width 2.7764 x 1.5811 / sqrt(5) = 1.9632.
+        var s = Statistics.Summarize([1, 2, 3, 4, 5, double.NaN]);
+        Assert.Equal(5, s.N);
+        Assert.Equal(3, s.Mean, 12);
+        Assert.Equal(Math.Sqrt(2.5), s.Sd, 12);
+        Assert.Equal(1.0368, s.Low, 4);
+        Assert.Equal(4.9632, s.High, 4);
+        var one = Statistics.Summarize([0.7]);
+        Assert.Equal(0.7, one.Mean);
+        Assert.True(double.IsNaN(one.Sd) && double.IsNaN(one.Low));
+    }
+
+    [Fact]
+    public void Welch_matches_a_published_example()
+    {
+        // Welch's t-test, Wikipedia's example 1: t = -2.46, df = 24.99.
+        double[] a = [27.5, 21.0, 19.0, 23.6, 17.0, 17.9, 16.9, 20.1, 21.9, 22.6, 23.1, 19.6, 19.0, 21.7, 21.4];
+        double[] b = [27.1, 22.0, 20.8, 23.4, 23.4, 23.5, 25.8, 22.0, 24.8, 20.2, 21.9, 22.1, 22.9, 20.5, 24.4];
+        var w = Statistics.Welch(a, b);
+        Assert.Equal(-2.16667, w.Difference, 5);
+        Assert.Equal(24.9885, w.DegreesOfFreedom, 4);
+        // se = 0.88242; t(0.975, 24.9885) = 2.0596: the interval -3.984 to -0.349 excludes 0 (p = 0.021).
+        Assert.Equal(-3.984, w.Low, 3);
+        Assert.Equal(-0.349, w.High, 3);
+        Assert.True(w.Distinguishable);
+    }
+
+    [Fact]
+    public void Welch_Satterthwaite_reduces_to_the_pooled_df_for_equal_variances_and_sizes()
+    {
+        Assert.Equal(8, Statistics.WelchDegreesOfFreedom(1, 5, 1, 5), 12);
+        // Unequal: va = 2.5, vb = 10, n = 5: (0.5 + 2)^2 / (0.25/4 + 4/4) = 5.88235.
+        Assert.Equal(5.882353, Statistics.WelchDegreesOfFreedom(2.5, 5, 10, 5), 6);
+        Assert.Equal(8, Statistics.WelchDegreesOfFreedom(0, 5, 0, 5), 12);
+    }
+
+    [Fact]
+    public void An_interval_containing_zero_or_a_single_seed_is_not_distinguishable()
+    {
+        Assert.False(Statistics.Welch([1, 2, 3], [1.5, 2.5, 3.5]).Distinguishable);
+        var single = Statistics.Welch([1], [0, 0.1]);
+        Assert.False(single.Distinguishable);
+        Assert.True(double.IsNaN(single.Low));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Statistics.TQuantile(0.975, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Statistics.TQuantile(1, 3));
+    }
+}
+
+public sealed class SelectionTests
+{
+    static EpochRecord Epoch(int epoch, double validation, double validationLoss, double test) =>
+        new(epoch, 0.1, 1, 0.5, validationLoss, validation, 1, test, 1, 0);
+
+    static JobResult Job(int seed, double lr, params EpochRecord[] epochs) => new() { Variant = "v", Seed = seed, LearningRate = lr, Epochs = epochs.ToList() };
+
+    [Fact]
+    public void The_best_epoch_is_the_best_validation_accuracy_then_the_lower_validation_loss_then_the_earlier()
+    {
+        var job = Job(0, 0.1, Epoch(1, 0.5, 1.0, 0.99), Epoch(2, 0.8, 0.6, 0.1), Epoch(3, 0.8, 0.5, 0.2), Epoch(4, 0.8, 0.5, 0.3));
+        Assert.Equal(3, Selection.BestEpoch(job)!.Epoch);
+        Assert.Null(Selection.BestEpoch(Job(0, 0.1)));
+    }
+
+    [Fact]
+    public void The_rate_with_the_best_mean_validation_accuracy_wins_and_a_failed_job_counts_zero()
+    {
+        var jobs = new[]
+        {
+            // 0.1: one seed diverged before finishing an epoch (counts 0): mean 0.45 despite its other seed's 0.9.
+            Job(0, 0.1, Epoch(1, 0.9, 0.3, 0.9)), new JobResult { Variant = "v", Seed = 1, LearningRate = 0.1, Diverged = "loss NaN at epoch 1, step 3" },
+            Job(0, 0.01, Epoch(1, 0.6, 0.9, 0.1), Epoch(2, 0.7, 0.8, 0.1)), Job(1, 0.01, Epoch(1, 0.72, 0.8, 0.1)),
+        };
+        var s = Selection.Select(jobs)!;
+        Assert.Equal(0.01, s.LearningRate);
+        Assert.True(s.Trained);
+        Assert.Equal([(0, 2), (1, 1)], s.Epochs.Select(e => (e.Seed, e.Epoch)));
+        var high = s.Rates.Single(r => r.LearningRate == 0.1);
+        Assert.Equal((0.45, 1), (high.ValidationAccuracy, high.Diverged));
+        Assert.Equal(0.71, s.Rates.Single(r => r.LearningRate == 0.01).ValidationAccuracy, 12);
+        Assert.Null(Selection.Select([new JobResult { Variant = "v", Seed = 0 }]));
+    }
+
+    [Fact]
+    public void A_variant_at_chance_at_every_rate_did_not_train()
+    {
+        var s = Selection.Select([Job(0, 0.1, Epoch(1, 0.11, 2.3, 0.5)), Job(0, 0.01, Epoch(1, 0.15, 2.2, 0.5))])!;
+        Assert.False(s.Trained);
+        Assert.Equal(0.01, s.LearningRate);
+    }
+
+    /// <summary>The whole pipeline on two tiny variants, 2 seeds x 2 rates x 3 epochs, with the given test labels.</summary>
+    static List<VariantResult> RunTiny(Dataset data, string checkpoints)
+    {
+        torch.set_num_threads(1);
+        var preset = new Preset("quick", _ => true, Epochs: 3, Subset: 400, Seeds: [0, 1], LearningRates: [0.02, 0.3], BatchSize: 32);
+        var experiment = new Experiment("tiny", 0, "tiny", "tiny", TinyMatrix.Variants.All, Measures.Training, preset, preset);
+        var options = new TrainingOptions { Epochs = 3, BatchSize = 32, Subset = 400 };
+        var spec = new RunSpec(experiment, preset, options, [0, 1], [0.02, 0.3], InitScheme.HeFanIn, 0.25);
+        return new Runner(spec, data, checkpoints).Run(null);
+    }
+
+    [Fact]
+    public void Selection_never_reads_the_test_set()
+    {
+        var bundled = FashionMnist.Load(Path.Combine(AppContext.BaseDirectory, "data", "fashion-mnist"));
+        var clean = bundled with { Train = bundled.Train.Take(400), Test = bundled.Test.Take(300) };
+        // Poisoned: every test label replaced by another class, so test accuracy is meaningless.
+        var poisonedTest = clean.Test with { Labels = clean.Test.Labels.Select((l, i) => (byte)((l + 1 + i % 9) % 10)).ToArray() };
+        var poisoned = clean with { Test = poisonedTest };
+        using var folder = new TempFolder();
+        var a = RunTiny(clean, Path.Combine(folder.Path, "a"));
+        var b = RunTiny(poisoned, Path.Combine(folder.Path, "b"));
+        Assert.Equal(a.Count, b.Count);
+        for (var i = 0; i < a.Count; i++)
+        {
+            var (sa, sb) = (a[i].Selection!, b[i].Selection!);
+            Assert.Equal(sa.LearningRate, sb.LearningRate);
+            Assert.Equal(sa.Epochs.Select(e => (e.Seed, e.Epoch, e.ValidationAccuracy)), sb.Epochs.Select(e => (e.Seed, e.Epoch, e.ValidationAccuracy)));
+            Assert.Equal(sa.Rates, sb.Rates);
+            Assert.NotEqual(sa.Epochs.Select(e => e.TestAccuracy), sb.Epochs.Select(e => e.TestAccuracy));
+        }
+        // The check has teeth: choosing on the (poisoned) test accuracy instead would have picked other epochs.
+        var byTest = b.SelectMany(v => v.Jobs).Select(j => j.Epochs.MaxBy(e => e.TestAccuracy)!.Epoch);
+        var byValidation = b.SelectMany(v => v.Jobs).Select(j => Selection.BestEpoch(j)!.Epoch);
+        Assert.NotEqual(byValidation, byTest);
+        // The rate grid matters here: the variant without BatchNorm does not choose the same rate as with it, or the grid shows both trained.
+        Assert.All(a, v => Assert.Equal(2, v.Selection!.Rates.Count));
+    }
+
+    [Fact]
+    public void A_job_is_self_contained_and_reproducible_alone()
+    {
+        var bundled = FashionMnist.Load(Path.Combine(AppContext.BaseDirectory, "data", "fashion-mnist"));
+        var data = bundled with { Train = bundled.Train.Take(400), Test = bundled.Test.Take(200) };
+        var preset = new Preset("quick", _ => true, Epochs: 2, Subset: 400, Seeds: [0, 1], LearningRates: [0.1], BatchSize: 32);
+        var experiment = new Experiment("tiny", 0, "tiny", "tiny", TinyMatrix.Variants.All, Measures.Training, preset, preset);
+        var spec = new RunSpec(experiment, preset, new TrainingOptions { Epochs = 2, BatchSize = 32, Subset = 400 }, [0, 1], [0.1], InitScheme.HeFanIn, 0.1);
+        Assert.Equal(["TinyMatrix.BnAfterConv.seed0.lr0.1", "TinyMatrix.BnAfterConv.seed1.lr0.1", "TinyMatrix.NoBn.seed0.lr0.1", "TinyMatrix.NoBn.seed1.lr0.1"], spec.Jobs().Select(j => j.Id));
+        torch.set_num_threads(1);
+        using var folder = new TempFolder();
+        var all = new Runner(spec, data, Path.Combine(folder.Path, "all")).Run(null);
+        // The last job alone, in a fresh runner (as another process would run it), gives the same numbers.
+        var last = spec.Jobs()[^1];
+        var alone = new Runner(spec, data, Path.Combine(folder.Path, "alone")).RunJob(last, null);
+        var inRun = all.Single(v => v.Name == last.Variant.Name).Jobs.Single(j => j.Seed == last.Seed);
+        Assert.Equal((alone.Variant, alone.Seed, alone.LearningRate), (inRun.Variant, inRun.Seed, inRun.LearningRate));
+        Assert.Equal(inRun.Epochs.Select(e => (e.TrainLoss, e.ValidationAccuracy, e.TestAccuracy)), alone.Epochs.Select(e => (e.TrainLoss, e.ValidationAccuracy, e.TestAccuracy)));
+    }
+}
+
+sealed class TempFolder : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory("netdsl-cmp-").FullName;
+    public void Dispose() => Directory.Delete(Path, recursive: true);
+}
