@@ -69,18 +69,15 @@ public class MeasurementTests(ITestOutputHelper output)
     {
         manual_seed(0);
         var net = make();
-        using (no_grad())
-            foreach (var (name, p) in net.named_parameters())
-                if (p.dim() == 2) nn.init.kaiming_normal_(p, nonlinearity: nn.init.NonlinearityType.ReLU); // He initialization, as in the paper
-                else if (name.EndsWith(".bias") && !name.Contains("bn")) p.zero_();
+        Initialization.Apply(net, InitScheme.HeFanIn); // He et al. 2015 initialization, as Balduzzi et al. use
         return ShatteredGradients.Autocorrelation(ShatteredGradients.InputGradients(net), 1)[1];
     }
 
     [Fact]
     public void Feedforward_gradients_shatter_with_depth_and_residual_ones_do_not()
     {
-        // Width 200, BatchNorm, ReLU, He init, 256 inputs on [-2, 2), seed 0. Measured: ff4 0.844, ff24 -0.052,
-        // ff50 -0.045, res50 0.732, res50 with branch scale 0.1 0.932 (seed 1: 0.797, -0.049, -0.074, 0.783, 0.868).
+        // Width 200, BatchNorm, ReLU, He init (Initialization.Apply, HeFanIn), 256 inputs on [-2, 2), seed 0. Measured: ff4 0.841,
+        // ff24 0.038, ff50 0.045, res50 0.718, res50 with branch scale 0.1 0.897.
         double ff4 = Lag1(() => new Feedforward4()), ff24 = Lag1(() => new Feedforward24()), ff50 = Lag1(() => new Feedforward50());
         double res50 = Lag1(() => new Residual50()), res50Small = Lag1(() => new Residual50Small());
         output.WriteLine($"lag-1 ACF: ff4 {ff4:F3}, ff24 {ff24:F3}, ff50 {ff50:F3}, res50 {res50:F3}, res50 scale 0.1 {res50Small:F3}");
