@@ -121,6 +121,7 @@ public static class ReportWriter
             md.AppendLine(r.Question);
             md.AppendLine();
             md.AppendLine($"Experiment `{r.Experiment}`, preset `{r.Preset}`: {Plural(r.Variants.Count, "variant")} x {Plural(r.Settings.Seeds.Count, "seed")}, {r.WallSeconds / 60:F1} minutes of wall time on {Plural(r.Settings.Threads, "thread")}, {r.StartedUtc:yyyy-MM-dd HH:mm} UTC.");
+            md.AppendLine("Numbers written `m ± s [lo, hi]` are the mean over seeds ± the standard deviation across seeds [the 95% confidence interval of the mean, Student t with n - 1 degrees of freedom]. Claims that one variant beats another give the difference of the means with its 95% Welch interval.");
             md.AppendLine();
             Variants();
             Training();
@@ -165,11 +166,14 @@ public static class ReportWriter
 
         static string F(double x, string format = "F3") => double.IsFinite(x) ? x.ToString(format, Inv) : "n/a";
 
-        static string MeanSd(IReadOnlyCollection<double> xs, string format = "F3", double scale = 1)
+        /// <summary>"mean ± sd [low, high]" over seeds, the bracket being the 95% Student-t interval of the mean (with <paramref name="interval"/>);
+        /// just the mean for one seed.</summary>
+        static string MeanSd(IReadOnlyCollection<double> xs, string format = "F3", double scale = 1, bool interval = true)
         {
-            var m = Mean(xs) * scale;
-            var s = Sd(xs) * scale;
-            return double.IsFinite(s) ? $"{F(m, format)} ± {F(s, format)}" : F(m, format);
+            var st = Statistics.Summarize(xs);
+            if (!double.IsFinite(st.Sd)) return F(st.Mean * scale, format);
+            var text = $"{F(st.Mean * scale, format)} ± {F(st.Sd * scale, format)}";
+            return interval ? $"{text} [{F(st.Low * scale, format)}, {F(st.High * scale, format)}]" : text;
         }
 
         static string Percent(string number) => number == "n/a" ? number : number + "%";
@@ -295,10 +299,10 @@ public static class ReportWriter
                     return new[]
                     {
                         Short(x.v), F(x.sel.LearningRate, "G"), string.Join(", ", x.sel.Epochs.Select(e => e.Epoch.ToString(Inv))),
-                        Percent(MeanSd(x.sel.Epochs.Select(e => e.ValidationAccuracy).ToList(), "F1", 100)),
-                        Percent(MeanSd(x.sel.Epochs.Select(e => e.TestAccuracy).ToList(), "F1", 100)),
+                        Percent(MeanSd(x.sel.Epochs.Select(e => e.ValidationAccuracy).ToList(), "F1", 100, interval: false)),
+                        Percent(MeanSd(x.sel.Epochs.Select(e => e.TestAccuracy).ToList(), "F1", 100, interval: false)),
                         Interval(test, 100, "F1", "%"),
-                        MeanSd(x.sel.Epochs.Select(e => e.TrainLoss).ToList()),
+                        MeanSd(x.sel.Epochs.Select(e => e.TrainLoss).ToList(), interval: false),
                         F(Mean(jobs.SelectMany(j => j.Epochs).Select(e => e.Seconds)), "F1"),
                         (x.sel.Trained ? "trained" : "**did not train at any rate**") + (diverged > 0 ? $", {diverged} of {jobs.Count} diverged" : ""),
                     };
@@ -351,6 +355,13 @@ public static class ReportWriter
                 trained.SelectMany(v => v.Jobs.SelectMany(s => s.Epochs.Select(e => new object?[] { v.Name, s.Seed, s.LearningRate, e.Epoch, e.LearningRate, e.TrainLoss, e.TrainAccuracy, e.ValidationLoss, e.ValidationAccuracy, e.TestLoss, e.TestAccuracy, e.Seconds, e.LiveTensors }))));
             Csv("selection.csv", ["variant", "chosen_learning_rate", "trained", "seed", "selected_epoch", "validation_accuracy", "test_accuracy", "test_loss", "train_loss"],
                 rows.SelectMany(x => x.sel.Epochs.Select(e => new object?[] { x.v.Name, x.sel.LearningRate, x.sel.Trained, e.Seed, e.Epoch, e.ValidationAccuracy, e.TestAccuracy, e.TestLoss, e.TrainLoss })));
+        }
+
+        /// <summary>A line of means with a ±1 sd band (no band where one seed leaves the sd undefined).</summary>
+        static Series Banded(string label, IEnumerable<double> x, IEnumerable<Summary> stats)
+        {
+            var s = stats.ToArray();
+            return new Series(label, x.ToArray(), s.Select(t => t.Mean).ToArray(), s.Select(t => t.Mean - t.Sd).ToArray(), s.Select(t => t.Mean + t.Sd).ToArray());
         }
 
         static Series MeanCurve(VariantResult v, Func<EpochRecord, double> value)
@@ -419,11 +430,12 @@ public static class ReportWriter
             var shares = measured.SelectMany(v => v.Jobs).SelectMany(s => s.Initial?.ShortcutShare ?? []).Select(x => x.Value).ToList();
             if (shares.Count > 0)
                 Finding($"In the residual units the shortcut carries {Pct(Mean(shares))} of ‖g_shortcut‖ + ‖g_branch‖ on average (range {Pct(shares.Min())} to {Pct(shares.Max())}): the '1' of He et al. 2016's 1 + dF/dx.");
-            Plot("unit_gradients.png", "|dL/dx| at each unit's input (initialization)", "unit (first to last)", "log10 |dL/dx|",
+            Plot("unit_gradients.png", "|dL/dx| at each unit's input (initialization; band: ±1 sd over seeds)", "unit (first to last)", "log10 |dL/dx|",
                 measured.Select(v =>
                 {
-                    var p = Chosen(v).First(s => s.Initial is not null).Initial!;
-                    return new Series(Short(v), p.UnitInputGradientNorms.Select((_, i) => (double)i).ToArray(), p.UnitInputGradientNorms.Select(x => Math.Log10(x.Value)).ToArray());
+                    var profiles = Chosen(v).Where(s => s.Initial is not null).Select(s => s.Initial!.UnitInputGradientNorms).ToList();
+                    var units = profiles.Min(p => p.Count);
+                    return Banded(Short(v), Enumerable.Range(0, units).Select(i => (double)i), Enumerable.Range(0, units).Select(i => Statistics.Summarize(profiles.Select(p => Math.Log10(p[i].Value)))));
                 }));
             Plot("weight_gradients.png", "|dL/dW| per weight layer (initialization)", "weight layer (input to output)", "log10 |dL/dW|",
                 measured.Select(v =>
@@ -487,11 +499,12 @@ public static class ReportWriter
             Markdown.AppendLine("At regular training steps, along the gradient g for step sizes 0.5, 1, 2 and 4 times the current learning rate, on the step's batch: the loss variation (range of L(w - eta g)), the gradient predictiveness (largest ‖grad L(w - eta g) - g‖, lower is more predictive) and the effective beta-smoothness (largest ‖grad L(w - eta g) - g‖ / ‖eta g‖).");
             Markdown.AppendLine();
             double Avg(VariantResult v, Func<SmoothnessPoint, double> f) => Mean(Chosen(v).SelectMany(s => s.Smoothness).Select(f));
+            List<double> SeedMeans(VariantResult v, Func<SmoothnessPoint, double> f) => Chosen(v).Select(s => Mean(s.Smoothness.Select(f))).ToList();
             Table(["variant", "probes", "mean loss variation", "mean gradient change", "mean effective beta", "max effective beta"],
                 measured.Select(v => new[]
                 {
-                    Short(v), Chosen(v).Sum(s => s.Smoothness.Count).ToString(Inv), F(Avg(v, p => p.LossVariation)), F(Avg(v, p => p.GradientPredictiveness)),
-                    F(Avg(v, p => p.EffectiveBeta), "F2"), F(Chosen(v).SelectMany(s => s.Smoothness).Select(p => p.EffectiveBeta).DefaultIfEmpty(double.NaN).Max(), "F2"),
+                    Short(v), Chosen(v).Sum(s => s.Smoothness.Count).ToString(Inv), MeanSd(SeedMeans(v, p => p.LossVariation)), MeanSd(SeedMeans(v, p => p.GradientPredictiveness)),
+                    MeanSd(SeedMeans(v, p => p.EffectiveBeta), "F2"), F(Chosen(v).SelectMany(s => s.Smoothness).Select(p => p.EffectiveBeta).DefaultIfEmpty(double.NaN).Max(), "F2"),
                 }));
             var ranked = measured.OrderBy(v => Avg(v, p => p.EffectiveBeta)).ToList();
             if (ranked.Count > 1)
@@ -521,8 +534,8 @@ public static class ReportWriter
 
         static Series StepSeries(VariantResult v, Func<JobResult, IEnumerable<(int Step, double Value)>> points)
         {
-            var all = Chosen(v).SelectMany(points).GroupBy(p => p.Step).OrderBy(g => g.Key).ToList();
-            return new Series(Short(v), all.Select(g => (double)g.Key).ToArray(), all.Select(g => Mean(g.Select(p => p.Value))).ToArray());
+            var all = Chosen(v).SelectMany(points).GroupBy(p => p.Step).OrderBy(g => g.Key).Select(g => (Step: g.Key, Stats: Statistics.Summarize(g.Select(p => p.Value)))).ToList();
+            return Banded(Short(v), all.Select(g => (double)g.Step), all.Select(g => g.Stats));
         }
 
         void CovariateShift()
@@ -535,7 +548,12 @@ public static class ReportWriter
             Markdown.AppendLine();
             IEnumerable<LayerShift> Shifts(VariantResult v) => Chosen(v).SelectMany(s => s.CovariateShift).SelectMany(p => p.Layers.Skip(1));
             Table(["variant", "steps measured", "mean cos(G, G')", "mean ‖G - G'‖"],
-                measured.Select(v => new[] { Short(v), Chosen(v).Sum(s => s.CovariateShift.Count).ToString(Inv), F(Mean(Shifts(v).Select(x => x.Cosine))), F(Mean(Shifts(v).Select(x => x.L2Distance)), "G4") }));
+                measured.Select(v => new[]
+                {
+                    Short(v), Chosen(v).Sum(s => s.CovariateShift.Count).ToString(Inv),
+                    MeanSd(Chosen(v).Select(j => Mean(j.CovariateShift.SelectMany(p => p.Layers.Skip(1)).Select(x => x.Cosine))).ToList()),
+                    MeanSd(Chosen(v).Select(j => Mean(j.CovariateShift.SelectMany(p => p.Layers.Skip(1)).Select(x => x.L2Distance))).ToList(), "G4"),
+                }));
             var bn = measured.Where(v => v.Settings.TryGetValue("BatchNorm", out var b) && b != "NoBn").ToList();
             var none = measured.Where(v => v.Settings.TryGetValue("BatchNorm", out var b) && b == "NoBn").ToList();
             if (bn.Count > 0 && none.Count > 0)
@@ -570,11 +588,12 @@ public static class ReportWriter
             static double At(SliceResult s, double a) => s.Losses[Array.IndexOf(s.Alphas, s.Alphas.MinBy(x => Math.Abs(x - a)))];
             static double Rise(SliceResult s, double at) => (At(s, at) + At(s, -at)) / 2 - At(s, 0);
             double Avg(VariantResult v, Func<SliceResult, double> f) => Mean(Chosen(v).Where(s => s.Slice is not null).Select(s => f(s.Slice!)));
+            List<double> PerSeed(VariantResult v, Func<SliceResult, double> f) => Chosen(v).Where(s => s.Slice is not null).Select(s => f(s.Slice!)).ToList();
             Table(["variant", "L(theta)", "rise at a = ±0.25", "rise at a = ±0.5", "rise at a = ±1"],
                 measured.Select(v => new[]
                 {
-                    Short(v), F(Avg(v, s => At(s, 0))),
-                    F(Avg(v, s => Rise(s, 0.25))), F(Avg(v, s => Rise(s, 0.5))), F(Avg(v, s => Rise(s, 1))),
+                    Short(v), MeanSd(PerSeed(v, s => At(s, 0))),
+                    MeanSd(PerSeed(v, s => Rise(s, 0.25))), MeanSd(PerSeed(v, s => Rise(s, 0.5))), MeanSd(PerSeed(v, s => Rise(s, 1))),
                 }));
             var ranked = measured.OrderByDescending(v => Avg(v, s => Rise(s, 0.5))).ToList();
             if (ranked.Count > 1)
@@ -618,8 +637,8 @@ public static class ReportWriter
                 Finding($"At the largest depth ({Depth(high)}), lag-1 ACF: {string.Join(", ", parts)}. {Family(low)}'s gradients are the closest to white noise; {Family(high)} keeps them the most correlated " +
                         $"({Claim(Family(high), Lags(high), Family(low), Lags(low), "lag-1 ACF", 1, "")}).");
             }
-            Plot("acf_vs_depth.png", "Lag-1 autocorrelation of df/dx vs depth", "depth (units)", "lag-1 ACF",
-                families.Select(g => new Series(g.Key, g.OrderBy(Depth).Select(v => (double)Depth(v)).ToArray(), g.OrderBy(Depth).Select(v => Mean(Chosen(v).Select(Lag1))).ToArray())));
+            Plot("acf_vs_depth.png", "Lag-1 autocorrelation of df/dx vs depth (band: ±1 sd over seeds)", "depth (units)", "lag-1 ACF",
+                families.Select(g => Banded(g.Key, g.OrderBy(Depth).Select(v => (double)Depth(v)), g.OrderBy(Depth).Select(v => Statistics.Summarize(Chosen(v).Select(Lag1))))));
             Plot("acf_deepest.png", "Autocorrelation over lags at the largest depth", "lag", "ACF",
                 deepest.Select(v => { var a = Chosen(v).First().Shattering!.Autocorrelation; return new Series($"{Family(v)} (depth {Depth(v)})", a.Select((_, i) => (double)i).ToArray(), a); }));
             Plot("gradients_deepest.png", "df/dx over the input grid at the largest depth (seed of the first run)", "x", "df/dx (scaled to unit max)",
