@@ -197,6 +197,18 @@ public static class ReportWriter
             return withMean ? $"{mean} (95% CI {range})" : range;
         }
 
+        /// <summary>
+        /// The same claim at each learning rate of the grid that both variants were trained at: measurements scaled by the step
+        /// (effective beta, ICS) compare like with like only at one rate, whatever rate each variant's row chose.
+        /// </summary>
+        static string AtEachRate(VariantResult a, VariantResult b, Func<JobResult, double> metric, string what, string unit, string format = "F3")
+        {
+            var rates = a.Jobs.Select(j => j.LearningRate).Intersect(b.Jobs.Select(j => j.LearningRate)).OfType<double>().Order().ToList();
+            if (rates.Count == 0) return "";
+            return " At the same learning rate: " + string.Join("; ", rates.Select(lr =>
+                $"{lr.ToString("G", Inv)}: " + Claim(Short(a), a.Jobs.Where(j => j.LearningRate == lr).Select(metric), Short(b), b.Jobs.Where(j => j.LearningRate == lr).Select(metric), what, 1, unit, format))) + ".";
+        }
+
         static string SeedCount(WelchDifference w) => w.Na == w.Nb ? Plural(w.Na, "seed") : $"{w.Na} and {w.Nb} seeds";
 
         /// <summary>
@@ -517,9 +529,11 @@ public static class ReportWriter
                 var beta = Statistics.Welch(PerSeed(ranked[^1], p => p.EffectiveBeta), PerSeed(ranked[0], p => p.EffectiveBeta));
                 var betaClaim = Claim(Short(ranked[^1]), PerSeed(ranked[^1], p => p.EffectiveBeta), Short(ranked[0]), PerSeed(ranked[0], p => p.EffectiveBeta), "mean effective beta", 1, "");
                 var lossClaim = Claim(Short(ranked[^1]), PerSeed(ranked[^1], p => p.LossVariation), Short(ranked[0]), PerSeed(ranked[0], p => p.LossVariation), "loss variation", 1, "nats", "F3");
-                Finding(beta.Distinguishable
+                var sameRate = AtEachRate(ranked[^1], ranked[0], j => Mean(j.Smoothness.Select(p => p.EffectiveBeta)), "mean effective beta", "", "F2");
+                Finding((beta.Distinguishable
                     ? $"Over {Plural(probes, "probe")} per variant, {Short(ranked[0])} has the smoother landscape: mean effective beta {F(b0, "F2")}, {F(b1 / b0, "F1")}x lower than {Short(ranked[^1])} ({F(b1, "F2")}); {betaClaim}. Loss variation along the gradient: {F(l0)} vs {F(l1)}; {lossClaim}."
-                    : $"Over {Plural(probes, "probe")} per variant, the effective beta-smoothness does not separate the variants: {Short(ranked[0])} {F(b0, "F2")}, {Short(ranked[^1])} {F(b1, "F2")}; {betaClaim}. Loss variation along the gradient: {F(l0)} vs {F(l1)}; {lossClaim}.");
+                    : $"Over {Plural(probes, "probe")} per variant, the effective beta-smoothness does not separate the variants: {Short(ranked[0])} {F(b0, "F2")}, {Short(ranked[^1])} {F(b1, "F2")}; {betaClaim}. Loss variation along the gradient: {F(l0)} vs {F(l1)}; {lossClaim}.") +
+                    " (Each at its chosen learning rate; beta divides by the step, so compare at one rate too.)" + sameRate);
             }
             foreach (var (file, title, label, f) in new (string, string, string, Func<SmoothnessPoint, double>)[]
             {
@@ -565,7 +579,8 @@ public static class ReportWriter
                     ? "these seeds cannot tell whether BatchNorm changes internal covariate shift by this measure."
                     : cBn > cNone
                     ? "BatchNorm reduced internal covariate shift in this run, as Ioffe & Szegedy hypothesized (Santurkar et al. report it does not)."
-                    : "BatchNorm did not reduce internal covariate shift (the gradients change at least as much), as Santurkar et al. report."));
+                    : "BatchNorm did not reduce internal covariate shift (the gradients change at least as much), as Santurkar et al. report.") +
+                    AtEachRate(bn[0], none[0], j => Mean(j.CovariateShift.SelectMany(p => p.Layers.Skip(1)).Select(x => x.Cosine)), "mean cos(G, G')", ""));
             }
             Plot("ics_cosine.png", "cos(G, G') per step (mean over layers 2..L)", "training step", "cos(G, G')",
                 measured.Select(v => StepSeries(v, s => s.CovariateShift.Select(p => (p.Step, Mean(p.Layers.Skip(1).Select(x => x.Cosine)))))));
