@@ -126,13 +126,19 @@ public sealed class CommandLineTests : IDisposable
     public void Compare_trains_writes_a_report_and_resumes_without_retraining()
     {
         var output = Path.Combine(folder, "run");
-        string[] args = ["compare", "--only", "Residual.BnAfterConv", "--subset", "256", "--epochs", "1", "--lr", "0.05", "--seeds", "0", "--data", Bundled, "--output", output, "--plain"];
+        string[] args = ["compare", "--only", "Residual.BnAfterConv", "--subset", "256", "--epochs", "1", "--lr", "0.05", "0.01", "--seeds", "0", "1", "--data", Bundled, "--output", output, "--plain"];
         var (code, stdout, error) = Run(args);
         Assert.True(code == 0, error);
-        Assert.Contains("DepthNet.Residual.BnAfterConv.Depth3 (seed 0, lr 0.05) epoch 1/1", stdout);
+        Assert.Contains("4 jobs", stdout);
+        Assert.Contains("DepthNet.Residual.BnAfterConv.Depth3 (seed 1, lr 0.01) epoch 1/1", stdout);
         Assert.Contains("test accuracy at the learning rate and epoch chosen on validation", stdout);
         var results = RunResults.Load(Path.Combine(output, "results.json"));
-        var run = Assert.Single(Assert.Single(results.Variants).Jobs);
+        var variant = Assert.Single(results.Variants);
+        Assert.Equal(4, variant.Jobs.Count);
+        Assert.Equal(4, Directory.GetFiles(Path.Combine(output, "checkpoints"), "*.ckpt").Length);
+        Assert.Contains(variant.Selection!.LearningRate, new[] { 0.01, 0.05 });
+        Assert.Equal([0, 1], variant.Selection.Epochs.Select(e => e.Seed));
+        var run = variant.Jobs[0];
         Assert.Single(run.Epochs);
         Assert.Equal((230, 26, 2000), (results.Settings.TrainImages, results.Settings.ValidationImages, results.Settings.TestImages));
         Assert.Equal("HeFanIn", results.Settings.Init);
@@ -154,7 +160,7 @@ public sealed class CommandLineTests : IDisposable
         Assert.Single(otherError.TrimEnd().Split('\n'));
 
         // The report's command spells out every setting, so it reproduces the run on another machine.
-        Assert.Equal($"netdsl compare -x bn-residual -p quick --data {Bundled} --epochs 1 --batch-size 64 --lr 0.05 --momentum 0.9 --weight-decay 0.0001 --schedule Cosine --init HeFanIn --subset 256 --validation 0.1 --test-subset 2000 --seeds 0 --threads {Environment.ProcessorCount} --only Residual.BnAfterConv",
+        Assert.Equal($"netdsl compare -x bn-residual -p quick --data {Bundled} --epochs 1 --batch-size 64 --lr 0.05 0.01 --momentum 0.9 --weight-decay 0.0001 --schedule Cosine --init HeFanIn --subset 256 --validation 0.1 --test-subset 2000 --seeds 0 1 --threads {Environment.ProcessorCount} --only Residual.BnAfterConv",
             results.Settings.CommandLine);
 
         // `report` re-renders from results.json.

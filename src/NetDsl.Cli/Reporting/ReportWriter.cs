@@ -344,7 +344,7 @@ public static class ReportWriter
                 Finding(text + ".");
             }
             foreach (var x in rows.Where(x => !x.sel.Trained))
-                Finding($"{Short(x.v)} did not train at any learning rate of the grid: its best mean validation accuracy is {Pct(x.sel.Rates.Max(q => q.ValidationAccuracy))} ({string.Join(", ", x.sel.Rates.Select(q => $"{Pct(q.ValidationAccuracy)} at {F(q.LearningRate, "G")}"))}; chance is 10%). It is left out of the comparison above; try smaller rates (--lr).");
+                Finding($"{Short(x.v)} did not train at any learning rate of the grid: its best mean validation accuracy is {Pct(x.sel.Rates.Max(q => q.ValidationAccuracy))} ({string.Join(", ", x.sel.Rates.Select(q => $"{Pct(q.ValidationAccuracy)} at {F(q.LearningRate, "G")}"))}; chance is 10%). It is left out of the comparison above; try other rates (--lr) or more epochs.");
             foreach (var x in rows.Where(x => x.sel.Trained))
             {
                 var failing = x.sel.Rates.Where(q => !q.Trains).ToList();
@@ -380,9 +380,9 @@ public static class ReportWriter
         {
             var jobs = Chosen(v);
             var epochs = jobs.SelectMany(s => s.Epochs).Select(e => e.Epoch).Distinct().OrderBy(e => e).ToArray();
-            var stats = epochs.Select(e => Statistics.Summarize(jobs.SelectMany(s => s.Epochs).Where(x => x.Epoch == e).Select(value))).ToArray();
-            return new Series(Short(v), epochs.Select(e => (double)e).ToArray(), stats.Select(x => x.Mean).ToArray(),
-                stats.Select(x => x.Mean - x.Sd).ToArray(), stats.Select(x => x.Mean + x.Sd).ToArray());
+            var stats = epochs.Select(e => Statistics.Summarize(jobs.SelectMany(s => s.Epochs).Where(x => x.Epoch == e).Select(value)));
+            var rate = Select(v)?.LearningRate;
+            return Banded(Short(v) + (rate is { } lr ? $" (lr {lr.ToString("G", Inv)})" : ""), epochs.Select(e => (double)e), stats);
         }
 
         /// <summary>He et al. 2015's comparison: within variants that differ only in depth, does the deeper one train worse?</summary>
