@@ -408,7 +408,8 @@ public static class ReportWriter
                         ? "the deeper network trains worse (higher training loss): the degradation problem"
                         : "the deeper network trains at least as well: no degradation at this depth and budget";
                 Finding($"{g.Key}: the {deep.WeightLayers}-layer network ends at training loss {F(Mean(ld))} vs {F(Mean(ls))} for the {shallow.WeightLayers}-layer one " +
-                        $"({Claim($"{deep.WeightLayers} layers", ld, $"{shallow.WeightLayers} layers", ls, "training loss", 1, "nats")}); {verdict}.");
+                        $"({Claim($"{deep.WeightLayers}-layer net", ld, $"{shallow.WeightLayers}-layer net", ls, "training loss", 1, "nats")}); {verdict}." +
+                        AtEachRate(deep, shallow, FinalLoss, "final training loss", "nats"));
             }
         }
 
