@@ -156,14 +156,6 @@ public static class ReportWriter
 
         static double Mean(IEnumerable<double> xs) { var a = xs.Where(double.IsFinite).ToArray(); return a.Length == 0 ? double.NaN : a.Average(); }
 
-        static double Sd(IEnumerable<double> xs)
-        {
-            var a = xs.Where(double.IsFinite).ToArray();
-            if (a.Length < 2) return double.NaN;
-            var m = a.Average();
-            return Math.Sqrt(a.Sum(x => (x - m) * (x - m)) / (a.Length - 1));
-        }
-
         static string F(double x, string format = "F3") => double.IsFinite(x) ? x.ToString(format, Inv) : "n/a";
 
         /// <summary>"mean ± sd [low, high]" over seeds, the bracket being the 95% Student-t interval of the mean (with <paramref name="interval"/>);
