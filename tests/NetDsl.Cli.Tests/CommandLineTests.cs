@@ -131,7 +131,7 @@ public sealed class CommandLineTests : IDisposable
         Assert.True(code == 0, error);
         Assert.Contains("4 jobs", stdout);
         Assert.Contains("DepthNet.Residual.BnAfterConv.Depth3 (seed 1, lr 0.01) epoch 1/1", stdout);
-        Assert.Contains("test accuracy at the learning rate and epoch chosen on validation", stdout);
+        Assert.Contains("ranked on validation; test accuracy at the learning rate and epoch chosen on validation", stdout);
         var results = RunResults.Load(Path.Combine(output, "results.json"));
         var variant = Assert.Single(results.Variants);
         Assert.Equal(4, variant.Jobs.Count);

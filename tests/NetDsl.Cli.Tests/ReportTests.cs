@@ -101,7 +101,7 @@ public sealed class ReportTests : IDisposable
         ReportWriter.Write(Sample(), folder);
         var md = File.ReadAllText(Path.Combine(folder, "report.md"));
         // Good at 0.1: test 0.900, 0.902, 0.904: mean 90.2%, sd 0.2 points, t(0.975, 2) = 4.303: half-width 0.497 points.
-        Assert.Contains("Good reached the highest test accuracy, 90.2% (95% CI 89.7% to 90.7%) over 3 seeds (learning rate 0.1 chosen on validation)", md);
+        Assert.Contains("Good ranks first on validation (86.0% at learning rate 0.1); its test accuracy is 90.2% (95% CI 89.7% to 90.7%) over 3 seeds", md);
         // Difference 10 points; Welch: se = sqrt(2 x 0.2^2 / 3) = 0.163 points, df = 4, t = 2.776: half-width 0.453.
         Assert.Contains("Good's test accuracy is higher than Bad's by 10.00 points (95% CI 9.55 to 10.45, Welch, 3 seeds)", md);
         Assert.Contains("Bad does not train at 0.1 (validation accuracy 11.0%) but does at 0.01 (71.0%)", md);
@@ -133,6 +133,23 @@ public sealed class ReportTests : IDisposable
         Assert.Contains("Good vs Bad: test accuracy differs by +0.10 points (95% CI", md);
         Assert.Contains("not distinguishable with 3 seeds", md);
         Assert.Contains(ReportWriter.Headline(results), l => l.Contains("not distinguishable with 3 seeds"));
+    }
+
+    [Fact]
+    public void Variants_are_ranked_on_validation_even_when_the_test_set_disagrees()
+    {
+        var results = Sample();
+        // Bad now has the higher test accuracy (95%) but still the lower validation accuracy (71% vs 86%).
+        var bad = results.Variants[1];
+        foreach (var j in bad.Jobs.Where(j => j.LearningRate == 0.01))
+            j.Epochs[1] = j.Epochs[1] with { TestAccuracy = 0.95 + 0.002 * j.Seed };
+        bad.Selection = NetDsl.Cli.Analysis.Selection.Select(bad.Jobs);
+        ReportWriter.Write(results, folder);
+        var md = File.ReadAllText(Path.Combine(folder, "report.md"));
+        Assert.Contains("Good ranks first on validation (86.0% at learning rate 0.1)", md);
+        Assert.Contains("Good's test accuracy is lower than Bad's by 5.00 points", md);
+        var headline = ReportWriter.Headline(results);
+        Assert.StartsWith("  Good", headline[1]);
     }
 
     [Fact]
