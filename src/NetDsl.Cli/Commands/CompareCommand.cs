@@ -184,7 +184,8 @@ public static class CompareCommand
                           $"; {Plural(request.Threads, "thread")}; report in {output}");
         if (!request.Plain && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive)
         {
-            AnsiConsole.Progress().AutoClear(false).HideCompleted(false)
+            // More bars than a terminal has rows scroll badly: with many jobs, finished bars make room (the summary at the end lists every variant).
+            AnsiConsole.Progress().AutoClear(false).HideCompleted(jobs.Count > Math.Max(8, Console.WindowHeight - 6))
                 .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn { Width = 12 }, new PercentageColumn(), new RemainingTimeColumn())
                 .Start(ctx => results.Variants = runner.Run(new BarProgress(ctx, jobs)));
         }
