@@ -199,7 +199,7 @@ public sealed class Probe : IDisposable
             stats.Add((a < 1).to_type(ScalarType.Float32).mean());
             stats.Add((a > threshold).to_type(ScalarType.Float32).mean());
         }
-        var values = stack(stats.Select(t => t.to_type(ScalarType.Float64)).ToArray()).data<double>().ToArray();
+        var values = stack(stats.Select(t => t.to_type(ScalarType.Float64)).ToArray()).cpu().data<double>().ToArray();
         // NaN anywhere makes the sum NaN; infinity makes the min or max infinite: no separate pass needed.
         if (!double.IsFinite(values[0]) || !double.IsFinite(values[2]) || !double.IsFinite(values[3])) NonFinite(record.Name, "forward");
         double n = flat.shape[0], mean = values[0] / n;
@@ -253,7 +253,8 @@ public sealed class Probe : IDisposable
     /// After backward, before the optimizer step: records every parameter's gradient norm and weight norm,
     /// and keeps a copy of the weights for <see cref="CaptureUpdates"/>.
     /// </summary>
-    /// <exception cref="NonFiniteException">A gradient at a tap point (seen during backward) or a parameter gradient holds NaN or infinity (under <see cref="NonFinitePolicy.Throw"/>).</exception>
+    /// <exception cref="NonFiniteException">A gradient at a tap point (seen during backward), a floating-point buffer (BatchNorm's
+    /// running statistics, updated by this step's forward pass) or a parameter gradient holds NaN or infinity (under <see cref="NonFinitePolicy.Throw"/>).</exception>
     public void CaptureGradients()
     {
         if (pendingFailure is { } failure)
@@ -269,6 +270,7 @@ public sealed class Probe : IDisposable
         DisposeSnapshots();
         Current.Parameters.Clear();
         using var noGrad = no_grad();
+        CheckBuffers();
         foreach (var (name, p) in module.named_parameters())
         {
             using var scope = NewDisposeScope();
@@ -281,6 +283,20 @@ public sealed class Probe : IDisposable
             Current.Parameters.Add(record);
             snapshots.Add((name, p, p.detach().clone().MoveToOuterDisposeScope()));
         }
+    }
+
+    /// <summary>
+    /// Buffers (BatchNorm's running mean and variance) are updated in forward and used by every later evaluation:
+    /// a NaN there (say, the variance of a batch of one) poisons every eval output silently. One device read for all.
+    /// </summary>
+    void CheckBuffers()
+    {
+        var buffers = module.named_buffers().Where(b => b.buffer.is_floating_point() && b.buffer.numel() > 0).ToList();
+        if (buffers.Count == 0) return;
+        using var scope = NewDisposeScope();
+        var finite = stack(buffers.Select(b => b.buffer.isfinite().all()).ToArray()).cpu().data<bool>().ToArray();
+        int bad = Array.IndexOf(finite, false);
+        if (bad >= 0) NonFinite(buffers[bad].name, "buffer (running statistics)");
     }
 
     /// <summary>After the optimizer step: records each parameter's relative update ||w_after - w_before|| / ||w_before||.</summary>

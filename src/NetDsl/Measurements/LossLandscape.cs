@@ -33,7 +33,7 @@ public static class LossLandscape
                 continue;
             }
             using var scope = NewDisposeScope();
-            var d = randn(p.shape, dtype: p.dtype, generator: generator);
+            var d = randn(p.shape, dtype: p.dtype, device: p.device, generator: generator);
             var dims = Enumerable.Range(1, (int)p.dim() - 1).Select(i => (long)i).ToArray();
             var dNorm = d.pow(2).sum(dims, keepdim: true).sqrt();
             var pNorm = p.detach().pow(2).sum(dims, keepdim: true).sqrt();

@@ -33,6 +33,18 @@ public sealed class ModelState : IDisposable
     public static IReadOnlyList<(string Name, Parameter Parameter)> Parameters(nn.Module module) =>
         module.named_parameters().Select(p => (p.name, p.parameter)).ToList();
 
+    /// <summary>
+    /// The dtype and device inputs to <paramref name="module"/> should have: those of its first floating-point
+    /// parameter, or float32 on the CPU when it has none. Measurements build their own inputs with these.
+    /// </summary>
+    /// <param name="module">Any TorchSharp module.</param>
+    public static (ScalarType Dtype, Device Device) InputType(nn.Module module)
+    {
+        foreach (var p in module.parameters())
+            if (p.is_floating_point()) return (p.dtype, p.device);
+        return (ScalarType.Float32, CPU);
+    }
+
     /// <summary>Restores every parameter and buffer and the training flag, and frees the copies.</summary>
     public void Dispose()
     {

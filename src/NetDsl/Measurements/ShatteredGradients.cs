@@ -33,7 +33,9 @@ public static class ShatteredGradients
     /// batch statistics (momentum temporarily 1), then differentiates in eval mode, one backward pass for
     /// all inputs. Without normalization, plain rectifier nets with small biases do not shatter (Balduzzi et
     /// al. use BatchNorm), so say which normalization you used when you report these numbers. The module's
-    /// weights, running statistics and mode are restored afterwards.
+    /// weights, running statistics and mode are restored afterwards. The inputs take the dtype and device of
+    /// the module's first floating-point parameter (float32 on the CPU for a module without parameters), so a
+    /// float64 module is differentiated in float64.
     /// Cost: one forward pass (grid statistics), one forward and one backward pass.
     /// </summary>
     /// <param name="module">f: <c>[N, 1]</c> to <c>[N, 1]</c>.</param>
@@ -50,7 +52,8 @@ public static class ShatteredGradients
         try
         {
             foreach (var n in norms) { n.reset_running_stats(); n.momentum = 1.0; }
-            var x = tensor(grid, ScalarType.Float32).reshape(grid.Length, 1);
+            var (dtype, device) = ModelState.InputType(module);
+            var x = tensor(grid, dtype, device).reshape(grid.Length, 1);
             module.train();
             using (no_grad()) module.call(x);
             module.eval();
@@ -60,7 +63,7 @@ public static class ShatteredGradients
                 throw new ArgumentException($"expected an output of shape [{grid.Length}, 1], got [{string.Join(", ", y.shape)}]", nameof(module));
             // In eval mode samples are independent, so the gradient of the sum is every df/dx_i at once.
             var g = autograd.grad(new[] { y.sum() }, new[] { input })[0];
-            return g.reshape(-1).to_type(ScalarType.Float64).data<double>().ToArray();
+            return g.reshape(-1).to(ScalarType.Float64, CPU).data<double>().ToArray();
         }
         finally
         {
