@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
 using NetDsl.Examples;
@@ -8,41 +9,66 @@ using static TorchSharp.torch;
 
 namespace NetDsl.Benchmarks;
 
-/// <summary>Where attached probes spend their time (run with <c>-- probe-profile</c>): each recording option alone.</summary>
+/// <summary>
+/// Where attached probes spend their time (run with <c>-- probe-profile [rounds]</c>): each recording option alone, on a
+/// ResNet-20 training step (batch 128). Configurations are interleaved round by round, and each step reports its wall
+/// time and the CPU time of the whole process (all threads): on a shared machine the CPU time is the steadier measure of
+/// the work a configuration adds (LibTorch threads sleep instead of spinning under OMP_WAIT_POLICY=PASSIVE).
+/// </summary>
 public static class ProbeProfile
 {
-    public static void Run()
+    public static void Run(int rounds = 15)
     {
         manual_seed(0);
         var net = new ResNet20();
         var opt = optim.SGD(net.parameters(), 0.01, momentum: 0.9);
         using var x = randn(128, 1, 28, 28);
         using var y = randint(0, 10, new long[] { 128 });
-        double Time(ProbeOptions? options, bool parameters)
+        var configurations = new (string Name, ProbeOptions? Options, bool Parameters)[]
         {
-            using var probe = options is null ? null : Probe.Attach(net, options);
-            var times = new double[12];
-            for (int i = 0; i < times.Length; i++)
+            ("detached", null, false),
+            ("attached, nothing recorded", new ProbeOptions { Activations = false, Gradients = false }, false),
+            ("activations only", new ProbeOptions { Gradients = false }, false),
+            ("gradients only (with residual split)", new ProbeOptions { Activations = false }, false),
+            ("gradients only, no residual split", new ProbeOptions { Activations = false, ResidualSplit = false }, false),
+            ("parameters only", new ProbeOptions { Activations = false, Gradients = false }, true),
+            ("everything", new ProbeOptions(), true),
+            ("everything, statistics over 16 of 128 samples", new ProbeOptions { ActivationSamples = 16 }, true),
+        };
+        var wall = configurations.Select(_ => new List<double>()).ToArray();
+        var cpu = configurations.Select(_ => new List<double>()).ToArray();
+        var self = Process.GetCurrentProcess();
+        for (int round = -2; round < rounds; round++) // two warm-up rounds
+        {
+            for (int c = 0; c < configurations.Length; c++)
             {
+                var (_, options, parameters) = configurations[c];
+                using var probe = options is null ? null : Probe.Attach(net, options);
+                self.Refresh();
+                var cpuBefore = self.TotalProcessorTime;
                 var sw = Stopwatch.StartNew();
-                using var scope = NewDisposeScope();
-                probe?.BeginStep(i);
-                opt.zero_grad();
-                nn.functional.cross_entropy(net.call(x), y).backward();
-                if (parameters) probe?.CaptureGradients();
-                opt.step();
-                if (parameters) probe?.CaptureUpdates();
-                times[i] = sw.Elapsed.TotalMilliseconds;
+                using (var scope = NewDisposeScope())
+                {
+                    probe?.BeginStep(round + 2);
+                    opt.zero_grad();
+                    nn.functional.cross_entropy(net.call(x), y).backward();
+                    if (parameters) probe?.CaptureGradients();
+                    opt.step();
+                    if (parameters) probe?.CaptureUpdates();
+                    _ = probe?.Current;
+                }
+                var elapsed = sw.Elapsed.TotalMilliseconds;
+                self.Refresh();
+                if (round < 0) continue;
+                wall[c].Add(elapsed);
+                cpu[c].Add((self.TotalProcessorTime - cpuBefore).TotalMilliseconds);
             }
-            return times.Skip(2).OrderBy(t => t).ElementAt(5);
         }
-        Console.WriteLine($"detached {Time(null, false):F0} ms");
-        Console.WriteLine($"attached, nothing recorded {Time(new ProbeOptions { Activations = false, Gradients = false }, false):F0} ms");
-        Console.WriteLine($"activations only {Time(new ProbeOptions { Gradients = false }, false):F0} ms");
-        Console.WriteLine($"gradients only {Time(new ProbeOptions { Activations = false }, false):F0} ms");
-        Console.WriteLine($"parameters only {Time(new ProbeOptions { Activations = false, Gradients = false }, true):F0} ms");
-        Console.WriteLine($"everything {Time(new ProbeOptions(), true):F0} ms");
-        Console.WriteLine($"everything, activation statistics over 16 of 128 samples {Time(new ProbeOptions { ActivationSamples = 16 }, true):F0} ms");
-        Console.WriteLine($"detached {Time(null, false):F0} ms");
+        static double Median(List<double> v) => v.OrderBy(t => t).ElementAt(v.Count / 2);
+        double baseWall = Median(wall[0]), baseCpu = Median(cpu[0]);
+        Console.WriteLine($"{rounds} interleaved rounds; medians per step, and the ratio to the detached step");
+        Console.WriteLine($"{"configuration",-48} {"wall ms",9} {"ratio",6} {"CPU ms",9} {"ratio",6}");
+        for (int c = 0; c < configurations.Length; c++)
+            Console.WriteLine($"{configurations[c].Name,-48} {Median(wall[c]),9:F0} {Median(wall[c]) / baseWall,6:F3} {Median(cpu[c]),9:F0} {Median(cpu[c]) / baseCpu,6:F3}");
     }
 }

@@ -36,7 +36,7 @@ Console.WriteLine($"threads: OMP_WAIT_POLICY={Environment.GetEnvironmentVariable
 if (args.Length > 0 && args[0] == "probe-profile")
 {
     TorchConfig.ApplyThreads();
-    ProbeProfile.Run();
+    ProbeProfile.Run(args.Length > 1 ? int.Parse(args[1]) : 15);
     return;
 }
 if (args.Length > 0 && args[0] == "interleaved")

@@ -46,6 +46,8 @@ public class ProbeTests(ITestOutputHelper output)
         // Forward: fc1's output is x W1^T = [[1, 0], [2, 1], [0, -1]]
         var fc1 = TapAt(probe, "fc1");
         Assert.Equal(0.5, fc1.Mean, 6);
+        // Sample standard deviation about the mean: sum (x - 0.5)^2 = 5.5 over n - 1 = 5 (without the mean: sqrt(7 / 5) = 1.18).
+        Assert.Equal(Math.Sqrt(1.1), fc1.Std, 6);
         Assert.Equal(-1, fc1.Min, 6);
         Assert.Equal(2, fc1.Max, 6);
         Assert.Equal(new[] { "branch_input", "shortcut_input", "fc1", "fc2", "shortcut", "branch", "sum" }, probe.Current.Taps.Select(t => t.Name));
@@ -68,6 +70,8 @@ public class ProbeTests(ITestOutputHelper output)
         Assert.Equal(1.0 / 3, relu.DeadFraction!.Value, 6);
         Assert.Equal(2.0 / 3, relu.AlwaysActiveFraction!.Value, 6);
         Assert.Equal(8.0 / 9, relu.Mean, 6);
+        // sum x^2 = 12, so sum (x - 8/9)^2 = 12 - 9 (8/9)^2 = 44/9, over n - 1 = 8: variance 11/18.
+        Assert.Equal(Math.Sqrt(11.0 / 18), relu.Std, 6);
         Assert.Equal(0, relu.Min);
         Assert.Equal(2, relu.Max);
         Assert.Null(relu.GradientNorm); // no autograd here
@@ -88,6 +92,9 @@ public class ProbeTests(ITestOutputHelper output)
         Assert.Equal(TapKind.SigmoidInput, input.Kind);
         Assert.Equal(1.0 / 3, input.NearLinearFraction!.Value, 6);
         Assert.Equal(1.0 / 3, input.SaturatedFraction!.Value, 6);
+        // 4 samples of (0.5, 3, 10): mean 4.5, sum of squared deviations 4 (16 + 2.25 + 30.25) = 194, over 11.
+        Assert.Equal(4.5, input.Mean, 5);
+        Assert.Equal(Math.Sqrt(194.0 / 11), input.Std, 5);
         Assert.Equal(1 / (1 + Math.Exp(-10)), TapAt(probe, "sigmoid1").Max, 6);
     }
 
