@@ -87,7 +87,10 @@ public static class Program
         command.SetAction(_ =>
         {
             // Piped or redirected: no terminal width to respect, so do not wrap names and numbers at Spectre's 80-column default.
-            if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
+            // A console bound to the current Console.Out (Spectre's static AnsiConsole keeps the writer it first saw, so a second
+            // `list` in one process, as in the tests, would write its tables elsewhere).
+            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+            if (Console.IsOutputRedirected) console.Profile.Width = 200;
             foreach (var e in Catalog.All)
             {
                 var table = new Table().Title($"[bold]{Markup.Escape(e.Name)}[/]{(e.Name == Catalog.Default ? " (default)" : "")}: {Markup.Escape(e.Title)}")
@@ -97,7 +100,7 @@ public static class Program
                 foreach (var v in e.Variants.Where(v => e.Quick.Include(v) || e.Full.Include(v)))
                     table.AddRow(Markup.Escape(v.Name), e.Quick.Include(v) ? "x" : "", e.Full.Include(v) ? "x" : "",
                         v.Summary.Layers.Count(l => l.Kind is "Conv2d" or "Linear").ToString(), v.Summary.TotalParameters.ToString("N0"), v.Summary.TotalMultiplyAccumulates.ToString("N0"));
-                AnsiConsole.Write(table);
+                console.Write(table);
                 var what = string.Join(", ", Enum.GetValues<Measures>().Where(m => m != Measures.None && e.What.HasFlag(m)));
                 Console.WriteLine($"  measures: {what}");
                 Console.WriteLine($"  quick: {Describe(e, e.Quick)}");
