@@ -115,7 +115,8 @@ public static class Program
     static string Describe(Experiment e, Preset p) =>
         (e.What.HasFlag(Measures.Training)
             ? $"{p.Epochs} epoch(s) on {(p.Subset is { } n ? $"{n:N0}" : "all")} training images less 10% for validation, {(p.TestSubset is { } t ? $"{t:N0}" : "all")} test images (batch {p.BatchSize}), " +
-              $"{e.VariantsOf(p).Count} variants x {p.Seeds.Length} seed(s) x learning rates {string.Join(", ", p.LearningRates.Select(r => r.ToString(System.Globalization.CultureInfo.InvariantCulture)))} = {e.VariantsOf(p).Count * p.Seeds.Length * p.LearningRates.Length} jobs"
+              $"{e.VariantsOf(p).Count} variants x {p.Seeds.Length} seed(s) x learning rates {string.Join(", ", p.LearningRates.Select(r => r.ToString(System.Globalization.CultureInfo.InvariantCulture)))} = {e.VariantsOf(p).Count * p.Seeds.Length * p.LearningRates.Length} jobs" +
+              (p.Schedule != Schedule.Cosine ? $"; {p.Schedule} schedule" : "") + (p.Augment ? "; crop and flip" : "")
             : $"{e.VariantsOf(p).Count} variants x {p.Seeds.Length} seed(s), no training");
 
     static Command SummaryCommand()

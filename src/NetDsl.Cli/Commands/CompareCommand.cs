@@ -133,7 +133,7 @@ public static class CompareCommand
             {
                 if (stop.Requested) break;
                 var outcome = sweep.Execute(job, progress, () => stop.Requested, data);
-                if (outcome.Kind is JobOutcomeKind.Failed or JobOutcomeKind.Interrupted) progress.Failed(keys[job.Id], outcome.Message);
+                if (outcome.Kind is JobOutcomeKind.Failed or JobOutcomeKind.Interrupted) progress.Failed(keys[job.Id], outcome.Detail);
                 outcomes.Add(outcome);
             }
         }

@@ -182,7 +182,7 @@ public static class LocalJobs
             var code => new(JobOutcomeKind.Failed, shard, $"{job.Id}: its process ended with {Describe(code)}{(Tail() is { Length: > 0 } t ? $": {t}" : "")}"),
         };
         if (outcome.Kind == JobOutcomeKind.Done) progress?.End(key, shard!.Result!);
-        else if (outcome.Kind is JobOutcomeKind.Failed or JobOutcomeKind.Interrupted) progress?.Failed(key, outcome.Message);
+        else if (outcome.Kind is JobOutcomeKind.Failed or JobOutcomeKind.Interrupted) progress?.Failed(key, outcome.Detail);
         return outcome;
     }
 

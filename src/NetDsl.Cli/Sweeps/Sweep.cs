@@ -77,7 +77,12 @@ public enum JobOutcomeKind
 /// <param name="Kind">What happened.</param>
 /// <param name="Shard">The job's result file (done, already done or failed), else null.</param>
 /// <param name="Message">One line for the user.</param>
-public sealed record JobOutcome(JobOutcomeKind Kind, JobShard? Shard, string Message);
+public sealed record JobOutcome(JobOutcomeKind Kind, JobShard? Shard, string Message)
+{
+    /// <summary><see cref="Message"/> without the job id it starts with (for displays that name the job already).</summary>
+    public string Detail => Message.IndexOf(": ", StringComparison.Ordinal) is var colon and > 0 && !Message[..colon].Contains(' ', StringComparison.Ordinal)
+        ? Message[(colon + 2)..] : Message;
+}
 
 /// <summary>
 /// A run folder: its plan and the files of its jobs. <c>plan.json</c>; per job <c>jobs/&lt;id&gt;.json</c> (its result),
