@@ -202,14 +202,36 @@ public class FaultKindTests
     // Fields named like generated locals and parameters, keywords, and the names a variant adds where this variant adds none.
     [InlineData("namespace Scope;\n[Block, Residual, BatchNorm, Activation(Nonlinearity.ReLU)] public partial class B { [Linear] Linear sum; [Linear] Linear branch; }\n"
         + "[Network, Input(4), BatchNorm, Activation(Nonlinearity.ReLU), Variants(Order = new[] { UnitOrder.Original, UnitOrder.BnAfterAddition })] public partial class Net { [Linear(4)] Linear x; [Stage(Blocks = 2, Channels = 4)] ModuleList<B> @event; [Linear(3)] Linear bn_final; [Linear(2)] Linear relu_final; }")]
+    // Classes named like contextual keywords (read as modifiers, or drawing CS8860, where generated code names them unescaped).
+    [InlineData("namespace Scope;\n[Block, Residual] public partial class init { [Linear] Linear fc1; }\n[Block] public partial class with { [Linear] Linear fc1; }\n"
+        + "[Network, Input(4), Variants(Residual = new[] { true, false })] public partial class record { [Linear(4)] Linear file; [Stage(Blocks = 2, Channels = 4)] ModuleList<init> value; [Stage(Blocks = 1, Channels = 4)] ModuleList<with> async; [Linear(2)] Linear var; }")]
     public void Generated_names_never_clash_with_user_names(string code)
     {
         var result = RunGuarded(Usings + code);
         Assert.Empty(result.GeneratorDiagnostics);
         Assert.DoesNotContain(result.Sources.Values, s => s.Contains("this stub only keeps"));
         Assert.Empty(result.InGeneratedFiles);
-        // Only the compiler's note on the user's own lower-case type names (CS8981).
-        Assert.All(result.CompilationDiagnostics, d => Assert.Equal("CS8981", d.Id));
+        // Only the compiler's notes on the user's own type names: lower case (CS8981), 'record' (CS8860).
+        Assert.All(result.CompilationDiagnostics, d => Assert.Contains(d.Id, new[] { "CS8981", "CS8860" }));
+    }
+
+    [Fact]
+    public void A_type_the_variant_registry_would_hide_is_a_diagnostic()
+    {
+        // The network's matrix adds the nested class Net.Variants: inside Net it would take the place of the block Variants.
+        const string prefix = Usings + "namespace Scope;\n[Block, Residual] public partial class Variants { [Linear] Linear fc1; }\n"
+            + "[Network, Input(4), Variants(Residual = new[] { true, false })] public partial class Net { [Linear(4)] Linear stem; [Stage(Blocks = 2, Channels = 4)] ModuleList<";
+        var result = RunGuarded(prefix + "Variants> layers; [Linear(2)] Linear fc; }");
+        var d = Assert.Single(result.GeneratorDiagnostics);
+        Assert.Equal("ND0038", d.Id);
+        Assert.Equal((prefix.Length, "Variants".Length), (d.Location.SourceSpan.Start, d.Location.SourceSpan.Length));
+        Assert.Contains("rename 'Scope.Variants' or write it qualified (global::Scope.Variants)", d.GetMessage());
+        Assert.Empty(result.InGeneratedFiles);
+
+        // Written qualified, it means the block still: generated.
+        var qualified = RunGuarded(prefix + "global::Scope.Variants> layers; [Linear(2)] Linear fc; }");
+        Assert.Empty(qualified.GeneratorDiagnostics);
+        Assert.Empty(qualified.CompilationDiagnostics);
     }
 
     [Theory]
@@ -268,6 +290,9 @@ public class FaultKindTests
     [InlineData("[Network, Input(4)] public partial class Twice { [Linear(3)] Linear fc; [Linear(2)] Linear fc; }", "", "CS0102")]
     [InlineData("[Network, Input(4)] public partial class Typed { [Linear(\"3\")] Linear fc; [Linear(2)] Linear head; }", "", "CS1503")]
     [InlineData("[Network, Input(4)] public partial class Named { [Linear(3)] Linear fc; public void fc() { } }", "", "CS0102")]
+    // Half-written code: a declarator or a class without its name.
+    [InlineData("[Network, Input(4)] public partial class Cut { [Linear(3)] Linear fc,; }", "", "CS1001")]
+    [InlineData("[Network, Input(4)] public partial class { [Linear(3)] Linear fc; }", "", "CS1001")]
     public void Rejected_classes_compile_cleanly_and_users_see_only_the_ND_diagnostic_and_their_own_errors(string code, string nd, string cs)
     {
         var result = RunGuarded(Usings + "namespace Stubs;\n" + code);

@@ -99,6 +99,7 @@ public class NetworkGeneratorTests
     [InlineData("ND0003", "[Network, Input(2147483647)]\npublic partial class {|Net|} { [Linear(2147483647)] Linear fc1; [Linear(2147483647)] Linear fc2; [Linear(2147483647)] Linear fc3; }")]
     [InlineData("ND0003", "[Network, Input(4)]\npublic partial class Net { [Linear(3)] Linear fc; [{|Activation(Nonlinearity.None)|}] Identity id; }")]
     [InlineData("ND0004", "[Network, Input(4)]\npublic partial class Net { [Linear(3)] {|Linear?|} fc; }")]
+    [InlineData("ND0003", "[Network, Input(1, 28, 28)]\npublic partial class Net { [{|Conv(8, Stride = 46341)|}] Conv2d conv1; [Flatten] Flatten f; [Linear(2)] Linear fc; }")]
     [InlineData("ND0013", "[Block, Residual]\npublic partial class B { [Conv(Kernel = 3, Padding = 2)] Conv2d conv1; [Conv] Conv2d conv2; }\n[Network, Input(4, 3, 3)]\npublic partial class Net { [{|Stage(Blocks = 1, Channels = 4, Stride = 2)|}] ModuleList<B> layer1; }")]
     [InlineData("ND0014", "[Block] public partial class Inner { [Conv] Conv2d conv1; }\n[Block(Expansion = 4)]\npublic partial class {|Outer|} { [Conv] Conv2d conv1; [Stage] ModuleList<Inner> inner; }")]
     [InlineData("ND0014", "[Network, Block, Input(4)]\npublic partial class {|Net|} { [Linear(3)] Linear fc; }")]

@@ -164,6 +164,10 @@ internal static class DiagnosticDescriptors
         "Project declares a type NetDsl uses",
         "The project declares the {1} '{0}', which takes the place of '{2}' that NetDsl's generated code uses (from TorchSharp, NetDsl or .NET); rename it or move it to another namespace");
 
+    public static readonly DiagnosticDescriptor HiddenByRegistry = Error("ND0038",
+        "Variant registry hides a type the class names",
+        "'{0}' has [Variants], so NetDsl generates the nested class '{0}.Variants', which inside '{0}' hides the type '{1}' written here; rename '{1}' or write it qualified ({2})");
+
     public static readonly DiagnosticDescriptor InternalError = new("ND0999",
         "NetDsl generator failure",
         "NetDsl could not process '{0}': {1}; please report this with the declaration",
@@ -175,7 +179,7 @@ internal static class DiagnosticDescriptors
         InvalidInputRank, UnknownEnumValue, EmptyOutput, StageTypeNotBlock, BlockCycle, ResidualCannotAdd,
         ConflictingPolicies, NeedsSpatialMap, FixedSizeInBlock, MissingSize, ImpliedNameClash, BlockMixesKinds,
         ResidualOnNetwork, MultipleLayerAttributes, MisplacedPolicy, UserConstructor, StrideOnVectorBlock, UnannotatedModule, NotAnInstanceField, SkippedVariants, EmptyMatrix, DuplicateVariant, VariantsOnBlock,
-        LayersInSeveralParts, EvenKernelSamePadding, TooManyLayers, TooManyVariants, ClassNamedLikeMember, LanguageVersionTooLow, HiddenReferencedType, InternalError,
+        LayersInSeveralParts, EvenKernelSamePadding, TooManyLayers, TooManyVariants, ClassNamedLikeMember, LanguageVersionTooLow, HiddenReferencedType, HiddenByRegistry, InternalError,
     };
 
     static readonly Dictionary<string, DiagnosticDescriptor> ByIdMap = All.ToDictionary(d => d.Id);

@@ -22,6 +22,13 @@ internal static class Limits
     /// <summary>Expanded layers summed over all the variants of one matrix (ND0034).</summary>
     public const int MaxMatrixLayers = 50_000;
 
+    /// <summary>
+    /// Kernels, strides and paddings of convolutions and pooling, and stage strides (ND0003). LibTorch multiplies them in
+    /// 32 bits in places: a stride of 46,341 (whose square passes 2^31) crashed the process in a convolution's backward
+    /// pass (found by the fuzzer). Real networks use single digits.
+    /// </summary>
+    public const int MaxWindow = 1024;
+
     /// <summary>Rows of the Summary table in a generated class's XML doc comment (the hover text); the Summary property holds all.</summary>
     public const int MaxDocRows = 300;
 }

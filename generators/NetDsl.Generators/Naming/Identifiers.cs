@@ -37,10 +37,17 @@ internal static class Identifiers
     /// <summary>The final activation a pre-activation variant adds after the last stage: <c>relu_final</c>.</summary>
     public static string FinalActivation(Nonlinearity kind) => LayerKinds.ActivationField(kind) + "_final";
 
-    /// <summary>A C# identifier: keywords escaped with @ (a field declared <c>@class</c> is named "class").</summary>
+    /// <summary>
+    /// A C# identifier: keywords and contextual keywords escaped with @ (a field declared <c>@class</c> is named "class";
+    /// a class named <c>required</c> or <c>record</c> would read as a modifier or draw CS8860 where generated code names
+    /// it). Contextual keywords newer than the Roslyn the generator is built against are listed by hand.
+    /// </summary>
     public static string Id(string name) =>
-        SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None || SyntaxFacts.GetContextualKeywordKind(name) is SyntaxKind.FieldKeyword
+        SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None || SyntaxFacts.GetContextualKeywordKind(name) != SyntaxKind.None || NewerContextualKeywords.Contains(name)
             ? "@" + name : name;
+
+    /// <summary>Contextual keywords of C# versions after the Roslyn this generator references (4.11, C# 13).</summary>
+    static readonly HashSet<string> NewerContextualKeywords = new() { "field", "extension", "allows" };
 
     /// <summary>A dotted name (namespace) with each part escaped.</summary>
     public static string Dotted(string name) => string.Join(".", name.Split('.').Select(Id));

@@ -82,6 +82,8 @@ internal sealed class ClassReader
     void CheckCompilerErrors(INamedTypeSymbol type)
     {
         if (type.GetAttributes().Any(a => IsNetDsl(a) && Broken(a))) Unresolved = true;
+        // Half-written code: a declarator without its name ("Linear fc,;") is a member named "".
+        if (type.GetMembers().Any(m => !m.IsImplicitlyDeclared && m.Name.Length == 0)) Unresolved = true;
         var named = type.GetMembers().Where(m => !m.IsImplicitlyDeclared && m.CanBeReferencedByName && m is not IMethodSymbol { MethodKind: MethodKind.Constructor or MethodKind.StaticConstructor });
         foreach (var group in named.GroupBy(m => m.Name))
         {
@@ -163,6 +165,15 @@ internal sealed class ClassReader
         type.GetAttributes().Where(a => a.AttributeClass?.ToDisplayString() == attribute)
             .Select(a => a.ApplicationSyntaxReference?.GetSyntax(ct).FirstAncestorOrSelf<TypeDeclarationSyntax>())
             .FirstOrDefault(d => d is not null);
+
+    /// <summary>A class or namespace name missing in half-written code (<c>class {</c>, <c>namespace Demo.;</c>): nothing can be generated, the compiler reports it.</summary>
+    public static bool NameMissing(INamedTypeSymbol type)
+    {
+        if (type.Name.Length == 0) return true;
+        for (var ns = type.ContainingNamespace; ns is { IsGlobalNamespace: false }; ns = ns.ContainingNamespace)
+            if (ns.Name.Length == 0) return true;
+        return false;
+    }
 
     /// <summary>The same syntax node (by tree and span: node objects may be created afresh).</summary>
     public static bool Same(SyntaxNode a, SyntaxNode b) => a.SyntaxTree == b.SyntaxTree && a.Span == b.Span;
@@ -264,6 +275,9 @@ internal sealed class ClassReader
         Report(DiagnosticDescriptors.UnknownEnumValue, at, what, value.ToString(), enumName, names);
         return false;
     }
+
+    /// <summary>"between 1 and 1,024": the range of kernels, strides and paddings (<see cref="Limits.MaxWindow"/>).</summary>
+    static string Between(int low) => $"between {low} and {Limits.MaxWindow.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)}";
 
     static string Fmt(double d) => d.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 
@@ -448,9 +462,9 @@ internal sealed class ClassReader
                     Report(DiagnosticDescriptors.InvalidValue, at, $"The size of {label}", size.ToString(), "positive");
                 if (kind == LayerKind.Conv)
                 {
-                    if (kernel <= 0) Report(DiagnosticDescriptors.InvalidValue, at, $"Kernel of {label}", kernel.ToString(), "positive");
-                    if (stride <= 0) Report(DiagnosticDescriptors.InvalidValue, at, $"Stride of {label}", stride.ToString(), "positive");
-                    if (padding < -1) Report(DiagnosticDescriptors.InvalidValue, at, $"Padding of {label}", padding.ToString(), "zero or more (or -1 for \"same\")");
+                    if (kernel <= 0 || kernel > Limits.MaxWindow) Report(DiagnosticDescriptors.InvalidValue, at, $"Kernel of {label}", kernel.ToString(), Between(1));
+                    if (stride <= 0 || stride > Limits.MaxWindow) Report(DiagnosticDescriptors.InvalidValue, at, $"Stride of {label}", stride.ToString(), Between(1));
+                    if (padding < -1 || padding > Limits.MaxWindow) Report(DiagnosticDescriptors.InvalidValue, at, $"Padding of {label}", padding.ToString(), Between(0) + " (or -1 for \"same\")");
                     // "Same" is kernel / 2 on each side: only an odd kernel keeps the size that way.
                     else if (padding == -1 && kernel > 0 && kernel % 2 == 0) Report(DiagnosticDescriptors.EvenKernelSamePadding, at, field.Name, kernel.ToString(), (kernel / 2 - 1).ToString(), (kernel / 2).ToString());
                     if (strided && !inBlock) Report(DiagnosticDescriptors.ConflictingPolicies, at, $"{label} is marked Strided outside a block", "use Stride = n in a network");
@@ -461,8 +475,8 @@ internal sealed class ClassReader
             case LayerKind.AvgPool:
             {
                 int kernel = NamedInt(a, "Kernel", 2), stride = NamedInt(a, "Stride", 0), padding = NamedInt(a, "Padding", 0);
-                if (kernel <= 0) Report(DiagnosticDescriptors.InvalidValue, at, $"Kernel of {label}", kernel.ToString(), "positive");
-                if (stride < 0) Report(DiagnosticDescriptors.InvalidValue, at, $"Stride of {label}", stride.ToString(), "positive (or 0 for the kernel size)");
+                if (kernel <= 0 || kernel > Limits.MaxWindow) Report(DiagnosticDescriptors.InvalidValue, at, $"Kernel of {label}", kernel.ToString(), Between(1));
+                if (stride < 0 || stride > Limits.MaxWindow) Report(DiagnosticDescriptors.InvalidValue, at, $"Stride of {label}", stride.ToString(), Between(1) + " (or 0 for the kernel size)");
                 if (padding < 0 || padding > kernel / 2) Report(DiagnosticDescriptors.InvalidValue, at, $"Padding of {label}", padding.ToString(), $"between 0 and half the kernel ({kernel / 2})");
                 return Layer(field.Name, kind, kernel: kernel, stride: stride, padding: padding);
             }
@@ -497,7 +511,7 @@ internal sealed class ClassReader
             return null;
         }
         if (blocks <= 0 || blocks > Limits.MaxBlocks) Report(DiagnosticDescriptors.InvalidValue, at, $"Blocks of '{field.Name}'", blocks.ToString(), $"between 1 and {Limits.MaxBlocks.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
-        if (stride <= 0) Report(DiagnosticDescriptors.InvalidValue, at, $"Stride of '{field.Name}'", stride.ToString(), "positive");
+        if (stride <= 0 || stride > Limits.MaxWindow) Report(DiagnosticDescriptors.InvalidValue, at, $"Stride of '{field.Name}'", stride.ToString(), Between(1));
         if (inBlock && channels != 0) Report(DiagnosticDescriptors.FixedSizeInBlock, at, field.Name, Short(blockPath.Peek()), $"Channels = {channels}");
         else if (!inBlock && channels <= 0) Report(DiagnosticDescriptors.InvalidValue, at, $"Channels of '{field.Name}'", channels.ToString(), "positive");
 
@@ -638,6 +652,32 @@ internal sealed class ClassReader
         var own = generated.FirstOrDefault(g => g.Name == type.Name);
         if (own.Name is not null)
             Report(DiagnosticDescriptors.ClassNamedLikeMember, NameLocation(type), type.Name, own.What);
+        if (isNetwork && Find(type, VariantPlanner.VariantsAttribute) is not null) CheckHiddenByRegistry(type);
+    }
+
+    /// <summary>
+    /// A network with a matrix gets the nested class <c>Variants</c>; inside the class body it hides any other type
+    /// named <c>Variants</c> written by its simple name (a block, say), and the user's code would change meaning.
+    /// </summary>
+    void CheckHiddenByRegistry(INamedTypeSymbol type)
+    {
+        foreach (var reference in type.DeclaringSyntaxReferences)
+        {
+            if (reference.GetSyntax(ct) is not TypeDeclarationSyntax declaration) continue;
+            foreach (var name in declaration.Members.SelectMany(m => m.DescendantNodes()).OfType<SimpleNameSyntax>())
+            {
+                if (name.Identifier.ValueText != Identifiers.Variants || name.Parent is QualifiedNameSyntax { Right: var right } && right == name
+                    || name.Parent is MemberAccessExpressionSyntax { Name: var member } && member == name || name.Parent is AliasQualifiedNameSyntax
+                    || name.FirstAncestorOrSelf<AttributeSyntax>() is not null)
+                    continue;
+                var model = compilation?.ContainsSyntaxTree(name.SyntaxTree) == true ? compilation.GetSemanticModel(name.SyntaxTree) : null;
+                var bound = model?.GetSymbolInfo(name, ct).Symbol ?? model?.GetSymbolInfo(name, ct).CandidateSymbols.FirstOrDefault();
+                if (bound is not ITypeSymbol hidden) continue;
+                Report(DiagnosticDescriptors.HiddenByRegistry, LocationInfo.From(name), type.Name, hidden.ToDisplayString(),
+                    "global::" + hidden.ToDisplayString());
+                return;
+            }
+        }
     }
 
     static string AttributeName(LayerKind kind) => kind switch

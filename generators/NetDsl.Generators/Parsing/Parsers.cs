@@ -22,7 +22,7 @@ internal static class Parsers
         try
         {
             // [Network] on several parts of one class: one of them speaks for the class (the user has CS0579).
-            if (ClassReader.PrimaryDeclaration(type, ClassReader.NetworkAttribute, ct) is { } primary && !ClassReader.Same(primary, context.TargetNode))
+            if (ClassReader.NameMissing(type) || ClassReader.PrimaryDeclaration(type, ClassReader.NetworkAttribute, ct) is { } primary && !ClassReader.Same(primary, context.TargetNode))
                 return new ParseResult<NetworkModel>(null, EquatableArray<DiagnosticInfo>.Empty);
             var compilation = context.SemanticModel.Compilation;
             var reader = new ClassReader(ct, compilation);
@@ -72,7 +72,7 @@ internal static class Parsers
             if (type.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == ClassReader.NetworkAttribute))
                 return new ParseResult<BlockSpec>(null, EquatableArray<DiagnosticInfo>.Empty);
             // [Block] on several parts of one class: one of them speaks for the class (the user has CS0579).
-            if (ClassReader.PrimaryDeclaration(type, ClassReader.BlockAttribute, ct) is { } primary && !ClassReader.Same(primary, context.TargetNode))
+            if (ClassReader.NameMissing(type) || ClassReader.PrimaryDeclaration(type, ClassReader.BlockAttribute, ct) is { } primary && !ClassReader.Same(primary, context.TargetNode))
                 return new ParseResult<BlockSpec>(null, EquatableArray<DiagnosticInfo>.Empty);
             var compilation = context.SemanticModel.Compilation;
             var reader = new ClassReader(ct, compilation);
