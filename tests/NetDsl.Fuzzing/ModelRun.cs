@@ -41,6 +41,9 @@ public static class ModelRun
         finally
         {
             context.Unload();
+            // Finalizers of this mutant's leftovers run here, not during the next mutant's native calls.
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
         }
     }
 

@@ -60,6 +60,8 @@ public sealed class Outcome
     public int ModelsTooLarge { get; set; }
     /// <summary>ND diagnostic IDs reported.</summary>
     public List<string> DiagnosticIds { get; } = new();
+    /// <summary>The generated files by hint name (for <c>show --generated</c>).</summary>
+    public Dictionary<string, string> Generated { get; } = new();
 }
 
 /// <summary>
@@ -133,6 +135,7 @@ public sealed class Oracle
         if (outcome.Findings.Any(f => f.Kind == Findings.Crash) || output is null) return outcome;
 
         var generated = new HashSet<SyntaxTree>(run.GeneratedTrees);
+        foreach (var source in run.Results.SelectMany(r => r.GeneratedSources)) outcome.Generated[source.HintName] = source.SourceText.ToString();
         using var image = new MemoryStream();
         var clock = Stopwatch.StartNew();
         var emit = output.Emit(image);
@@ -158,6 +161,17 @@ public sealed class Oracle
         ModelRun.Check(image.ToArray(), outcome);
         outcome.RunMilliseconds = clock.Elapsed.TotalMilliseconds;
         return outcome;
+    }
+
+    /// <summary>The mutant compiled with its generated code, or null when it has errors (for <c>stress</c>).</summary>
+    public static byte[]? Compile(Mutant mutant)
+    {
+        var parse = Compilations.Parse(mutant.Version);
+        var compilation = Compilations.Create(mutant.Files.Select(f => CSharpSyntaxTree.ParseText(f.Text, parse, path: f.Path)));
+        CSharpGeneratorDriver.Create(new[] { new NetworkGenerator().AsSourceGenerator() }, parseOptions: parse)
+            .RunGeneratorsAndUpdateCompilation(compilation, out var output, out var diagnostics);
+        using var image = new MemoryStream();
+        return diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error) || !output.Emit(image).Success ? null : image.ToArray();
     }
 
     /// <summary>Whether a diagnostic sits on (or names) a field with an attribute in a class marked [Network] or [Block].</summary>

@@ -33,8 +33,10 @@ root.SetAction(parse =>
 });
 
 var index = new Argument<int>("index") { Description = "Mutant index" };
+var generatedFolder = new Option<string?>("--generated") { Description = "Write the generated files to this folder" };
 var show = new Command("show", "Print one mutant's source and check it") { index };
 show.Options.Add(seed);
+show.Options.Add(generatedFolder);
 show.SetAction(parse =>
 {
     var mutant = Fuzzer.Make(parse.GetValue(seed), parse.GetValue(index));
@@ -43,6 +45,11 @@ show.SetAction(parse =>
     var outcome = new Oracle { TimeLimit = TimeSpan.FromSeconds(30) }.Check(mutant);
     Console.WriteLine($"generator {outcome.GeneratorMilliseconds:F1} ms, compile {outcome.CompileMilliseconds:F0} ms, run {outcome.RunMilliseconds:F0} ms; ND: {string.Join(", ", outcome.DiagnosticIds)}; compiled: {outcome.Compiled}; models run: {outcome.ModelsRun}, too large: {outcome.ModelsTooLarge}");
     foreach (var f in outcome.Findings) Console.WriteLine($"{f.Kind}: {f.Message}");
+    if (parse.GetValue(generatedFolder) is { } folder)
+    {
+        System.IO.Directory.CreateDirectory(folder);
+        foreach (var (hint, text) in outcome.Generated) System.IO.File.WriteAllText(System.IO.Path.Combine(folder, hint), text);
+    }
     return outcome.Findings.Count == 0 ? 0 : 1;
 });
 root.Subcommands.Add(show);
@@ -66,6 +73,31 @@ check.SetAction(parse =>
     return outcome.Findings.Count == 0 ? 0 : 1;
 });
 root.Subcommands.Add(check);
+
+var rounds = new Option<int>("--rounds") { DefaultValueFactory = _ => 200, Description = "Times to build and run the mutant's models" };
+var stress = new Command("stress", "Build and run one mutant's models many times while another thread forces garbage collections (finds interop lifetime races)") { index };
+stress.Options.Add(seed);
+stress.Options.Add(rounds);
+stress.SetAction(parse =>
+{
+    var mutant = Fuzzer.Make(parse.GetValue(seed), parse.GetValue(index));
+    var image = Oracle.Compile(mutant);
+    if (image is null) { Console.Error.WriteLine("the mutant does not compile"); return 2; }
+    using var stop = new System.Threading.CancellationTokenSource();
+    var collector = System.Threading.Tasks.Task.Run(() => { while (!stop.IsCancellationRequested) { GC.Collect(); GC.WaitForPendingFinalizers(); } });
+    int failures = 0;
+    for (int r = 0; r < parse.GetValue(rounds); r++)
+    {
+        var outcome = new Outcome();
+        ModelRun.Check(image, outcome);
+        foreach (var f in outcome.Findings) { failures++; Console.WriteLine($"round {r}: {f.Message}"); }
+    }
+    stop.Cancel();
+    collector.Wait();
+    Console.WriteLine($"{failures} failures in {parse.GetValue(rounds)} rounds");
+    return failures == 0 ? 0 : 1;
+});
+root.Subcommands.Add(stress);
 
 var keystrokes = new Option<int>("--keystrokes") { DefaultValueFactory = _ => 40, Description = "Keystrokes to time" };
 var generatorPath = new Option<string?>("--generator") { Description = "Another build of NetDsl.Generators.dll to time instead (for before/after)" };

@@ -199,6 +199,9 @@ public class FaultKindTests
     [InlineData("namespace Scope;\n[Block, Residual] public partial class fc { [Linear] Linear fc1; }\n[Block, Residual] public partial class Summary { [Linear] Linear fc1; }\n"
         + "[Block, Residual] public partial class Plain { [Linear] Linear fc1; }\n[Block, Residual] public partial class Plain_ { [Linear] Linear fc1; }\n"
         + "[Network, Input(4), Variants(Residual = new[] { true, false })] public partial class Net { [Linear(4)] Linear stem; [Stage(Blocks = 1, Channels = 4)] ModuleList<fc> a; [Stage(Blocks = 1, Channels = 4)] ModuleList<Summary> b; [Stage(Blocks = 1, Channels = 4)] ModuleList<Plain_> c; [Stage(Blocks = 1, Channels = 4)] ModuleList<Plain> d; [Linear(2)] Linear fc; }")]
+    // Blocks named like members every module inherits from TorchSharp's Module (nested in a variant, they would hide them: CS0108).
+    [InlineData("namespace Scope;\n[Block, Residual] public partial class name { [Linear] Linear fc1; }\n[Block, Residual] public partial class train { [Linear] Linear fc1; }\n"
+        + "[Network, Input(4), Variants(Residual = new[] { true, false })] public partial class Net { [Linear(4)] Linear stem; [Stage(Blocks = 1, Channels = 4)] ModuleList<name> a; [Stage(Blocks = 1, Channels = 4)] ModuleList<train> b; [Linear(2)] Linear fc; }")]
     // Fields named like generated locals and parameters, keywords, and the names a variant adds where this variant adds none.
     [InlineData("namespace Scope;\n[Block, Residual, BatchNorm, Activation(Nonlinearity.ReLU)] public partial class B { [Linear] Linear sum; [Linear] Linear branch; }\n"
         + "[Network, Input(4), BatchNorm, Activation(Nonlinearity.ReLU), Variants(Order = new[] { UnitOrder.Original, UnitOrder.BnAfterAddition })] public partial class Net { [Linear(4)] Linear x; [Stage(Blocks = 2, Channels = 4)] ModuleList<B> @event; [Linear(3)] Linear bn_final; [Linear(2)] Linear relu_final; }")]

@@ -20,11 +20,11 @@ internal static class SizeFormula
     const int MaxWindows = 4;
 
     /// <summary>The output shape text of a spatial block, <c>[N, planes * 4, (H - 1) / stride + 1, (W - 1) / stride + 1]</c>, given its channel expression.</summary>
-    public static string SpatialOutput(BlockSpec block, UnitSchedule schedule, string channels)
+    public static string SpatialOutput(BlockSpec block, UnitSchedule schedule, string channels, System.Threading.CancellationToken ct)
     {
         var windows = new List<Window>();
         bool flatten = false;
-        bool shown = Collect(schedule, stride: null, windows, ref flatten);
+        bool shown = Collect(schedule, stride: null, windows, ref flatten, ct);
         string h = shown ? Render("H", windows) : "H'", w = shown ? Render("W", windows) : "W'";
         return flatten ? $"[N, {channels} * {Paren(h)} * {Paren(w)}]" : $"[N, {channels}, {h}, {w}]";
     }
@@ -33,10 +33,11 @@ internal static class SizeFormula
     public static bool Symbolic(string output) => output.Contains("H'");
 
     /// <summary>Adds the windows that change the size (a window keeping it, such as a 3x3 convolution with padding 1 at stride 1, is left out); false when there are more than <see cref="MaxWindows"/>.</summary>
-    static bool Collect(UnitSchedule s, int? stride, List<Window> windows, ref bool flatten)
+    static bool Collect(UnitSchedule s, int? stride, List<Window> windows, ref bool flatten, System.Threading.CancellationToken ct)
     {
         foreach (var step in s.Steps)
         {
+            ct.ThrowIfCancellationRequested();
             if (step.Kind != StepKind.Layer) continue;
             var l = s.Layers[step.Layer];
             int? layerStride = step.Layer == s.StridedLayer ? stride : l.Stride;
@@ -54,7 +55,7 @@ internal static class SizeFormula
                 {
                     var innerSchedule = UnitSchedule.Build(inner.Layers.ToList(), inner.Policy, isNetwork: false);
                     for (int b = 0; b < l.Blocks; b++)
-                        if (!Collect(innerSchedule, b == 0 ? layerStride : 1, windows, ref flatten)) return false;
+                        if (!Collect(innerSchedule, b == 0 ? layerStride : 1, windows, ref flatten, ct)) return false;
                     break;
                 }
             }

@@ -26,7 +26,7 @@ internal static class SummaryDoc
         yield return "</summary>";
     }
 
-    public static IEnumerable<string> SummaryProperty(NetworkModel m, string? displayName = null)
+    public static IEnumerable<string> SummaryProperty(NetworkModel m, System.Threading.CancellationToken ct, string? displayName = null)
     {
         yield return "/// <summary>The architecture as computed at compile time: every module in forward order with its output shape, parameters and multiply-accumulates.</summary>";
         yield return "public static global::NetDsl.ModelSummary Summary { get; } = new global::NetDsl.ModelSummary(";
@@ -35,7 +35,10 @@ internal static class SummaryDoc
         yield return "    new global::NetDsl.LayerSummary[]";
         yield return "    {";
         foreach (var r in m.Summary)
+        {
+            ct.ThrowIfCancellationRequested();
             yield return $"        new global::NetDsl.LayerSummary(\"{r.Name}\", \"{r.Kind}\", new long[] {{ {string.Join(", ", r.Shape)} }}, {r.Parameters}, {r.Macs}),";
+        }
         yield return "    });";
     }
 }

@@ -105,7 +105,7 @@ internal sealed class UnitEmitter
         var e = new UnitEmitter(UnitSchedule.Build(spec.Layers.ToList(), spec.Policy, isNetwork: true), null, model, spec.InputShape.Count == 3, layout.DeclareLayers, ct);
         e.Walk();
         var text = e.Write(spec.Namespace, spec.Name, SummaryDoc.NetworkDoc(model), $"public {Id(spec.Name)}() : base({Loaded(displayName ?? spec.Name)})",
-            SummaryDoc.SummaryProperty(model, displayName).Concat(layout.ExtraMembers), layout);
+            SummaryDoc.SummaryProperty(model, ct, displayName).Concat(layout.ExtraMembers), layout);
         forwardMethod = e.ForwardMethod;
         return text;
     }
@@ -366,7 +366,7 @@ internal sealed class UnitEmitter
 
         string shapeIn = block is null ? Shape(network!.Spec.InputShape.Select(i => (long)i)) : spatial ? "[N, inChannels, H, W]" : "[N, inFeatures]";
         string shapeOut = block is null ? Shape(network!.Summary.Count == 0 ? network.Spec.InputShape.Select(i => (long)i) : network.Summary[network.Summary.Count - 1].Shape)
-            : spatial ? SizeFormula.SpatialOutput(block, s, OutExpr) : $"[N, {OutExpr}]";
+            : spatial ? SizeFormula.SpatialOutput(block, s, OutExpr, ct) : $"[N, {OutExpr}]";
         string where = block is not null && spatial && shapeOut.Contains(" / ") && !SizeFormula.Symbolic(shapeOut) ? " (integer division)"
             : SizeFormula.Symbolic(shapeOut) ? " (H' and W' follow from H and W through the block's windows: the network's Summary has them per use)" : "";
         w.WriteLine($"/// <summary>The forward pass: <c>{shapeIn}</c> to <c>{shapeOut}</c>{where}.</summary>");

@@ -27,13 +27,13 @@ namespace NetDsl.Generators.Naming;
 internal static class HintNames
 {
     /// <summary>The file-name stem of a type's files: <c>Demo.Net</c>, or <c>Demo.Net-c2x5</c> when it has case twins.</summary>
-    public static string Stem(INamedTypeSymbol type)
+    public static string Stem(INamedTypeSymbol type, System.Threading.CancellationToken ct)
     {
         var segments = new List<ISymbol>();
         for (var ns = type.ContainingNamespace; ns is { IsGlobalNamespace: false }; ns = ns.ContainingNamespace) segments.Insert(0, ns);
         segments.Add(type);
         var path = string.Join(".", segments.Select(s => Escape(s.Name)));
-        if (!segments.Any(HasCaseTwin)) return path;
+        if (!segments.Any(s => HasCaseTwin(s, ct))) return path;
         // One bit per ASCII letter of the escaped path (escapes are lowercase and never differ in case).
         var bits = new StringBuilder();
         int nibble = 0, count = 0;
@@ -69,14 +69,17 @@ internal static class HintNames
     }
 
     /// <summary>Whether another namespace or type in the same parent has a name equal to this one's ignoring case.</summary>
-    static bool HasCaseTwin(ISymbol symbol)
+    static bool HasCaseTwin(ISymbol symbol, System.Threading.CancellationToken ct)
     {
         var parent = symbol.ContainingNamespace;
         if (parent is null) return false;
         var name = Escape(symbol.Name);
         foreach (var sibling in parent.GetMembers())
+        {
+            ct.ThrowIfCancellationRequested();
             if (sibling.Name.Length == symbol.Name.Length && !SymbolEqualityComparer.Default.Equals(sibling, symbol) && string.Equals(Escape(sibling.Name), name, System.StringComparison.OrdinalIgnoreCase))
                 return true;
+        }
         return false;
     }
 }

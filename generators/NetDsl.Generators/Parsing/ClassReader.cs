@@ -46,7 +46,7 @@ internal sealed class ClassReader
     }
 
     /// <summary>Names a class must not use because TorchSharp's Module (the generated base class) has them.</summary>
-    IEnumerable<string> ModuleMemberNames()
+    public IEnumerable<string> ModuleMemberNames()
     {
         for (var t = compilation?.GetTypeByMetadataName("TorchSharp.torch+nn+Module`2") as ITypeSymbol; t is not null && t.SpecialType != SpecialType.System_Object; t = t.BaseType)
             foreach (var m in t.GetMembers())
@@ -194,7 +194,7 @@ internal sealed class ClassReader
         // Its fields stay unassigned: the warnings they would get (CS0169, CS8618...) are suppressed by UnbuiltLayerSuppressor.
         return new StubSpec(type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString(), type.Name, isNetwork,
             Forward: type.GetMembers(Identifiers.Forward).IsEmpty && type.Name != Identifiers.Forward,
-            Summary: isNetwork && type.GetMembers(Identifiers.Summary).IsEmpty && type.Name != Identifiers.Summary, HintNames.Stem(type));
+            Summary: isNetwork && type.GetMembers(Identifiers.Summary).IsEmpty && type.Name != Identifiers.Summary, HintNames.Stem(type, ct));
     }
 
     /// <summary>The per-sample input shape from [Input], or null after reporting why.</summary>
@@ -290,6 +290,7 @@ internal sealed class ClassReader
         var result = new List<ReadLayer>();
         foreach (var f in type.GetMembers().OfType<IFieldSymbol>())
         {
+            ct.ThrowIfCancellationRequested();
             bool netDsl = f.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() is { } n && (LayerKinds.ByAttribute.ContainsKey(n) || n == BatchNormAttribute || n == ActivationAttribute));
             if (netDsl && (f.IsStatic || f.AssociatedSymbol is IPropertySymbol))
                 Report(DiagnosticDescriptors.NotAnInstanceField, LocationInfo.From((f.AssociatedSymbol ?? f).Locations.FirstOrDefault()),
@@ -606,7 +607,7 @@ internal sealed class ClassReader
             return null;
         }
         return new BlockSpec(type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat), type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString(),
-            type.Name, expansion, spatial || !vector, policy, new EquatableArray<LayerSpec>(specs), HintNames.Stem(type),
+            type.Name, expansion, spatial || !vector, policy, new EquatableArray<LayerSpec>(specs), HintNames.Stem(type, ct),
             Taps: blockAttribute is null || NamedBool(blockAttribute, "Taps", true),
             StatesBatchNorm: Find(type, BatchNormAttribute) is not null, StatesActivation: Find(type, ActivationAttribute) is not null, ExpandedLayers: expanded);
     }
@@ -644,6 +645,7 @@ internal sealed class ClassReader
         var reported = new HashSet<string>();
         foreach (var member in type.GetMembers().Where(m => !m.IsImplicitlyDeclared && m.Locations.Any(l => l.IsInSource)))
         {
+            ct.ThrowIfCancellationRequested();
             var clash = generated.FirstOrDefault(g => g.Name == member.Name);
             string? what = clash.Name is not null ? clash.What : inherited.Contains(member.Name) && member is IFieldSymbol ? "a member inherited from TorchSharp's Module" : null;
             if (what is null || !reported.Add(member.Name)) continue;

@@ -43,13 +43,13 @@ internal static class Parsers
                 return new ParseResult<NetworkModel>(null, new EquatableArray<DiagnosticInfo>(reader.Diagnostics), ClassReader.Stub(type, isNetwork: true, compilation, ct));
 
             var networkAttribute = type.GetAttributes().First(a => a.AttributeClass?.ToDisplayString() == ClassReader.NetworkAttribute);
-            var spec = new NetworkSpec(Namespace(type), type.Name, new EquatableArray<int>(input), policy, new EquatableArray<LayerSpec>(specs), HintNames.Stem(type),
+            var spec = new NetworkSpec(Namespace(type), type.Name, new EquatableArray<int>(input), policy, new EquatableArray<LayerSpec>(specs), HintNames.Stem(type, ct),
                 Taps: ClassReader.NamedBool(networkAttribute, "Taps", true));
             var inference = ShapeInference.Run(spec, layers.Select(l => l.AttributeLocation).ToList(), layers.Select(l => l.TypeLocation).ToList(), ClassReader.NameLocation(type), ct);
             if (inference.Diagnostics.Count > 0)
                 return new ParseResult<NetworkModel>(null, new EquatableArray<DiagnosticInfo>(inference.Diagnostics), ClassReader.Stub(type, isNetwork: true, compilation, ct));
             var variantDiagnostics = new System.Collections.Generic.List<DiagnosticInfo>();
-            var variants = VariantPlanner.Plan(type, spec, variantDiagnostics, ct);
+            var variants = VariantPlanner.Plan(type, spec, variantDiagnostics, new System.Collections.Generic.HashSet<string>(reader.ModuleMemberNames()), ct);
             var model = new NetworkModel(spec, new EquatableArray<SummaryRow>(inference.Rows), new EquatableArray<long>(inference.StepInputs), new EquatableArray<int>(inference.StepRanks),
                 new EquatableArray<VariantModel>(variants));
             // Info diagnostics (skipped combinations) do not stop generation; errors in the matrix do (the class itself still builds).

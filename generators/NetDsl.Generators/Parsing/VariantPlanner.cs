@@ -24,7 +24,13 @@ internal static class VariantPlanner
     static readonly string[] OrderNames = { "PostAct", "BnAfterAddition", "ReluBeforeAddition", "ReluOnlyPreAct", "PreAct" };
     static readonly string[] BatchNormNames = { "BnAfterConv", "BnAfterActivation", "NoBn" };
 
-    public static List<VariantModel> Plan(INamedTypeSymbol type, NetworkSpec spec, List<DiagnosticInfo> diagnostics, CancellationToken ct)
+    /// <summary>The variants of <paramref name="spec"/>'s [Variants] matrix; problems go to <paramref name="diagnostics"/> (then the list is partial and unused).</summary>
+    /// <param name="type">The network class.</param>
+    /// <param name="spec">The declared network.</param>
+    /// <param name="diagnostics">Where matrix errors and the skipped-combinations note go.</param>
+    /// <param name="inherited">Member names of TorchSharp's Module, which a type nested in a variant must not take (CS0108).</param>
+    /// <param name="ct">Cancellation, checked per combination.</param>
+    public static List<VariantModel> Plan(INamedTypeSymbol type, NetworkSpec spec, List<DiagnosticInfo> diagnostics, ISet<string> inherited, CancellationToken ct)
     {
         var result = new List<VariantModel>();
         var attribute = type.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == VariantsAttribute);
@@ -93,7 +99,7 @@ internal static class VariantPlanner
             var typeName = names.Count == 0 ? "Default" : string.Join("_", names);
             var display = spec.Name + "." + (names.Count == 0 ? "Default" : string.Join(".", names));
             var container = "global::" + (spec.Namespace is null ? "" : Identifiers.Dotted(spec.Namespace) + ".") + Identifiers.Id(spec.Name) + "." + Identifiers.Variants + "." + typeName;
-            var variantSpec = Specialize(spec, combo, container, typeName, out var blocks, out var meaningless);
+            var variantSpec = Specialize(spec, combo, container, typeName, inherited, out var blocks, out var meaningless);
             if (meaningless is not null) { skipped.Add($"{display} ({meaningless})"); continue; }
             if (NameClash(display, typeName, variantSpec, blocks) is { } clash)
             {
@@ -159,7 +165,7 @@ internal static class VariantPlanner
     }
 
     /// <summary>The network with the combination applied; null reason when it means something, else why not.</summary>
-    static NetworkSpec Specialize(NetworkSpec spec, Combo c, string container, string typeName, out List<BlockSpec> blocks, out string? meaningless)
+    static NetworkSpec Specialize(NetworkSpec spec, Combo c, string container, string typeName, ISet<string> inherited, out List<BlockSpec> blocks, out string? meaningless)
     {
         meaningless = null;
         var policy = spec.Policy with
@@ -226,8 +232,9 @@ internal static class VariantPlanner
         meaningless = reason;
 
         // Then the names of the blocks as types nested in the variant's class: unique among the class's members (its
-        // layers and generated members), the variant's own name, the other nested blocks, and each block's own members.
-        var taken = new HashSet<string>(layersOut.Select(l => l.Name)) { typeName };
+        // layers and generated members, and those it inherits from Module), the variant's own name, the other nested
+        // blocks, and each block's own members.
+        var taken = new HashSet<string>(layersOut.Select(l => l.Name).Concat(inherited)) { typeName };
         var variantSchedule = UnitSchedule.Build(layersOut, policy, isNetwork: true);
         foreach (var (name, _) in Identifiers.Members(variantSchedule, layersOut, isNetwork: true, hasVariants: false)) taken.Add(name);
         var names = new Dictionary<string, string>();
