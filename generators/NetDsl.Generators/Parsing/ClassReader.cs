@@ -45,13 +45,24 @@ internal sealed class ClassReader
         readBlocks = blocks ?? new Dictionary<INamedTypeSymbol, BlockRead>(SymbolEqualityComparer.Default);
     }
 
-    /// <summary>Names a class must not use because TorchSharp's Module (the generated base class) has them.</summary>
-    public IEnumerable<string> ModuleMemberNames()
+    HashSet<string>? moduleMembers;
+
+    /// <summary>
+    /// Names a class must not use because TorchSharp's Module (the generated base class) has them. Looked up in the
+    /// TorchSharp assembly a layer field's type comes from (its symbols outlive the compilation, which changes on every
+    /// keystroke), else in the compilation; read once per parse.
+    /// </summary>
+    public HashSet<string> ModuleMemberNames(INamedTypeSymbol type)
     {
-        for (var t = compilation?.GetTypeByMetadataName("TorchSharp.torch+nn+Module`2") as ITypeSymbol; t is not null && t.SpecialType != SpecialType.System_Object; t = t.BaseType)
+        if (moduleMembers is not null) return moduleMembers;
+        const string module = "TorchSharp.torch+nn+Module`2";
+        var torchSharp = type.GetMembers().OfType<IFieldSymbol>().Select(f => f.Type.ContainingAssembly).FirstOrDefault(a => a?.Name == "TorchSharp");
+        moduleMembers = new HashSet<string>();
+        for (var t = (torchSharp?.GetTypeByMetadataName(module) ?? compilation?.GetTypeByMetadataName(module)) as ITypeSymbol; t is not null && t.SpecialType != SpecialType.System_Object; t = t.BaseType)
             foreach (var m in t.GetMembers())
                 if (m.DeclaredAccessibility is Accessibility.Public or Accessibility.Protected or Accessibility.ProtectedOrInternal && !m.IsImplicitlyDeclared && m.CanBeReferencedByName)
-                    yield return m.Name;
+                    moduleMembers.Add(m.Name);
+        return moduleMembers;
     }
 
     public bool HasErrors => Diagnostics.Count > 0;
@@ -641,7 +652,7 @@ internal sealed class ClassReader
         var specs = layers.Select(l => l.Spec).ToList();
         var schedule = Planning.UnitSchedule.Build(specs, policy, isNetwork);
         var generated = Identifiers.Members(schedule, specs, isNetwork, isNetwork && Find(type, VariantPlanner.VariantsAttribute) is not null);
-        var inherited = new HashSet<string>(ModuleMemberNames());
+        var inherited = ModuleMemberNames(type);
         var reported = new HashSet<string>();
         foreach (var member in type.GetMembers().Where(m => !m.IsImplicitlyDeclared && m.Locations.Any(l => l.IsInSource)))
         {

@@ -49,7 +49,7 @@ internal static class Parsers
             if (inference.Diagnostics.Count > 0)
                 return new ParseResult<NetworkModel>(null, new EquatableArray<DiagnosticInfo>(inference.Diagnostics), ClassReader.Stub(type, isNetwork: true, compilation, ct));
             var variantDiagnostics = new System.Collections.Generic.List<DiagnosticInfo>();
-            var variants = VariantPlanner.Plan(type, spec, variantDiagnostics, new System.Collections.Generic.HashSet<string>(reader.ModuleMemberNames()), ct);
+            var variants = VariantPlanner.Plan(type, spec, variantDiagnostics, reader.ModuleMemberNames(type), ct);
             var model = new NetworkModel(spec, new EquatableArray<SummaryRow>(inference.Rows), new EquatableArray<long>(inference.StepInputs), new EquatableArray<int>(inference.StepRanks),
                 new EquatableArray<VariantModel>(variants));
             // Info diagnostics (skipped combinations) do not stop generation; errors in the matrix do (the class itself still builds).
