@@ -107,6 +107,7 @@ public class NetworkGeneratorTests
     [InlineData("ND0018", "[Network, Input(4)]\npublic partial class Net { [Linear(3)] Linear fc; public int {|Summary|} => 1; }")]
     [InlineData("ND0018", "[Network, Input(4)]\npublic partial class Net { [Linear(3)] Linear fc; public TorchSharp.torch.Tensor {|forward|}(TorchSharp.torch.Tensor t) => t; }")]
     [InlineData("ND0018", "[Block, Residual(Shortcut = Shortcut.ZeroPad)]\npublic partial class B { [Conv] Conv2d conv1; int {|zeroPadStride|}; }")]
+    [InlineData("ND0018", "[Network, Input(4)]\npublic partial class Net { [Linear(3)] Linear fc; void {|register_module|}(string name, TorchSharp.torch.nn.Module m) { } }")]
     [InlineData("ND0021", "[Network, Input(4)]\npublic partial class Net { [Linear(3)] Linear fc; [BatchNorm, Activation(Nonlinearity.ReLU)] BatchNorm1d {|bn|}; }")]
     [InlineData("ND0030", "[Block, {|Variants(Residual = new[] { true, false })|}] public partial class B { [Linear] Linear fc1; }")]
     public void Invalid_declaration_reports_its_ID_at_the_marked_span_and_generates_nothing_for_that_class(string id, string markup)

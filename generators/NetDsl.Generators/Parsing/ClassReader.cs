@@ -654,10 +654,12 @@ internal sealed class ClassReader
         var generated = Identifiers.Members(schedule, specs, isNetwork, isNetwork && Find(type, VariantPlanner.VariantsAttribute) is not null);
         var inherited = ModuleMemberNames(type);
         var reported = new HashSet<string>();
+        // Inherited, not generated, but the generated constructor calls it on this: a member of that name would take its place.
+        var called = generated.Append((Name: "register_module", What: "TorchSharp's registration of sub-modules, which the generated constructor calls")).ToList();
         foreach (var member in type.GetMembers().Where(m => !m.IsImplicitlyDeclared && m.Locations.Any(l => l.IsInSource)))
         {
             ct.ThrowIfCancellationRequested();
-            var clash = generated.FirstOrDefault(g => g.Name == member.Name);
+            var clash = called.FirstOrDefault(g => g.Name == member.Name);
             string? what = clash.Name is not null ? clash.What : inherited.Contains(member.Name) && member is IFieldSymbol ? "a member inherited from TorchSharp's Module" : null;
             if (what is null || !reported.Add(member.Name)) continue;
             Report(DiagnosticDescriptors.ImpliedNameClash, LocationInfo.From(member.Locations.FirstOrDefault()), member.Name, what, type.Name);
