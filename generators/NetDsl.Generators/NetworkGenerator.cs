@@ -1,6 +1,8 @@
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using NetDsl.Generators.Emit;
+using NetDsl.Generators.Naming;
 using NetDsl.Generators.Parsing;
 
 namespace NetDsl.Generators;
@@ -37,36 +39,63 @@ public sealed class NetworkGenerator : IIncrementalGenerator
                 transform: static (ctx, ct) => Parsers.ParseBlock(ctx, ct))
             .WithTrackingName(TrackingNames.Blocks);
 
-        context.RegisterSourceOutput(networks, static (spc, result) =>
+        // Whole-project conditions under which generated code cannot compile: nothing is generated, and one diagnostic
+        // says why. Below C# 7.3 (ND0036); a source type in the place of one generated code names (ND0037).
+        var language = context.ParseOptionsProvider
+            .Select(static (options, _) => options is CSharpParseOptions p ? p.LanguageVersion : LanguageVersion.Latest);
+        var conflict = context.CompilationProvider.Select(static (compilation, ct) => ReferencedTypes.FindConflict(compilation, ct));
+        var languageOk = language.Select(static (version, _) => version >= UnitEmitter.LanguageFloor)
+            .Combine(conflict).Select(static (p, _) => p.Left && p.Right is null);
+        var used = networks.Collect().Combine(blocks.Collect()).Select(static (p, _) => p.Left.Length + p.Right.Length > 0);
+        context.RegisterSourceOutput(language.Combine(conflict).Combine(used), static (spc, input) =>
         {
-            Output(spc, result, m => m.Spec.Name, m => m.Spec.HintName, UnitEmitter.EmitNetwork);
+            var ((version, hidden), isUsed) = input;
+            if (!isUsed) return;
+            if (version < UnitEmitter.LanguageFloor)
+                spc.ReportDiagnostic(Diagnostic.Create(Diagnostics.DiagnosticDescriptors.LanguageVersionTooLow, null,
+                    UnitEmitter.LanguageFloor.ToDisplayString(), version.ToDisplayString()));
+            else if (hidden is not null)
+                spc.ReportDiagnostic(hidden.ToDiagnostic());
+        });
+
+        context.RegisterSourceOutput(networks.Combine(languageOk), static (spc, input) =>
+        {
+            var (result, ok) = input;
+            if (!ok) return;
+            Output(spc, result, m => m.Spec.Name, m => HintNames.Unit(m.Spec.FileStem), UnitEmitter.EmitNetwork);
             if (result.Model is { Variants.Count: > 0 } model)
             {
+                System.Collections.Generic.List<(string HintName, string Source)> files;
                 try
                 {
-                    foreach (var (hint, source) in VariantEmitter.Emit(model)) spc.AddSource(hint, source);
+                    files = VariantEmitter.Emit(model, spc.CancellationToken);
                 }
                 catch (System.Exception e) when (e is not System.OperationCanceledException)
                 {
                     spc.ReportDiagnostic(Diagnostic.Create(Diagnostics.DiagnosticDescriptors.InternalError, null, model.Spec.Name + " variants", e.GetType().Name + ": " + e.Message));
+                    return;
                 }
+                foreach (var (hint, source) in files) spc.AddSource(hint, source);
             }
         });
 
-        context.RegisterSourceOutput(blocks, static (spc, result) =>
-            Output(spc, result, m => m.Name, m => m.HintName, UnitEmitter.EmitBlock));
+        context.RegisterSourceOutput(blocks.Combine(languageOk), static (spc, input) =>
+        {
+            if (input.Right) Output(spc, input.Left, m => m.Name, m => HintNames.Unit(m.FileStem), UnitEmitter.EmitBlock);
+        });
     }
 
-    static void Output<T>(SourceProductionContext spc, Model.ParseResult<T> result, System.Func<T, string> name, System.Func<T, string> hint, System.Func<T, string> emit)
+    static void Output<T>(SourceProductionContext spc, Model.ParseResult<T> result, System.Func<T, string> name, System.Func<T, string> hint,
+        System.Func<T, System.Threading.CancellationToken, string> emit)
         where T : class
     {
         foreach (var diagnostic in result.Diagnostics) spc.ReportDiagnostic(diagnostic.ToDiagnostic());
-        if (result.Stub is { } stub) spc.AddSource(stub.HintName, StubEmitter.Emit(stub));
+        if (result.Stub is { } stub) spc.AddSource(HintNames.Unit(stub.FileStem), StubEmitter.Emit(stub));
         if (result.Model is not { } model) return;
         string source;
         try
         {
-            source = emit(model);
+            source = emit(model, spc.CancellationToken);
         }
         catch (System.Exception e) when (e is not System.OperationCanceledException)
         {

@@ -5,6 +5,7 @@ using System.IO;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
 using NetDsl.Generators;
 
 namespace NetDsl.Generators.Tests;
@@ -30,29 +31,45 @@ internal static class GeneratorHarness
         Directory.GetFiles(Path.Combine(RepoRoot(), "examples", "Architectures"), "*.cs").OrderBy(f => f, StringComparer.Ordinal)
             .Select(File.ReadAllText).ToArray();
 
-    public static CSharpCompilation Compile(params string[] sources) =>
+    public static CSharpCompilation Compile(params string[] sources) => Compile(ParseOptions, sources);
+
+    public static CSharpCompilation Compile(CSharpParseOptions options, params string[] sources) =>
         CSharpCompilation.Create("UserAssembly",
-            sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, ParseOptions, path: $"File{i}.cs")),
+            sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, options, path: $"File{i}.cs")),
             References.Value,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
 
-    public static GeneratorDriver CreateDriver() =>
-        CSharpGeneratorDriver.Create(new[] { new NetworkGenerator().AsSourceGenerator() }, parseOptions: ParseOptions,
+    public static GeneratorDriver CreateDriver() => CreateDriver(ParseOptions);
+
+    public static GeneratorDriver CreateDriver(CSharpParseOptions options) =>
+        CSharpGeneratorDriver.Create(new[] { new NetworkGenerator().AsSourceGenerator() }, parseOptions: options,
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
 
     /// <summary>Runs the generator; returns the generator's diagnostics, the generated sources, and the diagnostics of the compilation with them.</summary>
-    public static Result Run(params string[] sources)
+    public static Result Run(params string[] sources) => Run(ParseOptions, sources);
+
+    /// <summary>Runs the generator at a language version (and with the other parse options) of <paramref name="options"/>.</summary>
+    public static Result Run(CSharpParseOptions options, params string[] sources)
     {
-        var compilation = Compile(sources);
-        var driver = CreateDriver().RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
+        var compilation = Compile(options, sources);
+        var driver = CreateDriver(options).RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
         var run = driver.GetRunResult();
         foreach (var r in run.Results)
             if (r.Exception is not null) throw new InvalidOperationException("the generator threw", r.Exception);
+        // As in a build: the compiler's diagnostics with the generator assembly's suppressor applied.
+        var diagnostics = output.WithAnalyzers(ImmutableArray.Create<Microsoft.CodeAnalysis.Diagnostics.DiagnosticAnalyzer>(new NetDsl.Generators.Diagnostics.UnbuiltLayerSuppressor()))
+            .GetAllDiagnosticsAsync().GetAwaiter().GetResult();
         return new Result(
             generatorDiagnostics,
             run.Results.SelectMany(r => r.GeneratedSources).ToDictionary(s => s.HintName, s => s.SourceText.ToString()),
-            output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToImmutableArray());
+            diagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning && !d.IsSuppressed).ToImmutableArray(),
+            run.GeneratedTrees.Select(t => t.FilePath).ToImmutableHashSet());
     }
 
-    public sealed record Result(ImmutableArray<Diagnostic> GeneratorDiagnostics, Dictionary<string, string> Sources, ImmutableArray<Diagnostic> CompilationDiagnostics);
+    public sealed record Result(ImmutableArray<Diagnostic> GeneratorDiagnostics, Dictionary<string, string> Sources, ImmutableArray<Diagnostic> CompilationDiagnostics,
+        ImmutableHashSet<string> GeneratedPaths)
+    {
+        /// <summary>Compiler diagnostics (warnings and errors) located in generated files: there must be none, ever.</summary>
+        public IEnumerable<Diagnostic> InGeneratedFiles => CompilationDiagnostics.Where(d => d.Location.SourceTree is { } t && GeneratedPaths.Contains(t.FilePath));
+    }
 }

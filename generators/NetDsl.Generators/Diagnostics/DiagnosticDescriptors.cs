@@ -136,6 +136,38 @@ internal static class DiagnosticDescriptors
         "Variants on a block",
         "[Variants] on '{0}' has no effect: a variant matrix fans out a network; put it on the [Network] class that uses the block");
 
+    public static readonly DiagnosticDescriptor LayersInSeveralParts = Error("ND0031",
+        "Layer fields in several partial declarations",
+        "'{0}' declares layer fields in {1} partial declarations ({2}); C# defines no order across partial declarations, so the forward order would be arbitrary: move all layer fields into one declaration");
+
+    public static readonly DiagnosticDescriptor EvenKernelSamePadding = Error("ND0032",
+        "Even kernel with \"same\" padding",
+        "'{0}' has an even kernel ({1}) and the default \"same\" padding (kernel / 2 on each side), which cannot keep the size: it grows every side by one; set Padding explicitly (Padding = {2} shrinks by one, Padding = {3} grows by one) or use an odd kernel");
+
+    public static readonly DiagnosticDescriptor TooManyLayers = Error("ND0033",
+        "Too many layers",
+        "{0} expands to {1} layers (its Summary rows: every layer, implied BatchNorm, activation and shortcut projection of every block instance), but NetDsl generates at most {2} per type; {3}");
+
+    public static readonly DiagnosticDescriptor TooManyVariants = Error("ND0034",
+        "Variant matrix too large",
+        "[Variants]: {0}, but NetDsl generates at most {1}; {2}");
+
+    public static readonly DiagnosticDescriptor ClassNamedLikeMember = Error("ND0035",
+        "Class named like a generated member",
+        "'{0}' is named like a member NetDsl generates in it ({1}), and C# forbids a member named like its class; rename the class");
+
+    public static readonly DiagnosticDescriptor LanguageVersionTooLow = Error("ND0036",
+        "C# version too old for NetDsl",
+        "NetDsl's generated code needs C# {0} or later, but this project compiles with C# {1}; set <LangVersion> to {0} or later, or remove it to use the SDK's default");
+
+    public static readonly DiagnosticDescriptor HiddenReferencedType = Error("ND0037",
+        "Project declares a type NetDsl uses",
+        "The project declares the {1} '{0}', which takes the place of '{2}' that NetDsl's generated code uses (from TorchSharp, NetDsl or .NET); rename it or move it to another namespace");
+
+    public static readonly DiagnosticDescriptor HiddenByRegistry = Error("ND0038",
+        "Variant registry hides a type the class names",
+        "'{0}' has [Variants], so NetDsl generates the nested class '{0}.Variants', which inside '{0}' hides the type '{1}' written here; rename '{1}' or write it qualified ({2})");
+
     public static readonly DiagnosticDescriptor InternalError = new("ND0999",
         "NetDsl generator failure",
         "NetDsl could not process '{0}': {1}; please report this with the declaration",
@@ -146,7 +178,8 @@ internal static class DiagnosticDescriptors
         NotPartial, MissingInput, InvalidValue, WrongFieldType, UnsupportedContainer, NoLayers, LinearAfterSpatialMap,
         InvalidInputRank, UnknownEnumValue, EmptyOutput, StageTypeNotBlock, BlockCycle, ResidualCannotAdd,
         ConflictingPolicies, NeedsSpatialMap, FixedSizeInBlock, MissingSize, ImpliedNameClash, BlockMixesKinds,
-        ResidualOnNetwork, MultipleLayerAttributes, MisplacedPolicy, UserConstructor, StrideOnVectorBlock, UnannotatedModule, NotAnInstanceField, SkippedVariants, EmptyMatrix, DuplicateVariant, VariantsOnBlock, InternalError,
+        ResidualOnNetwork, MultipleLayerAttributes, MisplacedPolicy, UserConstructor, StrideOnVectorBlock, UnannotatedModule, NotAnInstanceField, SkippedVariants, EmptyMatrix, DuplicateVariant, VariantsOnBlock,
+        LayersInSeveralParts, EvenKernelSamePadding, TooManyLayers, TooManyVariants, ClassNamedLikeMember, LanguageVersionTooLow, HiddenReferencedType, HiddenByRegistry, InternalError,
     };
 
     static readonly Dictionary<string, DiagnosticDescriptor> ByIdMap = All.ToDictionary(d => d.Id);

@@ -3,7 +3,9 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Linq;
+using System.Threading;
 using NetDsl.Generators.Model;
+using NetDsl.Generators.Naming;
 using NetDsl.Generators.Planning;
 
 namespace NetDsl.Generators.Emit;
@@ -13,6 +15,9 @@ namespace NetDsl.Generators.Emit;
 /// registration in forward order (so state_dict keys come out in torchvision's order), and a
 /// straight-line <c>forward</c>. Sizes are C# expressions: numbers in networks, constructor
 /// parameters (<c>inChannels</c>, <c>planes</c>, <c>stride</c>) in blocks.
+/// The code compiles at C# 7.3 and later (<see cref="LanguageFloor"/>): no nullable annotations, using
+/// declarations, target-typed <c>new</c>, <c>is not</c> or static lambdas; locals have explicit types and
+/// members are written <c>this.name</c> (see <see cref="Identifiers"/>).
 /// </summary>
 internal sealed class UnitEmitter
 {
@@ -27,15 +32,21 @@ internal sealed class UnitEmitter
     readonly List<string> ctor = new();
     readonly List<string> registrations = new();
     readonly List<string> forward = new();
-    readonly HashSet<string> created = new();
     readonly List<string> stages = new();   // stage fields, for AttachProbe
     readonly bool taps;
     const string Kinds = "global::NetDsl.Instrumentation.TapKind.";
 
-    readonly bool declareLayers;
+    /// <summary>The oldest C# version the generated code compiles at (ND0036 below it).</summary>
+    public const Microsoft.CodeAnalysis.CSharp.LanguageVersion LanguageFloor = Microsoft.CodeAnalysis.CSharp.LanguageVersion.CSharp7_3;
 
-    UnitEmitter(UnitSchedule s, BlockSpec? block, NetworkModel? network, bool spatial, bool declareLayers)
+    readonly bool declareLayers;
+    readonly CancellationToken ct;
+    /// <summary>Each module created, by name: its factory (a shared activation is created once; two modules under one name are a bug).</summary>
+    readonly Dictionary<string, string> created = new();
+
+    UnitEmitter(UnitSchedule s, BlockSpec? block, NetworkModel? network, bool spatial, bool declareLayers, CancellationToken ct)
     {
+        this.ct = ct;
         this.declareLayers = declareLayers;
         this.s = s;
         this.block = block;
@@ -75,26 +86,26 @@ internal sealed class UnitEmitter
     /// <summary>The generated forward method of the last emitted unit, as text.</summary>
     public string ForwardMethod { get; private set; } = "";
 
-    public static string EmitBlock(BlockSpec block) => EmitBlock(block, Layout.UserPart, out _);
+    public static string EmitBlock(BlockSpec block, CancellationToken ct) => EmitBlock(block, Layout.UserPart, out _, ct);
 
-    public static string EmitBlock(BlockSpec block, Layout layout, out string forwardMethod)
+    public static string EmitBlock(BlockSpec block, Layout layout, out string forwardMethod, CancellationToken ct)
     {
-        var e = new UnitEmitter(UnitSchedule.Build(block.Layers.ToList(), block.Policy, isNetwork: false), block, null, block.Spatial, layout.DeclareLayers);
+        var e = new UnitEmitter(UnitSchedule.Build(block.Layers.ToList(), block.Policy, isNetwork: false), block, null, block.Spatial, layout.DeclareLayers, ct);
         e.Walk();
         var text = e.Write(layout.Standalone ? block.Namespace : null, block.Name, BlockDoc(block), BlockConstructorSignature(block), null, layout);
         forwardMethod = e.ForwardMethod;
         return text;
     }
 
-    public static string EmitNetwork(NetworkModel model) => EmitNetwork(model, Layout.UserPart, out _);
+    public static string EmitNetwork(NetworkModel model, CancellationToken ct) => EmitNetwork(model, Layout.UserPart, out _, ct);
 
-    public static string EmitNetwork(NetworkModel model, Layout layout, out string forwardMethod, string? displayName = null)
+    public static string EmitNetwork(NetworkModel model, Layout layout, out string forwardMethod, CancellationToken ct, string? displayName = null)
     {
         var spec = model.Spec;
-        var e = new UnitEmitter(UnitSchedule.Build(spec.Layers.ToList(), spec.Policy, isNetwork: true), null, model, spec.InputShape.Count == 3, layout.DeclareLayers);
+        var e = new UnitEmitter(UnitSchedule.Build(spec.Layers.ToList(), spec.Policy, isNetwork: true), null, model, spec.InputShape.Count == 3, layout.DeclareLayers, ct);
         e.Walk();
         var text = e.Write(spec.Namespace, spec.Name, SummaryDoc.NetworkDoc(model), $"public {Id(spec.Name)}() : base({Loaded(displayName ?? spec.Name)})",
-            SummaryDoc.SummaryProperty(model, displayName).Concat(layout.ExtraMembers), layout);
+            SummaryDoc.SummaryProperty(model, ct, displayName).Concat(layout.ExtraMembers), layout);
         forwardMethod = e.ForwardMethod;
         return text;
     }
@@ -111,21 +122,21 @@ internal sealed class UnitEmitter
     /// <summary>TorchSharp's Module constructor already calls native code: load (or explain) before it runs.</summary>
     public static string Loaded(string name) => $"global::NetDsl.Native.TorchSharpRuntime.EnsureLoaded(\"{name}\")";
 
-    /// <summary>A C# identifier: keywords escaped with @ (a field declared <c>@class</c> is named "class").</summary>
-    public static string Id(string name) =>
-        Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(name) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None
-        || Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetContextualKeywordKind(name) is Microsoft.CodeAnalysis.CSharp.SyntaxKind.FieldKeyword
-            ? "@" + name : name;
-
-    /// <summary>A dotted name (namespace) with each part escaped.</summary>
-    public static string Dotted(string name) => string.Join(".", name.Split('.').Select(Id));
+    static string Id(string name) => Identifiers.Id(name);
 
     /// <summary>A member of this module: always qualified with <c>this.</c>, so user fields never collide with generated locals or parameters.</summary>
     static string Me(string name) => "this." + Id(name);
 
+    /// <summary>Declares (when <paramref name="declare"/>), builds and registers a module; a shared module is created once.</summary>
+    /// <exception cref="System.InvalidOperationException">Two different modules under one name (the name checks should have reported it).</exception>
     void Create(string name, string type, string factory, bool declare)
     {
-        if (!created.Add(name)) return;
+        if (created.TryGetValue(name, out var existing))
+        {
+            if (existing == factory) return;
+            throw new System.InvalidOperationException($"two modules named '{name}'");
+        }
+        created[name] = factory;
         if (declare) fields.Add($"private readonly {type} {Id(name)};");
         ctor.Add($"{Me(name)} = {factory};");
         registrations.Add(name);
@@ -142,8 +153,8 @@ internal sealed class UnitEmitter
         if (residual && taps)
         {
             // The unit's input, tapped once per path: their gradients are the branch's and the shortcut's shares.
-            forward.Add($"var branchInput = Tap(\"branch_input\", x, {Kinds}BranchInput);");
-            forward.Add($"var shortcutInput = Tap(\"shortcut_input\", x, {Kinds}ShortcutInput);");
+            forward.Add($"{Tensor} branchInput = Tap(\"branch_input\", x, {Kinds}BranchInput);");
+            forward.Add($"{Tensor} shortcutInput = Tap(\"shortcut_input\", x, {Kinds}ShortcutInput);");
             v = "branchInput";
             shortcutInput = "shortcutInput";
         }
@@ -151,7 +162,7 @@ internal sealed class UnitEmitter
         {
             // The first statement declares the working variable: "branch" inside a residual branch, else "y".
             var target = residual ? "branch" : "y";
-            if (v is "x" or "sum" or "branchInput") { forward.Add($"var {target} = {expression};"); v = target; }
+            if (v is "x" or "sum" or "branchInput") { forward.Add($"{Tensor} {target} = {expression};"); v = target; }
             else forward.Add($"{v} = {expression};");
             return v;
         }
@@ -164,6 +175,7 @@ internal sealed class UnitEmitter
 
         for (int k = 0; k < s.Steps.Count; k++)
         {
+            ct.ThrowIfCancellationRequested();
             var step = s.Steps[k];
             string inSize = network is null ? cur : network.StepInputs[k].ToString(CultureInfo.InvariantCulture);
             bool mapHere = network is null ? spatial : network.StepRanks[k] == 3; // BatchNorm2d on maps, 1d on vectors
@@ -226,6 +238,7 @@ internal sealed class UnitEmitter
         var items = new List<string>();
         for (int i = 0; i < l.Blocks; i++)
         {
+            ct.ThrowIfCancellationRequested();
             string input = i == 0 ? inSize : outPerBlock;
             items.Add(b.Spatial ? $"new {b.TypeName}({input}, {planes}, {(i == 0 ? firstStride : "1")})" : $"new {b.TypeName}({input}, {planes})");
         }
@@ -248,17 +261,17 @@ internal sealed class UnitEmitter
         switch (r.Shortcut)
         {
             case ShortcutKind.Auto:
-                fields.Add($"private readonly {Nn}.Module<{Tensor}, {Tensor}>? downsample;");
+                fields.Add($"private readonly {Nn}.Module<{Tensor}, {Tensor}> downsample;");
                 ctor.Add($"if ({shapeChanges})");
                 ctor.Add($"    this.downsample = {Nn}.Sequential({projection});");
-                forward.Add($"var shortcut = {T("shortcut", $"this.downsample is null ? {input} : this.downsample.call({input})", "Shortcut")};");
+                forward.Add($"{Tensor} shortcut = {T("shortcut", $"this.downsample is null ? {input} : this.downsample.call({input})", "Shortcut")};");
                 shortcut = "shortcut";
                 registrations.Add("downsample?");
                 break;
             case ShortcutKind.Projection:
                 fields.Add($"private readonly {Nn}.Module<{Tensor}, {Tensor}> downsample;");
                 ctor.Add($"this.downsample = {Nn}.Sequential({projection});");
-                forward.Add($"var shortcut = {T("shortcut", $"this.downsample.call({input})", "Shortcut")};");
+                forward.Add($"{Tensor} shortcut = {T("shortcut", $"this.downsample.call({input})", "Shortcut")};");
                 shortcut = "shortcut";
                 registrations.Add("downsample");
                 break;
@@ -266,15 +279,15 @@ internal sealed class UnitEmitter
                 fields.Add("private readonly long zeroPadStride, zeroPadChannels;");
                 ctor.Add($"this.zeroPadStride = {(spatial ? "stride" : "1")};");
                 ctor.Add($"this.zeroPadChannels = {shapeChanges} ? {outSize} : 0;");
-                forward.Add($"var shortcut = {T("shortcut", $"this.zeroPadChannels == 0 ? {input} : global::NetDsl.Shortcuts.ZeroPad({input}, this.zeroPadStride, this.zeroPadChannels)", "Shortcut")};");
+                forward.Add($"{Tensor} shortcut = {T("shortcut", $"this.zeroPadChannels == 0 ? {input} : global::NetDsl.Shortcuts.ZeroPad({input}, this.zeroPadStride, this.zeroPadChannels)", "Shortcut")};");
                 shortcut = "shortcut";
                 break;
         }
-        if (r.Shortcut == ShortcutKind.Identity && taps) forward.Add($"var shortcut = Tap(\"shortcut\", {input}, {Kinds}Shortcut);");
+        if (r.Shortcut == ShortcutKind.Identity && taps) forward.Add($"{Tensor} shortcut = Tap(\"shortcut\", {input}, {Kinds}Shortcut);");
         if (r.Shortcut == ShortcutKind.Identity && taps) shortcut = "shortcut";
         if (taps) forward.Add($"{branch} = Tap(\"branch\", {branch}, {Kinds}Branch);");
         string scaled = r.BranchScale == 1.0 ? branch : $"{branch} * {LayerKinds.Lit(r.BranchScale)}";
-        forward.Add($"var sum = {T("sum", $"{scaled} + {shortcut}", "Sum")};");
+        forward.Add($"{Tensor} sum = {T("sum", $"{scaled} + {shortcut}", "Sum")};");
         return "sum";
     }
 
@@ -287,12 +300,11 @@ internal sealed class UnitEmitter
         if (file)
         {
             w.WriteLine("// <auto-generated/>");
-            w.WriteLine("#nullable enable");
             w.WriteLine();
         }
         if (ns is not null && file)
         {
-            w.WriteLine($"namespace {Dotted(ns)}");
+            w.WriteLine($"namespace {Identifiers.Dotted(ns)}");
             w.WriteLine("{");
             w.Indent++;
         }
@@ -315,7 +327,7 @@ internal sealed class UnitEmitter
         foreach (var f in fields) w.WriteLine(f);
         if (taps)
         {
-            w.WriteLine("private global::NetDsl.Instrumentation.Probe? netdslProbe;");
+            w.WriteLine("private global::NetDsl.Instrumentation.Probe netdslProbe;");
             w.WriteLine("private string netdslPrefix = \"\";");
         }
         w.WriteLine();
@@ -346,25 +358,33 @@ internal sealed class UnitEmitter
         foreach (var r in registrations)
         {
             var module = r.TrimEnd('?');
-            w.WriteLine(r.EndsWith("?") ? $"if ({Me(module)} is not null) this.register_module(\"{module}\", {Me(module)});" : $"this.register_module(\"{module}\", {Me(module)});");
+            w.WriteLine(r.EndsWith("?") ? $"if (!({Me(module)} is null)) this.register_module(\"{module}\", {Me(module)});" : $"this.register_module(\"{module}\", {Me(module)});");
         }
         w.Indent--;
         w.WriteLine("}");
         w.WriteLine();
 
         string shapeIn = block is null ? Shape(network!.Spec.InputShape.Select(i => (long)i)) : spatial ? "[N, inChannels, H, W]" : "[N, inFeatures]";
-        string shapeOut = block is null ? Shape(network!.Summary.Count == 0 ? network.Spec.InputShape.Select(i => (long)i) : network.Summary[network.Summary.Count - 1].Shape) : spatial ? $"[N, {OutExpr}, H / stride, W / stride]" : $"[N, {OutExpr}]";
-        w.WriteLine($"/// <summary>The forward pass: <c>{shapeIn}</c> to <c>{shapeOut}</c>.</summary>");
+        string shapeOut = block is null ? Shape(network!.Summary.Count == 0 ? network.Spec.InputShape.Select(i => (long)i) : network.Summary[network.Summary.Count - 1].Shape)
+            : spatial ? SizeFormula.SpatialOutput(block, s, OutExpr, ct) : $"[N, {OutExpr}]";
+        string where = block is not null && spatial && shapeOut.Contains(" / ") && !SizeFormula.Symbolic(shapeOut) ? " (integer division)"
+            : SizeFormula.Symbolic(shapeOut) ? " (H' and W' follow from H and W through the block's windows: the network's Summary has them per use)" : "";
+        w.WriteLine($"/// <summary>The forward pass: <c>{shapeIn}</c> to <c>{shapeOut}</c>{where}.</summary>");
         w.WriteLine($"/// <param name=\"x\">Input batch <c>{shapeIn}</c>.</param>");
         w.WriteLine($"public override {Tensor} forward({Tensor} x)");
         w.WriteLine("{");
         w.Indent++;
-        w.WriteLine("using var scope = global::TorchSharp.torch.NewDisposeScope();");
+        // A using statement (not a declaration: C# 7.3) around the body; the scope needs no name.
+        w.WriteLine("using (global::TorchSharp.torch.NewDisposeScope())");
+        w.WriteLine("{");
+        w.Indent++;
         foreach (var line in forward) w.WriteLine(line);
         w.Indent--;
         w.WriteLine("}");
-        ForwardMethod = $"public override Tensor forward(Tensor x)\n{{\n    using var scope = torch.NewDisposeScope();\n"
-            + string.Concat(forward.Select(l => "    " + l.Replace("global::TorchSharp.torch.", "").Replace("global::NetDsl.Instrumentation.", "").Replace("global::NetDsl.", "") + "\n")) + "}\n";
+        w.Indent--;
+        w.WriteLine("}");
+        ForwardMethod = $"public override Tensor forward(Tensor x)\n{{\n    using (torch.NewDisposeScope())\n    {{\n"
+            + string.Concat(forward.Select(l => "        " + l.Replace("global::TorchSharp.torch.", "").Replace("global::NetDsl.Instrumentation.", "").Replace("global::NetDsl.", "") + "\n")) + "    }\n}\n";
         WriteInstrumentation(w);
         w.Indent--;
         w.WriteLine("}");
@@ -385,7 +405,7 @@ internal sealed class UnitEmitter
     {
         w.WriteLine();
         w.WriteLine("/// <inheritdoc />");
-        w.WriteLine("void global::NetDsl.Instrumentation.IInstrumented.AttachProbe(global::NetDsl.Instrumentation.Probe? probe, string prefix)");
+        w.WriteLine("void global::NetDsl.Instrumentation.IInstrumented.AttachProbe(global::NetDsl.Instrumentation.Probe probe, string prefix)");
         w.WriteLine("{");
         w.Indent++;
         if (taps)

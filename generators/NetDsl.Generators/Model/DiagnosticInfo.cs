@@ -32,8 +32,7 @@ internal sealed record ParseResult<T>(T? Model, EquatableArray<DiagnosticInfo> D
 /// <param name="Namespace">Containing namespace, null for global.</param>
 /// <param name="Name">Class name.</param>
 /// <param name="IsNetwork">Network (parameterless constructor, Summary) or block (both block constructors).</param>
-/// <param name="Fields">The class's instance fields, assigned in the stub so the compiler does not warn about them.</param>
 /// <param name="Forward">Whether to emit a throwing forward (false when the class declares one).</param>
 /// <param name="Summary">Whether to emit a throwing Summary.</param>
-/// <param name="HintName">The generated file's name.</param>
-internal sealed record StubSpec(string? Namespace, string Name, bool IsNetwork, EquatableArray<string> Fields, bool Forward, bool Summary, string HintName);
+/// <param name="FileStem">The stem of the generated file's name (see <c>Naming.HintNames</c>).</param>
+internal sealed record StubSpec(string? Namespace, string Name, bool IsNetwork, bool Forward, bool Summary, string FileStem);

@@ -64,15 +64,23 @@ internal sealed record LayerSpec(
 /// <param name="Spatial">Convolutional (true) or fully connected (false).</param>
 /// <param name="Policy">The block's policies.</param>
 /// <param name="Layers">Layers in forward order.</param>
-/// <param name="HintName">The generated file's name (see <c>ClassReader.HintName</c>).</param>
+/// <param name="FileStem">The stem of the generated file's name (see <c>Naming.HintNames</c>).</param>
 /// <param name="Taps">Whether the generated forward has tap points (<c>[Block(Taps = false)]</c> leaves them out).</param>
 /// <param name="StatesBatchNorm">The block has its own [BatchNorm] (else a variant's network policy applies to it).</param>
 /// <param name="StatesActivation">The block has its own [Activation].</param>
-internal sealed record BlockSpec(string TypeName, string? Namespace, string Name, int Expansion, bool Spatial, Policy Policy, EquatableArray<LayerSpec> Layers, string HintName,
-    bool Taps = true, bool StatesBatchNorm = false, bool StatesActivation = false);
+/// <param name="ExpandedLayers">Summary rows of one instance, nested stages expanded and the shortcut projection counted (see <see cref="Limits.MaxExpandedLayers"/>).</param>
+internal sealed record BlockSpec(string TypeName, string? Namespace, string Name, int Expansion, bool Spatial, Policy Policy, EquatableArray<LayerSpec> Layers, string FileStem,
+    bool Taps = true, bool StatesBatchNorm = false, bool StatesActivation = false, long ExpandedLayers = 0);
 
 /// <summary>A parsed <c>[Network]</c> class.</summary>
-internal sealed record NetworkSpec(string? Namespace, string Name, EquatableArray<int> InputShape, Policy Policy, EquatableArray<LayerSpec> Layers, string HintName, bool Taps = true);
+/// <param name="Namespace">Containing namespace, null for global.</param>
+/// <param name="Name">Class name.</param>
+/// <param name="InputShape">Per-sample input shape from [Input].</param>
+/// <param name="Policy">The network's policies.</param>
+/// <param name="Layers">Layers in forward order.</param>
+/// <param name="FileStem">The stem of the generated files' names (see <c>Naming.HintNames</c>).</param>
+/// <param name="Taps">Whether the generated forward has tap points.</param>
+internal sealed record NetworkSpec(string? Namespace, string Name, EquatableArray<int> InputShape, Policy Policy, EquatableArray<LayerSpec> Layers, string FileStem, bool Taps = true);
 
 /// <summary>A row of the compile-time summary (mirrors NetDsl.LayerSummary).</summary>
 internal sealed record SummaryRow(string Name, string Kind, EquatableArray<long> Shape, long Parameters, long Macs);

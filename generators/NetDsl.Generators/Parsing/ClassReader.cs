@@ -7,11 +7,16 @@ using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using NetDsl.Generators.Diagnostics;
 using NetDsl.Generators.Model;
+using NetDsl.Generators.Naming;
+using NetDsl.Generators.Planning;
 
 namespace NetDsl.Generators.Parsing;
 
 /// <summary>A layer as read, with the locations diagnostics point at (kept out of the value model).</summary>
 internal sealed record ReadLayer(LayerSpec Spec, LocationInfo? AttributeLocation, LocationInfo? TypeLocation);
+
+/// <summary>A block as read once in one parse (nested stages reuse it): its spec, whether it is unusable, and the cycle it is on.</summary>
+internal sealed record BlockRead(BlockSpec? Spec, bool Invalid, List<string>? Cycle);
 
 /// <summary>
 /// Reads what networks and blocks share: class checks, policies, and layer fields in declaration order.
@@ -29,21 +34,35 @@ internal sealed class ClassReader
 
     readonly CancellationToken ct;
     readonly Compilation? compilation;
+    /// <summary>Blocks already read in this parse, shared by the readers of nested stages: each block is read once.</summary>
+    readonly Dictionary<INamedTypeSymbol, BlockRead> readBlocks;
     public List<DiagnosticInfo> Diagnostics { get; } = new();
 
-    public ClassReader(CancellationToken ct, Compilation? compilation = null)
+    public ClassReader(CancellationToken ct, Compilation? compilation = null, Dictionary<INamedTypeSymbol, BlockRead>? blocks = null)
     {
         this.ct = ct;
         this.compilation = compilation;
+        readBlocks = blocks ?? new Dictionary<INamedTypeSymbol, BlockRead>(SymbolEqualityComparer.Default);
     }
 
-    /// <summary>Names a class must not use because TorchSharp's Module (the generated base class) has them.</summary>
-    IEnumerable<string> ModuleMemberNames()
+    HashSet<string>? moduleMembers;
+
+    /// <summary>
+    /// Names a class must not use because TorchSharp's Module (the generated base class) has them. Looked up in the
+    /// TorchSharp assembly a layer field's type comes from (its symbols outlive the compilation, which changes on every
+    /// keystroke), else in the compilation; read once per parse.
+    /// </summary>
+    public HashSet<string> ModuleMemberNames(INamedTypeSymbol type)
     {
-        for (var t = compilation?.GetTypeByMetadataName("TorchSharp.torch+nn+Module`2") as ITypeSymbol; t is not null && t.SpecialType != SpecialType.System_Object; t = t.BaseType)
+        if (moduleMembers is not null) return moduleMembers;
+        const string module = "TorchSharp.torch+nn+Module`2";
+        var torchSharp = type.GetMembers().OfType<IFieldSymbol>().Select(f => f.Type.ContainingAssembly).FirstOrDefault(a => a?.Name == "TorchSharp");
+        moduleMembers = new HashSet<string>();
+        for (var t = (torchSharp?.GetTypeByMetadataName(module) ?? compilation?.GetTypeByMetadataName(module)) as ITypeSymbol; t is not null && t.SpecialType != SpecialType.System_Object; t = t.BaseType)
             foreach (var m in t.GetMembers())
                 if (m.DeclaredAccessibility is Accessibility.Public or Accessibility.Protected or Accessibility.ProtectedOrInternal && !m.IsImplicitlyDeclared && m.CanBeReferencedByName)
-                    yield return m.Name;
+                    moduleMembers.Add(m.Name);
+        return moduleMembers;
     }
 
     public bool HasErrors => Diagnostics.Count > 0;
@@ -56,6 +75,52 @@ internal sealed class ClassReader
     void Report(DiagnosticDescriptor d, LocationInfo? at, params string[] args) => Diagnostics.Add(DiagnosticInfo.Create(d, at, args));
 
     static AttributeData? Find(ISymbol s, string name) => s.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == name);
+
+    /// <summary>NetDsl's attributes (layers, policies, [Network], [Block], [Input], [Variants]) by metadata name.</summary>
+    static bool IsNetDsl(AttributeData a) => a.AttributeClass?.ContainingNamespace is { Name: "NetDsl", ContainingNamespace.IsGlobalNamespace: true } && a.AttributeClass.TypeKind != TypeKind.Error;
+
+    /// <summary>An attribute the compiler could not bind (wrong argument types, no matching constructor): the compiler reports it.</summary>
+    public static bool Broken(AttributeData a) =>
+        a.AttributeConstructor is null
+        || a.ConstructorArguments.Any(c => c.Kind == TypedConstantKind.Error || c.Kind == TypedConstantKind.Array && !c.IsNull && c.Values.Any(v => v.Kind == TypedConstantKind.Error))
+        || a.NamedArguments.Any(n => n.Value.Kind == TypedConstantKind.Error || n.Value.Kind == TypedConstantKind.Array && !n.Value.IsNull && n.Value.Values.Any(v => v.Kind == TypedConstantKind.Error));
+
+    /// <summary>
+    /// The class's own C# errors that make generated code meaningless: a NetDsl attribute the compiler could not bind,
+    /// or two members with one name (CS0102; generated code naming either would be ambiguous). The compiler reports
+    /// them; the class just cannot be built (<see cref="Unresolved"/>).
+    /// </summary>
+    void CheckCompilerErrors(INamedTypeSymbol type)
+    {
+        if (type.GetAttributes().Any(a => IsNetDsl(a) && Broken(a))) Unresolved = true;
+        // Half-written code: a declarator without its name ("Linear fc,;") is a member named "".
+        if (type.GetMembers().Any(m => !m.IsImplicitlyDeclared && m.Name.Length == 0)) Unresolved = true;
+        var named = type.GetMembers().Where(m => !m.IsImplicitlyDeclared && m.CanBeReferencedByName && m is not IMethodSymbol { MethodKind: MethodKind.Constructor or MethodKind.StaticConstructor });
+        foreach (var group in named.GroupBy(m => m.Name))
+        {
+            ct.ThrowIfCancellationRequested();
+            if (group.Skip(1).Any() && !group.All(m => m is IMethodSymbol)) Unresolved = true;
+            foreach (var member in group)
+                if (member is IFieldSymbol or IPropertySymbol && member.GetAttributes().Any(a => IsNetDsl(a) && Broken(a))) Unresolved = true;
+        }
+    }
+
+    /// <summary>A base class named in any declaration, 'object' included (NetDsl's part names TorchSharp's Module), or null.</summary>
+    string? ExplicitBaseClass(INamedTypeSymbol type) => ExplicitBaseClass(type, compilation, ct);
+
+    static string? ExplicitBaseClass(INamedTypeSymbol type, Compilation? compilation, CancellationToken ct)
+    {
+        if (type.BaseType is { SpecialType: not SpecialType.System_Object } b) return b.ToDisplayString();
+        foreach (var reference in type.DeclaringSyntaxReferences)
+        {
+            if (reference.GetSyntax(ct) is not TypeDeclarationSyntax { BaseList: { } list } syntax) continue;
+            if (compilation is null || !compilation.ContainsSyntaxTree(syntax.SyntaxTree)) return list.Types[0].ToString();
+            var model = compilation.GetSemanticModel(syntax.SyntaxTree);
+            foreach (var entry in list.Types)
+                if (model.GetTypeInfo(entry.Type, ct).Type is { TypeKind: not TypeKind.Interface } t) return t.ToDisplayString();
+        }
+        return null;
+    }
 
     static TypedConstant? Named(AttributeData a, string name)
     {
@@ -91,7 +156,7 @@ internal sealed class ClassReader
             type.IsFileLocal ? "file-local" :
             type.ContainingType is not null ? "nested in '" + type.ContainingType.Name + "'" :
             type.IsGenericType ? "generic" :
-            type.BaseType is { SpecialType: not SpecialType.System_Object } b ? "derived from '" + b.ToDisplayString() + "' (NetDsl makes it a TorchSharp Module)" :
+            ExplicitBaseClass(type) is { } b ? "declared with the base class '" + b + "' (NetDsl makes it a TorchSharp Module: remove the base class)" :
             null;
         if (unsupported is not null)
             Report(DiagnosticDescriptors.UnsupportedContainer, at, type.Name, unsupported);
@@ -99,23 +164,48 @@ internal sealed class ClassReader
             Report(DiagnosticDescriptors.UserConstructor, LocationInfo.From(ctor.Locations.FirstOrDefault()), type.Name);
         if (Find(type, NetworkAttribute) is not null && Find(type, BlockAttribute) is not null)
             Report(DiagnosticDescriptors.ConflictingPolicies, at, $"'{type.Name}' is marked both [Network] and [Block]", "keep one: [Network] for a model, [Block] for a unit repeated by stages");
+        CheckCompilerErrors(type);
     }
+
+    /// <summary>
+    /// The declaration that speaks for a class marked <paramref name="attribute"/> on several partial parts (the user
+    /// gets CS0579): the first part carrying it. The generator runs once per attributed syntax node; only this part's
+    /// run generates, so a class gets one set of files whatever the number of its parts.
+    /// </summary>
+    public static SyntaxNode? PrimaryDeclaration(INamedTypeSymbol type, string attribute, CancellationToken ct) =>
+        type.GetAttributes().Where(a => a.AttributeClass?.ToDisplayString() == attribute)
+            .Select(a => a.ApplicationSyntaxReference?.GetSyntax(ct).FirstAncestorOrSelf<TypeDeclarationSyntax>())
+            .FirstOrDefault(d => d is not null);
+
+    /// <summary>A class or namespace name missing in half-written code (<c>class {</c>, <c>namespace Demo.;</c>): nothing can be generated, the compiler reports it.</summary>
+    public static bool NameMissing(INamedTypeSymbol type)
+    {
+        if (type.Name.Length == 0) return true;
+        for (var ns = type.ContainingNamespace; ns is { IsGlobalNamespace: false }; ns = ns.ContainingNamespace)
+            if (ns.Name.Length == 0) return true;
+        return false;
+    }
+
+    /// <summary>The same syntax node (by tree and span: node objects may be created afresh).</summary>
+    public static bool Same(SyntaxNode a, SyntaxNode b) => a.SyntaxTree == b.SyntaxTree && a.Span == b.Span;
 
     /// <summary>
     /// When a class has errors, a stub part (base class, throwing constructor and forward) keeps the rest of
     /// the project compiling, so the ND diagnostic is not buried under follow-on C# errors. Null when the
     /// class cannot take a part (not partial, nested, generic, not a plain class, has a base class).
     /// </summary>
-    public static StubSpec? Stub(INamedTypeSymbol type, bool isNetwork, CancellationToken ct)
+    public static StubSpec? Stub(INamedTypeSymbol type, bool isNetwork, Compilation? compilation, CancellationToken ct)
     {
         bool partial = type.DeclaringSyntaxReferences.All(r => r.GetSyntax(ct) is TypeDeclarationSyntax t && t.Modifiers.Any(SyntaxKind.PartialKeyword));
-        if (!partial || type.TypeKind != TypeKind.Class || type.IsRecord || type.IsStatic || type.ContainingType is not null || type.IsGenericType
-            || type.BaseType is { SpecialType: not SpecialType.System_Object }
+        // A file-local class cannot have a part in another file; a base class (even 'object') conflicts with the stub's.
+        if (!partial || type.TypeKind != TypeKind.Class || type.IsRecord || type.IsStatic || type.ContainingType is not null || type.IsGenericType || type.IsFileLocal
+            || ExplicitBaseClass(type, compilation, ct) is not null
             || type.InstanceConstructors.Any(c => !c.IsImplicitlyDeclared))
             return null;
-        var fields = type.GetMembers().OfType<IFieldSymbol>().Where(f => !f.IsStatic && !f.IsConst && !f.IsImplicitlyDeclared).Select(f => f.Name);
+        // Its fields stay unassigned: the warnings they would get (CS0169, CS8618...) are suppressed by UnbuiltLayerSuppressor.
         return new StubSpec(type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString(), type.Name, isNetwork,
-            new EquatableArray<string>(fields), Forward: type.GetMembers("forward").IsEmpty, Summary: isNetwork && type.GetMembers("Summary").IsEmpty, HintName(type));
+            Forward: type.GetMembers(Identifiers.Forward).IsEmpty && type.Name != Identifiers.Forward,
+            Summary: isNetwork && type.GetMembers(Identifiers.Summary).IsEmpty && type.Name != Identifiers.Summary, HintNames.Stem(type, ct));
     }
 
     /// <summary>The per-sample input shape from [Input], or null after reporting why.</summary>
@@ -197,6 +287,9 @@ internal sealed class ClassReader
         return false;
     }
 
+    /// <summary>"between 1 and 1,024": the range of kernels, strides and paddings (<see cref="Limits.MaxWindow"/>).</summary>
+    static string Between(int low) => $"between {low} and {Limits.MaxWindow.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)}";
+
     static string Fmt(double d) => d.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>
@@ -206,18 +299,31 @@ internal sealed class ClassReader
     public List<ReadLayer> ReadLayers(INamedTypeSymbol type, bool inBlock, ImmutableStack<string> blockPath)
     {
         var result = new List<ReadLayer>();
-        // Declaration order is forward order; sort by file and position so partial files give a stable order.
         foreach (var f in type.GetMembers().OfType<IFieldSymbol>())
         {
+            ct.ThrowIfCancellationRequested();
             bool netDsl = f.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() is { } n && (LayerKinds.ByAttribute.ContainsKey(n) || n == BatchNormAttribute || n == ActivationAttribute));
             if (netDsl && (f.IsStatic || f.AssociatedSymbol is IPropertySymbol))
                 Report(DiagnosticDescriptors.NotAnInstanceField, LocationInfo.From((f.AssociatedSymbol ?? f).Locations.FirstOrDefault()),
                     (f.AssociatedSymbol ?? f).Name, f.AssociatedSymbol is IPropertySymbol ? "a property" : "static");
         }
+        // Declaration order is forward order. C# defines no order across partial declarations, so all layer fields
+        // must sit in one declaration (ND0031); within it, their position is the order.
+        var declarations = type.DeclaringSyntaxReferences.ToList();
+        int DeclarationOf(IFieldSymbol f) => declarations.FindIndex(d => d.SyntaxTree == f.DeclaringSyntaxReferences[0].SyntaxTree && d.Span.Contains(f.DeclaringSyntaxReferences[0].Span));
         var fields = type.GetMembers().OfType<IFieldSymbol>()
             .Where(f => !f.IsImplicitlyDeclared && !f.IsStatic && !f.IsConst && f.DeclaringSyntaxReferences.Length > 0)
-            .OrderBy(f => f.DeclaringSyntaxReferences[0].SyntaxTree.FilePath, System.StringComparer.Ordinal)
-            .ThenBy(f => f.DeclaringSyntaxReferences[0].Span.Start);
+            .Select(f => (Field: f, Declaration: DeclarationOf(f)))
+            .OrderBy(f => f.Declaration).ThenBy(f => f.Field.DeclaringSyntaxReferences[0].Span.Start)
+            .Select(f => f.Field).ToList();
+        var layerParts = fields.Where(f => f.GetAttributes().Any(IsNetDsl)).GroupBy(DeclarationOf).ToList();
+        if (layerParts.Count > 1)
+        {
+            string Position(IFieldSymbol f) => $"'{f.Name}' ({System.IO.Path.GetFileName(f.Locations[0].SourceTree?.FilePath ?? "")}, line {f.Locations[0].GetLineSpan().StartLinePosition.Line + 1})";
+            Report(DiagnosticDescriptors.LayersInSeveralParts, LocationInfo.From(layerParts[1].First().Locations.FirstOrDefault()), type.Name,
+                layerParts.Count.ToString(), string.Join(", ", layerParts.Select(p => Position(p.First()))));
+            return result;
+        }
 
         foreach (var field in fields)
         {
@@ -237,6 +343,12 @@ internal sealed class ClassReader
             if (field.Type.IsReferenceType && field.NullableAnnotation == NullableAnnotation.Annotated)
             {
                 Report(DiagnosticDescriptors.WrongFieldType, typeAt, field.Name, field.Type.ToDisplayString(), "a layer", field.Type.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString() + "' (not nullable: NetDsl always builds it)");
+                continue;
+            }
+            if (field.GetAttributes().Any(a => IsNetDsl(a) && Broken(a)))
+            {
+                // The compiler reports the attribute's arguments; this class just cannot be built.
+                Unresolved = true;
                 continue;
             }
             var bn = ReadBatchNorm(field);
@@ -362,9 +474,11 @@ internal sealed class ClassReader
                     Report(DiagnosticDescriptors.InvalidValue, at, $"The size of {label}", size.ToString(), "positive");
                 if (kind == LayerKind.Conv)
                 {
-                    if (kernel <= 0) Report(DiagnosticDescriptors.InvalidValue, at, $"Kernel of {label}", kernel.ToString(), "positive");
-                    if (stride <= 0) Report(DiagnosticDescriptors.InvalidValue, at, $"Stride of {label}", stride.ToString(), "positive");
-                    if (padding < -1) Report(DiagnosticDescriptors.InvalidValue, at, $"Padding of {label}", padding.ToString(), "zero or more (or -1 for \"same\")");
+                    if (kernel <= 0 || kernel > Limits.MaxWindow) Report(DiagnosticDescriptors.InvalidValue, at, $"Kernel of {label}", kernel.ToString(), Between(1));
+                    if (stride <= 0 || stride > Limits.MaxWindow) Report(DiagnosticDescriptors.InvalidValue, at, $"Stride of {label}", stride.ToString(), Between(1));
+                    if (padding < -1 || padding > Limits.MaxWindow) Report(DiagnosticDescriptors.InvalidValue, at, $"Padding of {label}", padding.ToString(), Between(0) + " (or -1 for \"same\")");
+                    // "Same" is kernel / 2 on each side: only an odd kernel keeps the size that way.
+                    else if (padding == -1 && kernel > 0 && kernel % 2 == 0) Report(DiagnosticDescriptors.EvenKernelSamePadding, at, field.Name, kernel.ToString(), (kernel / 2 - 1).ToString(), (kernel / 2).ToString());
                     if (strided && !inBlock) Report(DiagnosticDescriptors.ConflictingPolicies, at, $"{label} is marked Strided outside a block", "use Stride = n in a network");
                 }
                 return Layer(field.Name, kind, @out: size, kernel: kernel, stride: stride, padding: padding, bias: bias, strided: strided, bn: bn, act: act);
@@ -373,8 +487,8 @@ internal sealed class ClassReader
             case LayerKind.AvgPool:
             {
                 int kernel = NamedInt(a, "Kernel", 2), stride = NamedInt(a, "Stride", 0), padding = NamedInt(a, "Padding", 0);
-                if (kernel <= 0) Report(DiagnosticDescriptors.InvalidValue, at, $"Kernel of {label}", kernel.ToString(), "positive");
-                if (stride < 0) Report(DiagnosticDescriptors.InvalidValue, at, $"Stride of {label}", stride.ToString(), "positive (or 0 for the kernel size)");
+                if (kernel <= 0 || kernel > Limits.MaxWindow) Report(DiagnosticDescriptors.InvalidValue, at, $"Kernel of {label}", kernel.ToString(), Between(1));
+                if (stride < 0 || stride > Limits.MaxWindow) Report(DiagnosticDescriptors.InvalidValue, at, $"Stride of {label}", stride.ToString(), Between(1) + " (or 0 for the kernel size)");
                 if (padding < 0 || padding > kernel / 2) Report(DiagnosticDescriptors.InvalidValue, at, $"Padding of {label}", padding.ToString(), $"between 0 and half the kernel ({kernel / 2})");
                 return Layer(field.Name, kind, kernel: kernel, stride: stride, padding: padding);
             }
@@ -408,8 +522,8 @@ internal sealed class ClassReader
             Report(DiagnosticDescriptors.StageTypeNotBlock, typeAt, field.Name, list.TypeArguments[0].ToDisplayString());
             return null;
         }
-        if (blocks <= 0 || blocks > MaxBlocks) Report(DiagnosticDescriptors.InvalidValue, at, $"Blocks of '{field.Name}'", blocks.ToString(), $"between 1 and {MaxBlocks}");
-        if (stride <= 0) Report(DiagnosticDescriptors.InvalidValue, at, $"Stride of '{field.Name}'", stride.ToString(), "positive");
+        if (blocks <= 0 || blocks > Limits.MaxBlocks) Report(DiagnosticDescriptors.InvalidValue, at, $"Blocks of '{field.Name}'", blocks.ToString(), $"between 1 and {Limits.MaxBlocks.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        if (stride <= 0 || stride > Limits.MaxWindow) Report(DiagnosticDescriptors.InvalidValue, at, $"Stride of '{field.Name}'", stride.ToString(), Between(1));
         if (inBlock && channels != 0) Report(DiagnosticDescriptors.FixedSizeInBlock, at, field.Name, Short(blockPath.Peek()), $"Channels = {channels}");
         else if (!inBlock && channels <= 0) Report(DiagnosticDescriptors.InvalidValue, at, $"Channels of '{field.Name}'", channels.ToString(), "positive");
 
@@ -422,17 +536,24 @@ internal sealed class ClassReader
             Report(DiagnosticDescriptors.BlockCycle, typeAt, Short(blockPath.Peek()), field.Name, CycleText(Cycle, blockPath.Peek()));
             return null;
         }
-        var nested = new ClassReader(ct, compilation);
-        var block = nested.ReadBlock(blockType, blockPath);
+        // Each block is read once per parse (nested stages share it), so reading is linear in the number of block types.
+        if (!readBlocks.TryGetValue(blockType, out var read))
+        {
+            var nested = new ClassReader(ct, compilation, readBlocks);
+            var spec = nested.ReadBlock(blockType, blockPath);
+            read = new BlockRead(spec, spec is null || nested.HasErrors || nested.Unresolved || nested.BlockInvalid, nested.Cycle);
+            readBlocks[blockType] = read;
+        }
         // The nested block reports its own problems; here they only make this class unbuildable, except a
         // cycle through this block, which is this block's problem too (never a network's).
-        Cycle ??= nested.Cycle;
-        if (!blockPath.IsEmpty && nested.Cycle is { } found && found.Contains(blockPath.Peek()) && !Diagnostics.Any(d => d.Id == DiagnosticDescriptors.BlockCycle.Id))
+        Cycle ??= read.Cycle;
+        if (!blockPath.IsEmpty && read.Cycle is { } found && found.Contains(blockPath.Peek()) && !Diagnostics.Any(d => d.Id == DiagnosticDescriptors.BlockCycle.Id))
         {
             Report(DiagnosticDescriptors.BlockCycle, typeAt, Short(blockPath.Peek()), field.Name, CycleText(found, blockPath.Peek()));
             return null;
         }
-        if (block is null || nested.HasErrors || nested.Unresolved)
+        var block = read.Spec;
+        if (block is null || read.Invalid)
         {
             BlockInvalid = true;
             return null;
@@ -441,29 +562,6 @@ internal sealed class ClassReader
             Report(DiagnosticDescriptors.StrideOnVectorBlock, at, field.Name, stride.ToString(), blockType.Name);
         return Layer(field.Name, LayerKind.Stage, @out: channels, stride: stride, blocks: blocks, block: block);
     }
-
-    /// <summary>
-    /// The generated file's name: <c>Namespace.Name.g.cs</c> (without '@' escapes). Hint names compare
-    /// case-insensitively, so when a type or one of its namespaces has a sibling whose name differs only in
-    /// case, a hash of the exact full name is added to keep the names unique.
-    /// </summary>
-    public static string HintName(INamedTypeSymbol type)
-    {
-        var full = type.ToDisplayString().Replace("@", "");
-        bool clash = HasCaseTwin(type.ContainingNamespace.GetTypeMembers().Select(t => t.Name), type.Name);
-        for (var ns = type.ContainingNamespace; !clash && ns is { IsGlobalNamespace: false }; ns = ns.ContainingNamespace)
-            clash = HasCaseTwin(ns.ContainingNamespace.GetNamespaceMembers().Select(n => n.Name), ns.Name);
-        if (!clash) return full + ".g.cs";
-        uint h = 2166136261;
-        foreach (char c in full) h = unchecked((h ^ c) * 16777619);
-        return full + "." + h.ToString("x8") + ".g.cs";
-    }
-
-    static bool HasCaseTwin(IEnumerable<string> siblings, string name) =>
-        siblings.Any(n => n != name && string.Equals(n, name, System.StringComparison.OrdinalIgnoreCase));
-
-    /// <summary>Upper bound on a stage's block count: the generated code is straight-line, one statement per block.</summary>
-    public const int MaxBlocks = 10_000;
 
     /// <summary>The first cycle of blocks found while reading, as full names in stage order (each once); never reported on networks.</summary>
     public List<string>? Cycle { get; private set; }
@@ -499,7 +597,7 @@ internal sealed class ClassReader
         bool vector = specs.Any(l => l.Kind == LayerKind.Linear || l.Kind == LayerKind.Stage && !l.Block!.Spatial || l.Kind == LayerKind.BatchNorm && l.Out == 1);
         var at = NameLocation(type);
         if (spatial && vector) Report(DiagnosticDescriptors.BlockMixesKinds, at, type.Name);
-        if (!specs.Any(l => l.IsWeight || l.Kind == LayerKind.Stage) && !HasErrors && !BlockInvalid)
+        if (!specs.Any(l => l.IsWeight || l.Kind == LayerKind.Stage) && !HasErrors && !BlockInvalid && !Unresolved)
             Report(DiagnosticDescriptors.NoLayers, at, type.Name, "weight layers", "[Conv(Kernel = 3)] or [Linear]");
         // The block's output is planes * Expansion; when a nested stage sets the last channel count, its blocks decide.
         var lastChannel = specs.LastOrDefault(l => l.IsWeight || l.Kind == LayerKind.Stage);
@@ -511,10 +609,18 @@ internal sealed class ClassReader
         CheckPolicy(type.Name, policy, specs, at);
         CheckNames(type, layers, policy, isNetwork: false);
         if (HasErrors || BlockInvalid || Unresolved) return null;
+        // The bound on one instance also bounds the spec's size (nested blocks are shared, so the spec is a graph whose
+        // unfolding, what equality and hashing walk, is no larger than this count).
+        long expanded = Expansion.OfBlock(specs, policy);
+        if (expanded > Limits.MaxExpandedLayers)
+        {
+            Report(DiagnosticDescriptors.TooManyLayers, at, $"Block '{type.Name}'", Expansion.Show(expanded), Expansion.Show(Limits.MaxExpandedLayers), "use fewer blocks in its stages or nest fewer stages");
+            return null;
+        }
         return new BlockSpec(type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat), type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString(),
-            type.Name, expansion, spatial || !vector, policy, new EquatableArray<LayerSpec>(specs), HintName(type),
+            type.Name, expansion, spatial || !vector, policy, new EquatableArray<LayerSpec>(specs), HintNames.Stem(type, ct),
             Taps: blockAttribute is null || NamedBool(blockAttribute, "Taps", true),
-            StatesBatchNorm: Find(type, BatchNormAttribute) is not null, StatesActivation: Find(type, ActivationAttribute) is not null);
+            StatesBatchNorm: Find(type, BatchNormAttribute) is not null, StatesActivation: Find(type, ActivationAttribute) is not null, ExpandedLayers: expanded);
     }
 
     /// <summary>Policy combinations that have no meaning.</summary>
@@ -536,34 +642,56 @@ internal sealed class ClassReader
                 "use one slope per class (the generated module shares one leaky_relu)");
     }
 
-    /// <summary>Generated names (bn1, relu, downsample) must not clash with the class's own members.</summary>
+    /// <summary>
+    /// Generated names (bn1, relu, downsample, Summary...) must not clash with the class's own members (ND0018), nor
+    /// with the class's name (C# forbids a member named like its class: ND0035).
+    /// </summary>
     public void CheckNames(INamedTypeSymbol type, List<ReadLayer> layers, Policy policy, bool isNetwork)
     {
         if (HasErrors || BlockInvalid || Unresolved) return;
-        var schedule = Planning.UnitSchedule.Build(layers.Select(l => l.Spec).ToList(), policy, isNetwork);
-        var generated = new List<(string Name, string What)>();
-        generated.AddRange(schedule.NormNames.Select(kv => (kv.Value, "the BatchNorm of '" + layers[kv.Key].Spec.Name + "'")));
-        generated.AddRange(schedule.ActivationModules().Select(a => (LayerKinds.ActivationField(a.Kind), "the shared " + a.Kind + " module")));
-        if (schedule.Residual is { Shortcut: ShortcutKind.Auto or ShortcutKind.Projection }) generated.Add(("downsample", "the projection shortcut"));
-        if (schedule.Residual is { Shortcut: ShortcutKind.ZeroPad })
-        {
-            generated.Add(("zeroPadStride", "the zero-padding shortcut's stride"));
-            generated.Add(("zeroPadChannels", "the zero-padding shortcut's channels"));
-        }
-        generated.Add(("forward", "the forward pass"));
-        generated.Add(("Tap", "the tap-point helper"));
-        generated.Add(("netdslProbe", "the attached probe"));
-        generated.Add(("netdslPrefix", "the module's tap-name prefix"));
-        if (isNetwork) generated.Add(("Summary", "the compile-time summary"));
-        if (isNetwork && Find(type, VariantPlanner.VariantsAttribute) is not null) generated.Add(("Variants", "the variant types and their registry"));
-        var inherited = new HashSet<string>(ModuleMemberNames());
+        var specs = layers.Select(l => l.Spec).ToList();
+        var schedule = Planning.UnitSchedule.Build(specs, policy, isNetwork);
+        var generated = Identifiers.Members(schedule, specs, isNetwork, isNetwork && Find(type, VariantPlanner.VariantsAttribute) is not null);
+        var inherited = ModuleMemberNames(type);
         var reported = new HashSet<string>();
+        // Inherited, not generated, but the generated constructor calls it on this: a member of that name would take its place.
+        var called = generated.Append((Name: "register_module", What: "TorchSharp's registration of sub-modules, which the generated constructor calls")).ToList();
         foreach (var member in type.GetMembers().Where(m => !m.IsImplicitlyDeclared && m.Locations.Any(l => l.IsInSource)))
         {
-            var clash = generated.FirstOrDefault(g => g.Name == member.Name);
+            ct.ThrowIfCancellationRequested();
+            var clash = called.FirstOrDefault(g => g.Name == member.Name);
             string? what = clash.Name is not null ? clash.What : inherited.Contains(member.Name) && member is IFieldSymbol ? "a member inherited from TorchSharp's Module" : null;
             if (what is null || !reported.Add(member.Name)) continue;
             Report(DiagnosticDescriptors.ImpliedNameClash, LocationInfo.From(member.Locations.FirstOrDefault()), member.Name, what, type.Name);
+        }
+        var own = generated.FirstOrDefault(g => g.Name == type.Name);
+        if (own.Name is not null)
+            Report(DiagnosticDescriptors.ClassNamedLikeMember, NameLocation(type), type.Name, own.What);
+        if (isNetwork && Find(type, VariantPlanner.VariantsAttribute) is not null) CheckHiddenByRegistry(type);
+    }
+
+    /// <summary>
+    /// A network with a matrix gets the nested class <c>Variants</c>; inside the class body it hides any other type
+    /// named <c>Variants</c> written by its simple name (a block, say), and the user's code would change meaning.
+    /// </summary>
+    void CheckHiddenByRegistry(INamedTypeSymbol type)
+    {
+        foreach (var reference in type.DeclaringSyntaxReferences)
+        {
+            if (reference.GetSyntax(ct) is not TypeDeclarationSyntax declaration) continue;
+            foreach (var name in declaration.Members.SelectMany(m => m.DescendantNodes()).OfType<SimpleNameSyntax>())
+            {
+                if (name.Identifier.ValueText != Identifiers.Variants || name.Parent is QualifiedNameSyntax { Right: var right } && right == name
+                    || name.Parent is MemberAccessExpressionSyntax { Name: var member } && member == name || name.Parent is AliasQualifiedNameSyntax
+                    || name.FirstAncestorOrSelf<AttributeSyntax>() is not null)
+                    continue;
+                var model = compilation?.ContainsSyntaxTree(name.SyntaxTree) == true ? compilation.GetSemanticModel(name.SyntaxTree) : null;
+                var bound = model?.GetSymbolInfo(name, ct).Symbol ?? model?.GetSymbolInfo(name, ct).CandidateSymbols.FirstOrDefault();
+                if (bound is not ITypeSymbol hidden) continue;
+                Report(DiagnosticDescriptors.HiddenByRegistry, LocationInfo.From(name), type.Name, hidden.ToDisplayString(),
+                    "global::" + hidden.ToDisplayString());
+                return;
+            }
         }
     }
 

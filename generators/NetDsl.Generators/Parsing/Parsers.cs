@@ -5,6 +5,7 @@ using System.Threading;
 using Microsoft.CodeAnalysis;
 using NetDsl.Generators.Diagnostics;
 using NetDsl.Generators.Model;
+using NetDsl.Generators.Naming;
 using NetDsl.Generators.Planning;
 
 namespace NetDsl.Generators.Parsing;
@@ -20,7 +21,11 @@ internal static class Parsers
         var type = (INamedTypeSymbol)context.TargetSymbol;
         try
         {
-            var reader = new ClassReader(ct, context.SemanticModel.Compilation);
+            // [Network] on several parts of one class: one of them speaks for the class (the user has CS0579).
+            if (ClassReader.NameMissing(type) || ClassReader.PrimaryDeclaration(type, ClassReader.NetworkAttribute, ct) is { } primary && !ClassReader.Same(primary, context.TargetNode))
+                return new ParseResult<NetworkModel>(null, EquatableArray<DiagnosticInfo>.Empty);
+            var compilation = context.SemanticModel.Compilation;
+            var reader = new ClassReader(ct, compilation);
             reader.CheckClass(type, "network");
             if (type.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == ClassReader.BlockAttribute))
                 return new ParseResult<NetworkModel>(null, new EquatableArray<DiagnosticInfo>(reader.Diagnostics)); // ND0014 says it all
@@ -29,22 +34,22 @@ internal static class Parsers
             if (policy.Residual != ResidualPolicy.Off)
                 reader.Diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ResidualOnNetwork, ClassReader.NameLocation(type), type.Name));
             var layers = reader.ReadLayers(type, inBlock: false, ImmutableStack<string>.Empty);
-            if (layers.Count == 0 && !reader.HasErrors && !reader.BlockInvalid)
+            if (layers.Count == 0 && !reader.HasErrors && !reader.BlockInvalid && !reader.Unresolved)
                 reader.Diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoLayers, ClassReader.NameLocation(type), type.Name, "layer fields", "[Linear(10)] or [Conv(16)]"));
             var specs = layers.Select(l => l.Spec).ToList();
             reader.CheckPolicy(type.Name, policy with { Residual = ResidualPolicy.Off }, specs, ClassReader.NameLocation(type));
             reader.CheckNames(type, layers, policy, isNetwork: true);
             if (reader.HasErrors || reader.BlockInvalid || reader.Unresolved || input is null)
-                return new ParseResult<NetworkModel>(null, new EquatableArray<DiagnosticInfo>(reader.Diagnostics), ClassReader.Stub(type, isNetwork: true, ct));
+                return new ParseResult<NetworkModel>(null, new EquatableArray<DiagnosticInfo>(reader.Diagnostics), ClassReader.Stub(type, isNetwork: true, compilation, ct));
 
             var networkAttribute = type.GetAttributes().First(a => a.AttributeClass?.ToDisplayString() == ClassReader.NetworkAttribute);
-            var spec = new NetworkSpec(Namespace(type), type.Name, new EquatableArray<int>(input), policy, new EquatableArray<LayerSpec>(specs), ClassReader.HintName(type),
+            var spec = new NetworkSpec(Namespace(type), type.Name, new EquatableArray<int>(input), policy, new EquatableArray<LayerSpec>(specs), HintNames.Stem(type, ct),
                 Taps: ClassReader.NamedBool(networkAttribute, "Taps", true));
-            var inference = ShapeInference.Run(spec, layers.Select(l => l.AttributeLocation).ToList(), layers.Select(l => l.TypeLocation).ToList(), ClassReader.NameLocation(type));
+            var inference = ShapeInference.Run(spec, layers.Select(l => l.AttributeLocation).ToList(), layers.Select(l => l.TypeLocation).ToList(), ClassReader.NameLocation(type), ct);
             if (inference.Diagnostics.Count > 0)
-                return new ParseResult<NetworkModel>(null, new EquatableArray<DiagnosticInfo>(inference.Diagnostics), ClassReader.Stub(type, isNetwork: true, ct));
+                return new ParseResult<NetworkModel>(null, new EquatableArray<DiagnosticInfo>(inference.Diagnostics), ClassReader.Stub(type, isNetwork: true, compilation, ct));
             var variantDiagnostics = new System.Collections.Generic.List<DiagnosticInfo>();
-            var variants = VariantPlanner.Plan(type, spec, variantDiagnostics, ct);
+            var variants = VariantPlanner.Plan(type, spec, variantDiagnostics, reader.ModuleMemberNames(type), ct);
             var model = new NetworkModel(spec, new EquatableArray<SummaryRow>(inference.Rows), new EquatableArray<long>(inference.StepInputs), new EquatableArray<int>(inference.StepRanks),
                 new EquatableArray<VariantModel>(variants));
             // Info diagnostics (skipped combinations) do not stop generation; errors in the matrix do (the class itself still builds).
@@ -54,7 +59,7 @@ internal static class Parsers
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            return Failure<NetworkModel>(type, e, isNetwork: true, ct);
+            return Failure<NetworkModel>(type, e, isNetwork: true, context.SemanticModel.Compilation, ct);
         }
     }
 
@@ -66,25 +71,29 @@ internal static class Parsers
             // A class marked both [Network] and [Block] is reported once, by the network parse.
             if (type.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == ClassReader.NetworkAttribute))
                 return new ParseResult<BlockSpec>(null, EquatableArray<DiagnosticInfo>.Empty);
-            var reader = new ClassReader(ct, context.SemanticModel.Compilation);
+            // [Block] on several parts of one class: one of them speaks for the class (the user has CS0579).
+            if (ClassReader.NameMissing(type) || ClassReader.PrimaryDeclaration(type, ClassReader.BlockAttribute, ct) is { } primary && !ClassReader.Same(primary, context.TargetNode))
+                return new ParseResult<BlockSpec>(null, EquatableArray<DiagnosticInfo>.Empty);
+            var compilation = context.SemanticModel.Compilation;
+            var reader = new ClassReader(ct, compilation);
             var block = reader.ReadBlock(type, ImmutableStack<string>.Empty);
             var variants = type.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == VariantPlanner.VariantsAttribute);
             if (variants is not null)
                 reader.Diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.VariantsOnBlock, LocationInfo.From(variants.ApplicationSyntaxReference?.GetSyntax(ct)), type.Name));
-            return new ParseResult<BlockSpec>(block, new EquatableArray<DiagnosticInfo>(reader.Diagnostics), block is null ? ClassReader.Stub(type, isNetwork: false, ct) : null);
+            return new ParseResult<BlockSpec>(block, new EquatableArray<DiagnosticInfo>(reader.Diagnostics), block is null ? ClassReader.Stub(type, isNetwork: false, compilation, ct) : null);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            return Failure<BlockSpec>(type, e, isNetwork: false, ct);
+            return Failure<BlockSpec>(type, e, isNetwork: false, context.SemanticModel.Compilation, ct);
         }
     }
 
     static string? Namespace(INamedTypeSymbol type) => type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString();
 
-    static ParseResult<T> Failure<T>(INamedTypeSymbol type, Exception e, bool isNetwork, CancellationToken ct) where T : class
+    static ParseResult<T> Failure<T>(INamedTypeSymbol type, Exception e, bool isNetwork, Compilation compilation, CancellationToken ct) where T : class
     {
         StubSpec? stub = null;
-        try { stub = ClassReader.Stub(type, isNetwork, ct); } catch (Exception) when (!ct.IsCancellationRequested) { }
+        try { stub = ClassReader.Stub(type, isNetwork, compilation, ct); } catch (Exception) when (!ct.IsCancellationRequested) { }
         return new(null, new EquatableArray<DiagnosticInfo>(new[]
         {
             DiagnosticInfo.Create(DiagnosticDescriptors.InternalError, ClassReader.NameLocation(type), type.Name, e.GetType().Name + ": " + e.Message),

@@ -1,9 +1,11 @@
 using System.Collections.Generic;
+using System.Globalization;
 using System.Linq;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using NetDsl.Generators.Diagnostics;
 using NetDsl.Generators.Model;
+using NetDsl.Generators.Naming;
 using NetDsl.Generators.Planning;
 
 namespace NetDsl.Generators.Parsing;
@@ -22,11 +24,18 @@ internal static class VariantPlanner
     static readonly string[] OrderNames = { "PostAct", "BnAfterAddition", "ReluBeforeAddition", "ReluOnlyPreAct", "PreAct" };
     static readonly string[] BatchNormNames = { "BnAfterConv", "BnAfterActivation", "NoBn" };
 
-    public static List<VariantModel> Plan(INamedTypeSymbol type, NetworkSpec spec, List<DiagnosticInfo> diagnostics, CancellationToken ct)
+    /// <summary>The variants of <paramref name="spec"/>'s [Variants] matrix; problems go to <paramref name="diagnostics"/> (then the list is partial and unused).</summary>
+    /// <param name="type">The network class.</param>
+    /// <param name="spec">The declared network.</param>
+    /// <param name="diagnostics">Where matrix errors and the skipped-combinations note go.</param>
+    /// <param name="inherited">Member names of TorchSharp's Module, which a type nested in a variant must not take (CS0108).</param>
+    /// <param name="ct">Cancellation, checked per combination.</param>
+    public static List<VariantModel> Plan(INamedTypeSymbol type, NetworkSpec spec, List<DiagnosticInfo> diagnostics, ISet<string> inherited, CancellationToken ct)
     {
         var result = new List<VariantModel>();
         var attribute = type.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == VariantsAttribute);
-        if (attribute is null) return result;
+        // An attribute the compiler could not bind is the compiler's to report.
+        if (attribute is null || ClassReader.Broken(attribute)) return result;
         var at = LocationInfo.From(attribute.ApplicationSyntaxReference?.GetSyntax(ct));
         void Report(DiagnosticDescriptor d, params string[] args) => diagnostics.Add(DiagnosticInfo.Create(d, at, args));
 
@@ -34,7 +43,8 @@ internal static class VariantPlanner
         List<T>? Axis<T>(string name, System.Func<object?, T?> convert, System.Func<T, bool> valid, string rule) where T : struct
         {
             var arg = attribute.NamedArguments.FirstOrDefault(kv => kv.Key == name);
-            if (arg.Key is null || arg.Value.IsNull) return null;
+            // Not an array: the compiler reports the argument's type.
+            if (arg.Key is null || arg.Value.Kind != TypedConstantKind.Array || arg.Value.IsNull) return null;
             var values = arg.Value.Values.Select(v => convert(v.Value)).ToList();
             if (values.Count == 0) { Report(DiagnosticDescriptors.EmptyMatrix, $"the {name} axis has no values", $"give it at least one value or remove it"); return null; }
             int bad = values.FindIndex(v => v is null || !valid(v.Value));
@@ -54,8 +64,15 @@ internal static class VariantPlanner
         var batchNorm = Axis<int>("BatchNorm", v => v is int i ? i : null, i => i is >= 0 and < 3, "a BatchNormVariant (AfterConv, AfterActivation, None)");
         var order = Axis<int>("Order", v => v is int i ? i : null, i => i is >= 0 and < 5, "a UnitOrder (Original, BnAfterAddition, ReluBeforeAddition, ReluOnlyPreActivation, FullPreActivation)");
         var activation = Axis<int>("Activation", v => v is int i ? i : null, i => i is >= 0 and < 6, "a Nonlinearity (None, ReLU, LeakyReLU, Sigmoid, Tanh, GELU)");
-        var depth = Axis<int>("Depth", v => v is int i ? i : null, i => i is >= 1 and <= ClassReader.MaxBlocks, $"between 1 and {ClassReader.MaxBlocks}");
+        var depth = Axis<int>("Depth", v => v is int i ? i : null, i => i is >= 1 and <= Limits.MaxBlocks, $"between 1 and {Limits.MaxBlocks.ToString(CultureInfo.InvariantCulture)}");
         if (diagnostics.Count > errors) return result;
+        // Bound the work before doing any: the number of combinations, then the layers of all variants together.
+        long combinations = new[] { residual?.Count, batchNorm?.Count, order?.Count, activation?.Count, depth?.Count }.Aggregate(1L, (n, c) => Expansion.Multiply(n, c ?? 1));
+        if (combinations > Limits.MaxVariants)
+        {
+            Report(DiagnosticDescriptors.TooManyVariants, $"the matrix has {Expansion.Show(combinations)} combinations", $"{Limits.MaxVariants} variants per matrix", "list fewer axis values");
+            return result;
+        }
         if (!spec.Layers.Any(l => l.Kind == LayerKind.Stage) && (residual is not null || order is not null || depth is not null))
         {
             Report(DiagnosticDescriptors.EmptyMatrix, $"'{spec.Name}' has no stages, so the Residual, Order and Depth axes change nothing", "use them on a network with [Stage] layers");
@@ -75,28 +92,41 @@ internal static class VariantPlanner
         combos = Expand(combos, depth, (c, v) => c with { Depth = v }, v => "Depth" + v);
 
         var skipped = new List<string>();
+        long totalLayers = 0;
         foreach (var (combo, names) in combos)
         {
             ct.ThrowIfCancellationRequested();
             var typeName = names.Count == 0 ? "Default" : string.Join("_", names);
             var display = spec.Name + "." + (names.Count == 0 ? "Default" : string.Join(".", names));
-            var container = "global::" + (spec.Namespace is null ? "" : Emit.UnitEmitter.Dotted(spec.Namespace) + ".") + Emit.UnitEmitter.Id(spec.Name) + ".Variants." + typeName;
-            var variantSpec = Specialize(spec, combo, container, typeName, out var blocks, out var meaningless);
+            var container = "global::" + (spec.Namespace is null ? "" : Identifiers.Dotted(spec.Namespace) + ".") + Identifiers.Id(spec.Name) + "." + Identifiers.Variants + "." + typeName;
+            var variantSpec = Specialize(spec, combo, container, typeName, inherited, out var blocks, out var meaningless);
             if (meaningless is not null) { skipped.Add($"{display} ({meaningless})"); continue; }
+            if (NameClash(display, typeName, variantSpec, blocks) is { } clash)
+            {
+                Report(DiagnosticDescriptors.ImpliedNameClash, clash.Name, clash.What, clash.Where);
+                return result;
+            }
 
-            var inference = ShapeInference.Run(variantSpec, variantSpec.Layers.Select(_ => at).ToList(), variantSpec.Layers.Select(_ => at).ToList(), at);
+            var inference = ShapeInference.Run(variantSpec, variantSpec.Layers.Select(_ => at).ToList(), variantSpec.Layers.Select(_ => at).ToList(), at, ct, $"Variant '{display}'");
             if (inference.Diagnostics.Count > 0)
             {
                 var first = inference.Diagnostics[0];
                 diagnostics.Add(first with { Location = at });
-                continue;
+                return result;
+            }
+            totalLayers = Expansion.Add(totalLayers, inference.LayerCount);
+            if (totalLayers > Limits.MaxMatrixLayers)
+            {
+                Report(DiagnosticDescriptors.TooManyVariants, $"the variants up to '{display}' already expand to {Expansion.Show(totalLayers)} layers in total",
+                    $"{Expansion.Show(Limits.MaxMatrixLayers)} layers per matrix", "use fewer variants or smaller depths");
+                return result;
             }
             var settings = new List<Setting>();
             if (combo.Residual is { } r) settings.Add(new Setting("Residual", r ? "on" : "off"));
             if (combo.BatchNormName is { } b) settings.Add(new Setting("BatchNorm", b));
             if (combo.Order is { } o) settings.Add(new Setting("Order", o.ToString()));
             if (combo.Activation is { } a) settings.Add(new Setting("Activation", a.ToString()));
-            if (combo.Depth is { } d) settings.Add(new Setting("Depth", d.ToString()));
+            if (combo.Depth is { } d) settings.Add(new Setting("Depth", d.ToString(CultureInfo.InvariantCulture)));
             var model = new NetworkModel(variantSpec, new EquatableArray<SummaryRow>(inference.Rows), new EquatableArray<long>(inference.StepInputs), new EquatableArray<int>(inference.StepRanks));
             result.Add(new VariantModel(display, typeName, new EquatableArray<Setting>(settings), model, new EquatableArray<BlockSpec>(blocks)));
         }
@@ -116,18 +146,38 @@ internal static class VariantPlanner
         return next;
     }
 
+    /// <summary>
+    /// The first clash among the names of a variant's class and of the blocks nested in it: a generated member named
+    /// like a layer (<c>bn_final</c>, <c>tanh</c>, <c>bn1</c> that only this variant adds) or like the variant type.
+    /// </summary>
+    static (string Name, string What, string Where)? NameClash(string display, string typeName, NetworkSpec variant, List<BlockSpec> blocks)
+    {
+        var schedule = UnitSchedule.Build(variant.Layers.ToList(), variant.Policy, isNetwork: true);
+        foreach (var (name, what) in Identifiers.Clashes(typeName, schedule, variant.Layers.ToList(), isNetwork: true, hasVariants: false))
+            return (name, what, display);
+        foreach (var block in blocks)
+        {
+            var s = UnitSchedule.Build(block.Layers.ToList(), block.Policy, isNetwork: false);
+            foreach (var (name, what) in Identifiers.Clashes(block.Name, s, block.Layers.ToList(), isNetwork: false, hasVariants: false))
+                return (name, what, "block " + block.Name + " of " + display);
+        }
+        return null;
+    }
+
     /// <summary>The network with the combination applied; null reason when it means something, else why not.</summary>
-    static NetworkSpec Specialize(NetworkSpec spec, Combo c, string container, string typeName, out List<BlockSpec> blocks, out string? meaningless)
+    static NetworkSpec Specialize(NetworkSpec spec, Combo c, string container, string typeName, ISet<string> inherited, out List<BlockSpec> blocks, out string? meaningless)
     {
         meaningless = null;
-        var specialized = new Dictionary<string, BlockSpec>();
         var policy = spec.Policy with
         {
             BatchNorm = c.BatchNorm ?? spec.Policy.BatchNorm,
             Activation = c.Activation is { } a ? spec.Policy.Activation with { Kind = a } : spec.Policy.Activation,
         };
 
+        // First the blocks' policies and layers under the combination (keyed by the declared block type), in the order met.
         string? reason = null;
+        var specialized = new Dictionary<string, BlockSpec>();
+        var order = new List<string>();
         BlockSpec SpecializeBlock(BlockSpec b)
         {
             if (specialized.TryGetValue(b.TypeName, out var done)) return done;
@@ -143,11 +193,9 @@ internal static class VariantPlanner
                 residualPolicy);
             reason ??= Meaningless(blockPolicy);
             var layers = b.Layers.Select(l => l.Kind == LayerKind.Stage ? l with { Block = SpecializeBlock(l.Block!) } : Override(l, c)).OfType<LayerSpec>().ToList();
-            var name = b.Name;
-            // Unique among the variant's nested blocks, and never the variant's own name (CS0542).
-            while (name == typeName || specialized.Values.Any(x => x.Name == name)) name += "_";
-            var result = b with { TypeName = container + "." + Emit.UnitEmitter.Id(name), Name = name, Policy = blockPolicy, Layers = new EquatableArray<LayerSpec>(layers), Namespace = null };
+            var result = b with { Policy = blockPolicy, Layers = new EquatableArray<LayerSpec>(layers), Namespace = null };
             specialized[b.TypeName] = result;
+            order.Add(b.TypeName);
             return result;
         }
 
@@ -176,14 +224,44 @@ internal static class VariantPlanner
             {
                 bool spatialOut = l.Block!.Spatial;
                 if (policy.BatchNorm.Enabled)
-                    layersOut.Add(new LayerSpec("bn_final", LayerKind.BatchNorm, spatialOut ? 2 : 1, 0, 1, 0, null, false, 0, 0, null, policy.BatchNorm, null));
+                    layersOut.Add(new LayerSpec(Identifiers.FinalNorm, LayerKind.BatchNorm, spatialOut ? 2 : 1, 0, 1, 0, null, false, 0, 0, null, policy.BatchNorm, null));
                 if (policy.Activation.Kind != Nonlinearity.None)
-                    layersOut.Add(new LayerSpec(LayerKinds.ActivationField(policy.Activation.Kind) + "_final", LayerKind.Activation, 0, 0, 1, 0, null, false, 0, 0, null, null, policy.Activation));
+                    layersOut.Add(new LayerSpec(Identifiers.FinalActivation(policy.Activation.Kind), LayerKind.Activation, 0, 0, 1, 0, null, false, 0, 0, null, null, policy.Activation));
             }
         }
         meaningless = reason;
-        blocks = specialized.Values.ToList();
-        return spec with { Name = typeName, Policy = policy, Layers = new EquatableArray<LayerSpec>(layersOut), HintName = "" };
+
+        // Then the names of the blocks as types nested in the variant's class: unique among the class's members (its
+        // layers and generated members, and those it inherits from Module), the variant's own name, the other nested
+        // blocks, and each block's own members.
+        var taken = new HashSet<string>(layersOut.Select(l => l.Name).Concat(inherited)) { typeName };
+        var variantSchedule = UnitSchedule.Build(layersOut, policy, isNetwork: true);
+        foreach (var (name, _) in Identifiers.Members(variantSchedule, layersOut, isNetwork: true, hasVariants: false)) taken.Add(name);
+        var names = new Dictionary<string, string>();
+        foreach (var key in order)
+        {
+            var b = specialized[key];
+            var own = new HashSet<string>(b.Layers.Select(l => l.Name));
+            foreach (var (name, _) in Identifiers.Members(UnitSchedule.Build(b.Layers.ToList(), b.Policy, isNetwork: false), b.Layers.ToList(), isNetwork: false, hasVariants: false)) own.Add(name);
+            var chosen = b.Name;
+            while (taken.Contains(chosen) || own.Contains(chosen)) chosen += "_";
+            taken.Add(chosen);
+            names[key] = chosen;
+        }
+        var named = new Dictionary<string, BlockSpec>();
+        BlockSpec Name(BlockSpec b)
+        {
+            // b is a specialized block (its TypeName still the declared one).
+            if (named.TryGetValue(b.TypeName, out var done)) return done;
+            var layers = b.Layers.Select(l => l.Kind == LayerKind.Stage ? l with { Block = Name(l.Block!) } : l).ToList();
+            var name = names[b.TypeName];
+            var result = b with { TypeName = container + "." + Identifiers.Id(name), Name = name, Layers = new EquatableArray<LayerSpec>(layers) };
+            named[b.TypeName] = result;
+            return result;
+        }
+        layersOut = layersOut.Select(l => l.Kind == LayerKind.Stage ? l with { Block = Name(l.Block!) } : l).ToList();
+        blocks = order.Select(k => Name(specialized[k])).ToList();
+        return spec with { Name = typeName, Policy = policy, Layers = new EquatableArray<LayerSpec>(layersOut), FileStem = "" };
     }
 
     /// <summary>

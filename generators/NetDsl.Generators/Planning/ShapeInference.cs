@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
+using System.Threading;
 using NetDsl.Generators.Diagnostics;
 using NetDsl.Generators.Model;
 
@@ -9,11 +10,18 @@ namespace NetDsl.Generators.Planning;
 /// Runs a network's forward pass on shapes at compile time: infers every layer's input size, checks
 /// that each layer can run and each residual addition can add, and produces the summary rows
 /// (output shape, parameters, multiply-accumulates) that the generated <c>Summary</c> holds.
+/// A block is walked once per distinct (input shape, planes, stride): repeated blocks and nested stages
+/// reuse that result, so the work grows with the number of distinct block uses, not with the number of
+/// instances; rows are expanded only when their count is within <see cref="Limits.MaxExpandedLayers"/>.
 /// </summary>
 internal sealed class ShapeInference
 {
     readonly string network;
+    readonly CancellationToken ct;
+    /// <summary>The Summary rows, expanded; empty when the walk failed or the count is over the bound.</summary>
     public List<SummaryRow> Rows { get; } = new();
+    /// <summary>Expanded layers (Summary rows) of the network, counted without expanding (saturates at <see cref="long.MaxValue"/>).</summary>
+    public long LayerCount { get; private set; }
     public List<DiagnosticInfo> Diagnostics { get; } = new();
     /// <summary>For each step of the network's own schedule: the size of dimension 0 of its input (channels or features).</summary>
     public List<long> StepInputs { get; } = new();
@@ -21,96 +29,136 @@ internal sealed class ShapeInference
     public List<int> StepRanks { get; } = new();
     System.Func<int, LocationInfo?> typeAt = _ => null;
 
-    ShapeInference(string network) => this.network = network;
+    /// <summary>One walked unit: its output shape and its rows, names relative to the unit; stages hold their blocks' units.</summary>
+    sealed class Unit
+    {
+        public long[] Output = System.Array.Empty<long>();
+        public readonly List<object> Items = new(); // SummaryRow or StageRun
+        public long Count;
+    }
+
+    sealed record StageRun(string Name, Unit[] Blocks);
+
+    /// <summary>Walked blocks by block spec (by reference: one parse shares them) and (planes, stride, input shape).</summary>
+    readonly Dictionary<BlockSpec, Dictionary<string, Unit>> memo = new(ReferenceComparer<BlockSpec>.Instance);
+    readonly Dictionary<BlockSpec, UnitSchedule> schedules = new(ReferenceComparer<BlockSpec>.Instance);
+
+    ShapeInference(string network, CancellationToken ct)
+    {
+        this.network = network;
+        this.ct = ct;
+    }
 
     static string Show(long[] s) => string.Join(", ", s);
 
-    /// <summary>Infers shapes through a network; diagnostics point at the network's layer attributes.</summary>
-    public static ShapeInference Run(NetworkSpec spec, IReadOnlyList<LocationInfo?> locations, IReadOnlyList<LocationInfo?> typeLocations, LocationInfo? classLocation)
+    /// <summary>
+    /// Infers shapes through a network; diagnostics point at the network's layer attributes. <paramref name="what"/>
+    /// names the network in a too-many-layers message ("Network 'Net'", "Variant 'Net.Plain'").
+    /// </summary>
+    public static ShapeInference Run(NetworkSpec spec, IReadOnlyList<LocationInfo?> locations, IReadOnlyList<LocationInfo?> typeLocations, LocationInfo? classLocation,
+        CancellationToken ct, string? what = null)
     {
-        var inference = new ShapeInference(spec.Name) { typeAt = i => typeLocations[i] };
+        var inference = new ShapeInference(spec.Name, ct) { typeAt = i => typeLocations[i] };
         var schedule = UnitSchedule.Build(spec.Layers.ToList(), spec.Policy, isNetwork: true);
         var shape = spec.InputShape.Select(s => (long)s).ToArray();
-        inference.Walk(schedule, "", shape, planes: 0, stride: 1, at: i => locations[i], useSite: null);
-        if (inference.Diagnostics.Count == 0)
+        var unit = inference.Walk(schedule, "", shape, planes: 0, stride: 1, at: i => locations[i], useSite: null);
+        if (unit is null) return inference;
+        inference.LayerCount = unit.Count;
+        if (unit.Count > Limits.MaxExpandedLayers)
         {
-            try
-            {
-                _ = inference.Rows.Aggregate(0L, (a, r) => a + r.Parameters) + inference.Rows.Aggregate(0L, (a, r) => a + r.Macs); // overflow-checked build
-            }
-            catch (System.OverflowException)
-            {
-                inference.Report(DiagnosticDescriptors.InvalidValue, classLocation, $"The size of '{spec.Name}'", "too large to count", "small enough that its parameters and multiply-accumulates fit in 64 bits");
-            }
+            inference.Report(DiagnosticDescriptors.TooManyLayers, classLocation, what ?? $"Network '{spec.Name}'", Expansion.Show(unit.Count), Expansion.Show(Limits.MaxExpandedLayers),
+                "use fewer blocks per stage, fewer stages, or shallower nested stages");
+            return inference;
+        }
+        inference.Expand(unit, "");
+        try
+        {
+            _ = inference.Rows.Aggregate(0L, (a, r) => a + r.Parameters) + inference.Rows.Aggregate(0L, (a, r) => a + r.Macs); // overflow-checked build
+        }
+        catch (System.OverflowException)
+        {
+            inference.Rows.Clear();
+            inference.Report(DiagnosticDescriptors.InvalidValue, classLocation, $"The size of '{spec.Name}'", "too large to count", "small enough that its parameters and multiply-accumulates fit in 64 bits");
         }
         return inference;
     }
 
+    void Expand(Unit unit, string prefix)
+    {
+        foreach (var item in unit.Items)
+        {
+            ct.ThrowIfCancellationRequested();
+            if (item is SummaryRow row) Rows.Add(row with { Name = prefix + row.Name });
+            else if (item is StageRun stage)
+                for (int b = 0; b < stage.Blocks.Length; b++) Expand(stage.Blocks[b], $"{prefix}{stage.Name}.{b}.");
+        }
+    }
+
     /// <summary>
     /// Walks one unit (the network, or a block at one use). Block sizes come from <paramref name="planes"/>
-    /// and <paramref name="stride"/>; <paramref name="useSite"/> is where a block's problems are reported.
-    /// Returns the output shape, or null when the walk stopped at an error.
+    /// and <paramref name="stride"/>; <paramref name="useSite"/> is where a block's problems are reported, and
+    /// <paramref name="prefix"/> names the instance in them. Returns the unit, or null when the walk stopped at an error.
     /// </summary>
-    long[]? Walk(UnitSchedule s, string prefix, long[] input, long planes, long stride, System.Func<int, LocationInfo?> at, (string Block, LocationInfo? Location)? useSite, int expansion = 1)
+    Unit? Walk(UnitSchedule s, string prefix, long[] input, long planes, long stride, System.Func<int, LocationInfo?> at, (string Block, LocationInfo? Location)? useSite, int expansion = 1)
     {
         var layers = s.Layers;
         int lastChannel = s.LastChannelLayer;
+        var unit = new Unit();
         long[] x = input;
         foreach (var step in s.Steps)
         {
-            if (useSite is null)
-            {
-                StepInputs.Add(step.Kind == StepKind.Flatten ? x.Aggregate(1L, (a, b) => a * b) : x[0]);
-                StepRanks.Add(step.Kind == StepKind.Flatten ? 1 : x.Length);
-            }
+            ct.ThrowIfCancellationRequested();
             var l = step.Layer >= 0 ? layers[step.Layer] : null;
             LocationInfo? where = useSite?.Location ?? (step.Layer >= 0 ? at(step.Layer) : null);
             string name = useSite is { } u ? $"{prefix + l?.Name} in block {u.Block}" : l?.Name ?? "";
-            switch (step.Kind)
+            try
             {
-                case StepKind.Flatten:
-                    x = new[] { x.Aggregate(1L, (a, b) => a * b) };
-                    break;
-                case StepKind.Add:
-                    // torchvision's order: the branch, then the shortcut (downsample), then the sum.
-                    if (!Residual(s, prefix, input, x, stride, useSite!.Value)) return null;
-                    break;
-                case StepKind.Norm:
+                // The project compiles with overflow checking: a size too large to count throws here.
+                if (useSite is null)
                 {
-                    var features = x[0];
-                    Rows.Add(new SummaryRow(prefix + s.NormNames[step.Layer], x.Length == 3 ? "BatchNorm2d" : "BatchNorm1d", Shape(x), 2 * features, 0));
-                    break;
+                    StepInputs.Add(step.Kind == StepKind.Flatten ? x.Aggregate(1L, (a, b) => a * b) : x[0]);
+                    StepRanks.Add(step.Kind == StepKind.Flatten ? 1 : x.Length);
                 }
-                case StepKind.Act:
+                switch (step.Kind)
                 {
-                    var a = s.Activations[step.Layer];
-                    Rows.Add(new SummaryRow(prefix + LayerKinds.ActivationField(a.Kind), LayerKinds.ActivationType(a.Kind), Shape(x), 0, 0));
-                    break;
-                }
-                default:
-                {
-                    long[]? next;
-                    try
+                    case StepKind.Flatten:
+                        x = new[] { x.Aggregate(1L, (a, b) => a * b) };
+                        break;
+                    case StepKind.Add:
+                        // torchvision's order: the branch, then the shortcut (downsample), then the sum.
+                        if (!Residual(s, prefix, input, x, stride, useSite!.Value, unit.Items)) return null;
+                        break;
+                    case StepKind.Norm:
+                        unit.Items.Add(new SummaryRow(s.NormNames[step.Layer], x.Length == 3 ? "BatchNorm2d" : "BatchNorm1d", Shape(x), 2 * x[0], 0));
+                        break;
+                    case StepKind.Act:
                     {
-                        // The project compiles with overflow checking: a size too large to count throws here.
-                        next = Layer(s, step.Layer, prefix, x, planes, stride, step.Layer == lastChannel ? planes * expansion : planes, name, where, useSite is not null);
+                        var a = s.Activations[step.Layer];
+                        unit.Items.Add(new SummaryRow(LayerKinds.ActivationField(a.Kind), LayerKinds.ActivationType(a.Kind), Shape(x), 0, 0));
+                        break;
                     }
-                    catch (System.OverflowException)
+                    default:
                     {
-                        Report(DiagnosticDescriptors.InvalidValue, where, $"The size of {name}", "too large to count", "small enough that its parameters and multiply-accumulates fit in 64 bits");
-                        return null;
+                        var next = Layer(s, step.Layer, prefix, x, planes, stride, step.Layer == lastChannel ? planes * expansion : planes, name, where, useSite is not null, unit.Items);
+                        if (next is null) return null;
+                        x = next;
+                        break;
                     }
-                    if (next is null) return null;
-                    x = next;
-                    break;
                 }
             }
+            catch (System.OverflowException)
+            {
+                Report(DiagnosticDescriptors.InvalidValue, where, $"The size of {(name.Length > 0 ? name : network)}", "too large to count", "small enough that its parameters and multiply-accumulates fit in 64 bits");
+                return null;
+            }
         }
-
-        return x;
+        unit.Output = x;
+        foreach (var item in unit.Items)
+            unit.Count = Expansion.Add(unit.Count, item is StageRun stage ? stage.Blocks.Aggregate(0L, (c, b) => Expansion.Add(c, b.Count)) : 1);
+        return unit;
     }
 
-    long[]? Layer(UnitSchedule s, int index, string prefix, long[] x, long planes, long blockStride, long outSize, string name, LocationInfo? where, bool inBlock)
+    long[]? Layer(UnitSchedule s, int index, string prefix, long[] x, long planes, long blockStride, long outSize, string name, LocationInfo? where, bool inBlock, List<object> items)
     {
         var l = s.Layers[index];
         bool spatial = x.Length == 3;
@@ -167,16 +215,16 @@ internal sealed class ShapeInference
                 parameters = 2 * x[0];
                 break;
             case LayerKind.Stage:
-                return Stage(l, prefix, x, inBlock ? planes : l.Out, inBlock && index == s.StridedLayer ? blockStride : l.Stride, where);
+                return Stage(l, prefix, x, inBlock ? planes : l.Out, inBlock && index == s.StridedLayer ? blockStride : l.Stride, where, items);
             default: // Dropout, explicit activation
                 y = x;
                 break;
         }
-        Rows.Add(new SummaryRow(prefix + l.Name, LayerKinds.SummaryKind(l, spatial), Shape(y), parameters, macs));
+        items.Add(new SummaryRow(l.Name, LayerKinds.SummaryKind(l, spatial), Shape(y), parameters, macs));
         return y;
     }
 
-    long[]? Stage(LayerSpec stage, string prefix, long[] x, long planes, long firstStride, LocationInfo? where)
+    long[]? Stage(LayerSpec stage, string prefix, long[] x, long planes, long firstStride, LocationInfo? where, List<object> items)
     {
         var block = stage.Block!;
         if (block.Spatial != (x.Length == 3))
@@ -185,16 +233,28 @@ internal sealed class ShapeInference
             else Report(DiagnosticDescriptors.LinearAfterSpatialMap, where, stage.Name, Show(x));
             return null;
         }
-        var schedule = UnitSchedule.Build(block.Layers.ToList(), block.Policy, isNetwork: false);
-        for (int b = 0; b < stage.Blocks && x is not null; b++)
+        if (!schedules.TryGetValue(block, out var schedule)) schedules[block] = schedule = UnitSchedule.Build(block.Layers.ToList(), block.Policy, isNetwork: false);
+        if (!memo.TryGetValue(block, out var walked)) memo[block] = walked = new Dictionary<string, Unit>();
+        var units = new Unit[stage.Blocks];
+        for (int b = 0; b < stage.Blocks; b++)
         {
+            ct.ThrowIfCancellationRequested();
             long stride = b == 0 ? firstStride : 1;
-            x = Walk(schedule, $"{prefix}{stage.Name}.{b}.", x, planes, stride, _ => where, (block.Name, where), block.Expansion)!;
+            var key = planes.ToString(System.Globalization.CultureInfo.InvariantCulture) + "/" + stride.ToString(System.Globalization.CultureInfo.InvariantCulture) + "/" + Show(x);
+            if (!walked.TryGetValue(key, out var unit))
+            {
+                unit = Walk(schedule, $"{prefix}{stage.Name}.{b}.", x, planes, stride, _ => where, (block.Name, where), block.Expansion);
+                if (unit is null) return null;
+                walked[key] = unit;
+            }
+            units[b] = unit;
+            x = unit.Output;
         }
+        items.Add(new StageRun(stage.Name, units));
         return x;
     }
 
-    bool Residual(UnitSchedule s, string prefix, long[] input, long[] branch, long stride, (string Block, LocationInfo? Location) site)
+    bool Residual(UnitSchedule s, string prefix, long[] input, long[] branch, long stride, (string Block, LocationInfo? Location) site, List<object> items)
     {
         var policy = s.Residual!;
         bool spatial = input.Length == 3;
@@ -221,8 +281,8 @@ internal sealed class ShapeInference
             var d = s.Norms.Values.FirstOrDefault(n => n.Enabled);
             shortcut = subsampled;
             long weights = branch[0] * input[0];
-            Rows.Add(new SummaryRow(prefix + "downsample.0", spatial ? "Conv2d" : "Linear", Shape(shortcut), weights + (d is null ? branch[0] : 0), weights * (spatial ? shortcut[1] * shortcut[2] : 1)));
-            if (d is not null) Rows.Add(new SummaryRow(prefix + "downsample.1", spatial ? "BatchNorm2d" : "BatchNorm1d", Shape(shortcut), 2 * branch[0], 0));
+            items.Add(new SummaryRow("downsample.0", spatial ? "Conv2d" : "Linear", Shape(shortcut), weights + (d is null ? branch[0] : 0), weights * (spatial ? shortcut[1] * shortcut[2] : 1)));
+            if (d is not null) items.Add(new SummaryRow("downsample.1", spatial ? "BatchNorm2d" : "BatchNorm1d", Shape(shortcut), 2 * branch[0], 0));
             fix = "the branch's spatial size must equal the input subsampled by the stride; check the branch's kernels and padding";
         }
         if (!shortcut.SequenceEqual(branch))
@@ -237,4 +297,12 @@ internal sealed class ShapeInference
     static EquatableArray<long> Shape(long[] s) => new(s);
 
     void Report(Microsoft.CodeAnalysis.DiagnosticDescriptor d, LocationInfo? at, params string[] args) => Diagnostics.Add(DiagnosticInfo.Create(d, at, args));
+}
+
+/// <summary>Reference equality, for memo tables keyed by one parse's shared spec instances (value equality would walk them).</summary>
+internal sealed class ReferenceComparer<T> : IEqualityComparer<T> where T : class
+{
+    public static readonly ReferenceComparer<T> Instance = new();
+    public bool Equals(T? x, T? y) => ReferenceEquals(x, y);
+    public int GetHashCode(T obj) => System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(obj);
 }

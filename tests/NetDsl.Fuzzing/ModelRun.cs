@@ -1,0 +1,147 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Reflection;
+using System.Runtime.Loader;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace NetDsl.Fuzzing;
+
+/// <summary>
+/// The run half of the oracle: loads a compiled mutant into a collectible load context, builds every [Network] and
+/// every variant of its registry, runs one forward and one backward pass on a random batch of its [Input] shape,
+/// and compares what ran with the compile-time Summary.
+/// </summary>
+public static class ModelRun
+{
+    /// <summary>Batch size of the random input (2: BatchNorm in training mode needs more than one value per channel).</summary>
+    public const int Batch = 2;
+
+    /// <summary>Loads <paramref name="image"/> and checks every model in it; adds findings to <paramref name="outcome"/>.</summary>
+    public static void Check(byte[] image, Outcome outcome)
+    {
+        var context = new AssemblyLoadContext("mutant", isCollectible: true);
+        try
+        {
+            var assembly = context.LoadFromStream(new MemoryStream(image));
+            foreach (var (name, summary, create) in Models(assembly))
+            {
+                if (summary.TotalParameters > Oracle.MaxRunParameters || summary.TotalMultiplyAccumulates > Oracle.MaxRunMacs)
+                {
+                    outcome.ModelsTooLarge++;
+                    continue;
+                }
+                outcome.ModelsRun++;
+                foreach (var problem in Compare(name, summary, create))
+                    outcome.Findings.Add(new Finding(Findings.SummaryMismatch, $"{name}: {problem}"));
+            }
+        }
+        finally
+        {
+            context.Unload();
+            // Finalizers of this mutant's leftovers run here, not during the next mutant's native calls.
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+    }
+
+    /// <summary>Every network type (with its static Summary) and every variant of every Variants registry.</summary>
+    static IEnumerable<(string Name, ModelSummary Summary, Func<nn.Module<Tensor, Tensor>> Create)> Models(Assembly assembly)
+    {
+        foreach (var type in assembly.GetTypes().Where(t => t.GetCustomAttribute<NetworkAttribute>() is not null).OrderBy(t => t.FullName, StringComparer.Ordinal))
+        {
+            var summary = (ModelSummary)type.GetProperty("Summary", BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!;
+            yield return (type.FullName!, summary, () => (nn.Module<Tensor, Tensor>)Activator.CreateInstance(type)!);
+            var registry = type.GetNestedType("Variants");
+            if (registry?.GetProperty("All", BindingFlags.Public | BindingFlags.Static)?.GetValue(null) is IReadOnlyList<VariantInfo> variants)
+                foreach (var v in variants)
+                    yield return (v.Name, v.Summary, v.Create);
+        }
+    }
+
+    /// <summary>
+    /// Builds the model, runs it forward on a random batch of its input shape and backward from the sum of its output,
+    /// and lists every difference from <paramref name="summary"/>: parameters in total and per row, a row without its
+    /// module or a module without its row, kinds, the order and per-sample shape of every module call, the output
+    /// shape, a parameter without a gradient, or an exception on the way. Empty when the model is what its Summary says.
+    /// </summary>
+    public static List<string> Compare(string name, ModelSummary summary, Func<nn.Module<Tensor, Tensor>> create)
+    {
+        var problems = new List<string>();
+        nn.Module<Tensor, Tensor> net;
+        try
+        {
+            net = create();
+        }
+        catch (Exception e)
+        {
+            problems.Add("construction threw " + Unwrap(e));
+            return problems;
+        }
+        using (net)
+        {
+            // Parameters: in total, and each summary row's own.
+            long parameters = net.parameters().Sum(p => p.numel());
+            if (parameters != summary.TotalParameters) problems.Add($"{parameters} parameters, Summary says {summary.TotalParameters}");
+            var modules = net.named_modules().Where(m => !m.module.children().Any()).ToDictionary(m => m.name, m => m.module);
+            var rowNames = new HashSet<string>(summary.Layers.Select(l => l.Name));
+            foreach (var row in summary.Layers)
+            {
+                if (!modules.TryGetValue(row.Name, out var module)) { problems.Add($"Summary row '{row.Name}' ({row.Kind}) has no module"); continue; }
+                if (module.GetType().Name != row.Kind) problems.Add($"'{row.Name}' is a {module.GetType().Name}, Summary says {row.Kind}");
+                long own = module.parameters(recurse: false).Sum(p => p.numel());
+                if (own != row.Parameters) problems.Add($"'{row.Name}' has {own} parameters, Summary says {row.Parameters}");
+            }
+            foreach (var extra in modules.Keys.Where(k => !rowNames.Contains(k)))
+                problems.Add($"module '{extra}' ({modules[extra].GetType().Name}) is not in the Summary");
+
+            // Forward: every module call in order with its per-sample shape, and the output shape.
+            var calls = new List<(string Name, long[] Shape)>();
+            var hooks = new List<Action>();
+            foreach (var (moduleName, module) in modules)
+                if (module is nn.Module<Tensor, Tensor> m)
+                {
+                    var handle = m.register_forward_hook((_, _, output) => { calls.Add((moduleName, output.shape.Skip(1).ToArray())); return output; });
+                    hooks.Add(handle.remove);
+                }
+            try
+            {
+                using var scope = NewDisposeScope();
+                net.train();
+                var x = randn(new long[] { Batch }.Concat(summary.InputShape).ToArray());
+                var y = net.call(x);
+                var expected = new long[] { Batch }.Concat(summary.OutputShape).ToArray();
+                if (!y.shape.SequenceEqual(expected)) problems.Add($"output [{string.Join(", ", y.shape)}], Summary says [{string.Join(", ", expected)}]");
+                var traced = calls.Select(c => $"{c.Name} [{string.Join(", ", c.Shape)}]").ToList();
+                var rows = summary.Layers.Select(l => $"{l.Name} [{string.Join(", ", l.OutputShape)}]").ToList();
+                if (!traced.SequenceEqual(rows))
+                {
+                    int i = 0;
+                    while (i < traced.Count && i < rows.Count && traced[i] == rows[i]) i++;
+                    problems.Add($"call {i}: ran {(i < traced.Count ? traced[i] : "(nothing)")}, Summary says {(i < rows.Count ? rows[i] : "(nothing)")} ({traced.Count} calls, {rows.Count} rows)");
+                }
+                y.sum().backward();
+                var missing = net.named_parameters().Where(p => p.parameter.grad is null).Select(p => p.name).ToList();
+                if (missing.Count > 0) problems.Add($"no gradient for {string.Join(", ", missing.Take(5))}");
+            }
+            catch (Exception e)
+            {
+                problems.Add("forward or backward threw " + Unwrap(e));
+            }
+            finally
+            {
+                foreach (var remove in hooks) remove();
+            }
+        }
+        return problems;
+    }
+
+    static string Unwrap(Exception e)
+    {
+        while (e is TargetInvocationException { InnerException: { } inner }) e = inner;
+        var message = e.Message.Split('\n')[0];
+        return $"{e.GetType().Name}: {message}";
+    }
+}
