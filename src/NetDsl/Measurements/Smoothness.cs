@@ -65,7 +65,8 @@ public static class Smoothness
     {
         var l = loss();
         var grads = autograd.grad(new[] { l }, ps.Cast<Tensor>().ToList(), allow_unused: true);
-        var g = grads.Select((t, i) => t is null ? zeros_like(ps[i]) : t.detach()).ToList();
+        // A parameter the loss does not use has no gradient: TorchSharp returns an empty handle (or null) for it.
+        var g = grads.Select((t, i) => t is null || t.IsInvalid ? zeros_like(ps[i]) : t.detach()).ToList();
         return (l.to_type(ScalarType.Float64).item<double>(), g);
     }
 
