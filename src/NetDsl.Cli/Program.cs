@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.CommandLine;
 using System.CommandLine.Invocation;
 using System.IO;
@@ -10,13 +11,15 @@ using NetDsl.Cli.Data;
 using NetDsl.Cli.Experiments;
 using NetDsl.Cli.Reporting;
 using NetDsl.Cli.Results;
+using NetDsl.Cli.Sweeps;
 using NetDsl.Cli.Training;
 using NetDsl.Measurements;
 using Spectre.Console;
 
 namespace NetDsl.Cli;
 
-/// <summary>The <c>netdsl</c> command line: <c>list</c>, <c>summary</c>, <c>compare</c>, <c>report</c>.</summary>
+/// <summary>The <c>netdsl</c> command line: <c>list</c>, <c>summary</c>, <c>compare</c>, <c>report</c>, and over a run folder
+/// <c>status</c>, <c>submit</c> and <c>job</c>.</summary>
 public static class Program
 {
     /// <summary>Exit code for a command-line mistake (bad option value, unknown name, missing data, unwritable output).</summary>
@@ -72,6 +75,9 @@ public static class Program
         root.Subcommands.Add(SummaryCommand());
         root.Subcommands.Add(CompareCommandLine());
         root.Subcommands.Add(ReportCommand());
+        root.Subcommands.Add(StatusCommand());
+        root.Subcommands.Add(SubmitCommand());
+        root.Subcommands.Add(JobCommand());
         return root;
     }
 
@@ -81,7 +87,10 @@ public static class Program
         command.SetAction(_ =>
         {
             // Piped or redirected: no terminal width to respect, so do not wrap names and numbers at Spectre's 80-column default.
-            if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
+            // A console bound to the current Console.Out (Spectre's static AnsiConsole keeps the writer it first saw, so a second
+            // `list` in one process, as in the tests, would write its tables elsewhere).
+            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+            if (Console.IsOutputRedirected) console.Profile.Width = 200;
             foreach (var e in Catalog.All)
             {
                 var table = new Table().Title($"[bold]{Markup.Escape(e.Name)}[/]{(e.Name == Catalog.Default ? " (default)" : "")}: {Markup.Escape(e.Title)}")
@@ -91,7 +100,7 @@ public static class Program
                 foreach (var v in e.Variants.Where(v => e.Quick.Include(v) || e.Full.Include(v)))
                     table.AddRow(Markup.Escape(v.Name), e.Quick.Include(v) ? "x" : "", e.Full.Include(v) ? "x" : "",
                         v.Summary.Layers.Count(l => l.Kind is "Conv2d" or "Linear").ToString(), v.Summary.TotalParameters.ToString("N0"), v.Summary.TotalMultiplyAccumulates.ToString("N0"));
-                AnsiConsole.Write(table);
+                console.Write(table);
                 var what = string.Join(", ", Enum.GetValues<Measures>().Where(m => m != Measures.None && e.What.HasFlag(m)));
                 Console.WriteLine($"  measures: {what}");
                 Console.WriteLine($"  quick: {Describe(e, e.Quick)}");
@@ -106,7 +115,8 @@ public static class Program
     static string Describe(Experiment e, Preset p) =>
         (e.What.HasFlag(Measures.Training)
             ? $"{p.Epochs} epoch(s) on {(p.Subset is { } n ? $"{n:N0}" : "all")} training images less 10% for validation, {(p.TestSubset is { } t ? $"{t:N0}" : "all")} test images (batch {p.BatchSize}), " +
-              $"{e.VariantsOf(p).Count} variants x {p.Seeds.Length} seed(s) x learning rates {string.Join(", ", p.LearningRates.Select(r => r.ToString(System.Globalization.CultureInfo.InvariantCulture)))} = {e.VariantsOf(p).Count * p.Seeds.Length * p.LearningRates.Length} jobs"
+              $"{e.VariantsOf(p).Count} variants x {p.Seeds.Length} seed(s) x learning rates {string.Join(", ", p.LearningRates.Select(r => r.ToString(System.Globalization.CultureInfo.InvariantCulture)))} = {e.VariantsOf(p).Count * p.Seeds.Length * p.LearningRates.Length} jobs" +
+              (p.Schedule != Schedule.Cosine ? $"; {p.Schedule} schedule" : "") + (p.Augment ? "; crop and flip" : "")
             : $"{e.VariantsOf(p).Count} variants x {p.Seeds.Length} seed(s), no training");
 
     static Command SummaryCommand()
@@ -147,10 +157,14 @@ public static class Program
         var testSubset = new Option<int?>("--test-subset") { Description = "Test images evaluated (the first N); default: the preset's (quick 2,000, full all)." };
         var momentum = new Option<double>("--momentum") { Description = "SGD momentum.", DefaultValueFactory = _ => defaults.Momentum };
         var decay = new Option<double>("--weight-decay") { Description = "L2 weight decay.", DefaultValueFactory = _ => defaults.WeightDecay };
-        var schedule = new Option<Schedule>("--schedule") { Description = "Learning-rate schedule: Cosine, Step (/10 at 50% and 75%) or Constant.", DefaultValueFactory = _ => defaults.Schedule };
-        var augment = new Option<bool>("--augment") { Description = "Random crop (2-pixel padding) and horizontal flip." };
+        var schedule = new Option<Schedule?>("--schedule") { Description = "Learning-rate schedule: Cosine, Step (/10 at 50% and 75%) or Constant. Default: the preset's (Cosine; Step for the papers' presets)." };
+        var augment = new Option<bool?>("--augment") { Description = "Random crop (2-pixel padding) and horizontal flip: --augment, or --augment false. Default: the preset's (off; on for the papers' full presets)." };
         var seeds = new Option<int[]>("--seeds", "-s") { Description = "Seeds (several give mean and spread): --seeds 0 1 2. Default: the preset's.", AllowMultipleArgumentsPerToken = true };
-        var threads = new Option<int>("--threads", "-t") { Description = "LibTorch threads.", DefaultValueFactory = _ => defaults.Threads };
+        var threads = new Option<int?>("--threads", "-t") { Description = "LibTorch threads per job (the plan fixes them: results depend on the thread count). Default: the cores divided between --jobs; with --slurm, --cpus-per-task or 1." };
+        var jobs = new Option<int>("--jobs", "-j") { Description = "Jobs run at once on this machine, each in its own process with its share of the cores.", DefaultValueFactory = _ => 1 };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan's job count and its estimated core-hours (from a short timing of each variant's step here); write nothing." };
+        var slurmFlag = new Option<bool>("--slurm") { Description = "Submit the jobs to Slurm as one job array, and a report job after it, instead of running them here." };
+        var slurm = SlurmOptionsLine();
         var output = new Option<string?>("--output", "-o") { Description = "Report folder (default: reports/<experiment>-<time>)." };
         var subset = new Option<int?>("--subset") { Description = "Training images to use (the first N); default: the preset's." };
         var resume = new Option<bool>("--resume") { Description = "Continue an interrupted run from the checkpoints in --output." };
@@ -159,7 +173,9 @@ public static class Program
         var command = new Command("compare", "Train and measure an experiment's variants side by side and write a report (index.html, report.md, plots, CSV, results.json).")
         {
             experiment, preset, data, epochs, batch, lr, momentum, decay, schedule, augment, init, validation, seeds, threads, output, subset, testSubset, resume, only, plain,
+            jobs, dryRun, slurmFlag,
         };
+        foreach (var o in slurm.All) command.Options.Add(o);
         command.SetAction(parse =>
         {
             var request = new CompareRequest
@@ -179,26 +195,106 @@ public static class Program
                 Augment = parse.GetValue(augment),
                 Seeds = parse.GetValue(seeds),
                 Threads = parse.GetValue(threads),
+                Jobs = parse.GetValue(jobs),
+                DryRun = parse.GetValue(dryRun),
+                Slurm = parse.GetValue(slurmFlag) ? slurm.Read(parse) : slurm.Given(parse) is { } given
+                    ? throw new UsageException($"{given} is a Slurm option; add --slurm to submit to Slurm, or leave it out to run here")
+                    : null,
                 Output = parse.GetValue(output),
                 Subset = parse.GetValue(subset),
                 Resume = parse.GetValue(resume),
                 Only = parse.GetValue(only),
                 Plain = parse.GetValue(plain),
             };
-            var folder = CompareCommand.Run(request);
-            Console.WriteLine($"report: {Path.Combine(folder, "index.html")}");
+            return CompareCommand.Run(request);
         });
+        return command;
+    }
+
+    /// <summary>The Slurm options of <c>compare --slurm</c> and <c>submit</c>.</summary>
+    sealed class SlurmLine
+    {
+        public readonly Option<string?> Partition = new("--partition") { Description = "Slurm partition (default: the cluster's)." };
+        public readonly Option<string?> Time = new("--time") { Description = "Time limit per job, as sbatch takes it (4:00:00, 2-00:00:00). Near the limit a job checkpoints and requeues itself." };
+        public readonly Option<string?> Memory = new("--mem") { Description = "Memory per job, as sbatch takes it (4G)." };
+        public readonly Option<int?> Cpus = new("--cpus-per-task") { Description = "Cores per job (default: the plan's threads per job)." };
+        public readonly Option<int?> MaxRunning = new("--max-running") { Description = "At most this many jobs at once (--array=...%N)." };
+        public readonly Option<string[]> Extra = new("--sbatch-arg") { Description = "An argument passed to sbatch unchanged (repeat it): --sbatch-arg=--account=lab --sbatch-arg=--qos=long." };
+        public readonly Option<string?> Binary = new("--binary") { Description = "The netdsl the compute nodes run (the published binary in a shared folder); default: this one." };
+
+        public IEnumerable<Option> All => [Partition, Time, Memory, Cpus, MaxRunning, Extra, Binary];
+
+        public SlurmOptions Read(ParseResult parse) => new()
+        {
+            Partition = parse.GetValue(Partition),
+            Time = parse.GetValue(Time),
+            Memory = parse.GetValue(Memory),
+            CpusPerTask = parse.GetValue(Cpus),
+            MaxRunning = parse.GetValue(MaxRunning),
+            Extra = (parse.GetValue(Extra) ?? []).ToList(),
+            Binary = parse.GetValue(Binary),
+        };
+
+        /// <summary>The first Slurm option given, or null.</summary>
+        public string? Given(ParseResult parse) => All.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false })?.Name;
+    }
+
+    static SlurmLine SlurmOptionsLine() => new();
+
+    static Command StatusCommand()
+    {
+        var folder = new Argument<string>("folder") { Description = "A run folder (compare's --output)." };
+        var command = new Command("status", "Show where each job of a run stands: done, running, pending in Slurm, interrupted (a checkpoint continues it), failed or not started.") { folder };
+        command.SetAction(parse => SweepCommands.Status(parse.GetValue(folder)!));
+        return command;
+    }
+
+    static Command SubmitCommand()
+    {
+        var folder = new Argument<string>("folder") { Description = "A run folder (compare's --output)." };
+        var which = new Option<string[]>("--job") { Description = "Submit only these jobs (indices or ids, repeatable); default: every job neither done nor queued.", AllowMultipleArgumentsPerToken = true };
+        var slurm = SlurmOptionsLine();
+        var command = new Command("submit", "Submit a run's unfinished jobs to Slurm as one job array, and a report job after it; options not given are the previous submission's.") { folder, which };
+        foreach (var o in slurm.All) command.Options.Add(o);
+        command.SetAction(parse => SweepCommands.Submit(SweepCommands.Open(parse.GetValue(folder)!), parse.GetValue(which), slurm.Read(parse)));
+        return command;
+    }
+
+    static Command JobCommand()
+    {
+        var folder = new Argument<string>("folder") { Description = "A run folder (compare's --output)." };
+        var which = new Argument<string>("job") { Description = "The job's index in the plan (a Slurm array task id) or its id." };
+        var events = new Option<bool>("--events") { Description = "Progress as JSON lines on standard output (for the process that started this one)." };
+        var command = new Command("job", "Run one job of a run's plan in this process (what `compare --jobs` children and Slurm array tasks run); does nothing when it is done, continues it from its checkpoint otherwise.") { folder, which, events };
+        command.SetAction(parse => SweepCommands.Job(parse.GetValue(folder)!, parse.GetValue(which)!, parse.GetValue(events)));
         return command;
     }
 
     static Command ReportCommand()
     {
-        var file = new Argument<string>("results") { Description = "A results.json written by `netdsl compare`." };
-        var output = new Option<string?>("--output", "-o") { Description = "Report folder (default: the folder of the results file)." };
-        var command = new Command("report", "Render the report again from a saved results.json (plots, tables, findings).") { file, output };
+        var file = new Argument<string>("run") { Description = "A run folder (merges its finished jobs), or a results.json written by `netdsl compare` (renders it again)." };
+        var output = new Option<string?>("--output", "-o") { Description = "Report folder (default: the run folder, or the folder of the results file)." };
+        var command = new Command("report", "Merge a run's finished jobs into results.json and the report (jobs without a result are listed), or render a saved results.json again.") { file, output };
         command.SetAction(parse =>
         {
             var path = parse.GetValue(file)!;
+            if (Directory.Exists(path) && File.Exists(Path.Combine(path, Sweeps.RunPlan.FileName)))
+            {
+                var sweep = SweepCommands.Open(path);
+                var target = parse.GetValue(output) ?? sweep.Folder;
+                if (target.Length == 0) throw new UsageException("--output is empty; give a folder");
+                var other = Path.Combine(Path.GetFullPath(target), "results.json");
+                if (Path.GetFullPath(target) != sweep.Folder && File.Exists(other))
+                    throw new UsageException($"'{target}' holds another run's results.json; render into an empty folder, or into the run folder (leave out --output)");
+                SweepCommands.Report(sweep, Path.GetFullPath(target), headline: true);
+                return 0;
+            }
+            if (Directory.Exists(path))
+            {
+                if (!File.Exists(Path.Combine(path, "results.json")))
+                    throw new UsageException($"'{path}' holds neither a plan.json nor a results.json; give the folder `netdsl compare` wrote");
+                path = Path.Combine(path, "results.json");
+            }
             var folder = parse.GetValue(output) ?? Path.GetDirectoryName(Path.GetFullPath(path))!;
             if (folder.Length == 0) throw new UsageException("--output is empty; give a folder");
             var existing = Path.Combine(Path.GetFullPath(folder), "results.json");
@@ -210,6 +306,7 @@ public static class Program
             try { ReportWriter.Write(results, folder); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new UsageException($"cannot write the report to '{folder}' ({e.Message}); choose a writable --output"); }
             Console.WriteLine($"report: {Path.Combine(folder, "index.html")}");
+            return 0;
         });
         return command;
     }

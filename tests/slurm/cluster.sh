@@ -2,14 +2,26 @@
 # A real single-node Slurm cluster for the tests (Debian's slurm-wlm and munge), in a folder of its own.
 #   tests/slurm/cluster.sh start DIR   writes DIR/slurm.conf, starts munged (if not running), slurmctld and slurmd,
 #                                      waits until the node is idle; prints "export SLURM_CONF=DIR/slurm.conf"
-#   tests/slurm/cluster.sh stop DIR    stops slurmd and slurmctld (by their pid files); munged is left to the system
+#   tests/slurm/cluster.sh stop DIR    cancels the cluster's jobs (waits up to 30 s for them to end: their processes are
+#                                      not children of the daemons), stops slurmd and slurmctld (by their pid files);
+#                                      munged is left to the system
 # Needs root (SlurmUser=root, as on the CI machine). Exits non-zero with one line on stderr when Slurm cannot run here.
+# Each cluster takes two free TCP ports from 6817 up (SLURM_TEST_PORT=N pins them to N and N+1), so that several clusters
+# (one per worktree or CI job) can run on one machine.
 set -euo pipefail
 cmd="${1:?usage: cluster.sh start|stop DIR}"
 dir="$(mkdir -p "${2:?usage: cluster.sh start|stop DIR}" && cd "$2" && pwd)"
 conf="$dir/slurm.conf"
 
 stop() {
+  # Jobs first: their processes (slurmstepd and the job's own) outlive the daemons unless cancelled.
+  if [[ -f "$conf" && -f "$dir/slurmctld.pid" ]] && kill -0 "$(cat "$dir/slurmctld.pid")" 2>/dev/null; then
+    SLURM_CONF="$conf" scancel --full --quiet --user="$(id -un)" 2>/dev/null || true
+    for _ in $(seq 150); do
+      [[ -z "$(SLURM_CONF="$conf" squeue -h -o %i 2>/dev/null)" ]] && break
+      sleep 0.2
+    done
+  fi
   for daemon in slurmd slurmctld; do
     if [[ -f "$dir/$daemon.pid" ]]; then
       pid="$(cat "$dir/$daemon.pid")"
@@ -43,6 +55,18 @@ if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
   munge -n | unmunge >/dev/null || { echo "cluster.sh: munged does not answer" >&2; exit 3; }
 fi
 
+port_free() { ! ss -Hltn "( sport = :$1 or sport = :$(($1 + 1)) )" 2>/dev/null | grep -q .; }
+if [[ -n "${SLURM_TEST_PORT:-}" ]]; then
+  port="$SLURM_TEST_PORT"
+elif [[ -f "$conf" ]] && grep -q '^SlurmctldPort=' "$conf"; then
+  port="$(sed -n 's/^SlurmctldPort=//p' "$conf")"   # restarting in the same folder keeps its ports
+else
+  port=6817
+  while ! port_free "$port"; do
+    port=$((port + 2))
+    ((port < 7817)) || { echo "cluster.sh: no two free ports between 6817 and 7817" >&2; exit 3; }
+  done
+fi
 host="$(hostname -s)"
 cpus="$(nproc)"
 memory_mib=$(( $(awk '/MemTotal/ { print $2 }' /proc/meminfo) / 1024 - 1024 ))
@@ -68,10 +92,12 @@ SlurmctldPidFile=$dir/slurmctld.pid
 SlurmdPidFile=$dir/slurmd.pid
 SlurmctldLogFile=$dir/log/slurmctld.log
 SlurmdLogFile=$dir/log/slurmd.log
-SlurmctldPort=6917
-SlurmdPort=6918
+SlurmctldPort=$port
+SlurmdPort=$((port + 1))
 KillWait=5
 MinJobAge=300
+# Jobs without --mem get 1 GiB per core (real clusters set a default too; without one a job takes the whole node).
+DefMemPerCPU=1024
 NodeName=$host CPUs=$cpus RealMemory=$memory_mib State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF

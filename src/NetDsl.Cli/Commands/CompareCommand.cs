@@ -8,6 +8,7 @@ using NetDsl.Cli.Data;
 using NetDsl.Cli.Experiments;
 using NetDsl.Cli.Reporting;
 using NetDsl.Cli.Results;
+using NetDsl.Cli.Sweeps;
 using NetDsl.Cli.Training;
 using NetDsl.Measurements;
 using Spectre.Console;
@@ -43,19 +44,25 @@ public sealed record CompareRequest
     public double Momentum { get; init; } = TrainingOptions.Default.Momentum;
     /// <summary>Weight decay.</summary>
     public double WeightDecay { get; init; } = TrainingOptions.Default.WeightDecay;
-    /// <summary>Schedule.</summary>
-    public Schedule Schedule { get; init; } = TrainingOptions.Default.Schedule;
-    /// <summary>Augmentation.</summary>
-    public bool Augment { get; init; }
+    /// <summary>Schedule, or null for the preset's.</summary>
+    public Schedule? Schedule { get; init; }
+    /// <summary>Augmentation on or off, or null for the preset's.</summary>
+    public bool? Augment { get; init; }
     /// <summary>Seeds, or null for the preset's.</summary>
     public int[]? Seeds { get; init; }
-    /// <summary>LibTorch threads.</summary>
-    public int Threads { get; init; } = Environment.ProcessorCount;
+    /// <summary>LibTorch threads per job; null: the core count divided between <see cref="Jobs"/> (locally), the cores per task (Slurm).</summary>
+    public int? Threads { get; init; }
+    /// <summary>Jobs run at once on this machine (more than 1: in child processes).</summary>
+    public int Jobs { get; init; } = 1;
+    /// <summary>Submit the plan to Slurm with these options instead of running it here; null runs it here.</summary>
+    public SlurmOptions? Slurm { get; init; }
+    /// <summary>Print the plan's job count and estimated core-hours, and write nothing.</summary>
+    public bool DryRun { get; init; }
     /// <summary>Report folder, or null for <c>reports/&lt;experiment&gt;-&lt;time&gt;</c>.</summary>
     public string? Output { get; init; }
     /// <summary>Training images, or null for the preset's.</summary>
     public int? Subset { get; init; }
-    /// <summary>Continue from the checkpoints in the output folder.</summary>
+    /// <summary>Continue the run in <see cref="Output"/> (its plan must be the one these options make).</summary>
     public bool Resume { get; init; }
     /// <summary>Only variants whose name contains this text (case-insensitive).</summary>
     public string? Only { get; init; }
@@ -63,13 +70,130 @@ public sealed record CompareRequest
     public bool Plain { get; init; }
 }
 
-/// <summary><c>netdsl compare</c>: runs an experiment and writes its report.</summary>
+/// <summary>
+/// <c>netdsl compare</c>: plans an experiment as independent jobs (<c>plan.json</c>), then runs them here (in this process,
+/// or <c>--jobs N</c> child processes) or submits them to Slurm (<c>--slurm</c>), and merges the finished jobs into the report.
+/// </summary>
 public static class CompareCommand
 {
-    /// <summary>Validates <paramref name="request"/>, runs the experiment, writes the report; returns the report folder.
-    /// The report's command line spells out every setting actually used.</summary>
-    /// <exception cref="UsageException">Unknown experiment or preset, bad numbers, missing or corrupt data, an output folder that is not writable or already holds a report.</exception>
-    public static string Run(CompareRequest request)
+    /// <summary>Exit code when a stop signal (Ctrl+C, SIGTERM) interrupted the run: 128 + SIGINT, as shells report it.</summary>
+    public const int Interrupted = 130;
+
+    /// <summary>
+    /// Validates <paramref name="request"/>, writes the plan, runs or submits its jobs and, when they ran here, writes the
+    /// report. Prints progress, the headline and where the report is. Returns the exit code: 0, 1 when a job failed (the
+    /// report lists it), <see cref="Interrupted"/> when stopped.
+    /// </summary>
+    /// <exception cref="UsageException">Unknown experiment or preset, bad numbers, missing or corrupt data, an output folder that is
+    /// not writable or already holds another run, Slurm that cannot be reached.</exception>
+    public static int Run(CompareRequest request)
+    {
+        var (spec, settings, data) = Plan(request);
+        var experiment = spec.Experiment;
+        var jobs = spec.Jobs();
+        var rates = spec.LearningRates;
+        var threads = settings.Threads;
+        var summary = $"{experiment.Name} ({spec.Preset.Name}): {Plural(experiment.VariantsOf(spec.Preset).Count, "variant")} x {Plural(spec.Seeds.Count, "seed")}" +
+                      (rates.Count > 0 ? $" x {Plural(rates.Count, "learning rate")} ({string.Join(", ", rates.Select(r => r.ToString(Inv)))})" : "") + $" = {Plural(jobs.Count, "job")}" +
+                      $"; init {spec.Init}; " +
+                      (data is null ? "no data needed" : $"{settings.TrainImages:N0} training / {settings.ValidationImages:N0} validation / {settings.TestImages:N0} test images from {data.Folder} ({data.Origin})") +
+                      $"; {Plural(threads, "thread")} per job";
+        if (request.DryRun) return DryRun(spec, settings, summary, data, request);
+
+        var output = Path.GetFullPath(request.Output ?? Path.Combine("reports", $"{experiment.Name}-{DateTime.Now:yyyyMMdd-HHmmss}"));
+        PrepareOutput(output, request.Resume);
+        var sweep = OpenOrCreate(output, RunPlan.Create(spec, settings), request.Resume);
+
+        if (request.Slurm is { } slurm)
+        {
+            Console.WriteLine($"{summary}; run folder {output}");
+            return SweepCommands.Submit(sweep, null, slurm, announce: true);
+        }
+
+        Console.WriteLine($"{summary}{(request.Jobs > 1 ? $", {request.Jobs} jobs at once" : "")}; report in {output}");
+        using var stop = new StopSignal(reason => Console.Error.WriteLine(
+            $"\n{reason}: stopping after the current training step (Ctrl+C again quits at once); finished epochs stay in {sweep.CheckpointsFolder}"));
+        var outcomes = new List<JobOutcome>();
+        void Execute(IRunProgress progress)
+        {
+            var keys = sweep.Resolve().Keys;
+            var todo = new List<PlannedJob>();
+            foreach (var job in sweep.Plan.Jobs)
+            {
+                if (sweep.ReadShard(job, out _) is { State: ShardState.Done, Result: { } done }) progress.End(keys[job.Id], done);
+                else todo.Add(job);
+            }
+            if (request.Jobs > 1)
+            {
+                outcomes.AddRange(LocalJobs.Run(sweep, todo, request.Jobs, progress, stop));
+                return;
+            }
+            torch.set_num_threads(threads);
+            foreach (var job in todo)
+            {
+                if (stop.Requested) break;
+                var outcome = sweep.Execute(job, progress, () => stop.Requested, data);
+                if (outcome.Kind is JobOutcomeKind.Failed or JobOutcomeKind.Interrupted) progress.Failed(keys[job.Id], outcome.Detail);
+                outcomes.Add(outcome);
+            }
+        }
+        if (!request.Plain && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            // More bars than a terminal has rows scroll badly: with many jobs, finished bars make room (the summary at the end lists every variant).
+            AnsiConsole.Progress().AutoClear(false).HideCompleted(jobs.Count > Math.Max(8, Console.WindowHeight - 6))
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn { Width = 12 }, new PercentageColumn(), new RemainingTimeColumn())
+                .Start(ctx => Execute(new BarProgress(ctx, jobs)));
+        }
+        else
+        {
+            Execute(new LineProgress());
+        }
+
+        if (stop.Requested)
+        {
+            var states = JobStates.Of(sweep, null);
+            Console.Error.WriteLine($"interrupted ({JobStates.Count(states)}): continue with the same command and --resume (each job continues from its checkpoint); " +
+                                    $"`netdsl report {Slurm.Quote(output)}` writes a report of the finished jobs now");
+            return Interrupted;
+        }
+        return SweepCommands.Report(sweep, output, headline: true);
+    }
+
+    static int DryRun(RunSpec spec, RunSettings settings, string summary, Dataset? data, CompareRequest request)
+    {
+        Console.WriteLine($"dry run, nothing written: {summary}");
+        var o = spec.Options;
+        if (!spec.Experiment.What.HasFlag(Measures.Training))
+        {
+            Console.WriteLine($"{Plural(spec.Jobs().Count, "job")}, no training: seconds each");
+            return 0;
+        }
+        var steps = (settings.TrainImages + o.BatchSize - 1) / o.BatchSize;
+        var evaluated = settings.ValidationImages + settings.TestImages;
+        if (data?.Origin == "bundled test split" && o.Subset is null)
+            Console.WriteLine($"note: only the bundled {data.Train.Count:N0}-image split was found; with all of Fashion-MNIST (Debian's dataset-fashion-mnist, or --data) each job trains on 54,000 images, about {60_000.0 / data.Train.Count:F1}x longer");
+        var load = Estimate.LoadAverage();
+        Console.WriteLine($"timing one training step of each variant here: batch {o.BatchSize}, {Plural(settings.Threads, "thread")}, {Environment.ProcessorCount} cores" +
+                          (load is { } l ? string.Create(Inv, $", load average {l:F1} (timings under load are slower than on an idle machine)") : ""));
+        var costs = Estimate.Measure(spec, settings.Threads, settings.TrainImages, evaluated, line => Console.WriteLine(line));
+        // Plain aligned columns (the same in a terminal, a log or a pipe).
+        var width = costs.Max(c => c.Variant.Length);
+        Console.WriteLine($"  {"variant".PadRight(width)}  {"step",9}  {"per job",9}  {"jobs",4}  {"core-hours",10}");
+        foreach (var c in costs)
+            Console.WriteLine($"  {c.Variant.PadRight(width)}  {string.Create(Inv, $"{c.StepSeconds:F3} s"),9}  {Estimate.Duration(c.JobSeconds),9}  {c.Jobs,4}  {c.CoreHours.ToString("N1", Inv),10}");
+        var total = costs.Sum(c => c.CoreHours);
+        var longest = costs.Max(c => c.JobSeconds);
+        Console.WriteLine(string.Create(Inv, $"total: {Plural(spec.Jobs().Count, "job")}, {o.Epochs} epoch(s) of {steps:N0} steps (batch {o.BatchSize}) and {evaluated:N0} evaluated images each: about {total:N1} core-hours") +
+                          $" ({Estimate.Duration(total * 3600 / Environment.ProcessorCount)} on this machine's {Environment.ProcessorCount} cores; the longest job {Estimate.Duration(longest)} on {Plural(settings.Threads, "thread")}, the least a cluster needs with every job running at once)");
+        Console.WriteLine("not counted: measurements at initialization and between steps (Santurkar et al.'s, the loss slice), data loading, and other work on a busy machine");
+        return 0;
+    }
+
+    /// <summary>
+    /// Validates the request and makes the run's spec and settings (threads per job, data checksum, the reproducing command line);
+    /// loads the data when the experiment needs it.
+    /// </summary>
+    static (RunSpec Spec, RunSettings Settings, Dataset? Data) Plan(CompareRequest request)
     {
         var experiment = Catalog.Find(request.Experiment)
             ?? throw new UsageException($"unknown experiment '{request.Experiment}'; choose one of: {string.Join(", ", Catalog.All.Select(e => e.Name))} (see `netdsl list`)");
@@ -92,11 +216,18 @@ public static class CompareCommand
         if (!(validation > 0 && validation <= 0.5)) throw new UsageException($"--validation must be a fraction in (0, 0.5] (got {validation.ToString(Inv)}); 0.1 holds out 10% of the training images");
         if (!Enum.IsDefined(request.Init)) throw new UsageException($"--init must be one of {string.Join(", ", Enum.GetNames<InitScheme>())}");
         if (request.TestSubset is < 1) throw new UsageException($"--test-subset must be at least 1 (got {request.TestSubset})");
-        if (request.Momentum is < 0 or >= 1) throw new UsageException($"--momentum must be in [0, 1) (got {request.Momentum})");
-        if (request.WeightDecay < 0) throw new UsageException($"--weight-decay must not be negative (got {request.WeightDecay})");
-        if (request.Threads < 1) throw new UsageException($"--threads must be at least 1 (got {request.Threads})");
-        if (request.Threads > Environment.ProcessorCount)
-            throw new UsageException($"--threads {request.Threads} is more than this machine's {Environment.ProcessorCount} cores; LibTorch only slows down with more threads than cores");
+        if (request.Momentum is < 0 or >= 1) throw new UsageException($"--momentum must be in [0, 1) (got {request.Momentum.ToString(Inv)})");
+        if (request.WeightDecay < 0) throw new UsageException($"--weight-decay must not be negative (got {request.WeightDecay.ToString(Inv)})");
+        if (request.Jobs < 1) throw new UsageException($"--jobs must be at least 1 (got {request.Jobs})");
+        if (request.Slurm is not null && request.Jobs > 1) throw new UsageException("--jobs runs jobs on this machine and --slurm on the cluster; give one of them (Slurm's --max-running limits tasks at once)");
+        if (request.Slurm is { CpusPerTask: < 1 }) throw new UsageException($"--cpus-per-task must be at least 1 (got {request.Slurm.CpusPerTask})");
+        // Threads per job: the plan fixes them (results depend on the thread count), so every backend runs the same numbers.
+        var threads = request.Threads ?? (request.Slurm is { } slurm ? slurm.CpusPerTask ?? 1 : Math.Max(1, Environment.ProcessorCount / request.Jobs));
+        if (threads < 1) throw new UsageException($"--threads must be at least 1 (got {threads})");
+        if (request.Slurm is null && threads > Environment.ProcessorCount)
+            throw new UsageException($"--threads {threads} is more than this machine's {Environment.ProcessorCount} cores; LibTorch only slows down with more threads than cores");
+        if (request.Slurm is { CpusPerTask: { } cpus } && cpus < threads)
+            throw new UsageException($"--cpus-per-task {cpus} is fewer than --threads {threads}; each task needs a core per thread");
         if (request.Output is "") throw new UsageException("--output is empty; give a folder");
         if (request.Subset is < 1) throw new UsageException($"--subset must be at least 1 (got {request.Subset})");
         var seeds = request.Seeds is { Length: > 0 } s ? s : preset.Seeds;
@@ -112,20 +243,17 @@ public static class CompareCommand
         }
 
         Dataset? data = null;
-        if (training || experiment.What.HasFlag(Measures.InitialGradients) || experiment.What.HasFlag(Measures.Activations))
+        if (RunPlan.NeedsData(experiment.What))
         {
             try { data = FashionMnist.Load(request.Data); }
             catch (Exception e) when (e is IOException or InvalidDataException) { throw new UsageException(e.Message); }
-            data = data with { Test = data.Test.Take(request.TestSubset ?? preset.TestSubset) };
+            // Jobs may run in other processes and on other machines: they find the data by its absolute path.
+            data = data with { Test = data.Test.Take(request.TestSubset ?? preset.TestSubset), Folder = Path.GetFullPath(data.Folder) };
             var available = data.Train.Take(request.Subset ?? preset.Subset).Count;
             if (Math.Round(validation * available) < 1 || available - Math.Round(validation * available) < 1)
                 throw new UsageException($"--subset {available} with --validation {validation.ToString(Inv)} leaves no validation or no training images; use more images");
         }
 
-        var output = Path.GetFullPath(request.Output ?? Path.Combine("reports", $"{experiment.Name}-{DateTime.Now:yyyyMMdd-HHmmss}"));
-        PrepareOutput(output, request.Resume);
-
-        torch.set_num_threads(request.Threads);
         var options = new TrainingOptions
         {
             Epochs = training ? epochs : 0,
@@ -133,85 +261,77 @@ public static class CompareCommand
             LearningRate = rates.Length > 0 ? rates[0] : TrainingOptions.Default.LearningRate,
             Momentum = request.Momentum,
             WeightDecay = request.WeightDecay,
-            Schedule = request.Schedule,
-            Augment = request.Augment,
+            Schedule = request.Schedule ?? preset.Schedule,
+            Augment = request.Augment ?? preset.Augment,
             Subset = request.Subset ?? preset.Subset,
         };
         var spec = new RunSpec(experiment, preset, options, seeds, rates, request.Init, validation);
-        var runner = new Runner(spec, data, Path.Combine(output, "checkpoints"));
-        var firstSplit = runner.DataOf(seeds[0]);
-        var results = new RunResults
+        var firstSplit = new Runner(spec, data, "").DataOf(seeds[0]);
+        var settings = new RunSettings
         {
-            Experiment = experiment.Name,
-            Preset = preset.Name,
-            Title = experiment.Title,
-            Question = experiment.Description,
-            StartedUtc = DateTime.UtcNow,
-            Settings = new RunSettings
-            {
-                Epochs = options.Epochs,
-                BatchSize = options.BatchSize,
-                LearningRates = rates.ToList(),
-                Momentum = options.Momentum,
-                WeightDecay = options.WeightDecay,
-                Schedule = options.Schedule.ToString(),
-                Augment = options.Augment,
-                Init = request.Init.ToString(),
-                InitDescription = Initialization.Describe(request.Init),
-                ValidationFraction = validation,
-                Seeds = seeds.ToList(),
-                Threads = request.Threads,
-                OmpWaitPolicy = Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "(unset)",
-                DataFolder = data?.Folder ?? "(none: no data needed)",
-                DataOrigin = data?.Origin ?? "",
-                DataSplit = data?.Split ?? "",
-                TrainImages = firstSplit?.Split.Train.Count ?? 0,
-                ValidationImages = firstSplit?.Split.Validation.Count ?? 0,
-                TestImages = data?.Test.Count ?? 0,
-                Versions = Versions(),
-                CommandLine = Reproduction(experiment, preset, options, rates, seeds, request, validation, data),
-            },
+            Epochs = options.Epochs,
+            BatchSize = options.BatchSize,
+            LearningRates = rates.ToList(),
+            Momentum = options.Momentum,
+            WeightDecay = options.WeightDecay,
+            Schedule = options.Schedule.ToString(),
+            Augment = options.Augment,
+            Init = request.Init.ToString(),
+            InitDescription = Initialization.Describe(request.Init),
+            ValidationFraction = validation,
+            Seeds = seeds.ToList(),
+            Threads = threads,
+            OmpWaitPolicy = Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "(unset)",
+            DataFolder = data?.Folder ?? "(none: no data needed)",
+            DataOrigin = data?.Origin ?? "",
+            DataSplit = data?.Split ?? "",
+            TrainImages = firstSplit?.Split.Train.Count ?? 0,
+            ValidationImages = firstSplit?.Split.Validation.Count ?? 0,
+            TestImages = data?.Test.Count ?? 0,
+            Subset = options.Subset,
+            MeasureEvery = preset.MeasureEvery,
+            SlicePoints = preset.SlicePoints,
+            DataSha256 = data is null ? "" : RunPlan.Checksum(data, options.Subset),
+            Versions = Versions(),
         };
-        var clock = Stopwatch.StartNew();
-        Console.CancelKeyPress += (_, _) =>
-            Console.Error.WriteLine($"\ninterrupted: finished epochs are in {Path.Combine(output, "checkpoints")}; continue with the same options and --resume");
-        var variants = experiment.VariantsOf(preset);
-        var jobs = spec.Jobs();
-        Console.WriteLine($"{experiment.Name} ({preset.Name}): {variants.Count} variants x {Plural(seeds.Length, "seed")}" +
-                          (rates.Length > 0 ? $" x {Plural(rates.Length, "learning rate")} ({string.Join(", ", rates.Select(r => r.ToString(Inv)))}) = {Plural(jobs.Count, "job")}" : "") +
-                          $"; init {request.Init}; " +
-                          (data is null ? "no data needed" : $"{results.Settings.TrainImages:N0} training / {results.Settings.ValidationImages:N0} validation / {results.Settings.TestImages:N0} test images from {data.Folder} ({data.Origin})") +
-                          $"; {Plural(request.Threads, "thread")}; report in {output}");
-        if (!request.Plain && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive)
+        settings.CommandLine = Reproduction(experiment, preset, options, rates, seeds, request, validation, data, threads);
+        return (spec, settings, data);
+    }
+
+    /// <summary>Writes the plan into <paramref name="output"/>, or with <paramref name="resume"/> opens the plan there, which must be
+    /// the one the same options make now (a run is never continued with other settings).</summary>
+    static Sweep OpenOrCreate(string output, RunPlan plan, bool resume)
+    {
+        if (resume && File.Exists(Path.Combine(output, RunPlan.FileName)))
         {
-            // More bars than a terminal has rows scroll badly: with many jobs, finished bars make room (the summary at the end lists every variant).
-            AnsiConsole.Progress().AutoClear(false).HideCompleted(jobs.Count > Math.Max(8, Console.WindowHeight - 6))
-                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn { Width = 12 }, new PercentageColumn(), new RemainingTimeColumn())
-                .Start(ctx => results.Variants = runner.Run(new BarProgress(ctx, jobs)));
+            Sweep existing;
+            try { existing = Sweep.Open(output); }
+            catch (InvalidDataException e) { throw new UsageException(e.Message); }
+            if (existing.Plan.Difference(plan) is { } difference)
+                throw new UsageException($"{Path.Combine(output, RunPlan.FileName)} was written by a run with other settings ({difference}); resume with the same options, or choose another --output");
+            return existing;
         }
-        else
+        try { return Sweep.Create(output, plan); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            results.Variants = runner.Run(new LineProgress());
+            throw new UsageException($"cannot write the plan to '{output}' ({e.Message}); choose a writable --output");
         }
-        results.WallSeconds = clock.Elapsed.TotalSeconds;
-        ReportWriter.Write(results, output);
-        foreach (var line in ReportWriter.Headline(results)) Console.WriteLine(line);
-        return output;
     }
 
     static readonly System.Globalization.CultureInfo Inv = System.Globalization.CultureInfo.InvariantCulture;
 
     static string Plural(int n, string word) => $"{n} {word}{(n == 1 ? "" : "s")}";
 
-    /// <summary>Every setting spelled out, so the command gives the same run on another machine (whatever its defaults or data search finds).</summary>
-    static string Reproduction(Experiment experiment, Preset preset, TrainingOptions o, double[] rates, int[] seeds, CompareRequest request, double validation, Dataset? data)
+    /// <summary>Every setting spelled out, so the command gives the same run on another machine (whatever its defaults or data search
+    /// finds). <c>--threads</c> is the plan's per job: run in one process with it, the jobs give the same numbers as anywhere else.</summary>
+    static string Reproduction(Experiment experiment, Preset preset, TrainingOptions o, double[] rates, int[] seeds, CompareRequest request, double validation, Dataset? data, int threads)
     {
         var parts = new List<string> { "netdsl compare", $"-x {experiment.Name}", $"-p {preset.Name}" };
         if (data is not null) parts.Add($"--data {data.Folder}");
         if (experiment.What.HasFlag(Measures.Training))
         {
             parts.Add($"--epochs {o.Epochs} --batch-size {o.BatchSize} --lr {string.Join(" ", rates.Select(r => r.ToString(Inv)))} --momentum {o.Momentum.ToString(Inv)} --weight-decay {o.WeightDecay.ToString(Inv)} --schedule {o.Schedule}");
-            if (o.Augment) parts.Add("--augment");
+            if (o.Augment != preset.Augment) parts.Add($"--augment {(o.Augment ? "true" : "false")}");
         }
         parts.Add($"--init {request.Init}");
         if (data is not null)
@@ -220,20 +340,20 @@ public static class CompareCommand
             parts.Add($"--validation {validation.ToString(Inv)} --test-subset {data.Test.Count}");
         }
         parts.Add($"--seeds {string.Join(" ", seeds)}");
-        parts.Add($"--threads {request.Threads}");
+        parts.Add($"--threads {threads}");
         if (request.Only is { } only) parts.Add($"--only {only}");
         return string.Join(" ", parts);
     }
 
     /// <summary>
-    /// Makes sure <paramref name="output"/> can take the report: creates it, checks it is writable, and refuses a folder that
-    /// already holds a finished report (unless resuming, which continues from its checkpoints).
+    /// Makes sure <paramref name="output"/> can take the run: creates it, checks it is writable, and refuses a folder that
+    /// already holds a run (unless resuming, which continues it).
     /// </summary>
     static void PrepareOutput(string output, bool resume)
     {
         if (File.Exists(output)) throw new UsageException($"--output '{output}' is a file; give a folder");
-        if (!resume && new[] { "index.html", "results.json", "checkpoints" }.Any(f => Path.Exists(Path.Combine(output, f))))
-            throw new UsageException($"'{output}' already holds a run (report, results.json or checkpoints); choose another --output, or pass --resume to continue that run");
+        if (!resume && new[] { "index.html", "results.json", "checkpoints", RunPlan.FileName }.Any(f => Path.Exists(Path.Combine(output, f))))
+            throw new UsageException($"'{output}' already holds a run (plan, report, results.json or checkpoints); choose another --output, or pass --resume to continue that run");
         try
         {
             Directory.CreateDirectory(output);
@@ -254,7 +374,7 @@ public static class CompareCommand
             : null;
         return new Dictionary<string, string>
         {
-            ["NetDsl"] = typeof(VariantInfo).Assembly.GetName().Version?.ToString() ?? "?",
+            ["NetDsl"] = RunPlan.ToolVersion,
             ["TorchSharp"] = typeof(torch).Assembly.GetName().Version?.ToString() ?? "?",
             [".NET"] = RuntimeInformation.FrameworkDescription,
             ["OS"] = RuntimeInformation.OSDescription,

@@ -22,6 +22,9 @@ public sealed class LineProgress : IRunProgress
     /// <inheritdoc/>
     public void End(JobKey job, JobResult run) => Console.WriteLine($"{Name(job)}: {Describe(run)}");
 
+    /// <inheritdoc/>
+    public void Failed(JobKey job, string message) => Console.WriteLine($"{Name(job)}: {message}");
+
     static string Name(JobKey job) =>
         $"{job.Variant.Name} (seed {job.Seed}{(job.LearningRate is { } lr ? $", lr {lr.ToString(CultureInfo.InvariantCulture)}" : "")})";
 
@@ -77,6 +80,15 @@ public sealed class BarProgress : IRunProgress
         var (task, name) = tasks[job.Id];
         task.Description = Markup.Escape($"{name} {LineProgress.Describe(run, compact: true)}");
         task.Value = task.MaxValue;
+        task.StopTask();
+    }
+
+    /// <inheritdoc/>
+    public void Failed(JobKey job, string message)
+    {
+        var (task, name) = tasks[job.Id];
+        task.StartTask();
+        task.Description = Markup.Escape($"{name} {(message.Contains("stopped", StringComparison.Ordinal) ? "stopped" : "failed")}");
         task.StopTask();
     }
 

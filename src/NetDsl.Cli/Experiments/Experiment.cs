@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using NetDsl.Cli.Training;
 
 namespace NetDsl.Cli.Experiments;
 
@@ -39,8 +40,10 @@ public enum Measures
 /// <param name="BatchSize">Images per SGD step. Quick presets use 64: twice the steps of 128 in a short budget, with rates scaled
 /// to match (the linear scaling rule of Goyal et al. 2017: 0.05 at 64 is He et al.'s 0.1 at 128).</param>
 /// <param name="TestSubset">Test images evaluated (the first N; null: all). Quick presets evaluate 2,000 after every epoch of every job.</param>
+/// <param name="Schedule">The learning-rate schedule (the papers' presets use He et al.'s step schedule).</param>
+/// <param name="Augment">Random crop and horizontal flip of training images (He et al. 2015's augmentation).</param>
 public sealed record Preset(string Name, Func<VariantInfo, bool> Include, int Epochs, int? Subset, int[] Seeds, double[] LearningRates,
-    int MeasureEvery = 25, int SlicePoints = 21, int BatchSize = 128, int? TestSubset = null);
+    int MeasureEvery = 25, int SlicePoints = 21, int BatchSize = 128, int? TestSubset = null, Schedule Schedule = Schedule.Cosine, bool Augment = false);
 
 /// <summary>A ready-made experiment: one of the questions of the papers, the variants that answer it, and what to measure.</summary>
 /// <param name="Name">Command-line name (<c>degradation</c>).</param>
@@ -83,6 +86,12 @@ public static class Catalog
     static readonly double[] QuickBnGrid = [0.02, 0.05];
     static readonly double[] FullGrid = [0.01, 0.03, 0.1];
     static readonly double[] FullBnGrid = [0.03, 0.1, 0.2];
+
+    // The papers' presets, sized for a cluster: He et al.'s schedule (SGD, batch 128, momentum 0.9, weight decay 1e-4, the rate
+    // divided by 10 at 50% and 75% of training, crop and flip), all 60,000 images less 10% for validation, 3 seeds, and a grid
+    // of their 0.1 and the 0.01 they warm the 110-layer net up with. PaperEpochs: 64,000 iterations over 54,000 images, as their 64k.
+    const int PaperEpochs = 152;
+    static readonly double[] PaperGrid = [0.01, 0.1];
 
     /// <summary>Every experiment, by name.</summary>
     public static IReadOnlyList<Experiment> All { get; } =
@@ -138,6 +147,22 @@ public static class Catalog
             Measures.Training | Measures.InitialGradients | Measures.Slice,
             Quick: new("quick", v => Is(v, "Depth", "1", "5"), Epochs: 3, Subset: 3000, ThreeSeeds, QuickBnGrid, BatchSize: 64, TestSubset: 2000),
             Full: new("full", v => Is(v, "Depth", "1", "5"), Epochs: 8, Subset: null, ThreeSeeds, FullBnGrid, SlicePoints: 51)),
+
+        new("he2015-depth", 6, "He et al. 2015 at paper scale: plain vs residual at 20 to 110 layers",
+            "Question 6 as He et al. 2015 ran it (Sec. 4.2, Fig. 6, Table 6): their CIFAR networks of 6n+2 layers (n = 3, 5, 7, 9, 18: 20, 32, 44, 56, 110 layers), " +
+            "plain and residual (option A), BatchNorm after every convolution, trained with their schedule on all of Fashion-MNIST. Does the plain network's " +
+            "training error grow with depth while the residual network's falls? Sized for a cluster: `compare --dry-run` estimates the core-hours.",
+            CifarResNet.Variants.All, Measures.Training | Measures.InitialGradients,
+            Quick: new("quick", v => Is(v, "Depth", "3", "9"), Epochs: 1, Subset: 2000, [0], QuickBnGrid, BatchSize: 64, TestSubset: 2000),
+            Full: new("full", _ => true, Epochs: PaperEpochs, Subset: null, ThreeSeeds, PaperGrid, Schedule: Schedule.Step, Augment: true)),
+
+        new("he2016-units", 5, "He et al. 2016 at paper scale: five residual units at 110 layers",
+            "Question 5 as He et al. 2016 ran it (Fig. 4, Table 2): the five orders of BatchNorm, ReLU and addition in a residual unit (original, BN after addition, " +
+            "ReLU before addition, ReLU-only pre-activation, full pre-activation) in their 110-layer CIFAR network, with their schedule on all of Fashion-MNIST. " +
+            "Sized for a cluster: `compare --dry-run` estimates the core-hours.",
+            CifarOrderNet.Variants.All, Measures.Training | Measures.InitialGradients,
+            Quick: new("quick", _ => true, Epochs: 1, Subset: 1000, [0], [0.05], BatchSize: 64, TestSubset: 1000),
+            Full: new("full", _ => true, Epochs: PaperEpochs, Subset: null, ThreeSeeds, PaperGrid, Schedule: Schedule.Step, Augment: true)),
 
         new("shattering", 7, "Shattered gradients",
             "Question 7 (Balduzzi et al. 2017, Fig. 1-3): f: R -> R of width 200 on 256 inputs in [-2, 2); does df/dx decorrelate into white noise with depth? " +

@@ -118,3 +118,39 @@ public partial class ScaledShatterNet
     [Stage(Blocks = 4, Channels = 200)] ModuleList<ScaledDenseUnit> layers;
     [Linear(1)] Linear fc_out;
 }
+
+/// <summary>
+/// He et al. 2015's CIFAR networks (Sec. 4.2) as published, at Fashion-MNIST's 28x28: a 3x3 stem convolution of 16 channels
+/// and three stages of n two-convolution units at 16, 32 and 64 channels (28, 14 and 7 pixels; no pooling stem), global
+/// average pooling and a 10-way linear layer: 6n+2 weight layers. Plain vs residual (option A, zero-padded shortcuts) at
+/// n = 3, 5, 7, 9, 18: 20, 32, 44, 56 and 110 layers, BatchNorm after every convolution.
+/// </summary>
+[Network, Input(1, 28, 28)]
+[BatchNorm, Activation(Nonlinearity.ReLU)]
+[Variants(Residual = new[] { false, true }, Depth = new[] { 3, 5, 7, 9, 18 })]
+public partial class CifarResNet
+{
+    [Conv(16, Kernel = 3)] Conv2d conv1;
+    [Stage(Blocks = 3, Channels = 16)] ModuleList<ConvUnit> layer1;
+    [Stage(Blocks = 3, Channels = 32, Stride = 2)] ModuleList<ConvUnit> layer2;
+    [Stage(Blocks = 3, Channels = 64, Stride = 2)] ModuleList<ConvUnit> layer3;
+    [GlobalAvgPool] AdaptiveAvgPool2d avgpool;
+    [Linear(10)] Linear fc;
+}
+
+/// <summary>
+/// He et al. 2016's five residual units (Fig. 4: original, BN after addition, ReLU before addition, ReLU-only pre-activation,
+/// full pre-activation) in their 110-layer CIFAR network (Table 2), at 28x28: 18 units per stage, no pooling stem.
+/// </summary>
+[Network, Input(1, 28, 28)]
+[BatchNorm, Activation(Nonlinearity.ReLU)]
+[Variants(Order = new[] { UnitOrder.Original, UnitOrder.BnAfterAddition, UnitOrder.ReluBeforeAddition, UnitOrder.ReluOnlyPreActivation, UnitOrder.FullPreActivation })]
+public partial class CifarOrderNet
+{
+    [Conv(16, Kernel = 3)] Conv2d conv1;
+    [Stage(Blocks = 18, Channels = 16)] ModuleList<OrderUnit> layer1;
+    [Stage(Blocks = 18, Channels = 32, Stride = 2)] ModuleList<OrderUnit> layer2;
+    [Stage(Blocks = 18, Channels = 64, Stride = 2)] ModuleList<OrderUnit> layer3;
+    [GlobalAvgPool] AdaptiveAvgPool2d avgpool;
+    [Linear(10)] Linear fc;
+}

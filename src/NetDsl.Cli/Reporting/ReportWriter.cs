@@ -55,6 +55,8 @@ public static class ReportWriter
     {
         var lines = new List<string>();
         var rows = results.Variants.Select(v => (v, sel: v.Selection ?? Selection.Select(v.Jobs))).Where(x => x.sel is not null).Select(x => (x.v, sel: x.sel!)).ToList();
+        if (results.Incomplete.Count > 0)
+            lines.Add($"partial: {results.Incomplete.Count} of {results.PlannedJobs} jobs have no result ({string.Join(", ", results.Incomplete.GroupBy(j => j.State).Select(g => $"{g.Count()} {g.Key}"))}); the numbers below use the others");
         if (rows.Count == 0) return lines;
         static string Name(VariantResult v) => v.Name.Contains('.') ? v.Name[(v.Name.IndexOf('.') + 1)..] : v.Name;
         // Ranked on validation, like the report; the test accuracy is what each line reports.
@@ -124,6 +126,7 @@ public static class ReportWriter
             md.AppendLine($"Experiment `{r.Experiment}`, preset `{r.Preset}`: {Plural(r.Variants.Count, "variant")} x {Plural(r.Settings.Seeds.Count, "seed")}, {r.WallSeconds / 60:F1} minutes of wall time on {Plural(r.Settings.Threads, "thread")}, {r.StartedUtc:yyyy-MM-dd HH:mm} UTC.");
             md.AppendLine("Numbers written `m ± s [lo, hi]` are the mean over seeds ± the standard deviation across seeds [the 95% confidence interval of the mean, Student t with n - 1 degrees of freedom]. Claims that one variant beats another give the difference of the means with its 95% Welch interval.");
             md.AppendLine();
+            Incomplete();
             Variants();
             Training();
             Gradients();
@@ -662,6 +665,17 @@ public static class ReportWriter
                 measured.SelectMany(v => v.Jobs.Where(s => s.Shattering is not null).SelectMany(s => s.Shattering!.Autocorrelation.Select((a, k) => new object?[] { v.Name, s.Seed, s.LearningRate, k, a }))));
         }
 
+        /// <summary>Jobs of the plan without a result: named before any table, so a partial run is never read as a whole one.</summary>
+        void Incomplete()
+        {
+            if (r.Incomplete.Count == 0) return;
+            Markdown.AppendLine($"## Incomplete: {r.Incomplete.Count} of {r.PlannedJobs} jobs have no result");
+            Markdown.AppendLine();
+            Markdown.AppendLine("Every table, statistic and finding below uses only the finished jobs; a variant missing seeds has wider intervals, and one missing a learning rate was chosen among fewer rates. `netdsl status <run folder>` shows these jobs; `netdsl submit` or `netdsl compare ... --resume` runs them, and `netdsl report <run folder>` merges them in.");
+            Markdown.AppendLine();
+            Table(["job", "state", "detail"], r.Incomplete.Select(j => new[] { j.Id, j.State, j.Detail.Replace("|", "\\|", StringComparison.Ordinal) }), numeric: false);
+        }
+
         void Settings()
         {
             var s = r.Settings;
@@ -680,7 +694,7 @@ public static class ReportWriter
                 ["threads", $"{s.Threads} (OMP_WAIT_POLICY={s.OmpWaitPolicy})"],
                 ["data", $"{s.DataFolder} ({s.DataOrigin}; {s.DataSplit})"],
                 ["images", $"{s.TrainImages:N0} training, {s.ValidationImages:N0} validation, {s.TestImages:N0} test"],
-                ["wall time", $"{r.WallSeconds:F0} s this session; {V.Sum(v => v.Jobs.Sum(x => x.Seconds)):F0} s summed over the jobs, earlier sessions of a resumed run included"],
+                ["wall time", $"{r.WallSeconds:F0} s from the first job's start to the last one's end (this session's, for jobs that resumed); {V.Sum(v => v.Jobs.Sum(x => x.Seconds)):F0} s summed over the jobs, earlier sessions of a resumed job included"],
             }.Concat(s.Versions.Select(kv => new[] { kv.Key, kv.Value })), numeric: false);
         }
     }

@@ -29,8 +29,13 @@ public sealed class RunResults
     public DateTime StartedUtc { get; set; }
     /// <summary>Wall time of the whole run, seconds.</summary>
     public double WallSeconds { get; set; }
-    /// <summary>One entry per variant, in the experiment's order.</summary>
+    /// <summary>One entry per variant with at least one finished job, in the plan's order.</summary>
     public List<VariantResult> Variants { get; set; } = new();
+    /// <summary>Jobs in the run's plan (<c>plan.json</c>); 0 in files written before plans.</summary>
+    public int PlannedJobs { get; set; }
+    /// <summary>Jobs of the plan with no finished result (not run, running, interrupted or failed): in no table or statistic,
+    /// and listed by the report so that a partial run is never mistaken for a whole one.</summary>
+    public List<IncompleteJob> Incomplete { get; set; } = new();
 
     /// <summary>The JSON settings of results.json and of checkpoints' progress records: NaN and infinity as strings, enums by name.</summary>
     internal static readonly JsonSerializerOptions Json = new()
@@ -38,6 +43,8 @@ public sealed class RunResults
         WriteIndented = true,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
         Converters = { new JsonStringEnumConverter() },
+        // Plain text for people reading the files ('+' and '&' as themselves); the files are never embedded in HTML.
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     /// <summary>Serializes to indented JSON (NaN and infinity as strings).</summary>
@@ -97,7 +104,7 @@ public sealed class RunSettings
     public double ValidationFraction { get; set; }
     /// <summary>Seeds, one job per variant and learning rate each.</summary>
     public List<int> Seeds { get; set; } = new();
-    /// <summary>LibTorch intra-op threads.</summary>
+    /// <summary>LibTorch intra-op threads of each job (jobs run side by side divide the cores between them).</summary>
     public int Threads { get; set; }
     /// <summary>OMP_WAIT_POLICY in the process environment.</summary>
     public string OmpWaitPolicy { get; set; } = "";
@@ -113,6 +120,15 @@ public sealed class RunSettings
     public int ValidationImages { get; set; }
     /// <summary>Test images used.</summary>
     public int TestImages { get; set; }
+    /// <summary>Training images taken before the validation split (the first N), or null for all.</summary>
+    public int? Subset { get; set; }
+    /// <summary>Steps between Santurkar et al.'s measurements during training.</summary>
+    public int MeasureEvery { get; set; }
+    /// <summary>Points of the 1-D loss slice on [-1, 1].</summary>
+    public int SlicePoints { get; set; }
+    /// <summary>SHA-256 (hex) of the images and labels used (the training subset, then the test images): every job checks
+    /// that it reads the same data, wherever it runs. Empty without data.</summary>
+    public string DataSha256 { get; set; } = "";
     /// <summary>Versions: NetDsl, TorchSharp, .NET, OS, CPU.</summary>
     public Dictionary<string, string> Versions { get; set; } = new();
     /// <summary>The command line that reproduces the run.</summary>
@@ -179,6 +195,15 @@ public sealed class JobResult
         (learningRate is { } lr ? $".lr{lr.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}" : "");
 }
 
+/// <summary>A job of the plan that has no finished result.</summary>
+/// <param name="Id">The job's id (<c>&lt;variant&gt;.seed&lt;s&gt;.lr&lt;r&gt;</c>).</param>
+/// <param name="Variant">Its variant.</param>
+/// <param name="Seed">Its seed.</param>
+/// <param name="LearningRate">Its learning rate, or null.</param>
+/// <param name="State">Where it stands: not started, running, interrupted (a checkpoint continues it) or failed.</param>
+/// <param name="Detail">The error of a failed job, or how far an interrupted one got.</param>
+public sealed record IncompleteJob(string Id, string Variant, int Seed, double? LearningRate, string State, string Detail);
+
 /// <summary>A learning rate of the grid, scored on validation for one variant.</summary>
 /// <param name="LearningRate">The rate.</param>
 /// <param name="Seeds">Jobs at this rate.</param>
@@ -214,7 +239,8 @@ public sealed record VariantSelection(double LearningRate, bool Trained, List<Ra
 /// <param name="TestLoss">Mean cross-entropy on the test split after the epoch (eval mode), nats; for plots and the report, never for a choice.</param>
 /// <param name="TestAccuracy">Test accuracy after the epoch, 0 to 1.</param>
 /// <param name="Seconds">Wall time of the epoch including evaluation.</param>
-/// <param name="LiveTensors">Native tensors alive after the epoch (TorchSharp's dispose-scope statistics): flat when nothing leaks.</param>
+/// <param name="LiveTensors">Native tensors alive after the epoch (TorchSharp's dispose-scope statistics), counted from the job's
+/// start in a job's results (the model, optimizer state and batches it holds): flat when nothing leaks.</param>
 public sealed record EpochRecord(int Epoch, double LearningRate, double TrainLoss, double TrainAccuracy, double ValidationLoss, double ValidationAccuracy, double TestLoss, double TestAccuracy, double Seconds, long LiveTensors);
 
 /// <summary>A named number (a layer and its value).</summary>

@@ -81,6 +81,17 @@ public sealed class Trainer : IDisposable
     /// </summary>
     public Action<int, Tensor, Tensor>? BeforeStep { get; set; }
 
+    /// <summary>Asked after every step; true ends the epoch there, before its evaluation (a stop signal: SIGTERM from Slurm or
+    /// Ctrl+C). <see cref="RunEpoch"/> then returns null with no divergence and leaves the position in <see cref="Stopped"/>.</summary>
+    public Func<bool>? StopRequested { get; set; }
+
+    /// <summary>Where the last <see cref="RunEpoch"/> stopped early on <see cref="StopRequested"/>; null when it ran to the end.</summary>
+    public EpochPosition? Stopped { get; private set; }
+
+    /// <summary>Set before <see cref="RunEpoch"/> to continue an epoch from where it stopped (from a checkpoint): the batches
+    /// before it are drawn in the same order and dropped, the epoch's sums continue. Used once, for its epoch only.</summary>
+    public EpochPosition? ResumeAt { get; set; }
+
     /// <summary>
     /// Trains epoch <paramref name="epoch"/> (1-based) and evaluates. Returns null, with the model as the last finite step
     /// left it, when the loss becomes NaN or infinite (the run diverged); <paramref name="divergence"/> then says where.
@@ -91,16 +102,26 @@ public sealed class Trainer : IDisposable
         var clock = Stopwatch.StartNew();
         model.train();
         var random = EpochRandom(seed, epoch);
-        double lossSum = 0;
-        long seen = 0;
+        var resume = ResumeAt is { } at && at.Epoch == epoch ? at : null;
+        (ResumeAt, Stopped) = (null, null);
+        double lossSum = resume?.LossSum ?? 0;
+        long seen = resume?.Seen ?? 0;
         // Correct predictions add up on the device; one read at the end instead of a second sync every step.
-        using var correct = zeros(1, ScalarType.Int64);
+        using var correct = full(1, resume?.Correct ?? 0L, ScalarType.Int64);
         var step = (epoch - 1) * stepsPerEpoch;
+        var skip = resume?.Steps ?? 0;
         double lr = options.LearningRate;
         foreach (var (bx, by) in Batches.Enumerate(train, norm, options.BatchSize, random, options.Augment))
         {
             using var batchX = bx;
             using var batchY = by;
+            // Resuming mid-epoch: the steps done before the stop draw the same batches (and augmentation) and are dropped.
+            if (skip > 0)
+            {
+                skip--;
+                step++;
+                continue;
+            }
             using var scope = NewDisposeScope();
             lr = options.LearningRateAt(step, TotalSteps);
             foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
@@ -121,11 +142,16 @@ public sealed class Trainer : IDisposable
             seen += by.shape[0];
             step++;
             progress?.Step(step, TotalSteps, value);
+            if (step < epoch * stepsPerEpoch && StopRequested?.Invoke() == true)
+            {
+                Stopped = new EpochPosition(epoch, step - (epoch - 1) * stepsPerEpoch, lossSum, correct.item<long>(), seen, (resume?.Seconds ?? 0) + clock.Elapsed.TotalSeconds);
+                return null;
+            }
         }
         var (validationLoss, validationAccuracy) = Evaluate(model, validation, norm, options.BatchSize);
         var (testLoss, testAccuracy) = Evaluate(model, test, norm, options.BatchSize);
         var record = new EpochRecord(epoch, lr, lossSum / seen, (double)correct.item<long>() / seen, validationLoss, validationAccuracy, testLoss, testAccuracy,
-            clock.Elapsed.TotalSeconds, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+            (resume?.Seconds ?? 0) + clock.Elapsed.TotalSeconds, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
         progress?.Epoch(record, options.Epochs);
         return record;
     }
@@ -165,3 +191,12 @@ public sealed class Trainer : IDisposable
         model.named_parameters().Where(p => p.name.EndsWith(".weight", StringComparison.Ordinal) || p.name == "weight")
             .Where(p => p.parameter.dim() > 1).Select(p => p.name).ToList();
 }
+
+/// <summary>How far an epoch got before a stop signal ended it early: what a checkpoint needs to continue it exactly.</summary>
+/// <param name="Epoch">The epoch (1-based).</param>
+/// <param name="Steps">Steps of this epoch done (at least 1, fewer than the epoch has).</param>
+/// <param name="LossSum">Sum over those steps of the batch loss times the batch size, nats.</param>
+/// <param name="Correct">Training images classified correctly in those steps.</param>
+/// <param name="Seen">Training images seen in those steps.</param>
+/// <param name="Seconds">Wall time spent on the epoch so far, seconds.</param>
+public sealed record EpochPosition(int Epoch, int Steps, double LossSum, long Correct, long Seen, double Seconds);
