@@ -50,7 +50,8 @@ public static class Smoothness
         for (int k = 0; k < etas.Count; k++)
         {
             using (no_grad())
-                for (int i = 0; i < ps.Count; i++) ps[i].copy_(w[i] - etas[k] * g[i]);
+            using (var step = (-etas[k]).ToScalar()) // a Scalar kept alive through the native calls (see NetDsl.Native.Scalars)
+                for (int i = 0; i < ps.Count; i++) ps[i].copy_(w[i].add(g[i], alpha: step));
             // In training mode the loss uses batch statistics, so the running statistics each evaluation moves do
             // not change the next one; ModelState puts them back at the end.
             var (lk, gk) = LossAndGradient(ps, loss);
@@ -71,5 +72,5 @@ public static class Smoothness
     }
 
     internal static double Norm(IEnumerable<Tensor> tensors) =>
-        Math.Sqrt(tensors.Sum(t => t.to_type(ScalarType.Float64).pow(2).sum().item<double>()));
+        Math.Sqrt(tensors.Sum(t => t.to_type(ScalarType.Float64).square().sum().item<double>()));
 }
