@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using NetDsl.Native;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -161,6 +162,10 @@ public sealed class Probe : IDisposable
         return TapFunction.apply(x, new Sink(this, record));
     }
 
+    // Static, so never finalized during a native call (see NetDsl.Native.Scalars).
+    static readonly Scalar SigmoidSaturation = 5.986876601124521.ToScalar();
+    static readonly Scalar TanhSaturation = 2.993222846126381.ToScalar();
+
     void Measure(TapRecord record, Tensor x)
     {
         // These see a tensor another tap has already measured (the unit's input, the last branch layer's
@@ -182,8 +187,8 @@ public sealed class Probe : IDisposable
             var highest = d.amax(new long[] { 0 });
             var lowest = d.amin(new long[] { 0 });
             stats = new List<Tensor> { flat.sum(), flat.dot(flat), lowest.min(), highest.max() };
-            stats.Add((highest <= 0).to_type(ScalarType.Float32).mean()); // never active over the batch
-            stats.Add((lowest > 0).to_type(ScalarType.Float32).mean());   // always active
+            stats.Add(highest.le(Scalars.Zero).to_type(ScalarType.Float32).mean()); // never active over the batch
+            stats.Add(lowest.gt(Scalars.Zero).to_type(ScalarType.Float32).mean());  // always active
         }
         else
         {
@@ -194,10 +199,10 @@ public sealed class Probe : IDisposable
         {
             // Saturated: derivative below 1% of its maximum. sigmoid' = s(1 - s) < 0.0025 <=> |x| > 5.9869;
             // tanh' = 1 - tanh^2 < 0.01 <=> |x| > 2.9932.
-            double threshold = record.Kind == TapKind.SigmoidInput ? 5.986876601124521 : 2.993222846126381;
+            var threshold = record.Kind == TapKind.SigmoidInput ? SigmoidSaturation : TanhSaturation;
             var a = d.abs();
-            stats.Add((a < 1).to_type(ScalarType.Float32).mean());
-            stats.Add((a > threshold).to_type(ScalarType.Float32).mean());
+            stats.Add(a.lt(Scalars.One).to_type(ScalarType.Float32).mean());
+            stats.Add(a.gt(threshold).to_type(ScalarType.Float32).mean());
         }
         var values = stack(stats.Select(t => t.to_type(ScalarType.Float64)).ToArray()).cpu().data<double>().ToArray();
         // NaN anywhere makes the sum NaN; infinity makes the min or max infinite: no separate pass needed.

@@ -44,11 +44,12 @@ public static class CovariateShift
         var (_, g) = Smoothness.LossAndGradient(ws, loss);
         var original = ws.Select(w => w.detach().clone()).ToList();
         var result = new List<CovariateShiftRecord>();
+        using var step = (-learningRate).ToScalar(); // kept alive through the native calls (see NetDsl.Native.Scalars)
         for (int i = 0; i < ws.Count; i++)
         {
             using (no_grad())
                 for (int j = 0; j < ws.Count; j++)
-                    ws[j].copy_(j < i ? original[j] - learningRate * g[j] : original[j]);
+                    ws[j].copy_(j < i ? original[j].add(g[j], alpha: step) : original[j]);
             var (_, shifted) = Smoothness.LossAndGradient(new[] { ws[i] }, loss);
             double distance = Smoothness.Norm(new[] { shifted[0] - g[i] });
             double dot = (shifted[0].to_type(ScalarType.Float64) * g[i].to_type(ScalarType.Float64)).sum().item<double>();

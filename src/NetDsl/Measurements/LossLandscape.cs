@@ -35,9 +35,10 @@ public static class LossLandscape
             using var scope = NewDisposeScope();
             var d = randn(p.shape, dtype: p.dtype, device: p.device, generator: generator);
             var dims = Enumerable.Range(1, (int)p.dim() - 1).Select(i => (long)i).ToArray();
-            var dNorm = d.pow(2).sum(dims, keepdim: true).sqrt();
-            var pNorm = p.detach().pow(2).sum(dims, keepdim: true).sqrt();
-            direction.Add((d / (dNorm + 1e-10) * pNorm).MoveToOuterDisposeScope());
+            var dNorm = d.square().sum(dims, keepdim: true).sqrt();
+            var pNorm = p.detach().square().sum(dims, keepdim: true).sqrt();
+            using var epsilon = 1e-10.ToScalar(); // kept alive through the native call (see NetDsl.Native.Scalars)
+            direction.Add((d / dNorm.add(epsilon) * pNorm).MoveToOuterDisposeScope());
         }
         return direction;
     }
@@ -126,7 +127,11 @@ public static class LossLandscape
         {
             using var scope = NewDisposeScope();
             var w = origin[i].clone();
-            foreach (var (d, step) in moves) w.add_(d[i], alpha: step);
+            foreach (var (d, step) in moves)
+            {
+                using var alpha = step.ToScalar(); // kept alive through the native call (see NetDsl.Native.Scalars)
+                w.add_(d[i], alpha: alpha);
+            }
             ps[i].Parameter.copy_(w);
         }
     }

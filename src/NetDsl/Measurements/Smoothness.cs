@@ -50,7 +50,8 @@ public static class Smoothness
         for (int k = 0; k < etas.Count; k++)
         {
             using (no_grad())
-                for (int i = 0; i < ps.Count; i++) ps[i].copy_(w[i] - etas[k] * g[i]);
+            using (var step = (-etas[k]).ToScalar()) // a Scalar kept alive through the native calls (see NetDsl.Native.Scalars)
+                for (int i = 0; i < ps.Count; i++) ps[i].copy_(w[i].add(g[i], alpha: step));
             // In training mode the loss uses batch statistics, so the running statistics each evaluation moves do
             // not change the next one; ModelState puts them back at the end.
             var (lk, gk) = LossAndGradient(ps, loss);
@@ -65,10 +66,11 @@ public static class Smoothness
     {
         var l = loss();
         var grads = autograd.grad(new[] { l }, ps.Cast<Tensor>().ToList(), allow_unused: true);
-        var g = grads.Select((t, i) => t is null ? zeros_like(ps[i]) : t.detach()).ToList();
+        // A parameter the loss does not use has no gradient: TorchSharp returns an empty handle (or null) for it.
+        var g = grads.Select((t, i) => t is null || t.IsInvalid ? zeros_like(ps[i]) : t.detach()).ToList();
         return (l.to_type(ScalarType.Float64).item<double>(), g);
     }
 
     internal static double Norm(IEnumerable<Tensor> tensors) =>
-        Math.Sqrt(tensors.Sum(t => t.to_type(ScalarType.Float64).pow(2).sum().item<double>()));
+        Math.Sqrt(tensors.Sum(t => t.to_type(ScalarType.Float64).square().sum().item<double>()));
 }

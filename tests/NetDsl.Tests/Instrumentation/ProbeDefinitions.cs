@@ -76,3 +76,10 @@ public partial class ProbeEdgeNet
     [Stage(Blocks = 3, Channels = 8)] ModuleList<OuterRes> c;
     [Linear(3)] Linear fc_out;
 }
+
+[Network, Input(1), Activation(Nonlinearity.Tanh)]
+public partial class TanhProbeNet
+{
+    [Linear(3)] Linear fc1;
+    [Linear(1)] Linear fc2;
+}
