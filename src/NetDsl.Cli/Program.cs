@@ -90,7 +90,7 @@ public static class Program
                     .AddColumn(new TableColumn("MACs / sample").NoWrap().RightAligned());
                 foreach (var v in e.Variants.Where(v => e.Quick.Include(v) || e.Full.Include(v)))
                     table.AddRow(Markup.Escape(v.Name), e.Quick.Include(v) ? "x" : "", e.Full.Include(v) ? "x" : "",
-                        v.Summary.Layers.Count(l => l.Kind is "Conv2d" or "Linear").ToString(), v.Summary.TotalParameters.ToString("N0"), v.Summary.TotalMultiplyAccumulates.ToString("N0"));
+                        v.Summary.Layers.Count(l => l.Kind is "Conv2d" or "Linear").ToString(System.Globalization.CultureInfo.InvariantCulture), v.Summary.TotalParameters.ToString("N0", System.Globalization.CultureInfo.InvariantCulture), v.Summary.TotalMultiplyAccumulates.ToString("N0", System.Globalization.CultureInfo.InvariantCulture));
                 AnsiConsole.Write(table);
                 var what = string.Join(", ", Enum.GetValues<Measures>().Where(m => m != Measures.None && e.What.HasFlag(m)));
                 Console.WriteLine($"  measures: {what}");

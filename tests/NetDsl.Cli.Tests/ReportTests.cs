@@ -25,7 +25,7 @@ public sealed class ReportTests : IDisposable
         VariantResult Variant(string name, string bn, double accuracy, double goodRate, double beta, double cosine, double rise, double acf, int depth) => new()
         {
             Name = $"Net.{name}",
-            Settings = new() { ["BatchNorm"] = bn, ["Depth"] = depth.ToString() },
+            Settings = new() { ["BatchNorm"] = bn, ["Depth"] = depth.ToString(System.Globalization.CultureInfo.InvariantCulture) },
             Parameters = 1000,
             MultiplyAccumulates = 5000,
             WeightLayers = depth + 2,
@@ -86,7 +86,7 @@ public sealed class ReportTests : IDisposable
         Assert.Contains("data/epochs.csv", references);
         foreach (var reference in references) Assert.True(Path.Exists(Path.Combine(folder, reference)), $"index.html references missing {reference}");
         foreach (var file in files) Assert.True(File.Exists(Path.Combine(folder, file)), file);
-        var pngs = files.Where(f => f.EndsWith(".png")).ToList();
+        var pngs = files.Where(f => f.EndsWith(".png", System.StringComparison.Ordinal)).ToList();
         Assert.Equal(16, pngs.Count);
         foreach (var png in pngs) Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(Path.Combine(folder, png))[..4]);
         Assert.All(pngs, p => Assert.Contains($"src=\"{p}\"", html));

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
@@ -133,14 +134,14 @@ internal sealed class ClassReader
             : System.Array.Empty<int>();
         if (sizes.Length is not (1 or 3))
         {
-            Report(DiagnosticDescriptors.InvalidInputRank, at, sizes.Length.ToString());
+            Report(DiagnosticDescriptors.InvalidInputRank, at, sizes.Length.ToString(CultureInfo.InvariantCulture));
             return null;
         }
         bool ok = true;
         for (int i = 0; i < sizes.Length; i++)
         {
             if (sizes[i] > 0) continue;
-            Report(DiagnosticDescriptors.InvalidValue, at, $"Input size {i + 1}", sizes[i].ToString(), "positive");
+            Report(DiagnosticDescriptors.InvalidValue, at, $"Input size {i + 1}", sizes[i].ToString(CultureInfo.InvariantCulture), "positive");
             ok = false;
         }
         return ok ? sizes : null;
@@ -193,7 +194,7 @@ internal sealed class ClassReader
     bool CheckEnum(int value, int count, string what, string enumName, string names, LocationInfo? at)
     {
         if (value >= 0 && value < count) return true;
-        Report(DiagnosticDescriptors.UnknownEnumValue, at, what, value.ToString(), enumName, names);
+        Report(DiagnosticDescriptors.UnknownEnumValue, at, what, value.ToString(CultureInfo.InvariantCulture), enumName, names);
         return false;
     }
 
@@ -256,7 +257,7 @@ internal sealed class ClassReader
                 if (bnAttribute is not null && actAttribute is not null)
                     Report(DiagnosticDescriptors.MultipleLayerAttributes, LocationInfo.From(field.Locations.FirstOrDefault()), field.Name, "[BatchNorm], [Activation]");
                 else if (bnAttribute is not null && fieldType is LayerKinds.Modules + "BatchNorm2d" or LayerKinds.Modules + "BatchNorm1d")
-                    result.Add(new ReadLayer(Layer(field.Name, LayerKind.BatchNorm, @out: fieldType.EndsWith("2d") ? 2 : 1, bn: bn), Where(bnAttribute), typeAt));
+                    result.Add(new ReadLayer(Layer(field.Name, LayerKind.BatchNorm, @out: fieldType.EndsWith("2d", System.StringComparison.Ordinal) ? 2 : 1, bn: bn), Where(bnAttribute), typeAt));
                 else if (actAttribute is not null && bnAttribute is null && act is not null)
                 {
                     var expected = LayerKinds.Modules + LayerKinds.ActivationType(act.Kind);
@@ -355,16 +356,16 @@ internal sealed class ClassReader
                 bool strided = kind == LayerKind.Conv && NamedBool(a, "Strided", false);
                 var what = kind == LayerKind.Conv ? "Conv" : "Linear";
                 if (inBlock && hasSize)
-                    Report(DiagnosticDescriptors.FixedSizeInBlock, at, field.Name, Short(blockPath.Peek()), size.ToString());
+                    Report(DiagnosticDescriptors.FixedSizeInBlock, at, field.Name, Short(blockPath.Peek()), size.ToString(CultureInfo.InvariantCulture));
                 else if (!inBlock && !hasSize)
                     Report(DiagnosticDescriptors.MissingSize, at, field.Name, field.ContainingType.Name, $"[{what}(64{(kind == LayerKind.Conv ? ", Kernel = 3" : "")})]");
                 else if (hasSize && size <= 0)
-                    Report(DiagnosticDescriptors.InvalidValue, at, $"The size of {label}", size.ToString(), "positive");
+                    Report(DiagnosticDescriptors.InvalidValue, at, $"The size of {label}", size.ToString(CultureInfo.InvariantCulture), "positive");
                 if (kind == LayerKind.Conv)
                 {
-                    if (kernel <= 0) Report(DiagnosticDescriptors.InvalidValue, at, $"Kernel of {label}", kernel.ToString(), "positive");
-                    if (stride <= 0) Report(DiagnosticDescriptors.InvalidValue, at, $"Stride of {label}", stride.ToString(), "positive");
-                    if (padding < -1) Report(DiagnosticDescriptors.InvalidValue, at, $"Padding of {label}", padding.ToString(), "zero or more (or -1 for \"same\")");
+                    if (kernel <= 0) Report(DiagnosticDescriptors.InvalidValue, at, $"Kernel of {label}", kernel.ToString(CultureInfo.InvariantCulture), "positive");
+                    if (stride <= 0) Report(DiagnosticDescriptors.InvalidValue, at, $"Stride of {label}", stride.ToString(CultureInfo.InvariantCulture), "positive");
+                    if (padding < -1) Report(DiagnosticDescriptors.InvalidValue, at, $"Padding of {label}", padding.ToString(CultureInfo.InvariantCulture), "zero or more (or -1 for \"same\")");
                     if (strided && !inBlock) Report(DiagnosticDescriptors.ConflictingPolicies, at, $"{label} is marked Strided outside a block", "use Stride = n in a network");
                 }
                 return Layer(field.Name, kind, @out: size, kernel: kernel, stride: stride, padding: padding, bias: bias, strided: strided, bn: bn, act: act);
@@ -373,9 +374,9 @@ internal sealed class ClassReader
             case LayerKind.AvgPool:
             {
                 int kernel = NamedInt(a, "Kernel", 2), stride = NamedInt(a, "Stride", 0), padding = NamedInt(a, "Padding", 0);
-                if (kernel <= 0) Report(DiagnosticDescriptors.InvalidValue, at, $"Kernel of {label}", kernel.ToString(), "positive");
-                if (stride < 0) Report(DiagnosticDescriptors.InvalidValue, at, $"Stride of {label}", stride.ToString(), "positive (or 0 for the kernel size)");
-                if (padding < 0 || padding > kernel / 2) Report(DiagnosticDescriptors.InvalidValue, at, $"Padding of {label}", padding.ToString(), $"between 0 and half the kernel ({kernel / 2})");
+                if (kernel <= 0) Report(DiagnosticDescriptors.InvalidValue, at, $"Kernel of {label}", kernel.ToString(CultureInfo.InvariantCulture), "positive");
+                if (stride < 0) Report(DiagnosticDescriptors.InvalidValue, at, $"Stride of {label}", stride.ToString(CultureInfo.InvariantCulture), "positive (or 0 for the kernel size)");
+                if (padding < 0 || padding > kernel / 2) Report(DiagnosticDescriptors.InvalidValue, at, $"Padding of {label}", padding.ToString(CultureInfo.InvariantCulture), $"between 0 and half the kernel ({kernel / 2})");
                 return Layer(field.Name, kind, kernel: kernel, stride: stride, padding: padding);
             }
             case LayerKind.Dropout:
@@ -408,10 +409,10 @@ internal sealed class ClassReader
             Report(DiagnosticDescriptors.StageTypeNotBlock, typeAt, field.Name, list.TypeArguments[0].ToDisplayString());
             return null;
         }
-        if (blocks <= 0 || blocks > MaxBlocks) Report(DiagnosticDescriptors.InvalidValue, at, $"Blocks of '{field.Name}'", blocks.ToString(), $"between 1 and {MaxBlocks}");
-        if (stride <= 0) Report(DiagnosticDescriptors.InvalidValue, at, $"Stride of '{field.Name}'", stride.ToString(), "positive");
+        if (blocks <= 0 || blocks > MaxBlocks) Report(DiagnosticDescriptors.InvalidValue, at, $"Blocks of '{field.Name}'", blocks.ToString(CultureInfo.InvariantCulture), $"between 1 and {MaxBlocks}");
+        if (stride <= 0) Report(DiagnosticDescriptors.InvalidValue, at, $"Stride of '{field.Name}'", stride.ToString(CultureInfo.InvariantCulture), "positive");
         if (inBlock && channels != 0) Report(DiagnosticDescriptors.FixedSizeInBlock, at, field.Name, Short(blockPath.Peek()), $"Channels = {channels}");
-        else if (!inBlock && channels <= 0) Report(DiagnosticDescriptors.InvalidValue, at, $"Channels of '{field.Name}'", channels.ToString(), "positive");
+        else if (!inBlock && channels <= 0) Report(DiagnosticDescriptors.InvalidValue, at, $"Channels of '{field.Name}'", channels.ToString(CultureInfo.InvariantCulture), "positive");
 
         var fullName = blockType.ToDisplayString();
         if (blockPath.Contains(fullName))
@@ -438,7 +439,7 @@ internal sealed class ClassReader
             return null;
         }
         if (!block.Spatial && stride != 1)
-            Report(DiagnosticDescriptors.StrideOnVectorBlock, at, field.Name, stride.ToString(), blockType.Name);
+            Report(DiagnosticDescriptors.StrideOnVectorBlock, at, field.Name, stride.ToString(CultureInfo.InvariantCulture), blockType.Name);
         return Layer(field.Name, LayerKind.Stage, @out: channels, stride: stride, blocks: blocks, block: block);
     }
 
@@ -456,7 +457,7 @@ internal sealed class ClassReader
         if (!clash) return full + ".g.cs";
         uint h = 2166136261;
         foreach (char c in full) h = unchecked((h ^ c) * 16777619);
-        return full + "." + h.ToString("x8") + ".g.cs";
+        return full + "." + h.ToString("x8", CultureInfo.InvariantCulture) + ".g.cs";
     }
 
     static bool HasCaseTwin(IEnumerable<string> siblings, string name) =>
@@ -489,7 +490,7 @@ internal sealed class ClassReader
         CheckClass(type, "block");
         var blockAttribute = Find(type, BlockAttribute);
         int expansion = blockAttribute is null ? 1 : NamedInt(blockAttribute, "Expansion", 1);
-        if (expansion <= 0) Report(DiagnosticDescriptors.InvalidValue, blockAttribute is null ? null : Where(blockAttribute), $"Expansion of '{type.Name}'", expansion.ToString(), "positive");
+        if (expansion <= 0) Report(DiagnosticDescriptors.InvalidValue, blockAttribute is null ? null : Where(blockAttribute), $"Expansion of '{type.Name}'", expansion.ToString(CultureInfo.InvariantCulture), "positive");
         var policy = ReadPolicy(type);
         var layers = ReadLayers(type, inBlock: true, path);
         var specs = layers.Select(l => l.Spec).ToList();

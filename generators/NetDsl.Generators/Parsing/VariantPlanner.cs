@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
@@ -96,7 +97,7 @@ internal static class VariantPlanner
             if (combo.BatchNormName is { } b) settings.Add(new Setting("BatchNorm", b));
             if (combo.Order is { } o) settings.Add(new Setting("Order", o.ToString()));
             if (combo.Activation is { } a) settings.Add(new Setting("Activation", a.ToString()));
-            if (combo.Depth is { } d) settings.Add(new Setting("Depth", d.ToString()));
+            if (combo.Depth is { } d) settings.Add(new Setting("Depth", d.ToString(CultureInfo.InvariantCulture)));
             var model = new NetworkModel(variantSpec, new EquatableArray<SummaryRow>(inference.Rows), new EquatableArray<long>(inference.StepInputs), new EquatableArray<int>(inference.StepRanks));
             result.Add(new VariantModel(display, typeName, new EquatableArray<Setting>(settings), model, new EquatableArray<BlockSpec>(blocks)));
         }

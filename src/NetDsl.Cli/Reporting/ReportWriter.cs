@@ -83,7 +83,7 @@ public static class ReportWriter
         var code = new StringBuilder();
         code.Append("<h2 id=\"generated-forward\">Generated forward, side by side</h2>\n<p>The <code>forward</code> methods NetDsl generated for each variant (and its blocks): what differs between the variants, as code.</p>\n<div class=\"side\">\n");
         foreach (var v in results.Variants)
-            code.Append($"<div class=\"col\"><h4>{WebUtility.HtmlEncode(v.Name)}</h4><pre><code>{WebUtility.HtmlEncode(v.ForwardSource)}</code></pre></div>\n");
+            code.Append(Inv, $"<div class=\"col\"><h4>{WebUtility.HtmlEncode(v.Name)}</h4><pre><code>{WebUtility.HtmlEncode(v.ForwardSource)}</code></pre></div>\n");
         code.Append("</div>\n");
         return $$"""
             <!DOCTYPE html>
@@ -117,11 +117,11 @@ public static class ReportWriter
         public void Render()
         {
             var md = Markdown;
-            md.AppendLine($"# {r.Title}");
+            md.AppendLine(Inv, $"# {r.Title}");
             md.AppendLine();
             md.AppendLine(r.Question);
             md.AppendLine();
-            md.AppendLine($"Experiment `{r.Experiment}`, preset `{r.Preset}`: {Plural(r.Variants.Count, "variant")} x {Plural(r.Settings.Seeds.Count, "seed")}, {r.WallSeconds / 60:F1} minutes of wall time on {Plural(r.Settings.Threads, "thread")}, {r.StartedUtc:yyyy-MM-dd HH:mm} UTC.");
+            md.AppendLine(Inv, $"Experiment `{r.Experiment}`, preset `{r.Preset}`: {Plural(r.Variants.Count, "variant")} x {Plural(r.Settings.Seeds.Count, "seed")}, {r.WallSeconds / 60:F1} minutes of wall time on {Plural(r.Settings.Threads, "thread")}, {r.StartedUtc:yyyy-MM-dd HH:mm} UTC.");
             md.AppendLine("Numbers written `m ± s [lo, hi]` are the mean over seeds ± the standard deviation across seeds [the 95% confidence interval of the mean, Student t with n - 1 degrees of freedom]. Claims that one variant beats another give the difference of the means with its 95% Welch interval.");
             md.AppendLine();
             Variants();
@@ -137,7 +137,7 @@ public static class ReportWriter
             md.AppendLine();
             foreach (var v in V)
             {
-                md.AppendLine($"<details><summary>{v.Name}: generated forward</summary>");
+                md.AppendLine(Inv, $"<details><summary>{v.Name}: generated forward</summary>");
                 md.AppendLine();
                 md.AppendLine("```csharp");
                 md.AppendLine(v.ForwardSource.TrimEnd());
@@ -233,14 +233,14 @@ public static class ReportWriter
 
         void Finding(string text)
         {
-            Markdown.AppendLine($"> **Finding.** {text}");
+            Markdown.AppendLine(Inv, $"> **Finding.** {text}");
             Markdown.AppendLine();
         }
 
         void Image(string file, string alt)
         {
             Files.Add($"plots/{file}");
-            Markdown.AppendLine($"![{alt}](plots/{file})");
+            Markdown.AppendLine(Inv, $"![{alt}](plots/{file})");
             Markdown.AppendLine();
         }
 
@@ -249,7 +249,7 @@ public static class ReportWriter
             if (Plots.Lines(Path.Combine(folder, "plots", file), title, x, y, series, integerX: integerX))
                 Image(file, title);
             else
-                Markdown.AppendLine($"({title}: no finite values to plot.)\n");
+                Markdown.AppendLine(Inv, $"({title}: no finite values to plot.)\n");
         }
 
         void Csv(string file, string[] header, IEnumerable<object?[]> rows)
@@ -264,7 +264,7 @@ public static class ReportWriter
             writer.WriteLine(string.Join(",", header.Select(Field)));
             foreach (var row in rows) writer.WriteLine(string.Join(",", row.Select(Field)));
             Files.Add($"data/{file}");
-            Markdown.AppendLine($"Every number: [data/{file}](data/{file}).");
+            Markdown.AppendLine(Inv, $"Every number: [data/{file}](data/{file}).");
             Markdown.AppendLine();
         }
 
@@ -288,7 +288,7 @@ public static class ReportWriter
             var st = r.Settings;
             md.AppendLine("## Training");
             md.AppendLine();
-            md.AppendLine($"SGD, momentum {F(st.Momentum, "G")}, weight decay {F(st.WeightDecay, "G")}, {st.Schedule} schedule, batch {st.BatchSize}, {Plural(st.Epochs, "epoch")}, augmentation {(st.Augment ? "on" : "off")}, initialization {st.Init}. " +
+            md.AppendLine(Inv, $"SGD, momentum {F(st.Momentum, "G")}, weight decay {F(st.WeightDecay, "G")}, {st.Schedule} schedule, batch {st.BatchSize}, {Plural(st.Epochs, "epoch")}, augmentation {(st.Augment ? "on" : "off")}, initialization {st.Init}. " +
                 $"Each job trains on {st.TrainImages:N0} images and holds out {st.ValidationImages:N0} ({F(100 * st.ValidationFraction, "G")}%, stratified by class, drawn from the job's seed) for validation; {st.TestImages:N0} test images. " +
                 $"Every variant trains at each learning rate of the grid ({string.Join(", ", st.LearningRates.Select(x => F(x, "G")))}) with each seed. **Selection reads only validation:** in each job the epoch with the best validation accuracy, " +
                 $"per variant the rate with the best mean validation accuracy over seeds. The test accuracy reported is that of the selected epoch's model (the test set is evaluated after every epoch for the plots, and never used for a choice). " +
@@ -356,7 +356,7 @@ public static class ReportWriter
                 trained.Select(v => MeanCurve(v, e => e.TestLoss)));
             var live = trained.SelectMany(v => v.Jobs).Where(s => s.Epochs.Count > 1).Select(s => s.Epochs[^1].LiveTensors - s.Epochs[0].LiveTensors).ToList();
             if (live.Count > 0)
-                md.AppendLine($"Native tensors alive after the first vs the last epoch: change of {live.Min()} to {live.Max()} across jobs (0 means no growth).\n");
+                md.AppendLine(Inv, $"Native tensors alive after the first vs the last epoch: change of {live.Min()} to {live.Max()} across jobs (0 means no growth).\n");
             Csv("epochs.csv", ["variant", "seed", "learning_rate", "epoch", "epoch_learning_rate", "train_loss", "train_accuracy", "validation_loss", "validation_accuracy", "test_loss", "test_accuracy", "seconds", "live_tensors"],
                 trained.SelectMany(v => v.Jobs.SelectMany(s => s.Epochs.Select(e => new object?[] { v.Name, s.Seed, s.LearningRate, e.Epoch, e.LearningRate, e.TrainLoss, e.TrainAccuracy, e.ValidationLoss, e.ValidationAccuracy, e.TestLoss, e.TestAccuracy, e.Seconds, e.LiveTensors }))));
             Csv("selection.csv", ["variant", "chosen_learning_rate", "trained", "seed", "selected_epoch", "validation_accuracy", "test_accuracy", "test_loss", "train_loss"],
@@ -413,7 +413,7 @@ public static class ReportWriter
             if (measured.Count == 0) return;
             Markdown.AppendLine("## Gradient flow at initialization");
             Markdown.AppendLine();
-            Markdown.AppendLine($"One forward and backward pass on a fixed batch of {Math.Min(Runner.ProbeBatch, r.Settings.TrainImages)} training images at initialization (initialization {r.Settings.Init}, training mode; for a trained variant, the seeds of its chosen learning rate). The log10 ratio compares ‖dL/dx‖ at the first unit's input with the last unit's (He et al. 2016): 0 is perfect propagation, positive means the gradient grows toward the input (explodes), negative that it shrinks (vanishes).");
+            Markdown.AppendLine(Inv, $"One forward and backward pass on a fixed batch of {Math.Min(Runner.ProbeBatch, r.Settings.TrainImages)} training images at initialization (initialization {r.Settings.Init}, training mode; for a trained variant, the seeds of its chosen learning rate). The log10 ratio compares ‖dL/dx‖ at the first unit's input with the last unit's (He et al. 2016): 0 is perfect propagation, positive means the gradient grows toward the input (explodes), negative that it shrinks (vanishes).");
             Markdown.AppendLine();
             double Ratio(VariantResult v) => Mean(Chosen(v).Select(s => s.Initial?.Log10Ratio ?? double.NaN));
             Table(["variant", "weight layers", "log10 ratio first / last unit", "log10 ‖dL/dW‖ first / last layer", "shortcut share of ‖dL/dx‖"],
@@ -464,7 +464,7 @@ public static class ReportWriter
             if (measured.Count == 0) return;
             Markdown.AppendLine("## Activation statistics");
             Markdown.AppendLine();
-            Markdown.AppendLine($"Over a fixed batch of {Math.Min(Runner.ProbeBatch, r.Settings.TrainImages)} training images, eval mode, averaged over the activation layers. ReLU: units never active over the batch (dead) or active for every image (always on: the unit is linear). Sigmoid: inputs in the near-linear region |x| < 1, and saturated inputs (derivative below 1% of its maximum).");
+            Markdown.AppendLine(Inv, $"Over a fixed batch of {Math.Min(Runner.ProbeBatch, r.Settings.TrainImages)} training images, eval mode, averaged over the activation layers. ReLU: units never active over the batch (dead) or active for every image (always on: the unit is linear). Sigmoid: inputs in the near-linear region |x| < 1, and saturated inputs (derivative below 1% of its maximum).");
             Markdown.AppendLine();
             double Avg(VariantResult v, bool last, Func<ActivationLayer, double?> f) => Mean(Chosen(v).Where(s => s.Activations.Count > 0)
                 .Select(s => (last ? s.Activations[^1] : s.Activations[0]).Layers.Select(l => f(l) ?? double.NaN)).Select(Mean));
@@ -592,7 +592,7 @@ public static class ReportWriter
             var images = measured.SelectMany(v => v.Jobs).First(s => s.Slice is not null).Slice!.Images;
             Markdown.AppendLine("## Loss landscape: 1-D slice (Li et al. 2018)");
             Markdown.AppendLine();
-            Markdown.AppendLine($"L(theta + a d) around the trained weights theta along one random filter-normalized direction d (each filter of d scaled to the norm of the weights' filter; biases and BatchNorm parameters not moved), on {images:N0} test images in eval mode.");
+            Markdown.AppendLine(Inv, $"L(theta + a d) around the trained weights theta along one random filter-normalized direction d (each filter of d scaled to the norm of the weights' filter; biases and BatchNorm parameters not moved), on {images:N0} test images in eval mode.");
             Markdown.AppendLine();
             // The loss at the grid point nearest to a; the rise at |a| averages both sides.
             static double At(SliceResult s, double a) => s.Losses[Array.IndexOf(s.Alphas, s.Alphas.MinBy(x => Math.Abs(x - a)))];
