@@ -18,7 +18,7 @@ public sealed class CommandLineTests : IDisposable
 
     public void Dispose() => Directory.Delete(folder, recursive: true);
 
-    static (int Code, string Out, string Error) Run(params string[] args)
+    internal static (int Code, string Out, string Error) Run(params string[] args)
     {
         var (stdout, stderr) = (Console.Out, Console.Error);
         var (o, e) = (new StringWriter(), new StringWriter());
@@ -37,7 +37,8 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("--validation must be a fraction in (0, 0.5] (got 0.7)", "compare", "--validation", "0.7")]
     [InlineData("--test-subset must be at least 1", "compare", "--test-subset", "0")]
     [InlineData("as an initialization: use HeFanIn, TorchvisionFanOut or PyTorchDefault", "compare", "--init", "Xavier")]
-    [InlineData("--subset 3 with --validation 0.1 leaves no validation or no training images", "compare", "--subset", "3")]
+    [InlineData("--subset 3 with --validation 0.1 leaves no validation image or fewer than 2 training images", "compare", "--subset", "3")]
+    [InlineData("--subset 2 with --validation 0.5 leaves no validation image or fewer than 2 training images", "compare", "--subset", "2", "--validation", "0.5")]
     [InlineData("--subset must be at least 1", "compare", "--subset", "0")]
     [InlineData("--seeds has duplicates", "compare", "--seeds", "1", "1")]
     [InlineData("does not exist; pass a folder with the Fashion-MNIST IDX files", "compare", "--data", "/nonexistent/fashion")]
@@ -167,6 +168,51 @@ public sealed class CommandLineTests : IDisposable
         var (reported, _, _) = Run("report", Path.Combine(output, "results.json"), "--output", Path.Combine(folder, "rerendered"));
         Assert.Equal(0, reported);
         Assert.True(File.Exists(Path.Combine(folder, "rerendered", "index.html")));
+    }
+
+    [Fact]
+    public void The_reproduce_command_of_a_run_with_hostile_paths_gives_bash_exactly_the_original_arguments()
+    {
+        // A data folder whose name holds spaces, both quotes, |, &, <, >, $, a backslash, a glob and non-ASCII letters.
+        var data = Path.Combine(folder, "Fashion MNIST <v2> | \"quoted\" 'single' & $HOME \\ * Ünïcødé 日本");
+        Directory.CreateDirectory(data);
+        foreach (var file in Directory.GetFiles(Bundled, "*.gz")) File.Copy(file, Path.Combine(data, Path.GetFileName(file)));
+        var output = Path.Combine(folder, "out $x | y");
+        // 256 images less 26 for validation: 230 = 229 + 1, so the last batch of one image merges into the first (said once, and in the report).
+        var (code, stdout, error) = Run("compare", "--only", "Residual.BnAfterConv", "--subset", "256", "--batch-size", "229", "--epochs", "1", "--lr", "0.05", "--seeds", "3",
+            "--test-subset", "40", "--threads", "1", "--data", data, "--output", output, "--plain");
+        Assert.True(code == 0, error);
+        Assert.Contains(data, stdout);
+        const string note = "230 training images in batches of 229 would leave a last batch of one image, which BatchNorm cannot normalize in training mode " +
+                            "(PyTorch refuses it; TorchSharp would make running_var NaN): it is merged into the batch before, which holds 230";
+        Assert.Single(stdout.Split('\n'), l => l.Contains("would leave a last batch of one image", StringComparison.Ordinal));
+        Assert.Contains("note: " + note + "\n", stdout);
+
+        // The command as the report prints it: the line inside the Reproduce section's fence, identical in results.json.
+        var md = File.ReadAllLines(Path.Combine(output, "report.md"));
+        var at = Array.IndexOf(md, "## Reproduce");
+        var fence = md.Skip(at).First(l => l.StartsWith("```", StringComparison.Ordinal));
+        var command = md[Array.IndexOf(md, fence, at) + 1];
+        Assert.Equal(RunResults.Load(Path.Combine(output, "results.json")).Settings.CommandLine, command);
+        string[] expected =
+        [
+            "compare", "-x", "bn-residual", "-p", "quick", "--data", data, "--epochs", "1", "--batch-size", "229", "--lr", "0.05", "--momentum", "0.9",
+            "--weight-decay", "0.0001", "--schedule", "Cosine", "--init", "HeFanIn", "--subset", "256", "--validation", "0.1", "--test-subset", "40",
+            "--seeds", "3", "--threads", "1", "--only", "Residual.BnAfterConv",
+        ];
+        Assert.Equal(expected, Shell.RunWithStub(command, "netdsl"));
+
+        // index.html: the command verbatim in its code block; the folder HTML-encoded, never as a tag; the settings table keeps two cells.
+        var html = File.ReadAllText(Path.Combine(output, "index.html"));
+        var blocks = System.Text.RegularExpressions.Regex.Matches(html, "<pre><code>(.*?)</code></pre>", System.Text.RegularExpressions.RegexOptions.Singleline)
+            .Select(m => System.Net.WebUtility.HtmlDecode(m.Groups[1].Value)).ToList();
+        Assert.Contains(command + "\n", blocks);
+        Assert.DoesNotContain("<v2>", html);
+        Assert.Contains("Fashion MNIST &lt;v2&gt; | &quot;quoted&quot;", html);
+        Assert.Contains("| batches | 229 images; " + NetDsl.Cli.Text.Escape.Markdown(note) + " |", md);
+        Assert.Contains("229 images; " + note, System.Net.WebUtility.HtmlDecode(System.Text.RegularExpressions.Regex.Replace(html, "<[^>]*>", "")));
+        var row = md.Single(l => l.StartsWith("| data |", StringComparison.Ordinal));
+        Assert.Equal(3, System.Text.RegularExpressions.Regex.Matches(row, @"(?<!\\)\|").Count);
     }
 
     [Fact]

@@ -62,7 +62,39 @@ public sealed class DataTests : IDisposable
         Assert.Equal(new byte[] { 9, 2, 1, 1 }, data.Train.Labels.Take(4));
         // Every class is present on both sides, close to 10% each.
         Assert.All(Enumerable.Range(0, 10), c => Assert.InRange(data.Test.Labels.Count(l => l == c), 150, 250));
-        Assert.Contains("8,000", data.Split);
+        Assert.Equal("test files only (10,000 images): the first 8,000 train, the other 2,000 test", data.Split);
+    }
+
+    [Fact]
+    public void The_loader_reports_the_counts_it_read_and_calls_only_60000_and_10000_the_standard_split()
+    {
+        var (images, labels) = Synthetic(2);
+        Write("train-images-idx3-ubyte", images);
+        Write("train-labels-idx1-ubyte", labels);
+        var (testImages, testLabels) = Synthetic(3);
+        Write("t10k-images-idx3-ubyte.gz", testImages, gzip: true);
+        Write("t10k-labels-idx1-ubyte.gz", testLabels, gzip: true);
+        var small = FashionMnist.Load(folder);
+        Assert.Equal((2, 3), (small.Train.Count, small.Test.Count));
+        Assert.Equal("training and test files: 2 training / 3 test images", small.Split);
+
+        Write("train-images-idx3-ubyte", Header(Idx.ImagesMagic, 60_000, 28, 28).Concat(new byte[60_000 * 784]).ToArray());
+        Write("train-labels-idx1-ubyte", Header(Idx.LabelsMagic, 60_000).Concat(new byte[60_000]).ToArray());
+        File.Delete(Path.Combine(folder, "t10k-images-idx3-ubyte.gz"));
+        File.Delete(Path.Combine(folder, "t10k-labels-idx1-ubyte.gz"));
+        Write("t10k-images-idx3-ubyte", Header(Idx.ImagesMagic, 10_000, 28, 28).Concat(new byte[10_000 * 784]).ToArray());
+        Write("t10k-labels-idx1-ubyte", Header(Idx.LabelsMagic, 10_000).Concat(new byte[10_000]).ToArray());
+        Assert.Equal("training and test files: 60,000 training / 10,000 test images (the standard split)", FashionMnist.Load(folder).Split);
+    }
+
+    [Fact]
+    public void A_test_split_too_small_to_cut_is_refused_with_its_count()
+    {
+        var (images, labels) = Synthetic(3);
+        Write("t10k-images-idx3-ubyte", images);
+        Write("t10k-labels-idx1-ubyte", labels);
+        var e = Assert.Throws<InvalidDataException>(() => FashionMnist.Load(folder));
+        Assert.Equal($"{folder}: only 3 test images and no training files; need the training files or more than 8,000 test images (the full split has 10,000)", e.Message);
     }
 
     [Fact]

@@ -20,6 +20,24 @@ public sealed class ReportTests : IDisposable
     /// 0.1 (validation 85-87%, test 90.0/90.2/90.4%), Bad only at 0.01 (validation 70%, test 80.0/80.2/80.4%) and stays at chance
     /// at 0.1; every other measurement has known values.
     /// </summary>
+    /// <summary>
+    /// Ten test images per class; class c loses (c + <paramref name="offset"/>) mod 3 of them (class 6, Shirt, also loses
+    /// <paramref name="seed"/> more) to class c + <paramref name="shift"/>. So with shift 1 and offset 0 (Good): class 0 (T-shirt/top)
+    /// 100%, Pullover 80% (2 to Dress), Shirt 100/90/80% over seeds 0-2, and Dress is 100% accurate (recall) while 2 Pullovers are predicted
+    /// as Dress (precision 83.3%). <paramref name="allWrong"/>: every image predicted as the next class (what an epoch that was not selected shows).
+    /// </summary>
+    internal static ConfusionMatrix Confusion(int seed, int shift, int offset = 0, bool allWrong = false)
+    {
+        var counts = new int[100];
+        for (var c = 0; c < 10; c++)
+        {
+            var wrong = allWrong ? 10 : (c + offset) % 3 + (c == 6 ? seed : 0);
+            counts[c * 10 + c] += 10 - wrong;
+            counts[c * 10 + (c + shift) % 10] += wrong;
+        }
+        return new ConfusionMatrix(10, counts);
+    }
+
     internal static RunResults Sample()
     {
         VariantResult Variant(string name, string bn, double accuracy, double goodRate, double beta, double cosine, double rise, double acf, int depth) => new()
@@ -40,7 +58,11 @@ public sealed class ReportTests : IDisposable
                     Variant = $"Net.{name}",
                     Seed = seed,
                     LearningRate = lr,
-                    Epochs = [new(1, 0.1, 1.0, 0.6, 0.9, val - 0.05, 0.9, accuracy - 0.1, 10, 100), new(2, 0.0, 0.5 + seed * 0.01, 0.8, 0.6, val + seed * 0.01, 0.6, accuracy + seed * 0.002, 10, 100)],
+                    Epochs =
+                    [
+                        new(1, 0.1, 1.0, 0.6, 0.9, val - 0.05, 0.9, accuracy - 0.1, 10, 100) { TestConfusion = Confusion(seed, 1, allWrong: true) },
+                        new(2, 0.0, 0.5 + seed * 0.01, 0.8, 0.6, val + seed * 0.01, 0.6, accuracy + seed * 0.002, 10, 100) { TestConfusion = Confusion(seed, name == "Good" ? 1 : 2, name == "Good" ? 0 : 1) },
+                    ],
                     Initial = new GradientProfile
                     {
                         WeightGradientNorms = [new("conv1.weight", 1), new("fc.weight", 0.1)],
@@ -87,7 +109,8 @@ public sealed class ReportTests : IDisposable
         foreach (var reference in references) Assert.True(Path.Exists(Path.Combine(folder, reference)), $"index.html references missing {reference}");
         foreach (var file in files) Assert.True(File.Exists(Path.Combine(folder, file)), file);
         var pngs = files.Where(f => f.EndsWith(".png", System.StringComparison.Ordinal)).ToList();
-        Assert.Equal(16, pngs.Count);
+        Assert.Equal(17, pngs.Count);
+        Assert.Contains("plots/confusion_best.png", pngs);
         foreach (var png in pngs) Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(Path.Combine(folder, png))[..4]);
         Assert.All(pngs, p => Assert.Contains($"src=\"{p}\"", html));
         // The generated forward of each variant, HTML-escaped, side by side.

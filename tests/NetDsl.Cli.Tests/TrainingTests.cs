@@ -22,6 +22,15 @@ public partial class TinyNet
     [Linear(10)] Linear fc;
 }
 
+/// <summary>A classifier whose BatchNorm sees one value per channel per image: BatchNorm1d after a linear layer.</summary>
+[Network, Input(1, 28, 28), BatchNorm, Activation(Nonlinearity.ReLU)]
+public partial class TinyMlp
+{
+    [Flatten] Flatten flatten;
+    [Linear(16)] Linear fc1;
+    [Linear(10)] Linear fc2;
+}
+
 public sealed class TrainingTests : IDisposable
 {
     static readonly Dataset Data = FashionMnist.Load(Path.Combine(AppContext.BaseDirectory, "data", "fashion-mnist"));
@@ -167,6 +176,55 @@ public sealed class TrainingTests : IDisposable
             var t = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path, "settings A", model, trainer.Optimizer));
             Assert.Contains("truncated", t.Message);
         }
+    }
+
+    [Fact]
+    public void TorchSharp_makes_BatchNorm_statistics_NaN_on_a_batch_of_one_which_is_why_the_trainer_never_feeds_one()
+    {
+        // The hazard the trainer avoids: PyTorch raises "Expected more than 1 value per channel when training"; TorchSharp does not.
+        torch.manual_seed(0);
+        using var net = new TinyMlp();
+        net.train();
+        using (var scope = NewDisposeScope()) net.call(torch.ones(1, 1, 28, 28));
+        var runningVar = net.named_buffers().Single(b => b.name == "bn1.running_var").buffer;
+        Assert.True(runningVar.isnan().any().item<bool>());
+    }
+
+    [Theory]
+    [InlineData(65, 32, true, new[] { 32, 33 })]
+    [InlineData(65, 32, false, new[] { 32, 32, 1 })]
+    [InlineData(64, 32, true, new[] { 32, 32 })]
+    [InlineData(33, 32, true, new[] { 33 })]
+    [InlineData(1, 32, true, new[] { 1 })]
+    [InlineData(31, 32, true, new[] { 31 })]
+    [InlineData(0, 32, true, new int[0])]
+    [InlineData(7, 3, true, new[] { 3, 4 })]
+    public void A_last_batch_of_one_image_merges_into_the_one_before(int images, int batch, bool merge, int[] sizes) =>
+        Assert.Equal(sizes, Batches.Sizes(images, batch, merge));
+
+    [Fact]
+    public void The_trainer_merges_a_last_batch_of_one_says_so_and_keeps_BatchNorm_finite()
+    {
+        torch.set_num_threads(2);
+        var train = Train.Take(65);
+        var norm = Normalization.Of(train);
+        torch.manual_seed(1);
+        using var model = new TinyMlp();
+        Initialization.Apply(model, InitScheme.HeFanIn);
+        using var trainer = new Trainer(model, train, Validation, Test, norm, Options with { Epochs = 1, Augment = false }, seed: 1);
+        var sizes = new System.Collections.Generic.List<long>();
+        trainer.BeforeStep = (_, x, _) => sizes.Add(x.shape[0]);
+        var record = trainer.RunEpoch(1, null, out var divergence)!;
+        Assert.Null(divergence);
+        Assert.Equal([32L, 33L], sizes);
+        Assert.Equal(2, trainer.StepsPerEpoch);
+        Assert.Equal("65 training images in batches of 32 would leave a last batch of one image, which BatchNorm cannot normalize in training mode " +
+                     "(PyTorch refuses it; TorchSharp would make running_var NaN): it is merged into the batch before, which holds 33", trainer.BatchNote);
+        Assert.All(model.named_buffers().Where(b => b.buffer.is_floating_point()), b => Assert.False(b.buffer.isnan().any().item<bool>(), b.name));
+        Assert.True(double.IsFinite(record.ValidationLoss) && double.IsFinite(record.TestLoss));
+        Assert.Null(Trainer.LastBatchNote(64, 32));
+        Assert.Null(Trainer.LastBatchNote(1, 32));
+        Assert.Throws<ArgumentException>(() => new Trainer(model, Train.Take(1), Validation, Test, norm, Options, 0));
     }
 
     [Fact]
