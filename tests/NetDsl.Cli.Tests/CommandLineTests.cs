@@ -121,6 +121,13 @@ public sealed class CommandLineTests : IDisposable
         Assert.Equal(0, code);
         foreach (var name in new[] { "bn-residual", "gradient-flow", "bn-placement", "smoothness", "covariate-shift", "preactivation", "degradation", "shattering" })
             Assert.Contains(name, output);
+        // Each preset's plan with its job count (variants x seeds x rates), and each variant's size from its compile-time summary.
+        var lines = output.Split('\n').Select(l => l.TrimEnd()).ToList();
+        Assert.Contains("  quick: 3 epoch(s) on 3,000 training images less 10% for validation, 2,000 test images (batch 64), 4 variants x 3 seed(s) x learning rates 0.01, 0.05 = 24 jobs", lines);
+        Assert.Contains("  full:  15 epoch(s) on all training images less 10% for validation, all test images (batch 128), 4 variants x 3 seed(s) x learning rates 0.01, 0.03, 0.1 = 36 jobs", lines);
+        Assert.Contains("  quick: 16 variants x 3 seed(s), no training", lines);
+        Assert.Contains("  full:  5 variants x 3 seed(s) x learning rates 0.03, 0.1, 0.2 = 45 jobs", lines.Select(l => l.Replace("15 epoch(s) on all training images less 10% for validation, all test images (batch 128), ", "", StringComparison.Ordinal)));
+        Assert.Contains(lines, l => l.Contains("DepthNet.Residual.BnAfterConv.Depth3", StringComparison.Ordinal) && l.Contains("269,434", StringComparison.Ordinal) && l.Contains("8,550,784", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -137,14 +144,29 @@ public sealed class CommandLineTests : IDisposable
         var variant = Assert.Single(results.Variants);
         Assert.Equal(4, variant.Jobs.Count);
         Assert.Equal(4, Directory.GetFiles(Path.Combine(output, "checkpoints"), "*.ckpt").Length);
-        Assert.Contains(variant.Selection!.LearningRate, new[] { 0.01, 0.05 });
+        // The chosen rate is the one with the higher mean validation accuracy over the two seeds (one epoch each), computed here.
+        var byRate = variant.Jobs.GroupBy(j => j.LearningRate!.Value).ToDictionary(g => g.Key, g => g.Average(j => j.Epochs.Single().ValidationAccuracy));
+        Assert.NotEqual(byRate[0.01], byRate[0.05]);
+        Assert.Equal(byRate.MaxBy(kv => kv.Value).Key, variant.Selection!.LearningRate);
         Assert.Equal([0, 1], variant.Selection.Epochs.Select(e => e.Seed));
+        Assert.Equal(variant.Jobs.Where(j => j.LearningRate == variant.Selection.LearningRate).Select(j => j.Epochs[0].TestAccuracy), variant.Selection.Epochs.Select(e => e.TestAccuracy));
         var run = variant.Jobs[0];
         Assert.Single(run.Epochs);
         Assert.Equal((230, 26, 2000), (results.Settings.TrainImages, results.Settings.ValidationImages, results.Settings.TestImages));
         Assert.Equal("HeFanIn", results.Settings.Init);
-        Assert.NotNull(run.Initial?.Log10Ratio);
-        Assert.True(File.Exists(Path.Combine(output, "index.html")));
+        // Validation accuracy is a count over the 26 validation images; test accuracy over the 2,000 test images.
+        Assert.All(variant.Jobs, j => Assert.Equal(Math.Round(j.Epochs[0].ValidationAccuracy * 26), j.Epochs[0].ValidationAccuracy * 26, 9));
+        Assert.All(variant.Jobs, j => Assert.Equal(j.Epochs[0].TestAccuracy, j.Epochs[0].TestConfusion!.Counts.Where((_, k) => k / 10 == k % 10).Sum() / 2000.0, 12));
+        Assert.All(variant.Jobs, j => Assert.Equal(2000, j.Epochs[0].TestConfusion!.Counts.Sum()));
+        // The profile at initialization: 9 units, log10 of the first unit's input gradient over the last one's; at both rates the same
+        // seed starts from the same weights, so the same profile.
+        var norms = run.Initial!.UnitInputGradientNorms;
+        Assert.Equal(9, norms.Count);
+        Assert.Equal(Math.Log10(norms[0].Value / norms[^1].Value), run.Initial.Log10Ratio!.Value, 12);
+        Assert.Equal(run.Initial.Log10Ratio, variant.Jobs.Single(j => j.Seed == run.Seed && j.LearningRate != run.LearningRate).Initial!.Log10Ratio);
+        var html = File.ReadAllText(Path.Combine(output, "index.html"));
+        Assert.Matches("<td[^>]*>Residual.BnAfterConv.Depth3</td>", html);
+        Assert.Contains("Accuracy per class", html);
 
         // A second run into the same folder is refused; --resume continues from the checkpoint (nothing left to train).
         Assert.Equal(2, Run(args).Code);
@@ -223,7 +245,25 @@ public sealed class CommandLineTests : IDisposable
         Assert.True(code == 0, error);
         var results = RunResults.Load(Path.Combine(output, "results.json"));
         Assert.Equal(5, results.Variants.Count);   // feedforward/residual x BN/none, and the 0.1 branch scale
-        Assert.All(results.Variants, v => Assert.Equal(1.0, v.Jobs[0].Shattering!.Autocorrelation[0], 12));
-        Assert.All(results.Variants, v => Assert.Equal(256, v.Jobs[0].Shattering!.Gradients.Length));
+        foreach (var v in results.Variants)
+        {
+            var s = v.Jobs[0].Shattering!;
+            // The gradients are those of the variant built from seed 0 with He initialization (the run's --init), computed here.
+            var info = NetDsl.Cli.Experiments.Catalog.AllVariants().Single(x => x.Name == v.Name);
+            TorchSharp.torch.manual_seed(0);
+            using var model = info.Create();
+            NetDsl.Measurements.Initialization.Apply(model, NetDsl.Measurements.InitScheme.HeFanIn);
+            Assert.Equal(NetDsl.Measurements.ShatteredGradients.InputGradients(model), s.Gradients);
+            // ACF over lags 0..32 by its textbook formula, sum_i (g_i - m)(g_i+k - m) / sum_i (g_i - m)^2, on the stored gradients.
+            var g = s.Gradients;
+            var mean = g.Average();
+            var denominator = g.Sum(x => (x - mean) * (x - mean));
+            Assert.Equal(33, s.Autocorrelation.Length);
+            for (var k = 0; k <= 32; k++)
+                Assert.Equal(Enumerable.Range(0, g.Length - k).Sum(i => (g[i] - mean) * (g[i + k] - mean)) / denominator, s.Autocorrelation[k], 12);
+        }
+        // The residual nets keep neighbouring gradients more correlated than the feedforward ones with BatchNorm (Balduzzi et al.).
+        double Lag1(string name) => results.Variants.Single(v => v.Name == name).Jobs[0].Shattering!.Autocorrelation[1];
+        Assert.True(Lag1("ShatterNet.Residual.BnAfterConv.Depth4") > Lag1("ShatterNet.Plain.BnAfterConv.Depth4"));
     }
 }

@@ -23,7 +23,7 @@ public sealed class EscapeTests
         "12) item", "*em* _em_ **strong** __strong__", "[link](http://example.com)", "![image](x.png)", "&amp; &lt; &#60;", "$x^2$ and $$y$$",
         "~~struck~~ H~2~O x^2^ ==marked== ++inserted++", "{#id .class onclick=alert(1)}", "\\back\\slash\\", "\"\"citation\"\"", "footnote[^1]",
         "www.example.com and http://example.com mailto:a@b.c", "line one\nline two\r\nthree", "tab\there", "Umlaut ü, 日本, ñ", "term\n: definition", "---", "===",
-        "*", "<!-- comment -->", "a\\|b", "trailing backslash \\",
+        "*", "<!-- comment -->", "a\\|b", "trailing backslash \\", "0.1.0", "1.", "7)", "2026. year",
     };
 
     static readonly MarkdownPipeline Pipeline = new MarkdownPipelineBuilder().UseAdvancedExtensions().Build();
@@ -68,6 +68,8 @@ public sealed class EscapeTests
         Assert.Equal("/usr/share/datasets/fashion-mnist", Escape.Markdown("/usr/share/datasets/fashion-mnist"));
         Assert.Equal("/tmp/x/Fashion MNIST \\<v2\\> \\| a", Escape.Markdown("/tmp/x/Fashion MNIST <v2> | a"));
         Assert.Equal("1\\. item", Escape.Markdown("1. item"));
+        Assert.Equal("2\\)", Escape.Markdown("2)"));
+        Assert.Equal("0.1.0", Escape.Markdown("0.1.0"));
         Assert.Equal("\\- item", Escape.Markdown("- item"));
         Assert.Equal("a - b 1. c", Escape.Markdown("a - b 1. c"));
         Assert.Equal("www\\.x", Escape.Markdown("www.x"));

@@ -377,20 +377,21 @@ public static class ReportWriter
         }
 
         /// <summary>
-        /// Per-class test accuracy of every trained variant, and the confusion matrix of the best one (ranked first on validation), each
+        /// Per-class test accuracy of every variant that was trained, and the confusion matrix of the best one (ranked first on validation,
+        /// variants that trained at some rate before those that did not), each
         /// at the variant's chosen learning rate and, per seed, the epoch chosen on validation: the test predictions of the model the
         /// report's accuracy is that of. Fashion-MNIST's class names (Xiao et al. 2017).
         /// </summary>
         void PerClass()
         {
-            var rows = V.Select(v => (v, sel: Select(v))).Where(x => x.sel is { Trained: true }).Select(x =>
+            var rows = V.Select(v => (v, sel: Select(v))).Where(x => x.sel is not null).Select(x =>
             {
                 var sel = x.sel!;
                 var matrices = sel.Epochs.Select(e => (e.Seed, e.Epoch, Matrix: x.v.Jobs.FirstOrDefault(j => j.LearningRate == sel.LearningRate && j.Seed == e.Seed)
                         ?.Epochs.FirstOrDefault(r => r.Epoch == e.Epoch)?.TestConfusion))
                     .Where(m => m.Matrix is not null).Select(m => (m.Seed, m.Epoch, Matrix: m.Matrix!)).ToList();
                 return (x.v, sel, matrices);
-            }).Where(x => x.matrices.Count > 0).OrderByDescending(x => Mean(x.sel.Epochs.Select(e => e.ValidationAccuracy))).ToList();
+            }).Where(x => x.matrices.Count > 0).OrderByDescending(x => x.sel.Trained).ThenByDescending(x => Mean(x.sel.Epochs.Select(e => e.ValidationAccuracy))).ToList();
             if (rows.Count == 0) return;
             var classes = rows[0].matrices[0].Matrix.Classes;
             rows = rows.Where(x => x.matrices.All(m => m.Matrix.Classes == classes)).ToList();
@@ -399,7 +400,7 @@ public static class ReportWriter
             Markdown.AppendLine();
             Markdown.AppendLine("Test accuracy on each class (mean ± sd over seeds), of each variant's model at its chosen learning rate and, per seed, the epoch chosen on validation.");
             Markdown.AppendLine();
-            Table(new[] { "class" }.Concat(rows.Select(x => Short(x.v))),
+            Table(new[] { "class" }.Concat(rows.Select(x => Short(x.v) + (x.sel.Trained ? "" : " (did not train)"))),
                 Enumerable.Range(0, classes).Select(c => new[] { Md(ClassName(c)) }.Concat(rows.Select(x =>
                     Percent(MeanSd(x.matrices.Select(m => m.Matrix.ClassAccuracy(c)).ToList(), "F1", 100, interval: false))))));
             var best = rows[0];
@@ -411,7 +412,7 @@ public static class ReportWriter
             long RowTotal(int t) => Enumerable.Range(0, classes).Sum(p => sum[t, p]);
             var hardest = Enumerable.Range(0, classes).Where(t => RowTotal(t) > 0).MinBy(t => (double)sum[t, t] / RowTotal(t));
             var confused = Enumerable.Range(0, classes).Where(p => p != hardest).MaxBy(p => sum[hardest, p]);
-            Finding(Invariant($"{Short(best.v)} (ranked first on validation) is weakest on {Md(ClassName(hardest))}: {Pct((double)sum[hardest, hardest] / RowTotal(hardest))} of its {RowTotal(hardest):N0} test images ") +
+            Finding(Invariant($"{Short(best.v)} ({(best.sel.Trained ? "ranked first on validation" : "the best on validation, though no variant trained")}) is weakest on {Md(ClassName(hardest))}: {Pct((double)sum[hardest, hardest] / RowTotal(hardest))} of its {RowTotal(hardest):N0} test images ") +
                     Invariant($"over {Plural(best.matrices.Count, "seed")}, most often mistaken for {Md(ClassName(confused))} ({Pct((double)sum[hardest, confused] / RowTotal(hardest))}); ") +
                     Invariant($"strongest on {Md(ClassName(Enumerable.Range(0, classes).Where(t => RowTotal(t) > 0).MaxBy(t => (double)sum[t, t] / RowTotal(t))))}."));
             var file = "confusion_best.png";
@@ -657,8 +658,16 @@ public static class ReportWriter
             Markdown.AppendLine();
             Markdown.AppendLine(Inv, $"L(theta + a d) around the trained weights theta along one random filter-normalized direction d (each filter of d scaled to the norm of the weights' filter; biases and BatchNorm parameters not moved), on {images:N0} test images in eval mode.");
             Markdown.AppendLine();
-            // The loss at the grid point nearest to a; the rise at |a| averages both sides.
-            static double At(SliceResult s, double a) => s.Losses[Array.IndexOf(s.Alphas, s.Alphas.MinBy(x => Math.Abs(x - a)))];
+            // The loss at a, linearly interpolated between the grid points around it (ascending alphas; the nearest end outside the
+            // grid); the rise at |a| averages both sides.
+            static double At(SliceResult s, double a)
+            {
+                var i = Array.FindLastIndex(s.Alphas, x => x <= a);
+                if (i < 0) return s.Losses[0];
+                if (i == s.Alphas.Length - 1 || s.Alphas[i] == a) return s.Losses[i];
+                var t = (a - s.Alphas[i]) / (s.Alphas[i + 1] - s.Alphas[i]);
+                return s.Losses[i] + t * (s.Losses[i + 1] - s.Losses[i]);
+            }
             static double Rise(SliceResult s, double at) => (At(s, at) + At(s, -at)) / 2 - At(s, 0);
             double Avg(VariantResult v, Func<SliceResult, double> f) => Mean(Chosen(v).Where(s => s.Slice is not null).Select(s => f(s.Slice!)));
             List<double> PerSeed(VariantResult v, Func<SliceResult, double> f) => Chosen(v).Where(s => s.Slice is not null).Select(s => f(s.Slice!)).ToList();

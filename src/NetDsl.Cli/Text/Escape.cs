@@ -26,7 +26,7 @@ public static class Escape
     /// <summary>
     /// Text that Markdown renders literally, inside a paragraph or a table cell: every character that starts Markdown or
     /// Markdig-extension syntax (<c>\ ` * _ [ ] &lt; &gt; # | &amp; ~ $ ^ = + { } " :</c>) is backslash-escaped, as are a leading
-    /// <c>-</c>, the <c>.</c> or <c>)</c> of a leading number (list items) and the dot of <c>www.</c> (autolinks); line breaks and
+    /// <c>-</c>, the <c>.</c> or <c>)</c> after a leading number when a space or the end follows (list items: <c>1. a</c>, not <c>0.1.0</c>) and the dot of <c>www.</c> (autolinks); line breaks and
     /// other control characters become their visible pictures (<see cref="Visible"/>), so a value never ends a table row or a
     /// paragraph. CommonMark removes each backslash, so the text reads the same in any renderer.
     /// </summary>
@@ -38,7 +38,8 @@ public static class Escape
         for (var i = 0; i < visible.Length; i++)
         {
             var c = visible[i];
-            var leadingMarker = (i == 0 && c == '-') || (i == digits && i > 0 && c is '.' or ')')
+            var leadingMarker = (i == 0 && c == '-')
+                || (i == digits && i > 0 && c is '.' or ')' && (i + 1 == visible.Length || char.IsWhiteSpace(visible[i + 1])))
                 || (c == '.' && i >= 3 && visible.AsSpan(i - 3, 3).Equals("www", StringComparison.OrdinalIgnoreCase));
             if (MarkdownSpecial.Contains(c) || leadingMarker) s.Append('\\');
             if (i == digits && char.IsAsciiDigit(c)) digits++;
