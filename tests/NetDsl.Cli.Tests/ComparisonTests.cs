@@ -70,6 +70,23 @@ public sealed class SplitTests
     }
 
     [Fact]
+    public void A_class_of_two_or_more_images_always_gives_one_and_a_single_image_stays_in_training()
+    {
+        // Class 0: 2 images (round(0.2) = 0, raised to 1); class 1: 1 image (kept for training); class 2: 15 images (round(1.5) = 2).
+        byte[] labels = [0, 0, 1, .. Enumerable.Repeat((byte)2, 15)];
+        var set = new ImageSet(new byte[labels.Length * 4], labels, 2, 2);
+        var split = ValidationSplit.Cut(set, 0.1, 0);
+        Assert.Equal(new byte[] { 0, 2, 2 }, split.Validation.Labels.Order());
+        Assert.Equal(15, split.Train.Count);
+        Assert.Equal(split.ValidationIndices.Order(), split.ValidationIndices);
+        var none = Assert.Throws<ArgumentException>(() => ValidationSplit.Cut(new ImageSet(new byte[8], [3, 4], 2, 2), 0.1, 0));
+        Assert.StartsWith("2 training images hold out no validation image at fraction 0.1; use more images or a larger fraction", none.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentOutOfRangeException>(() => ValidationSplit.Cut(set, 0.5000001, 0));
+        // At the largest fraction, 0.5: round(1) + round(0.5, away from zero) + round(7.5) = 1 + 1 + 8.
+        Assert.Equal(10, ValidationSplit.Cut(set, 0.5, 0).Validation.Count);
+    }
+
+    [Fact]
     public void Bad_fractions_and_tiny_sets_are_refused()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => ValidationSplit.Cut(Train, 0, 0));

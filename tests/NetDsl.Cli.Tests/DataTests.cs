@@ -98,6 +98,97 @@ public sealed class DataTests : IDisposable
     }
 
     [Fact]
+    public void Images_that_are_not_28x28_and_labels_above_9_are_refused()
+    {
+        var pixels = new byte[2 * 16];
+        Write("t10k-images-idx3-ubyte", Header(Idx.ImagesMagic, 2, 4, 4).Concat(pixels).ToArray());
+        Write("t10k-labels-idx1-ubyte", Header(Idx.LabelsMagic, 2).Concat(new byte[] { 1, 2 }).ToArray());
+        var e = Assert.Throws<InvalidDataException>(() => FashionMnist.ReadPair(folder, "t10k"));
+        Assert.Equal($"{Path.Combine(folder, "t10k-images-idx3-ubyte")}: images are 4x4; Fashion-MNIST images are 28x28", e.Message);
+        var (images, _) = Synthetic(3);
+        Write("t10k-images-idx3-ubyte", images);
+        Write("t10k-labels-idx1-ubyte", Header(Idx.LabelsMagic, 3).Concat(new byte[] { 1, 10, 2 }).ToArray());
+        var l = Assert.Throws<InvalidDataException>(() => FashionMnist.ReadPair(folder, "t10k"));
+        Assert.Equal($"{Path.Combine(folder, "t10k-labels-idx1-ubyte")}: label 10 at index 1; Fashion-MNIST labels are 0 to 9", l.Message);
+        Write("t10k-labels-idx1-ubyte", Header(Idx.LabelsMagic, 3).Concat(new byte[] { 9, 0, 9 }).ToArray());
+        Assert.Equal(new byte[] { 9, 0, 9 }, FashionMnist.ReadPair(folder, "t10k").Labels);
+    }
+
+    [Fact]
+    public void A_label_file_with_an_image_magic_names_the_mix_up()
+    {
+        var (images, _) = Synthetic();
+        var path = Write("x-labels-idx1-ubyte", images);
+        var e = Assert.Throws<InvalidDataException>(() => Idx.ReadLabels(path));
+        Assert.Equal($"{path}: wrong magic number 0x00000803; an IDX label file starts with 0x00000801 (is this an image file, or not an IDX file?)", e.Message);
+        var missing = Path.Combine(folder, "missing-labels-idx1-ubyte");
+        Assert.Equal($"{missing}: file not found", Assert.Throws<FileNotFoundException>(() => Idx.ReadLabels(missing)).Message);
+        var zero = Write("w-images-idx3-ubyte", Header(Idx.ImagesMagic, 2, 28, 0));
+        Assert.Equal($"{zero}: the header gives width 0; it must be positive (corrupt header)", Assert.Throws<InvalidDataException>(() => Idx.ReadImages(zero)).Message);
+        var shortHeader = Write("s-images-idx3-ubyte", Header(Idx.ImagesMagic, 2)[..6]);
+        Assert.Equal($"{shortHeader}: short read: 2 of 4 bytes of the header (the file is truncated; download it again)", Assert.Throws<InvalidDataException>(() => Idx.ReadImages(shortHeader)).Message);
+    }
+
+    [Fact]
+    public void Taking_and_selecting_images_copies_exactly_those_images()
+    {
+        var (images, labels) = Synthetic(5);
+        var set = new ImageSet(images[16..], labels[8..], 28, 28);
+        Assert.Same(set, set.Take(null));
+        Assert.Same(set, set.Take(5));
+        Assert.Same(set, set.Take(9));
+        var first = set.Take(2);
+        Assert.Equal(2, first.Count);
+        Assert.Equal(set.Pixels[..(2 * 784)], first.Pixels);
+        var picked = set.Select([4, 0]);
+        Assert.Equal(new byte[] { 2, 4 }, picked.Labels);
+        Assert.Equal(set.Pixels[(4 * 784)..], picked.Pixels[..784]);
+        Assert.Equal(set.Pixels[..784], picked.Pixels[784..]);
+        Assert.Equal((28, 28), (picked.Height, picked.Width));
+    }
+
+    [Fact]
+    public void The_data_folder_comes_from_the_environment_after_the_option_then_the_bundled_copy()
+    {
+        var saved = Environment.GetEnvironmentVariable(FashionMnist.EnvironmentVariable);
+        try
+        {
+            Environment.SetEnvironmentVariable(FashionMnist.EnvironmentVariable, folder);
+            Assert.Equal((folder, FashionMnist.EnvironmentVariable), FashionMnist.Locate(null));
+            Assert.Equal((folder, FashionMnist.EnvironmentVariable), FashionMnist.Locate(""));
+            var other = Directory.CreateTempSubdirectory("netdsl-opt-").FullName;
+            Assert.Equal((other, "--data"), FashionMnist.Locate(other));
+            Directory.Delete(other);
+            var gone = Path.Combine(folder, "gone");
+            Environment.SetEnvironmentVariable(FashionMnist.EnvironmentVariable, gone);
+            Assert.Equal($"{FashionMnist.EnvironmentVariable}='{gone}' does not exist; fix or unset the variable",
+                Assert.Throws<DirectoryNotFoundException>(() => FashionMnist.Locate(null)).Message);
+            Environment.SetEnvironmentVariable(FashionMnist.EnvironmentVariable, null);
+            if (!File.Exists(Path.Combine(FashionMnist.DebianFolder, "t10k-images-idx3-ubyte.gz")) && !File.Exists(Path.Combine(FashionMnist.DebianFolder, "t10k-images-idx3-ubyte")))
+                Assert.Equal((FashionMnist.BundledFolder, "bundled test split"), FashionMnist.Locate(null));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(FashionMnist.EnvironmentVariable, saved);
+        }
+    }
+
+    [Fact]
+    public void The_normalization_of_a_set_is_its_pixel_mean_and_population_deviation()
+    {
+        // Pixels 0, 51, 102, 255 (in [0, 1]: 0, 0.2, 0.4, 1): mean 0.4, population variance (0.16 + 0.04 + 0 + 0.36) / 4 = 0.14.
+        var set = new ImageSet([0, 51, 102, 255], [1], 2, 2);
+        var norm = Normalization.Of(set);
+        Assert.Equal(0.4, norm.Mean, 12);
+        Assert.Equal(Math.Sqrt(0.14), norm.Std, 12);
+        // A constant set has no spread: the deviation is floored (1e-6) instead of dividing by zero.
+        Assert.Equal(1e-6, Normalization.Of(new ImageSet([7, 7, 7, 7], [1], 2, 2)).Std, 15);
+        var (x, _) = Batches.Enumerate(set, norm, 1).Single();
+        Assert.Equal(new[] { 0, 0.2, 0.4, 1.0 }.Select(v => (float)((v - 0.4) / Math.Sqrt(0.14))), x.data<float>().ToArray(), (a, b) => Math.Abs(a - b) < 1e-5);
+        Assert.Throws<ArgumentException>(() => Batches.Enumerate(set, norm, 1, augment: true).First());
+    }
+
+    [Fact]
     public void Wrong_magic_names_the_file_and_the_likely_mix_up()
     {
         var (_, labels) = Synthetic();
@@ -130,7 +221,7 @@ public sealed class DataTests : IDisposable
         for (var i = 20; i < bytes.Length - 8; i += 3) bytes[i] ^= 0x5a;
         var path = Write("y-images-idx3-ubyte.gz", bytes);
         var e = Assert.Throws<InvalidDataException>(() => Idx.ReadImages(path));
-        Assert.Contains(path, e.Message);
+        Assert.StartsWith($"{path}: corrupt gzip data after ", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using NetDsl.Cli.Data;
@@ -163,6 +164,28 @@ public sealed class TrainingTests : IDisposable
     }
 
     [Fact]
+    public void No_checkpoint_is_null_and_a_foreign_or_empty_file_is_refused_by_name()
+    {
+        var (model, trainer) = Build(1);
+        using (model)
+        using (trainer)
+        {
+            Assert.Null(Checkpoint.Load(Path.Combine(folder, "none.ckpt"), "tiny", model, trainer.Optimizer));
+            var foreign = Path.Combine(folder, "foreign.ckpt");
+            using (var writer = new BinaryWriter(File.Create(foreign))) { writer.Write("SOMETHING-ELSE"); writer.Write("tiny"); }
+            Assert.Equal($"{foreign}: not a netdsl checkpoint", Assert.Throws<InvalidDataException>(() => Checkpoint.Load(foreign, "tiny", model, trainer.Optimizer)).Message);
+            var empty = Path.Combine(folder, "empty.ckpt");
+            Checkpoint.WriteAtomically(empty, writer => { writer.Write("NETDSL-CHECKPOINT-1"); writer.Write("tiny"); writer.Write("null"); });
+            Assert.Equal($"{empty}: empty progress record", Assert.Throws<InvalidDataException>(() => Checkpoint.Load(empty, "tiny", model, trainer.Optimizer)).Message);
+            // A save into a folder that does not exist yet creates it; nothing but the checkpoint is left behind.
+            var nested = Path.Combine(folder, "a", "b", "c.ckpt");
+            Checkpoint.Save(nested, "tiny", new JobResult { Seed = 1 }, model, trainer.Optimizer);
+            Assert.Equal(["c.ckpt"], Directory.GetFiles(Path.GetDirectoryName(nested)!).Select(Path.GetFileName));
+            Assert.Equal(1, Checkpoint.Load(nested, "tiny", model, trainer.Optimizer)!.Seed);
+        }
+    }
+
+    [Fact]
     public void A_checkpoint_from_other_settings_is_refused_by_name()
     {
         var path = Path.Combine(folder, "tiny.ckpt");
@@ -171,10 +194,10 @@ public sealed class TrainingTests : IDisposable
         {
             Checkpoint.Save(path, "settings A", new JobResult(), model, trainer.Optimizer);
             var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path, "settings B", model, trainer.Optimizer));
-            Assert.Contains("settings A", e.Message);
+            Assert.Equal($"{path}: written by a run with other settings (settings A); resume with the same settings, or remove the checkpoint folder", e.Message);
             File.WriteAllBytes(path, File.ReadAllBytes(path)[..200]);
             var t = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path, "settings A", model, trainer.Optimizer));
-            Assert.Contains("truncated", t.Message);
+            Assert.Equal($"{path}: truncated checkpoint; remove it to restart this variant", t.Message);
         }
     }
 
@@ -227,6 +250,147 @@ public sealed class TrainingTests : IDisposable
         Assert.Throws<ArgumentException>(() => new Trainer(model, Train.Take(1), Validation, Test, norm, Options, 0));
     }
 
+    /// <summary>Records every step and epoch the trainer reports.</summary>
+    sealed class Progress : ITrainingProgress
+    {
+        public List<(int Step, int Total, double Loss)> Steps { get; } = new();
+        public List<(EpochRecord Record, int Total)> Epochs { get; } = new();
+        public void Step(int step, int totalSteps, double loss) => Steps.Add((step, totalSteps, loss));
+        public void Epoch(EpochRecord record, int totalEpochs) => Epochs.Add((record, totalEpochs));
+    }
+
+    [Fact]
+    public void The_epoch_record_holds_the_image_weighted_loss_and_accuracy_of_the_steps_and_the_last_rate()
+    {
+        // No BatchNorm: a forward pass in BeforeStep has no side effect, so it sees exactly the loss the step computes.
+        torch.set_num_threads(1);
+        var train = Train.Take(70);   // batches of 32, 32 and 6: three steps of unequal size
+        torch.manual_seed(2);
+        using var model = new TinyMatrix.Variants.NoBn();
+        Initialization.Apply(model, InitScheme.HeFanIn);
+        var options = new TrainingOptions { Epochs = 2, BatchSize = 32, LearningRate = 0.05, Schedule = Schedule.Cosine };
+        using var trainer = new Trainer(model, train, Validation, Test, Normalization.Of(train), options, seed: 5);
+        var seen = new List<(double Loss, long Correct, long Count)>();
+        trainer.BeforeStep = (_, x, y) =>
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            var logits = model.call(x);
+            seen.Add((nn.functional.cross_entropy(logits, y).item<float>(), logits.argmax(1).eq(y).sum().item<long>(), y.shape[0]));
+        };
+        var progress = new Progress();
+        var first = trainer.RunEpoch(1, progress, out _)!;
+        Assert.Equal([32L, 32L, 6L], seen.Select(s => s.Count));
+        // The mean over images (each batch weighted by its size), not the mean of the three batch means.
+        Assert.Equal(seen.Sum(s => s.Loss * s.Count) / 70, first.TrainLoss, 5);
+        Assert.NotEqual(seen.Average(s => s.Loss), first.TrainLoss, 3);
+        Assert.Equal(seen.Sum(s => s.Correct) / 70.0, first.TrainAccuracy, 12);
+        // Progress: steps 1..3 of 6 with the step's loss; the epoch record with the total epochs.
+        Assert.Equal([(1, 6), (2, 6), (3, 6)], progress.Steps.Select(s => (s.Step, s.Total)));
+        Assert.Equal(seen.Select(s => s.Loss), progress.Steps.Select(s => s.Loss), (a, b) => Math.Abs(a - b) < 1e-6);
+        Assert.Equal([(first, 2)], progress.Epochs);
+        // The rate of the epoch's last step (step 2 of 6): 0.05 (1 + cos(2 pi / 6)) / 2.
+        Assert.Equal(0.05 * (1 + Math.Cos(2 * Math.PI / 6)) / 2, first.LearningRate, 12);
+        Assert.Equal(1, first.Epoch);
+        var second = trainer.RunEpoch(2, progress, out _)!;
+        Assert.Equal([4, 5, 6], progress.Steps.Skip(3).Select(s => s.Step));
+        Assert.Equal(0.05 * (1 + Math.Cos(5 * Math.PI / 6)) / 2, second.LearningRate, 12);
+        Assert.Equal(2, second.Epoch);
+        Assert.True(second.Seconds > 0);
+        // Validation and test as Evaluate gives them on the trained weights.
+        Assert.Equal(Trainer.Evaluate(model, Validation, Normalization.Of(train), 32), (second.ValidationLoss, second.ValidationAccuracy));
+        Assert.Equal(Trainer.Evaluate(model, Test, Normalization.Of(train), 32), (second.TestLoss, second.TestAccuracy));
+    }
+
+    [Fact]
+    public void Evaluation_is_the_mean_loss_accuracy_and_confusion_over_every_image_in_eval_mode_and_restores_the_mode()
+    {
+        torch.set_num_threads(1);
+        torch.manual_seed(6);
+        using var model = new TinyNet();
+        Initialization.Apply(model, InitScheme.HeFanIn);
+        var set = Data.Test.Take(300);   // more than one batch of 256
+        // Independently: every image at once in eval mode.
+        model.eval();
+        var (x, y) = Batches.Enumerate(set, Norm, 300).Single();
+        double loss;
+        long[] predicted;
+        using (no_grad())
+        using (x)
+        using (y)
+        {
+            var logits = model.call(x);
+            loss = nn.functional.cross_entropy(logits, y).item<float>();
+            predicted = logits.argmax(1).data<long>().ToArray();
+        }
+        model.train();
+        var (l, a) = Trainer.Evaluate(model, set, Norm, 32, out var confusion);
+        Assert.True(model.training);
+        Assert.Equal(loss, l, 5);
+        Assert.Equal(predicted.Where((p, i) => p == set.Labels[i]).Count() / 300.0, a, 12);
+        Assert.Equal(10, confusion.Classes);
+        for (var t = 0; t < 10; t++)
+            for (var p = 0; p < 10; p++)
+                Assert.Equal(predicted.Where((q, i) => set.Labels[i] == t && q == p).Count(), confusion[t, p]);
+        model.eval();
+        Trainer.Evaluate(model, set, Norm, 32);
+        Assert.False(model.training);
+    }
+
+    [Fact]
+    public void A_diverging_run_stops_at_the_first_non_finite_loss_and_says_where()
+    {
+        torch.set_num_threads(1);
+        torch.manual_seed(0);
+        using var model = new TinyMatrix.Variants.NoBn();
+        Initialization.Apply(model, InitScheme.HeFanIn);
+        var options = new TrainingOptions { Epochs = 2, BatchSize = 16, LearningRate = 1e30, Momentum = 0, Schedule = Schedule.Constant };
+        using var trainer = new Trainer(model, Train.Take(64), Validation, Test, Norm, options, 0);
+        var steps = 0;
+        trainer.BeforeStep = (_, _, _) => steps++;
+        var progress = new Progress();
+        var first = trainer.RunEpoch(1, progress, out var divergence);
+        Assert.Null(first);
+        Assert.Matches(@"^loss (NaN|-?Infinity|∞|-∞) at epoch 1, step 2$", divergence);
+        Assert.Equal(2, steps);
+        Assert.Single(progress.Steps);
+        Assert.Empty(progress.Epochs);
+    }
+
+    [Theory]
+    [InlineData(0, 32, 0.1, "epochs must be at least 1")]
+    [InlineData(1, 0, 0.1, "the batch size must be at least 1")]
+    [InlineData(1, 32, 0, "the learning rate must be positive")]
+    [InlineData(1, 32, double.NaN, "the learning rate must be positive")]
+    public void Bad_training_settings_are_refused_by_name(int epochs, int batch, double lr, string message)
+    {
+        using var model = new TinyNet();
+        var e = Assert.Throws<ArgumentException>(() => new Trainer(model, Train, Validation, Test, Norm, new TrainingOptions { Epochs = epochs, BatchSize = batch, LearningRate = lr }, 0));
+        Assert.Equal("options", e.ParamName);
+        Assert.StartsWith(message, e.Message, StringComparison.Ordinal);
+        var one = Assert.Throws<ArgumentException>(() => new Trainer(model, Train.Take(1), Validation, Test, Norm, Options, 0));
+        Assert.Equal("train", one.ParamName);
+        Assert.StartsWith("1 training image(s): BatchNorm cannot train on a batch of one; use at least 2", one.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Weight_layers_are_the_convolution_and_linear_weights_in_forward_order()
+    {
+        using var model = new TinyNet();
+        Assert.Equal(["conv1.weight", "conv2.weight", "fc.weight"], Trainer.WeightLayers(model));
+        using var linear = nn.Linear(3, 2);
+        Assert.Equal(["weight"], Trainer.WeightLayers(linear));
+    }
+
+    [Fact]
+    public void Each_epoch_has_its_own_fixed_random_source()
+    {
+        Assert.Equal(new Random(17 + 7919).Next(), Trainer.EpochRandom(0, 1).Next());
+        Assert.Equal(new Random(3 * 1_000_003 + 2 * 7919 + 17).Next(), Trainer.EpochRandom(3, 2).Next());
+        Assert.NotEqual(Trainer.EpochRandom(0, 1).Next(), Trainer.EpochRandom(0, 2).Next());
+        Assert.NotEqual(Trainer.EpochRandom(0, 1).Next(), Trainer.EpochRandom(1, 1).Next());
+    }
+
     [Fact]
     public void Schedules_follow_their_formulas()
     {
@@ -237,6 +401,11 @@ public sealed class TrainingTests : IDisposable
         Assert.Equal(0.01, (o with { Schedule = Schedule.Step }).LearningRateAt(50, 100), 12);
         Assert.Equal(0.001, (o with { Schedule = Schedule.Step }).LearningRateAt(75, 100), 12);
         Assert.Equal(0.1, (o with { Schedule = Schedule.Constant }).LearningRateAt(99, 100), 12);
+        Assert.Equal(0.01, (o with { Schedule = Schedule.Step }).LearningRateAt(74, 100), 12);
+        Assert.Equal(0.1 * (1 + Math.Cos(Math.PI * 30 / 100)) / 2, (o with { Schedule = Schedule.Cosine }).LearningRateAt(30, 100), 12);
+        // A run of no steps still has its base rate (no division by zero).
+        Assert.Equal(0.1, (o with { Schedule = Schedule.Cosine }).LearningRateAt(0, 0), 12);
+        Assert.Throws<ArgumentOutOfRangeException>(() => (o with { Schedule = (Schedule)9 }).LearningRateAt(0, 10));
     }
 
     [Fact]
