@@ -189,7 +189,8 @@ public sealed class CommandLineTests : IDisposable
         // `report` re-renders from results.json.
         var (reported, _, _) = Run("report", Path.Combine(output, "results.json"), "--output", Path.Combine(folder, "rerendered"));
         Assert.Equal(0, reported);
-        Assert.True(File.Exists(Path.Combine(folder, "rerendered", "index.html")));
+        Assert.Equal(File.ReadAllText(Path.Combine(output, "report.md")), File.ReadAllText(Path.Combine(folder, "rerendered", "report.md")));
+        Assert.Equal(File.ReadAllText(Path.Combine(output, "data", "selection.csv")), File.ReadAllText(Path.Combine(folder, "rerendered", "data", "selection.csv")));
     }
 
     [Fact]
