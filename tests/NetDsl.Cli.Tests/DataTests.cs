@@ -185,7 +185,69 @@ public sealed class DataTests : IDisposable
         Assert.Equal(1e-6, Normalization.Of(new ImageSet([7, 7, 7, 7], [1], 2, 2)).Std, 15);
         var (x, _) = Batches.Enumerate(set, norm, 1).Single();
         Assert.Equal(new[] { 0, 0.2, 0.4, 1.0 }.Select(v => (float)((v - 0.4) / Math.Sqrt(0.14))), x.data<float>().ToArray(), (a, b) => Math.Abs(a - b) < 1e-5);
-        Assert.Throws<ArgumentException>(() => Batches.Enumerate(set, norm, 1, augment: true).First());
+        var e = Assert.Throws<ArgumentException>(() => Batches.Enumerate(set, norm, 1, augment: true).First());
+        Assert.Equal("augment", e.ParamName);
+        Assert.StartsWith("augmentation needs a random source", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_class_names_are_Fashion_MNISTs_by_label() =>
+        Assert.Equal(["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"], FashionMnist.ClassNames);
+
+    [Fact]
+    public void Test_files_alone_need_more_than_8000_images_and_the_rest_becomes_the_test_set()
+    {
+        void Files(int count)
+        {
+            Write("t10k-images-idx3-ubyte", Header(Idx.ImagesMagic, count, 28, 28).Concat(new byte[count * 784]).ToArray());
+            Write("t10k-labels-idx1-ubyte", Header(Idx.LabelsMagic, count).Concat(Enumerable.Range(0, count).Select(i => (byte)(i % 10))).ToArray());
+        }
+        Files(8000);
+        Assert.StartsWith($"{folder}: only 8,000 test images", Assert.Throws<InvalidDataException>(() => FashionMnist.Load(folder)).Message, StringComparison.Ordinal);
+        Files(8003);
+        var data = FashionMnist.Load(folder);
+        Assert.Equal((8000, 3), (data.Train.Count, data.Test.Count));
+        Assert.Equal(new byte[] { 0, 1, 2 }, data.Test.Labels);   // images 8,000 to 8,002
+        Assert.Equal("test files only (8,003 images): the first 8,000 train, the other 3 test", data.Split);
+        Assert.Equal((folder, "--data"), (data.Folder, data.Origin));
+    }
+
+    [Fact]
+    public void Only_a_file_starting_with_the_gzip_signature_is_decompressed()
+    {
+        // 1f 00 ...: the first gzip byte but not the second: read raw, so the error is the magic number, not corrupt gzip data.
+        var path = Write("g-images-idx3-ubyte", new byte[] { 0x1f, 0x00, 0x08, 0x03, 0, 0, 0, 1, 0, 0, 0, 28, 0, 0, 0, 28 });
+        Assert.StartsWith($"{path}: wrong magic number 0x1F000803", Assert.Throws<InvalidDataException>(() => Idx.ReadImages(path)).Message, StringComparison.Ordinal);
+        var other = Write("h-images-idx3-ubyte", new byte[] { 0x00, 0x8b, 0x08, 0x03, 0, 0, 0, 1, 0, 0, 0, 28, 0, 0, 0, 28 });
+        Assert.StartsWith($"{other}: wrong magic number 0x008B0803", Assert.Throws<InvalidDataException>(() => Idx.ReadImages(other)).Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(5)]
+    [InlineData(8)]
+    [InlineData(13)]
+    [InlineData(21)]
+    public void Augmentation_matches_the_crop_and_flip_it_draws_for_every_shift(int seed)
+    {
+        // Distinct pixel values (r * 28 + c) mod 251 + 1, normalized to themselves; the zero padding stays 0.
+        var pixels = Enumerable.Range(0, 784).Select(i => (byte)(i % 251 + 1)).ToArray();
+        var set = new ImageSet(pixels, [5], 28, 28);
+        var random = new Random(seed);
+        random.Shuffle(new int[1]);
+        int dy = random.Next(-2, 3), dx = random.Next(-2, 3);
+        var flip = random.Next(2) == 1;
+        var (x, _) = Batches.Enumerate(set, new Normalization(0, 1.0 / 255), 1, new Random(seed), augment: true).Single();
+        var values = x.data<float>().ToArray();
+        for (var r = 0; r < 28; r++)
+            for (var c = 0; c < 28; c++)
+            {
+                int sr = r + dy, sc = (flip ? 27 - c : c) + dx;
+                Assert.Equal(sr is >= 0 and < 28 && sc is >= 0 and < 28 ? pixels[sr * 28 + sc] : 0, values[r * 28 + c], 3);
+            }
     }
 
     [Fact]

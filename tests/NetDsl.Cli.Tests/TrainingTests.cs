@@ -222,8 +222,58 @@ public sealed class TrainingTests : IDisposable
     [InlineData(31, 32, true, new[] { 31 })]
     [InlineData(0, 32, true, new int[0])]
     [InlineData(7, 3, true, new[] { 3, 4 })]
+    [InlineData(3, 1, true, new[] { 1, 1, 1 })]
+    [InlineData(2, 1, false, new[] { 1, 1 })]
     public void A_last_batch_of_one_image_merges_into_the_one_before(int images, int batch, bool merge, int[] sizes) =>
         Assert.Equal(sizes, Batches.Sizes(images, batch, merge));
+
+    [Fact]
+    public void Batch_sizes_refuse_a_batch_below_one_and_a_negative_count_by_name()
+    {
+        var batch = Assert.Throws<ArgumentOutOfRangeException>(() => Batches.Sizes(5, 0));
+        Assert.Equal(("batchSize", 0), (batch.ParamName, batch.ActualValue));
+        Assert.StartsWith("the batch size must be at least 1", batch.Message, StringComparison.Ordinal);
+        var count = Assert.Throws<ArgumentOutOfRangeException>(() => Batches.Sizes(-1, 4));
+        Assert.Equal(("count", -1), (count.ParamName, count.ActualValue));
+        Assert.StartsWith("the image count must not be negative", count.Message, StringComparison.Ordinal);
+        Assert.Equal([1], Batches.Sizes(1, 1));
+    }
+
+    [Fact]
+    public void Training_runs_in_training_mode_and_each_step_uses_only_its_own_batch_gradient()
+    {
+        // A model left in eval mode (as a measurement may leave it) still trains in training mode; and the gradient SGD applies at
+        // step k is that of step k's batch alone (zeroed before each step), checked against a twin with the same weights.
+        torch.set_num_threads(1);
+        var train = Train.Take(96);
+        torch.manual_seed(8);
+        using var model = new TinyMatrix.Variants.NoBn();
+        using var twin = new TinyMatrix.Variants.NoBn();
+        Initialization.Apply(model, InitScheme.HeFanIn);
+        model.eval();
+        var options = new TrainingOptions { Epochs = 1, BatchSize = 32, LearningRate = 0.05, Momentum = 0, WeightDecay = 0, Schedule = Schedule.Constant };
+        using var trainer = new Trainer(model, train, Validation, Test, Normalization.Of(train), options, 1);
+        var modes = new List<bool>();
+        var expected = new List<float[]>();
+        var applied = new List<float[]>();
+        float[] Flat(IEnumerable<Tensor> tensors) => tensors.SelectMany(t => t.detach().cpu().data<float>().ToArray()).ToArray();
+        trainer.BeforeStep = (step, x, y) =>
+        {
+            modes.Add(model.training);
+            if (step > 0) applied.Add(Flat(model.parameters().Select(p => p.grad!)));
+            using var scope = NewDisposeScope();
+            twin.load_state_dict(model.state_dict());
+            twin.zero_grad();
+            nn.functional.cross_entropy(twin.call(x), y).backward();
+            expected.Add(Flat(twin.parameters().Select(p => p.grad!)));
+        };
+        trainer.RunEpoch(1, null, out _);
+        applied.Add(Flat(model.parameters().Select(p => p.grad!)));
+        Assert.Equal([true, true, true], modes);
+        Assert.Equal(3, applied.Count);
+        for (var k = 0; k < 3; k++)
+            Assert.True(expected[k].Zip(applied[k]).All(p => Math.Abs(p.First - p.Second) <= 1e-5 + 1e-4 * Math.Abs(p.First)), $"step {k}: the applied gradient is not the step's own");
+    }
 
     [Fact]
     public void The_trainer_merges_a_last_batch_of_one_says_so_and_keeps_BatchNorm_finite()
@@ -246,6 +296,8 @@ public sealed class TrainingTests : IDisposable
         Assert.All(model.named_buffers().Where(b => b.buffer.is_floating_point()), b => Assert.False(b.buffer.isnan().any().item<bool>(), b.name));
         Assert.True(double.IsFinite(record.ValidationLoss) && double.IsFinite(record.TestLoss));
         Assert.Null(Trainer.LastBatchNote(64, 32));
+        Assert.Null(Trainer.LastBatchNote(32, 31 + 1));
+        Assert.NotNull(Trainer.LastBatchNote(3, 2));
         Assert.Null(Trainer.LastBatchNote(1, 32));
         Assert.Throws<ArgumentException>(() => new Trainer(model, Train.Take(1), Validation, Test, norm, Options, 0));
     }

@@ -35,7 +35,8 @@ public static class Batches
     /// <summary>
     /// The sizes of the batches <see cref="Enumerate"/> cuts <paramref name="count"/> images into: full batches of
     /// <paramref name="batchSize"/> and a smaller last one; with <paramref name="noSingleImageBatch"/>, a last batch of one image is
-    /// merged into the one before (which then holds <paramref name="batchSize"/> + 1).
+    /// merged into the one before (which then holds <paramref name="batchSize"/> + 1), unless every batch is one image (batch size 1:
+    /// the caller asked for it).
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1 or <paramref name="count"/> negative.</exception>
     public static List<int> Sizes(int count, int batchSize, bool noSingleImageBatch = false)
@@ -44,7 +45,7 @@ public static class Batches
         if (count < 0) throw new ArgumentOutOfRangeException(nameof(count), count, "the image count must not be negative");
         var sizes = new List<int>();
         for (var start = 0; start < count; start += batchSize) sizes.Add(Math.Min(batchSize, count - start));
-        if (noSingleImageBatch && sizes.Count > 1 && sizes[^1] == 1)
+        if (noSingleImageBatch && batchSize > 1 && sizes.Count > 1 && sizes[^1] == 1)
         {
             sizes.RemoveAt(sizes.Count - 1);
             sizes[^1]++;
