@@ -32,6 +32,17 @@ public partial class TinyMlp
     [Linear(10)] Linear fc2;
 }
 
+/// <summary>A module with a 2-D parameter that is not a weight, besides a linear layer.</summary>
+sealed class Mixing : nn.Module<Tensor, Tensor>
+{
+    readonly Parameter mixing = new(torch.eye(2));
+    readonly Linear fc = nn.Linear(2, 2);
+
+    public Mixing() : base("mixing") => RegisterComponents();
+
+    public override Tensor forward(Tensor x) => fc.call(x.matmul(mixing));
+}
+
 public sealed class TrainingTests : IDisposable
 {
     static readonly Dataset Data = FashionMnist.Load(Path.Combine(AppContext.BaseDirectory, "data", "fashion-mnist"));
@@ -432,6 +443,9 @@ public sealed class TrainingTests : IDisposable
         Assert.Equal(["conv1.weight", "conv2.weight", "fc.weight"], Trainer.WeightLayers(model));
         using var linear = nn.Linear(3, 2);
         Assert.Equal(["weight"], Trainer.WeightLayers(linear));
+        // A matrix parameter that is not a layer's weight (here a 2x2 mixing matrix) is not a weight layer.
+        using var mixed = new Mixing();
+        Assert.Equal(["fc.weight"], Trainer.WeightLayers(mixed));
     }
 
     [Fact]
