@@ -105,11 +105,18 @@ public sealed class DataTests : IDisposable
         Write("t10k-labels-idx1-ubyte", Header(Idx.LabelsMagic, 2).Concat(new byte[] { 1, 2 }).ToArray());
         var e = Assert.Throws<InvalidDataException>(() => FashionMnist.ReadPair(folder, "t10k"));
         Assert.Equal($"{Path.Combine(folder, "t10k-images-idx3-ubyte")}: images are 4x4; Fashion-MNIST images are 28x28", e.Message);
+        // One side right is not enough.
+        Write("t10k-images-idx3-ubyte", Header(Idx.ImagesMagic, 2, 28, 4).Concat(new byte[2 * 28 * 4]).ToArray());
+        Assert.EndsWith("images are 28x4; Fashion-MNIST images are 28x28", Assert.Throws<InvalidDataException>(() => FashionMnist.ReadPair(folder, "t10k")).Message, StringComparison.Ordinal);
+        Write("t10k-images-idx3-ubyte", Header(Idx.ImagesMagic, 2, 4, 28).Concat(new byte[2 * 28 * 4]).ToArray());
+        Assert.EndsWith("images are 4x28; Fashion-MNIST images are 28x28", Assert.Throws<InvalidDataException>(() => FashionMnist.ReadPair(folder, "t10k")).Message, StringComparison.Ordinal);
         var (images, _) = Synthetic(3);
         Write("t10k-images-idx3-ubyte", images);
         Write("t10k-labels-idx1-ubyte", Header(Idx.LabelsMagic, 3).Concat(new byte[] { 1, 10, 2 }).ToArray());
         var l = Assert.Throws<InvalidDataException>(() => FashionMnist.ReadPair(folder, "t10k"));
         Assert.Equal($"{Path.Combine(folder, "t10k-labels-idx1-ubyte")}: label 10 at index 1; Fashion-MNIST labels are 0 to 9", l.Message);
+        Write("t10k-labels-idx1-ubyte", Header(Idx.LabelsMagic, 3).Concat(new byte[] { 12, 0, 9 }).ToArray());
+        Assert.EndsWith("label 12 at index 0; Fashion-MNIST labels are 0 to 9", Assert.Throws<InvalidDataException>(() => FashionMnist.ReadPair(folder, "t10k")).Message, StringComparison.Ordinal);
         Write("t10k-labels-idx1-ubyte", Header(Idx.LabelsMagic, 3).Concat(new byte[] { 9, 0, 9 }).ToArray());
         Assert.Equal(new byte[] { 9, 0, 9 }, FashionMnist.ReadPair(folder, "t10k").Labels);
     }

@@ -115,6 +115,21 @@ public sealed class TrainingTests : IDisposable
     }
 
     [Fact]
+    public void Disposing_the_trainer_frees_the_momentum_buffers()
+    {
+        var (model, trainer) = Build(0);
+        using (model)
+        {
+            trainer.RunEpoch(1, null, out _);
+            var buffers = trainer.Optimizer.state_dict().State.OfType<TorchSharp.Modules.SGD.State>().Select(s => s.momentum_buffer).ToList();
+            Assert.Equal(model.parameters().Count(), buffers.Count);
+            Assert.All(buffers, b => Assert.False(b!.IsInvalid));
+            trainer.Dispose();
+            Assert.All(buffers, b => Assert.True(b!.IsInvalid));
+        }
+    }
+
+    [Fact]
     public void Resuming_from_a_checkpoint_continues_exactly()
     {
         var path = Path.Combine(folder, "tiny.ckpt");

@@ -59,13 +59,9 @@ public sealed class Trainer : IDisposable
         stepsPerEpoch = Batches.Sizes(train.Count, options.BatchSize, noSingleImageBatch: true).Count;
     }
 
-    /// <summary>Frees the optimizer's momentum buffers and the parameters' gradients (native tensors), so that runs one after
-    /// another in a process do not accumulate them. The model itself stays the caller's.</summary>
-    public void Dispose()
-    {
-        foreach (var state in optimizer.state_dict().State.OfType<SGD.State>()) state.momentum_buffer?.Dispose();
-        optimizer.Dispose();
-    }
+    /// <summary>Frees the optimizer and with it its momentum buffers (native tensors; tested), so that runs one after another in a
+    /// process do not accumulate them. The model and its gradients stay the caller's.</summary>
+    public void Dispose() => optimizer.Dispose();
 
     /// <summary>The optimizer (its state is part of a checkpoint).</summary>
     public SGD Optimizer => optimizer;
