@@ -277,7 +277,7 @@ public sealed class DataTests : IDisposable
         var path = Write("x-images-idx3-ubyte", images[..(16 + 784 * 2 + 100)], gzip);
         var e = Assert.Throws<InvalidDataException>(() => Idx.ReadImages(path));
         Assert.Contains(path, e.Message);
-        Assert.Contains($"short read: {784 * 2 + 100} of {784 * 3} bytes", e.Message);
+        Assert.Equal($"{path}: short read: {784 * 2 + 100} of {784 * 3} bytes of 3 images of 28x28 (the file is truncated; download it again)", e.Message);
     }
 
     [Fact]
@@ -291,6 +291,34 @@ public sealed class DataTests : IDisposable
         var path = Write("y-images-idx3-ubyte.gz", bytes);
         var e = Assert.Throws<InvalidDataException>(() => Idx.ReadImages(path));
         Assert.StartsWith($"{path}: corrupt gzip data after ", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Label_files_short_or_with_no_labels_are_corrupt()
+    {
+        var shortFile = Write("s-labels-idx1-ubyte", Header(Idx.LabelsMagic, 3).Concat(new byte[] { 1, 2 }).ToArray());
+        Assert.Equal($"{shortFile}: short read: 2 of 3 bytes of 3 labels (the file is truncated; download it again)",
+            Assert.Throws<InvalidDataException>(() => Idx.ReadLabels(shortFile)).Message);
+        var none = Write("n-labels-idx1-ubyte", Header(Idx.LabelsMagic, 0));
+        Assert.Equal($"{none}: the header gives label count 0; it must be positive (corrupt header)", Assert.Throws<InvalidDataException>(() => Idx.ReadLabels(none)).Message);
+    }
+
+    [Fact]
+    public void A_header_claiming_exactly_the_limit_is_read_and_found_short_and_one_more_is_refused()
+    {
+        // 2^20 images of 32x32 and 2^30 labels are exactly Idx.MaxBytes: allowed, so the reader tries (a 1 GiB buffer) and reports
+        // the short file; one more is refused from the header alone.
+        var images = Write("m-images-idx3-ubyte", Header(Idx.ImagesMagic, 1 << 20, 32, 32));
+        Assert.Equal($"{images}: short read: 0 of 1073741824 bytes of 1048576 images of 32x32 (the file is truncated; download it again)",
+            Assert.Throws<InvalidDataException>(() => Idx.ReadImages(images)).Message);
+        var more = Write("o-images-idx3-ubyte", Header(Idx.ImagesMagic, (1 << 20) + 1, 32, 32));
+        Assert.StartsWith($"{more}: the header claims 1,048,577 images of 32x32 (1,073,742,848 bytes)", Assert.Throws<InvalidDataException>(() => Idx.ReadImages(more)).Message, StringComparison.Ordinal);
+        var labels = Write("m-labels-idx1-ubyte", Header(Idx.LabelsMagic, 1 << 30));
+        Assert.Equal($"{labels}: short read: 0 of 1073741824 bytes of 1073741824 labels (the file is truncated; download it again)",
+            Assert.Throws<InvalidDataException>(() => Idx.ReadLabels(labels)).Message);
+        var moreLabels = Write("o-labels-idx1-ubyte", Header(Idx.LabelsMagic, (1 << 30) + 1));
+        Assert.StartsWith($"{moreLabels}: the header claims 1,073,741,825 labels", Assert.Throws<InvalidDataException>(() => Idx.ReadLabels(moreLabels)).Message, StringComparison.Ordinal);
+        GC.Collect();
     }
 
     [Fact]
