@@ -130,6 +130,8 @@ public sealed class DataTests : IDisposable
         Assert.Equal($"{path}: wrong magic number 0x00000803; an IDX label file starts with 0x00000801 (is this an image file, or not an IDX file?)", e.Message);
         var missing = Path.Combine(folder, "missing-labels-idx1-ubyte");
         Assert.Equal($"{missing}: file not found", Assert.Throws<FileNotFoundException>(() => Idx.ReadLabels(missing)).Message);
+        var flat = Write("f-images-idx3-ubyte", Header(Idx.ImagesMagic, 2, 0, 28));
+        Assert.Equal($"{flat}: the header gives height 0; it must be positive (corrupt header)", Assert.Throws<InvalidDataException>(() => Idx.ReadImages(flat)).Message);
         var zero = Write("w-images-idx3-ubyte", Header(Idx.ImagesMagic, 2, 28, 0));
         Assert.Equal($"{zero}: the header gives width 0; it must be positive (corrupt header)", Assert.Throws<InvalidDataException>(() => Idx.ReadImages(zero)).Message);
         var shortHeader = Write("s-images-idx3-ubyte", Header(Idx.ImagesMagic, 2)[..6]);

@@ -446,6 +446,8 @@ public sealed class TrainingTests : IDisposable
         var e = Assert.Throws<ArgumentException>(() => new Trainer(model, Train, Validation, Test, Norm, new TrainingOptions { Epochs = epochs, BatchSize = batch, LearningRate = lr }, 0));
         Assert.Equal("options", e.ParamName);
         Assert.StartsWith(message, e.Message, StringComparison.Ordinal);
+        // The smallest accepted: one epoch, a batch of one, a tiny rate, two training images.
+        using (new Trainer(model, Train.Take(2), Validation, Test, Norm, new TrainingOptions { Epochs = 1, BatchSize = 1, LearningRate = 1e-9 }, 0)) { }
         var one = Assert.Throws<ArgumentException>(() => new Trainer(model, Train.Take(1), Validation, Test, Norm, Options, 0));
         Assert.Equal("train", one.ParamName);
         Assert.StartsWith("1 training image(s): BatchNorm cannot train on a batch of one; use at least 2", one.Message, StringComparison.Ordinal);
