@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.CommandLine;
+using System.Globalization;
 using System.CommandLine.Invocation;
 using System.IO;
 using System.Linq;
@@ -15,6 +16,7 @@ using NetDsl.Cli.Sweeps;
 using NetDsl.Cli.Training;
 using NetDsl.Measurements;
 using Spectre.Console;
+using static System.FormattableString;
 
 namespace NetDsl.Cli;
 
@@ -22,6 +24,8 @@ namespace NetDsl.Cli;
 /// <c>status</c>, <c>submit</c> and <c>job</c>.</summary>
 public static class Program
 {
+    static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
     /// <summary>Exit code for a command-line mistake (bad option value, unknown name, missing data, unwritable output).</summary>
     public const int UsageError = 2;
 
@@ -60,8 +64,6 @@ public static class Program
     internal static string Readable(string message)
     {
         var text = message.Split('\n')[0].Trim();
-        text = Regex.Replace(text, @"as expected type '(System\.Nullable`1\[)?System\.Int32\]?'", "as a whole number (up to 2,147,483,647)");
-        text = Regex.Replace(text, @"as expected type '(System\.Nullable`1\[)?System\.Double\]?'", "as a number");
         text = Regex.Replace(text, @"as expected type 'NetDsl\.Cli\.Training\.Schedule'\.?.*", "as a schedule: use Cosine, Step or Constant");
         text = Regex.Replace(text, @"as expected type 'NetDsl\.Measurements\.InitScheme'\.?.*", "as an initialization: use HeFanIn, TorchvisionFanOut or PyTorchDefault");
         return text.TrimEnd('.');
@@ -78,6 +80,7 @@ public static class Program
         root.Subcommands.Add(StatusCommand());
         root.Subcommands.Add(SubmitCommand());
         root.Subcommands.Add(JobCommand());
+        InvariantNumbers.Apply(root);
         return root;
     }
 
@@ -99,7 +102,7 @@ public static class Program
                     .AddColumn(new TableColumn("MACs / sample").NoWrap().RightAligned());
                 foreach (var v in e.Variants.Where(v => e.Quick.Include(v) || e.Full.Include(v)))
                     table.AddRow(Markup.Escape(v.Name), e.Quick.Include(v) ? "x" : "", e.Full.Include(v) ? "x" : "",
-                        v.Summary.Layers.Count(l => l.Kind is "Conv2d" or "Linear").ToString(), v.Summary.TotalParameters.ToString("N0"), v.Summary.TotalMultiplyAccumulates.ToString("N0"));
+                        v.Summary.Layers.Count(l => l.Kind is "Conv2d" or "Linear").ToString(Inv), v.Summary.TotalParameters.ToString("N0", Inv), v.Summary.TotalMultiplyAccumulates.ToString("N0", Inv));
                 console.Write(table);
                 var what = string.Join(", ", Enum.GetValues<Measures>().Where(m => m != Measures.None && e.What.HasFlag(m)));
                 Console.WriteLine($"  measures: {what}");
@@ -113,11 +116,11 @@ public static class Program
     }
 
     static string Describe(Experiment e, Preset p) =>
-        (e.What.HasFlag(Measures.Training)
-            ? $"{p.Epochs} epoch(s) on {(p.Subset is { } n ? $"{n:N0}" : "all")} training images less 10% for validation, {(p.TestSubset is { } t ? $"{t:N0}" : "all")} test images (batch {p.BatchSize}), " +
-              $"{e.VariantsOf(p).Count} variants x {p.Seeds.Length} seed(s) x learning rates {string.Join(", ", p.LearningRates.Select(r => r.ToString(System.Globalization.CultureInfo.InvariantCulture)))} = {e.VariantsOf(p).Count * p.Seeds.Length * p.LearningRates.Length} jobs" +
+        e.What.HasFlag(Measures.Training)
+            ? Invariant($"{p.Epochs} epoch(s) on {(p.Subset is { } n ? n.ToString("N0", Inv) : "all")} training images less 10% for validation, {(p.TestSubset is { } t ? t.ToString("N0", Inv) : "all")} test images (batch {p.BatchSize}), ") +
+              Invariant($"{e.VariantsOf(p).Count} variants x {p.Seeds.Length} seed(s) x learning rates {string.Join(", ", p.LearningRates.Select(r => r.ToString(Inv)))} = {e.VariantsOf(p).Count * p.Seeds.Length * p.LearningRates.Length} jobs") +
               (p.Schedule != Schedule.Cosine ? $"; {p.Schedule} schedule" : "") + (p.Augment ? "; crop and flip" : "")
-            : $"{e.VariantsOf(p).Count} variants x {p.Seeds.Length} seed(s), no training");
+            : Invariant($"{e.VariantsOf(p).Count} variants x {p.Seeds.Length} seed(s), no training");
 
     static Command SummaryCommand()
     {
@@ -153,7 +156,7 @@ public static class Program
         var batch = new Option<int?>("--batch-size", "-b") { Description = "Images per SGD step (default: the preset's; quick 64, full 128)." };
         var lr = new Option<double[]>("--lr") { Description = "Learning-rate grid: each variant trains at every rate, and its row uses the rate with the best validation accuracy (--lr 0.01 0.05). Default: the preset's grid (`netdsl list`).", AllowMultipleArgumentsPerToken = true };
         var init = new Option<InitScheme>("--init") { Description = "Weight initialization for training and every measurement: HeFanIn (He et al. 2015, fan-in, as He et al. 2016), TorchvisionFanOut (torchvision's ResNets) or PyTorchDefault.", DefaultValueFactory = _ => defaults.Init };
-        var validation = new Option<double?>("--validation") { Description = $"Share of the training images held out for validation, stratified by class and drawn from each seed (default {ValidationSplit.DefaultFraction.ToString(System.Globalization.CultureInfo.InvariantCulture)}); every choice of epoch and rate is made on it." };
+        var validation = new Option<double?>("--validation") { Description = $"Share of the training images held out for validation, stratified by class and drawn from each seed (default {ValidationSplit.DefaultFraction.ToString(Inv)}); every choice of epoch and rate is made on it." };
         var testSubset = new Option<int?>("--test-subset") { Description = "Test images evaluated (the first N); default: the preset's (quick 2,000, full all)." };
         var momentum = new Option<double>("--momentum") { Description = "SGD momentum.", DefaultValueFactory = _ => defaults.Momentum };
         var decay = new Option<double>("--weight-decay") { Description = "L2 weight decay.", DefaultValueFactory = _ => defaults.WeightDecay };

@@ -17,7 +17,7 @@ if (args.Length > 0 && args[0] == "memory")
 {
     Console.WriteLine($"threads: OMP_WAIT_POLICY={Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "(unset)"}, torch threads={TorchConfig.Threads}");
     TorchConfig.ApplyThreads();
-    MemoryRun.Run(args.Length > 1 ? int.Parse(args[1]) : 1000, args.Length > 2 ? int.Parse(args[2]) : 32);
+    MemoryRun.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1000, args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 32);
     return;
 }
 
@@ -36,7 +36,7 @@ Console.WriteLine($"threads: OMP_WAIT_POLICY={Environment.GetEnvironmentVariable
 if (args.Length > 0 && args[0] == "probe-profile")
 {
     TorchConfig.ApplyThreads();
-    ProbeProfile.Run(args.Length > 1 ? int.Parse(args[1]) : 15);
+    ProbeProfile.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 15);
     return;
 }
 if (args.Length > 0 && args[0] == "interleaved")
@@ -48,7 +48,7 @@ if (args.Length > 0 && args[0] == "interleaved")
 if (args.Length > 0 && args[0] == "vs-pytorch")
 {
     TorchConfig.ApplyThreads();
-    VsPyTorch.Run(args.Length > 1 ? int.Parse(args[1]) : 40);
+    VsPyTorch.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 40);
     return;
 }
 BenchmarkSwitcher.FromAssembly(typeof(TrainingStepBenchmarks).Assembly).Run(args);

@@ -18,7 +18,7 @@ public sealed class CommandLineTests : IDisposable
 
     public void Dispose() => Directory.Delete(folder, recursive: true);
 
-    static (int Code, string Out, string Error) Run(params string[] args)
+    internal static (int Code, string Out, string Error) Run(params string[] args)
     {
         var (stdout, stderr) = (Console.Out, Console.Error);
         var (o, e) = (new StringWriter(), new StringWriter());
@@ -37,7 +37,8 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("--validation must be a fraction in (0, 0.5] (got 0.7)", "compare", "--validation", "0.7")]
     [InlineData("--test-subset must be at least 1", "compare", "--test-subset", "0")]
     [InlineData("as an initialization: use HeFanIn, TorchvisionFanOut or PyTorchDefault", "compare", "--init", "Xavier")]
-    [InlineData("--subset 3 with --validation 0.1 leaves no validation or no training images", "compare", "--subset", "3")]
+    [InlineData("--subset 3 with --validation 0.1 leaves no validation image or fewer than 2 training images", "compare", "--subset", "3")]
+    [InlineData("--subset 2 with --validation 0.5 leaves no validation image or fewer than 2 training images", "compare", "--subset", "2", "--validation", "0.5")]
     [InlineData("--subset must be at least 1", "compare", "--subset", "0")]
     [InlineData("--seeds has duplicates", "compare", "--seeds", "1", "1")]
     [InlineData("does not exist; pass a folder with the Fashion-MNIST IDX files", "compare", "--data", "/nonexistent/fashion")]
@@ -120,6 +121,13 @@ public sealed class CommandLineTests : IDisposable
         Assert.Equal(0, code);
         foreach (var name in new[] { "bn-residual", "gradient-flow", "bn-placement", "smoothness", "covariate-shift", "preactivation", "degradation", "shattering" })
             Assert.Contains(name, output);
+        // Each preset's plan with its job count (variants x seeds x rates), and each variant's size from its compile-time summary.
+        var lines = output.Split('\n').Select(l => l.TrimEnd()).ToList();
+        Assert.Contains("  quick: 3 epoch(s) on 3,000 training images less 10% for validation, 2,000 test images (batch 64), 4 variants x 3 seed(s) x learning rates 0.01, 0.05 = 24 jobs", lines);
+        Assert.Contains("  full:  15 epoch(s) on all training images less 10% for validation, all test images (batch 128), 4 variants x 3 seed(s) x learning rates 0.01, 0.03, 0.1 = 36 jobs", lines);
+        Assert.Contains("  quick: 16 variants x 3 seed(s), no training", lines);
+        Assert.Contains("  full:  5 variants x 3 seed(s) x learning rates 0.03, 0.1, 0.2 = 45 jobs", lines.Select(l => l.Replace("15 epoch(s) on all training images less 10% for validation, all test images (batch 128), ", "", StringComparison.Ordinal)));
+        Assert.Contains(lines, l => l.Contains("DepthNet.Residual.BnAfterConv.Depth3", StringComparison.Ordinal) && l.Contains("269,434", StringComparison.Ordinal) && l.Contains("8,550,784", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -136,14 +144,29 @@ public sealed class CommandLineTests : IDisposable
         var variant = Assert.Single(results.Variants);
         Assert.Equal(4, variant.Jobs.Count);
         Assert.Equal(4, Directory.GetFiles(Path.Combine(output, "checkpoints"), "*.ckpt").Length);
-        Assert.Contains(variant.Selection!.LearningRate, new[] { 0.01, 0.05 });
+        // The chosen rate is the one with the higher mean validation accuracy over the two seeds (one epoch each), computed here.
+        var byRate = variant.Jobs.GroupBy(j => j.LearningRate!.Value).ToDictionary(g => g.Key, g => g.Average(j => j.Epochs.Single().ValidationAccuracy));
+        Assert.NotEqual(byRate[0.01], byRate[0.05]);
+        Assert.Equal(byRate.MaxBy(kv => kv.Value).Key, variant.Selection!.LearningRate);
         Assert.Equal([0, 1], variant.Selection.Epochs.Select(e => e.Seed));
+        Assert.Equal(variant.Jobs.Where(j => j.LearningRate == variant.Selection.LearningRate).Select(j => j.Epochs[0].TestAccuracy), variant.Selection.Epochs.Select(e => e.TestAccuracy));
         var run = variant.Jobs[0];
         Assert.Single(run.Epochs);
         Assert.Equal((230, 26, 2000), (results.Settings.TrainImages, results.Settings.ValidationImages, results.Settings.TestImages));
         Assert.Equal("HeFanIn", results.Settings.Init);
-        Assert.NotNull(run.Initial?.Log10Ratio);
-        Assert.True(File.Exists(Path.Combine(output, "index.html")));
+        // Validation accuracy is a count over the 26 validation images; test accuracy over the 2,000 test images.
+        Assert.All(variant.Jobs, j => Assert.Equal(Math.Round(j.Epochs[0].ValidationAccuracy * 26), j.Epochs[0].ValidationAccuracy * 26, 9));
+        Assert.All(variant.Jobs, j => Assert.Equal(j.Epochs[0].TestAccuracy, j.Epochs[0].TestConfusion!.Counts.Where((_, k) => k / 10 == k % 10).Sum() / 2000.0, 12));
+        Assert.All(variant.Jobs, j => Assert.Equal(2000, j.Epochs[0].TestConfusion!.Counts.Sum()));
+        // The profile at initialization: 9 units, log10 of the first unit's input gradient over the last one's; at both rates the same
+        // seed starts from the same weights, so the same profile.
+        var norms = run.Initial!.UnitInputGradientNorms;
+        Assert.Equal(9, norms.Count);
+        Assert.Equal(Math.Log10(norms[0].Value / norms[^1].Value), run.Initial.Log10Ratio!.Value, 12);
+        Assert.Equal(run.Initial.Log10Ratio, variant.Jobs.Single(j => j.Seed == run.Seed && j.LearningRate != run.LearningRate).Initial!.Log10Ratio);
+        var html = File.ReadAllText(Path.Combine(output, "index.html"));
+        Assert.Matches("<td[^>]*>Residual.BnAfterConv.Depth3</td>", html);
+        Assert.Contains("Accuracy per class", html);
 
         // A second run into the same folder is refused; --resume continues from the checkpoint (nothing left to train).
         Assert.Equal(2, Run(args).Code);
@@ -166,7 +189,53 @@ public sealed class CommandLineTests : IDisposable
         // `report` re-renders from results.json.
         var (reported, _, _) = Run("report", Path.Combine(output, "results.json"), "--output", Path.Combine(folder, "rerendered"));
         Assert.Equal(0, reported);
-        Assert.True(File.Exists(Path.Combine(folder, "rerendered", "index.html")));
+        Assert.Equal(File.ReadAllText(Path.Combine(output, "report.md")), File.ReadAllText(Path.Combine(folder, "rerendered", "report.md")));
+        Assert.Equal(File.ReadAllText(Path.Combine(output, "data", "selection.csv")), File.ReadAllText(Path.Combine(folder, "rerendered", "data", "selection.csv")));
+    }
+
+    [Fact]
+    public void The_reproduce_command_of_a_run_with_hostile_paths_gives_bash_exactly_the_original_arguments()
+    {
+        // A data folder whose name holds spaces, both quotes, |, &, <, >, $, a backslash, a glob and non-ASCII letters.
+        var data = Path.Combine(folder, "Fashion MNIST <v2> | \"quoted\" 'single' & $HOME \\ * Ünïcødé 日本");
+        Directory.CreateDirectory(data);
+        foreach (var file in Directory.GetFiles(Bundled, "*.gz")) File.Copy(file, Path.Combine(data, Path.GetFileName(file)));
+        var output = Path.Combine(folder, "out $x | y");
+        // 256 images less 26 for validation: 230 = 229 + 1, so the last batch of one image merges into the first (said once, and in the report).
+        var (code, stdout, error) = Run("compare", "--only", "Residual.BnAfterConv", "--subset", "256", "--batch-size", "229", "--epochs", "1", "--lr", "0.05", "--seeds", "3",
+            "--test-subset", "40", "--threads", "1", "--data", data, "--output", output, "--plain");
+        Assert.True(code == 0, error);
+        Assert.Contains(data, stdout);
+        const string note = "230 training images in batches of 229 would leave a last batch of one image, which BatchNorm cannot normalize in training mode " +
+                            "(PyTorch refuses it; TorchSharp would make running_var NaN): it is merged into the batch before, which holds 230";
+        Assert.Single(stdout.Split('\n'), l => l.Contains("would leave a last batch of one image", StringComparison.Ordinal));
+        Assert.Contains("note: " + note + "\n", stdout);
+
+        // The command as the report prints it: the line inside the Reproduce section's fence, identical in results.json.
+        var md = File.ReadAllLines(Path.Combine(output, "report.md"));
+        var at = Array.IndexOf(md, "## Reproduce");
+        var fence = md.Skip(at).First(l => l.StartsWith("```", StringComparison.Ordinal));
+        var command = md[Array.IndexOf(md, fence, at) + 1];
+        Assert.Equal(RunResults.Load(Path.Combine(output, "results.json")).Settings.CommandLine, command);
+        string[] expected =
+        [
+            "compare", "-x", "bn-residual", "-p", "quick", "--data", data, "--epochs", "1", "--batch-size", "229", "--lr", "0.05", "--momentum", "0.9",
+            "--weight-decay", "0.0001", "--schedule", "Cosine", "--init", "HeFanIn", "--subset", "256", "--validation", "0.1", "--test-subset", "40",
+            "--seeds", "3", "--threads", "1", "--only", "Residual.BnAfterConv",
+        ];
+        Assert.Equal(expected, Shell.RunWithStub(command, "netdsl"));
+
+        // index.html: the command verbatim in its code block; the folder HTML-encoded, never as a tag; the settings table keeps two cells.
+        var html = File.ReadAllText(Path.Combine(output, "index.html"));
+        var blocks = System.Text.RegularExpressions.Regex.Matches(html, "<pre><code>(.*?)</code></pre>", System.Text.RegularExpressions.RegexOptions.Singleline)
+            .Select(m => System.Net.WebUtility.HtmlDecode(m.Groups[1].Value)).ToList();
+        Assert.Contains(command + "\n", blocks);
+        Assert.DoesNotContain("<v2>", html);
+        Assert.Contains("Fashion MNIST &lt;v2&gt; | &quot;quoted&quot;", html);
+        Assert.Contains("| batches | 229 images; " + NetDsl.Cli.Text.Escape.Markdown(note) + " |", md);
+        Assert.Contains("229 images; " + note, System.Net.WebUtility.HtmlDecode(System.Text.RegularExpressions.Regex.Replace(html, "<[^>]*>", "")));
+        var row = md.Single(l => l.StartsWith("| data |", StringComparison.Ordinal));
+        Assert.Equal(3, System.Text.RegularExpressions.Regex.Matches(row, @"(?<!\\)\|").Count);
     }
 
     [Fact]
@@ -177,7 +246,25 @@ public sealed class CommandLineTests : IDisposable
         Assert.True(code == 0, error);
         var results = RunResults.Load(Path.Combine(output, "results.json"));
         Assert.Equal(5, results.Variants.Count);   // feedforward/residual x BN/none, and the 0.1 branch scale
-        Assert.All(results.Variants, v => Assert.Equal(1.0, v.Jobs[0].Shattering!.Autocorrelation[0], 12));
-        Assert.All(results.Variants, v => Assert.Equal(256, v.Jobs[0].Shattering!.Gradients.Length));
+        foreach (var v in results.Variants)
+        {
+            var s = v.Jobs[0].Shattering!;
+            // The gradients are those of the variant built from seed 0 with He initialization (the run's --init), computed here.
+            var info = NetDsl.Cli.Experiments.Catalog.AllVariants().Single(x => x.Name == v.Name);
+            TorchSharp.torch.manual_seed(0);
+            using var model = info.Create();
+            NetDsl.Measurements.Initialization.Apply(model, NetDsl.Measurements.InitScheme.HeFanIn);
+            Assert.Equal(NetDsl.Measurements.ShatteredGradients.InputGradients(model), s.Gradients);
+            // ACF over lags 0..32 by its textbook formula, sum_i (g_i - m)(g_i+k - m) / sum_i (g_i - m)^2, on the stored gradients.
+            var g = s.Gradients;
+            var mean = g.Average();
+            var denominator = g.Sum(x => (x - mean) * (x - mean));
+            Assert.Equal(33, s.Autocorrelation.Length);
+            for (var k = 0; k <= 32; k++)
+                Assert.Equal(Enumerable.Range(0, g.Length - k).Sum(i => (g[i] - mean) * (g[i + k] - mean)) / denominator, s.Autocorrelation[k], 12);
+        }
+        // The residual nets keep neighbouring gradients more correlated than the feedforward ones with BatchNorm (Balduzzi et al.).
+        double Lag1(string name) => results.Variants.Single(v => v.Name == name).Jobs[0].Shattering!.Autocorrelation[1];
+        Assert.True(Lag1("ShatterNet.Residual.BnAfterConv.Depth4") > Lag1("ShatterNet.Plain.BnAfterConv.Depth4"));
     }
 }

@@ -70,6 +70,23 @@ public sealed class SplitTests
     }
 
     [Fact]
+    public void A_class_of_two_or_more_images_always_gives_one_and_a_single_image_stays_in_training()
+    {
+        // Class 0: 2 images (round(0.2) = 0, raised to 1); class 1: 1 image (kept for training); class 2: 15 images (round(1.5) = 2).
+        byte[] labels = [0, 0, 1, .. Enumerable.Repeat((byte)2, 15)];
+        var set = new ImageSet(new byte[labels.Length * 4], labels, 2, 2);
+        var split = ValidationSplit.Cut(set, 0.1, 0);
+        Assert.Equal(new byte[] { 0, 2, 2 }, split.Validation.Labels.Order());
+        Assert.Equal(15, split.Train.Count);
+        Assert.Equal(split.ValidationIndices.Order(), split.ValidationIndices);
+        var none = Assert.Throws<ArgumentException>(() => ValidationSplit.Cut(new ImageSet(new byte[8], [3, 4], 2, 2), 0.1, 0));
+        Assert.StartsWith("2 training images hold out no validation image at fraction 0.1; use more images or a larger fraction", none.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentOutOfRangeException>(() => ValidationSplit.Cut(set, 0.5000001, 0));
+        // At the largest fraction, 0.5: round(1) + round(0.5, away from zero) + round(7.5) = 1 + 1 + 8.
+        Assert.Equal(10, ValidationSplit.Cut(set, 0.5, 0).Validation.Count);
+    }
+
+    [Fact]
     public void Bad_fractions_and_tiny_sets_are_refused()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => ValidationSplit.Cut(Train, 0, 0));
@@ -139,6 +156,30 @@ public sealed class StatisticsTests
         Assert.True(double.IsNaN(single.Low));
         Assert.Throws<ArgumentOutOfRangeException>(() => Statistics.TQuantile(0.975, 0));
         Assert.Throws<ArgumentOutOfRangeException>(() => Statistics.TQuantile(1, 3));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Statistics.TQuantile(0, 3));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Statistics.TQuantile(double.NaN, 3));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Statistics.TQuantile(0.975, double.NaN));
+        Assert.Equal(0, Statistics.TQuantile(0.5, 3), 12);
+    }
+
+    [Fact]
+    public void An_interval_entirely_above_zero_is_distinguishable_and_its_half_width_is_half_its_length()
+    {
+        // [5, 6, 7] - [1, 2, 3]: difference 4, se sqrt(2/3), df 4: 4 ± 2.7764 x 0.8165 = 1.733 to 6.267.
+        var w = Statistics.Welch([5, 6, 7], [1, 2, 3]);
+        Assert.True(w.Distinguishable);
+        Assert.Equal(4, w.Difference, 12);
+        Assert.Equal(1.733, w.Low, 3);
+        Assert.Equal(6.267, w.High, 3);
+        Assert.Equal((3, 3), (w.Na, w.Nb));
+        Assert.False(new WelchDifference(1, 0, 2, 4, 3, 3).Distinguishable);   // touching 0 is not excluding it
+        Assert.True(new WelchDifference(-1, -2, -0.001, 4, 3, 3).Distinguishable);
+        Assert.False(new WelchDifference(-1, double.NaN, -0.5, 4, 3, 3).Distinguishable);
+        Assert.False(new WelchDifference(1, 0.5, double.PositiveInfinity, 4, 3, 3).Distinguishable);
+        var s = Statistics.Summarize([1, 2, 3, 4, 5]);
+        Assert.Equal((s.High - s.Low) / 2, s.HalfWidth, 12);
+        Assert.Equal(1.9632, s.HalfWidth, 4);
+        Assert.Equal(new Summary(0, double.NaN, double.NaN, double.NaN, double.NaN), Statistics.Summarize([double.NaN, double.PositiveInfinity]));
     }
 }
 
@@ -174,6 +215,66 @@ public sealed class SelectionTests
         Assert.Equal((0.45, 1), (high.ValidationAccuracy, high.Diverged));
         Assert.Equal(0.71, s.Rates.Single(r => r.LearningRate == 0.01).ValidationAccuracy, 12);
         Assert.Null(Selection.Select([new JobResult { Variant = "v", Seed = 0 }]));
+    }
+
+    [Fact]
+    public void Epochs_without_a_finite_validation_accuracy_are_skipped_and_a_missing_loss_loses_ties()
+    {
+        var job = Job(0, 0.1, Epoch(1, double.NaN, 0.1, 0.9), Epoch(2, 0.6, double.NaN, 0.1), Epoch(3, 0.6, 0.8, 0.2), Epoch(4, 0.5, 0.1, 0.3));
+        Assert.Equal(3, Selection.BestEpoch(job)!.Epoch);
+        Assert.Null(Selection.BestEpoch(Job(0, 0.1, Epoch(1, double.NaN, 1, 1))));
+    }
+
+    [Fact]
+    public void Rates_tie_on_accuracy_then_go_to_the_lower_validation_loss_then_the_smaller_rate()
+    {
+        // Equal mean validation accuracy (0.7) at 0.01 and 0.1; 0.1 has the lower mean validation loss.
+        var byLoss = Selection.Select([Job(0, 0.01, Epoch(1, 0.7, 0.9, 0)), Job(0, 0.1, Epoch(1, 0.7, 0.5, 0)), Job(0, 0.05, Epoch(1, 0.6, 0.1, 0))])!;
+        Assert.Equal(0.1, byLoss.LearningRate);
+        Assert.Equal([0.01, 0.05, 0.1], byLoss.Rates.Select(r => r.LearningRate));   // grid order
+        var full = Selection.Select([Job(0, 0.1, Epoch(1, 0.7, 0.5, 0)), Job(0, 0.01, Epoch(1, 0.7, 0.5, 0))])!;
+        Assert.Equal(0.01, full.LearningRate);
+        // A job that never finished an epoch has an infinite loss: it loses the tie against a finished one.
+        var unfinished = Selection.Select([Job(0, 0.01, Epoch(1, 0, 0.5, 0)), new JobResult { Variant = "v", Seed = 0, LearningRate = 0.005 }])!;
+        Assert.Equal(0.01, unfinished.LearningRate);
+    }
+
+    [Fact]
+    public void Each_rate_is_scored_with_its_seeds_spread_divergences_and_whether_it_trains()
+    {
+        var s = Selection.Select(
+        [
+            Job(2, 0.1, Epoch(1, 0.3, 1, 0.31)), Job(0, 0.1, Epoch(1, 0.5, 1, 0.52)), Job(1, 0.1, Epoch(1, 0.4, 1, 0.41)),
+            Job(0, 0.01, Epoch(1, 0.4, 1, 0)), new JobResult { Variant = "v", Seed = 1, LearningRate = 0.01, Diverged = "loss NaN at epoch 1, step 2" },
+        ])!;
+        var high = s.Rates.Single(r => r.LearningRate == 0.1);
+        Assert.Equal((3, 0.4, 0.1, 0, true), (high.Seeds, Math.Round(high.ValidationAccuracy, 12), Math.Round(high.ValidationAccuracySd, 12), high.Diverged, high.Trains));
+        var low = s.Rates.Single(r => r.LearningRate == 0.01);
+        // (0.4 + 0) / 2 = 0.2 exactly: not above the 20% threshold.
+        Assert.Equal((2, 0.2, 1, false), (low.Seeds, low.ValidationAccuracy, low.Diverged, low.Trains));
+        // The chosen rate's epochs in seed order, whatever the order of the jobs.
+        Assert.Equal([(0, 0.52), (1, 0.41), (2, 0.31)], s.Epochs.Select(e => (e.Seed, e.TestAccuracy)));
+        Assert.Equal([(0, 1.0), (1, 1.0), (2, 1.0)], s.Epochs.Select(e => (e.Seed, e.TestLoss)));
+    }
+
+    [Fact]
+    public void A_seed_without_a_finished_epoch_at_the_chosen_rate_is_reported_as_epoch_0()
+    {
+        var s = Selection.Select([Job(0, 0.1, Epoch(2, 0.9, 0.3, 0.8)), new JobResult { Variant = "v", Seed = 1, LearningRate = 0.1, Diverged = "loss NaN at epoch 1, step 1" }])!;
+        Assert.Equal(new SelectedEpoch(1, 0, 0, double.NaN, double.NaN, double.NaN), s.Epochs[1]);
+        Assert.Equal(new SelectedEpoch(0, 2, 0.9, 0.8, 1, 1), s.Epochs[0]);
+    }
+
+    [Fact]
+    public void The_chosen_jobs_are_those_at_the_chosen_rate_or_all_when_nothing_trained()
+    {
+        var jobs = new List<JobResult> { Job(0, 0.1, Epoch(1, 0.9, 0.3, 0.8)), Job(0, 0.01, Epoch(1, 0.5, 0.3, 0.8)) };
+        var variant = new VariantResult { Name = "v", Jobs = jobs };
+        Assert.Equal([jobs[0]], Selection.ChosenJobs(variant));   // computed when not stored
+        variant.Selection = Selection.Select(jobs)! with { LearningRate = 0.01 };
+        Assert.Equal([jobs[1]], Selection.ChosenJobs(variant));   // the stored choice
+        var measured = new VariantResult { Name = "m", Jobs = [new JobResult { Variant = "m", Seed = 0 }, new JobResult { Variant = "m", Seed = 1 }] };
+        Assert.Equal(measured.Jobs, Selection.ChosenJobs(measured));
     }
 
     [Fact]

@@ -20,12 +20,30 @@ public sealed class ReportTests : IDisposable
     /// 0.1 (validation 85-87%, test 90.0/90.2/90.4%), Bad only at 0.01 (validation 70%, test 80.0/80.2/80.4%) and stays at chance
     /// at 0.1; every other measurement has known values.
     /// </summary>
+    /// <summary>
+    /// Ten test images per class; class c loses (c + <paramref name="offset"/>) mod 3 of them (class 6, Shirt, also loses
+    /// <paramref name="seed"/> more) to class c + <paramref name="shift"/>. So with shift 1 and offset 0 (Good): class 0 (T-shirt/top)
+    /// 100%, Pullover 80% (2 to Dress), Shirt 100/90/80% over seeds 0-2, and Dress is 100% accurate (recall) while 2 Pullovers are predicted
+    /// as Dress (precision 83.3%). <paramref name="allWrong"/>: every image predicted as the next class (what an epoch that was not selected shows).
+    /// </summary>
+    internal static ConfusionMatrix Confusion(int seed, int shift, int offset = 0, bool allWrong = false)
+    {
+        var counts = new int[100];
+        for (var c = 0; c < 10; c++)
+        {
+            var wrong = allWrong ? 10 : (c + offset) % 3 + (c == 6 ? seed : 0);
+            counts[c * 10 + c] += 10 - wrong;
+            counts[c * 10 + (c + shift) % 10] += wrong;
+        }
+        return new ConfusionMatrix(10, counts);
+    }
+
     internal static RunResults Sample()
     {
         VariantResult Variant(string name, string bn, double accuracy, double goodRate, double beta, double cosine, double rise, double acf, int depth) => new()
         {
             Name = $"Net.{name}",
-            Settings = new() { ["BatchNorm"] = bn, ["Depth"] = depth.ToString() },
+            Settings = new() { ["BatchNorm"] = bn, ["Depth"] = depth.ToString(System.Globalization.CultureInfo.InvariantCulture) },
             Parameters = 1000,
             MultiplyAccumulates = 5000,
             WeightLayers = depth + 2,
@@ -40,7 +58,11 @@ public sealed class ReportTests : IDisposable
                     Variant = $"Net.{name}",
                     Seed = seed,
                     LearningRate = lr,
-                    Epochs = [new(1, 0.1, 1.0, 0.6, 0.9, val - 0.05, 0.9, accuracy - 0.1, 10, 100), new(2, 0.0, 0.5 + seed * 0.01, 0.8, 0.6, val + seed * 0.01, 0.6, accuracy + seed * 0.002, 10, 100)],
+                    Epochs =
+                    [
+                        new(1, 0.1, 1.0, 0.6, 0.9, val - 0.05, 0.9, accuracy - 0.1, 10, 100) { TestConfusion = Confusion(seed, 1, allWrong: true) },
+                        new(2, 0.0, 0.5 + seed * 0.01, 0.8, 0.6, val + seed * 0.01, 0.6, accuracy + seed * 0.002, 10, 100) { TestConfusion = Confusion(seed, name == "Good" ? 1 : 2, name == "Good" ? 0 : 1) },
+                    ],
                     Initial = new GradientProfile
                     {
                         WeightGradientNorms = [new("conv1.weight", 1), new("fc.weight", 0.1)],
@@ -86,8 +108,9 @@ public sealed class ReportTests : IDisposable
         Assert.Contains("data/epochs.csv", references);
         foreach (var reference in references) Assert.True(Path.Exists(Path.Combine(folder, reference)), $"index.html references missing {reference}");
         foreach (var file in files) Assert.True(File.Exists(Path.Combine(folder, file)), file);
-        var pngs = files.Where(f => f.EndsWith(".png")).ToList();
-        Assert.Equal(16, pngs.Count);
+        var pngs = files.Where(f => f.EndsWith(".png", System.StringComparison.Ordinal)).ToList();
+        Assert.Equal(17, pngs.Count);
+        Assert.Contains("plots/confusion_best.png", pngs);
         foreach (var png in pngs) Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(Path.Combine(folder, png))[..4]);
         Assert.All(pngs, p => Assert.Contains($"src=\"{p}\"", html));
         // The generated forward of each variant, HTML-escaped, side by side.
@@ -117,6 +140,124 @@ public sealed class ReportTests : IDisposable
         Assert.DoesNotContain("degradation problem", md);
         Assert.Contains("lag-1 ACF: NoBn 0.11, BnAfterConv 0.81", md);
         Assert.Contains("initialization | HeFanIn: He et al. 2015", md);
+    }
+
+    [Fact]
+    public void Every_table_row_is_the_exact_value_of_its_formula()
+    {
+        var results = Sample();
+        // Good's residual units: shares 0.6 and 0.8 in every job (the column's mean 70%; 1 - share would give 30%).
+        foreach (var j in results.Variants[0].Jobs) j.Initial!.ShortcutShare = [new("layer1.0", 0.6), new("layer1.1", 0.8)];
+        // An asymmetric slice: L(-1, -0.5, 0, 0.5, 1) = 3, 2, 1, 1.5, 5 for every job of Bad; at +-0.25 interpolated: 1.5 and 1.25.
+        foreach (var j in results.Variants[1].Jobs) j.Slice = new SliceResult([-1, -0.5, 0, 0.5, 1], [3, 2, 1, 1.5, 5], 100);
+        ReportWriter.Write(results, folder);
+        var md = File.ReadAllLines(Path.Combine(folder, "report.md"));
+        // Variants: weight layers, parameters, MACs with group separators.
+        Assert.Contains("| Net.Good | BnAfterConv | 4 | 6 | 1,000 | 5,000 |", md);
+        // Training at the chosen rate: training loss 0.5 + 0.01 s at the selected epoch (mean 0.51, sample sd 0.01), 10 s per epoch.
+        Assert.Contains("| Good | 0.1 | 2, 2, 2 | 86.0 ± 1.0% | 90.2 ± 0.2% | 89.7% to 90.7% | 0.510 ± 0.010 | 10.0 | trained |", md);
+        Assert.Contains("| Bad | 0.01 | 2, 2, 2 | 71.0 ± 1.0% | 80.2 ± 0.2% | 79.7% to 80.7% | 0.510 ± 0.010 | 10.0 | trained |", md);
+        // Gradients: log10 ratio 0.2 + 0.01 s: 0.21 ± 0.01, t(0.975, 2) 0.01 / sqrt(3) = 0.0248; log10(||dW_first|| / ||dW_last||) = log10(1 / 0.1) = +1.
+        Assert.Contains("| Good | 6 | 0.21 ± 0.01 [0.19, 0.23] | 1.00 | 70.0% |", md);
+        Assert.Contains("| Bad | 10 | 3.01 ± 0.01 [2.99, 3.03] | 1.00 | 60.0% |", md);
+        // Over every job: (6 x (0.6 + 0.8) + 6 x 0.6) / 18 = 0.667, from 0.6 to 0.8.
+        Assert.Contains("> **Finding.** In the residual units the shortcut carries 66.7% of ‖g_shortcut‖ + ‖g_branch‖ on average (range 60.0% to 80.0%): the '1' of He et al. 2016's 1 + dF/dx.", md);
+        // Activations: dead at init 0.1, at the end 0.02 + 0.01 s (Good), always on 0.1; no sigmoid.
+        Assert.Contains("| Good | 10.0% | 3.0% | 10.0% | n/a | n/a | n/a |", md);
+        Assert.Contains("| Bad | 10.0% | 31.0% | 10.0% | n/a | n/a | n/a |", md);
+        // Smoothness: 2 probes x 3 seeds; loss variation (0.1 + 0.2) / 2; gradient change (0.5 + 0.6) / 2; beta per seed 1.5 + 0.1 s; max 2 + 0.2.
+        Assert.Contains("| Good | 6 | 0.150 ± 0.000 [0.150, 0.150] | 0.550 ± 0.000 [0.550, 0.550] | 1.60 ± 0.10 [1.35, 1.85] | 2.20 |", md);
+        // Covariate shift over layers 2..L only (layer 1's cosine 1 and distance 0 left out): 0.9 + 0.01 s and 0.5.
+        Assert.Contains("| Good | 3 | 0.910 ± 0.010 [0.885, 0.935] | 0.5 ± 0 [0.5, 0.5] |", md);
+        // Slice: Good rises 0.5 + 0.01 s at +-0.5, half that at +-0.25 (linear between 0 and 0.5), (5 + 5) / 2 - 1 at +-1.
+        Assert.Contains("| Good | 1.000 ± 0.000 [1.000, 1.000] | 0.255 ± 0.005 [0.243, 0.267] | 0.510 ± 0.010 [0.485, 0.535] | 4.000 ± 0.000 [4.000, 4.000] |", md);
+        // Bad's asymmetric slice: (1.25 + 1.5) / 2 - 1 = 0.375 at +-0.25, (1.5 + 2) / 2 - 1 = 0.75 at +-0.5, (5 + 3) / 2 - 1 = 3 at +-1.
+        Assert.Contains("| Bad | 1.000 | 0.375 | 0.750 | 3.000 |", md.Select(l => System.Text.RegularExpressions.Regex.Replace(l, @" ± [0-9.]+ \[[0-9., ]+\]", "")));
+        // Shattering: lag-1 ACF acf + 0.01 s.
+        Assert.Contains("| Good | BnAfterConv | BatchNorm | 4 | 0.810 ± 0.010 [0.785, 0.835] |", md);
+        // Per class: recall (correct / images of the class), not precision: Dress 100% although 2 Pullovers per seed are predicted as Dress.
+        Assert.Contains("| Dress | 100.0 ± 0.0% | 90.0 ± 0.0% |", md);
+        Assert.Contains("| Shirt | 90.0 ± 10.0% | 80.0 ± 10.0% |", md);
+        Assert.Contains("> **Finding.** Good (ranked first on validation) is weakest on Pullover: 80.0% of its 30 test images over 3 seeds, most often mistaken for Dress (20.0%); strongest on T-shirt/top.", md);
+    }
+
+    [Fact]
+    public void Every_csv_holds_the_exact_numbers()
+    {
+        ReportWriter.Write(Sample(), folder);
+        string[] Csv(string name) => File.ReadAllLines(Path.Combine(folder, "data", name));
+        var epochs = Csv("epochs.csv");
+        Assert.Equal("variant,seed,learning_rate,epoch,epoch_learning_rate,train_loss,train_accuracy,validation_loss,validation_accuracy,test_loss,test_accuracy,seconds,live_tensors", epochs[0]);
+        Assert.Equal("Net.Good,0,0.01,1,0.1,1,0.6,0.9,0.45,0.9,0.8,10,100", epochs[1]);
+        Assert.Equal("Net.Good,0,0.01,2,0,0.5,0.8,0.6,0.5,0.6,0.9,10,100", epochs[2]);
+        Assert.Equal(1 + 2 * 3 * 2 * 2, epochs.Length);
+        Assert.Equal(["Net.Good,0.1,True,0,2,0.85,0.9,0.6,0.5", "Net.Good,0.1,True,1,2,0.86,0.902,0.6,0.51", "Net.Good,0.1,True,2,2,0.87,0.904,0.6,0.52"], Csv("selection.csv")[1..4]);
+        var gradients = Csv("gradients.csv");
+        Assert.Contains("Net.Good,0,0.01,shortcut_share,layer1.0,0.6", gradients);
+        Assert.Contains("Net.Bad,2,0.1,log10_ratio,,3.02", gradients);
+        Assert.Contains("Net.Good,1,0.01,unit_input_gradient_norm,layer1.1,1", gradients);
+        // Per class at the selected epoch of each seed: Shirt (class 6) loses `seed` images in seed 1 -> 9 of 10.
+        var perClass = Csv("per_class.csv");
+        Assert.Equal("variant,seed,learning_rate,epoch,class_index,class,test_images,correct,accuracy", perClass[0]);
+        Assert.Contains("Net.Good,1,0.1,2,6,Shirt,10,9,0.9", perClass);
+        Assert.Contains("Net.Bad,0,0.01,2,1,Trouser,10,8,0.8", perClass);
+        Assert.Equal(1 + 2 * 3 * 10, perClass.Length);
+        var confusion = Csv("confusion.csv");
+        Assert.Contains("Net.Good,0,0.1,2,Pullover,Dress,2", confusion);
+        Assert.Contains("Net.Good,0,0.1,2,Pullover,Pullover,8", confusion);
+        Assert.Contains("Net.Bad,2,0.01,2,Shirt,Bag,3", confusion);
+        Assert.Equal(1 + 2 * 3 * 100, confusion.Length);
+        Assert.Contains("Net.Good,0,0.01,0,relu1,0.5,1,0.1,0.05,,", Csv("activations.csv"));
+    }
+
+    [Fact]
+    public void The_per_class_numbers_come_from_the_epoch_chosen_on_validation_not_the_last()
+    {
+        var results = Sample();
+        // Good at 0.1: epoch 1 now has the best validation accuracy (and the informative matrix); epoch 2 predicts every image wrong.
+        foreach (var j in results.Variants[0].Jobs.Where(j => j.LearningRate == 0.1))
+            j.Epochs = [j.Epochs[0] with { ValidationAccuracy = 0.95, TestConfusion = Confusion(j.Seed, 1) }, j.Epochs[1] with { TestConfusion = Confusion(j.Seed, 1, allWrong: true) }];
+        results.Variants[0].Selection = NetDsl.Cli.Analysis.Selection.Select(results.Variants[0].Jobs);
+        Assert.Equal([1, 1, 1], results.Variants[0].Selection!.Epochs.Select(e => e.Epoch));
+        ReportWriter.Write(results, folder);
+        var md = File.ReadAllLines(Path.Combine(folder, "report.md"));
+        Assert.Contains("| Shirt | 90.0 ± 10.0% | 80.0 ± 10.0% |", md);
+        Assert.Contains("Net.Good,0,0.1,1,0,T-shirt/top,10,10,1", File.ReadAllLines(Path.Combine(folder, "data", "per_class.csv")));
+    }
+
+    [Fact]
+    public void The_headline_ranks_on_validation_and_states_each_interval()
+    {
+        Assert.Equal(
+        [
+            "ranked on validation; test accuracy at the learning rate and epoch chosen on validation (mean over 3 seed(s), 95% CI):",
+            "  Good  90.2% [89.7, 90.7]  lr 0.1, epochs 2 2 2",
+            "  Bad   80.2% [79.7, 80.7]  lr 0.01, epochs 2 2 2",
+            "  Good's test accuracy is higher than Bad's by 10.00 points (95% CI 9.55 to 10.45, Welch, 3 seeds)",
+        ], ReportWriter.Headline(Sample()));
+    }
+
+    [Fact]
+    public void The_degradation_finding_compares_the_final_training_loss_of_the_deeper_minus_the_shallower_net()
+    {
+        var results = Sample();
+        // Two depths of one family: Good (4 units, 6 weight layers) and a deeper copy (8 units, 10 weight layers) whose final training
+        // loss is 0.2 higher in every seed; the best epoch (by validation) is not the last one, so the final loss is what must be used.
+        var shallow = results.Variants[0];
+        foreach (var j in shallow.Jobs) j.Epochs[0] = j.Epochs[0] with { ValidationAccuracy = 0.99 };
+        shallow.Selection = NetDsl.Cli.Analysis.Selection.Select(shallow.Jobs);
+        var deep = results.Variants[1];
+        deep.Name = "Net.Deep";
+        deep.Settings = new() { ["BatchNorm"] = "BnAfterConv", ["Depth"] = "8" };
+        foreach (var j in deep.Jobs) j.Epochs = results.Variants[0].Jobs.Single(g => g.Seed == j.Seed && g.LearningRate == j.LearningRate).Epochs
+            .Select(e => e with { TrainLoss = e.TrainLoss + 0.2 + 0.01 * j.Seed }).ToList();
+        deep.Selection = NetDsl.Cli.Analysis.Selection.Select(deep.Jobs);
+        Assert.All(shallow.Selection!.Epochs.Concat(deep.Selection!.Epochs), e => Assert.Equal(1, e.Epoch));
+        ReportWriter.Write(results, folder);
+        var md = File.ReadAllText(Path.Combine(folder, "report.md"));
+        // Final losses: shallow 0.50, 0.51, 0.52; deep 0.70, 0.72, 0.74: difference 0.21, se = sqrt((0.0001 + 0.0004) / 3) = 0.0129,
+        // Welch-Satterthwaite df = 2.94, t = 3.20: 0.17 to 0.25.
+        Assert.Contains("BnAfterConv: the 10-layer network ends at training loss 0.720 vs 0.510 for the 6-layer one (10-layer net's training loss is higher than 6-layer net's by 0.21 nats (95% CI 0.17 to 0.25, Welch, 3 seeds)); the deeper network trains worse (higher training loss): the degradation problem.", md);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using NetDsl.Cli.Data;
@@ -20,6 +21,26 @@ public partial class TinyNet
     [Conv(8, Kernel = 3, Stride = 2)] Conv2d conv2;
     [GlobalAvgPool] AdaptiveAvgPool2d avgpool;
     [Linear(10)] Linear fc;
+}
+
+/// <summary>A classifier whose BatchNorm sees one value per channel per image: BatchNorm1d after a linear layer.</summary>
+[Network, Input(1, 28, 28), BatchNorm, Activation(Nonlinearity.ReLU)]
+public partial class TinyMlp
+{
+    [Flatten] Flatten flatten;
+    [Linear(16)] Linear fc1;
+    [Linear(10)] Linear fc2;
+}
+
+/// <summary>A module with a 2-D parameter that is not a weight, besides a linear layer.</summary>
+sealed class Mixing : nn.Module<Tensor, Tensor>
+{
+    readonly Parameter mixing = new(torch.eye(2));
+    readonly Linear fc = nn.Linear(2, 2);
+
+    public Mixing() : base("mixing") => RegisterComponents();
+
+    public override Tensor forward(Tensor x) => fc.call(x.matmul(mixing));
 }
 
 public sealed class TrainingTests : IDisposable
@@ -94,6 +115,21 @@ public sealed class TrainingTests : IDisposable
     }
 
     [Fact]
+    public void Disposing_the_trainer_frees_the_momentum_buffers()
+    {
+        var (model, trainer) = Build(0);
+        using (model)
+        {
+            trainer.RunEpoch(1, null, out _);
+            var buffers = trainer.Optimizer.state_dict().State.OfType<TorchSharp.Modules.SGD.State>().Select(s => s.momentum_buffer).ToList();
+            Assert.Equal(model.parameters().Count(), buffers.Count);
+            Assert.All(buffers, b => Assert.False(b!.IsInvalid));
+            trainer.Dispose();
+            Assert.All(buffers, b => Assert.True(b!.IsInvalid));
+        }
+    }
+
+    [Fact]
     public void Resuming_from_a_checkpoint_continues_exactly()
     {
         var path = Path.Combine(folder, "tiny.ckpt");
@@ -154,6 +190,28 @@ public sealed class TrainingTests : IDisposable
     }
 
     [Fact]
+    public void No_checkpoint_is_null_and_a_foreign_or_empty_file_is_refused_by_name()
+    {
+        var (model, trainer) = Build(1);
+        using (model)
+        using (trainer)
+        {
+            Assert.Null(Checkpoint.Load(Path.Combine(folder, "none.ckpt"), "tiny", model, trainer.Optimizer));
+            var foreign = Path.Combine(folder, "foreign.ckpt");
+            using (var writer = new BinaryWriter(File.Create(foreign))) { writer.Write("SOMETHING-ELSE"); writer.Write("tiny"); }
+            Assert.Equal($"{foreign}: not a netdsl checkpoint", Assert.Throws<InvalidDataException>(() => Checkpoint.Load(foreign, "tiny", model, trainer.Optimizer)).Message);
+            var empty = Path.Combine(folder, "empty.ckpt");
+            Checkpoint.WriteAtomically(empty, writer => { writer.Write("NETDSL-CHECKPOINT-1"); writer.Write("tiny"); writer.Write("null"); });
+            Assert.Equal($"{empty}: empty progress record", Assert.Throws<InvalidDataException>(() => Checkpoint.Load(empty, "tiny", model, trainer.Optimizer)).Message);
+            // A save into a folder that does not exist yet creates it; nothing but the checkpoint is left behind.
+            var nested = Path.Combine(folder, "a", "b", "c.ckpt");
+            Checkpoint.Save(nested, "tiny", new JobResult { Seed = 1 }, model, trainer.Optimizer);
+            Assert.Equal(["c.ckpt"], Directory.GetFiles(Path.GetDirectoryName(nested)!).Select(Path.GetFileName));
+            Assert.Equal(1, Checkpoint.Load(nested, "tiny", model, trainer.Optimizer)!.Seed);
+        }
+    }
+
+    [Fact]
     public void A_checkpoint_from_other_settings_is_refused_by_name()
     {
         var path = Path.Combine(folder, "tiny.ckpt");
@@ -162,11 +220,258 @@ public sealed class TrainingTests : IDisposable
         {
             Checkpoint.Save(path, "settings A", new JobResult(), model, trainer.Optimizer);
             var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path, "settings B", model, trainer.Optimizer));
-            Assert.Contains("settings A", e.Message);
+            Assert.Equal($"{path}: written by a run with other settings (settings A); resume with the same settings, or remove the checkpoint folder", e.Message);
             File.WriteAllBytes(path, File.ReadAllBytes(path)[..200]);
             var t = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path, "settings A", model, trainer.Optimizer));
-            Assert.Contains("truncated", t.Message);
+            Assert.Equal($"{path}: truncated checkpoint; remove it to restart this variant", t.Message);
         }
+    }
+
+    [Fact]
+    public void TorchSharp_makes_BatchNorm_statistics_NaN_on_a_batch_of_one_which_is_why_the_trainer_never_feeds_one()
+    {
+        // The hazard the trainer avoids: PyTorch raises "Expected more than 1 value per channel when training"; TorchSharp does not.
+        torch.manual_seed(0);
+        using var net = new TinyMlp();
+        net.train();
+        using (var scope = NewDisposeScope()) net.call(torch.ones(1, 1, 28, 28));
+        var runningVar = net.named_buffers().Single(b => b.name == "bn1.running_var").buffer;
+        Assert.True(runningVar.isnan().any().item<bool>());
+    }
+
+    [Theory]
+    [InlineData(65, 32, true, new[] { 32, 33 })]
+    [InlineData(65, 32, false, new[] { 32, 32, 1 })]
+    [InlineData(64, 32, true, new[] { 32, 32 })]
+    [InlineData(33, 32, true, new[] { 33 })]
+    [InlineData(1, 32, true, new[] { 1 })]
+    [InlineData(31, 32, true, new[] { 31 })]
+    [InlineData(0, 32, true, new int[0])]
+    [InlineData(7, 3, true, new[] { 3, 4 })]
+    [InlineData(3, 1, true, new[] { 1, 1, 1 })]
+    [InlineData(2, 1, false, new[] { 1, 1 })]
+    public void A_last_batch_of_one_image_merges_into_the_one_before(int images, int batch, bool merge, int[] sizes) =>
+        Assert.Equal(sizes, Batches.Sizes(images, batch, merge));
+
+    [Fact]
+    public void Batch_sizes_refuse_a_batch_below_one_and_a_negative_count_by_name()
+    {
+        var batch = Assert.Throws<ArgumentOutOfRangeException>(() => Batches.Sizes(5, 0));
+        Assert.Equal(("batchSize", 0), (batch.ParamName, batch.ActualValue));
+        Assert.StartsWith("the batch size must be at least 1", batch.Message, StringComparison.Ordinal);
+        var count = Assert.Throws<ArgumentOutOfRangeException>(() => Batches.Sizes(-1, 4));
+        Assert.Equal(("count", -1), (count.ParamName, count.ActualValue));
+        Assert.StartsWith("the image count must not be negative", count.Message, StringComparison.Ordinal);
+        Assert.Equal([1], Batches.Sizes(1, 1));
+    }
+
+    [Fact]
+    public void Training_runs_in_training_mode_and_each_step_uses_only_its_own_batch_gradient()
+    {
+        // A model left in eval mode (as a measurement may leave it) still trains in training mode; and the gradient SGD applies at
+        // step k is that of step k's batch alone (zeroed before each step), checked against a twin with the same weights.
+        torch.set_num_threads(1);
+        var train = Train.Take(96);
+        torch.manual_seed(8);
+        using var model = new TinyMatrix.Variants.NoBn();
+        using var twin = new TinyMatrix.Variants.NoBn();
+        Initialization.Apply(model, InitScheme.HeFanIn);
+        model.eval();
+        var options = new TrainingOptions { Epochs = 1, BatchSize = 32, LearningRate = 0.05, Momentum = 0, WeightDecay = 0, Schedule = Schedule.Constant };
+        using var trainer = new Trainer(model, train, Validation, Test, Normalization.Of(train), options, 1);
+        var modes = new List<bool>();
+        var expected = new List<float[]>();
+        var applied = new List<float[]>();
+        float[] Flat(IEnumerable<Tensor> tensors) => tensors.SelectMany(t => t.detach().cpu().data<float>().ToArray()).ToArray();
+        trainer.BeforeStep = (step, x, y) =>
+        {
+            modes.Add(model.training);
+            if (step > 0) applied.Add(Flat(model.parameters().Select(p => p.grad!)));
+            using var scope = NewDisposeScope();
+            twin.load_state_dict(model.state_dict());
+            twin.zero_grad();
+            nn.functional.cross_entropy(twin.call(x), y).backward();
+            expected.Add(Flat(twin.parameters().Select(p => p.grad!)));
+        };
+        trainer.RunEpoch(1, null, out _);
+        applied.Add(Flat(model.parameters().Select(p => p.grad!)));
+        Assert.Equal([true, true, true], modes);
+        Assert.Equal(3, applied.Count);
+        for (var k = 0; k < 3; k++)
+            Assert.True(expected[k].Zip(applied[k]).All(p => Math.Abs(p.First - p.Second) <= 1e-5 + 1e-4 * Math.Abs(p.First)), $"step {k}: the applied gradient is not the step's own");
+    }
+
+    [Fact]
+    public void The_trainer_merges_a_last_batch_of_one_says_so_and_keeps_BatchNorm_finite()
+    {
+        torch.set_num_threads(2);
+        var train = Train.Take(65);
+        var norm = Normalization.Of(train);
+        torch.manual_seed(1);
+        using var model = new TinyMlp();
+        Initialization.Apply(model, InitScheme.HeFanIn);
+        using var trainer = new Trainer(model, train, Validation, Test, norm, Options with { Epochs = 1, Augment = false }, seed: 1);
+        var sizes = new System.Collections.Generic.List<long>();
+        trainer.BeforeStep = (_, x, _) => sizes.Add(x.shape[0]);
+        var record = trainer.RunEpoch(1, null, out var divergence)!;
+        Assert.Null(divergence);
+        Assert.Equal([32L, 33L], sizes);
+        Assert.Equal(2, trainer.StepsPerEpoch);
+        Assert.Equal("65 training images in batches of 32 would leave a last batch of one image, which BatchNorm cannot normalize in training mode " +
+                     "(PyTorch refuses it; TorchSharp would make running_var NaN): it is merged into the batch before, which holds 33", trainer.BatchNote);
+        Assert.All(model.named_buffers().Where(b => b.buffer.is_floating_point()), b => Assert.False(b.buffer.isnan().any().item<bool>(), b.name));
+        Assert.True(double.IsFinite(record.ValidationLoss) && double.IsFinite(record.TestLoss));
+        Assert.Null(Trainer.LastBatchNote(64, 32));
+        Assert.Null(Trainer.LastBatchNote(32, 31 + 1));
+        Assert.NotNull(Trainer.LastBatchNote(3, 2));
+        Assert.Null(Trainer.LastBatchNote(1, 32));
+        Assert.Throws<ArgumentException>(() => new Trainer(model, Train.Take(1), Validation, Test, norm, Options, 0));
+    }
+
+    /// <summary>Records every step and epoch the trainer reports.</summary>
+    sealed class Progress : ITrainingProgress
+    {
+        public List<(int Step, int Total, double Loss)> Steps { get; } = new();
+        public List<(EpochRecord Record, int Total)> Epochs { get; } = new();
+        public void Step(int step, int totalSteps, double loss) => Steps.Add((step, totalSteps, loss));
+        public void Epoch(EpochRecord record, int totalEpochs) => Epochs.Add((record, totalEpochs));
+    }
+
+    [Fact]
+    public void The_epoch_record_holds_the_image_weighted_loss_and_accuracy_of_the_steps_and_the_last_rate()
+    {
+        // No BatchNorm: a forward pass in BeforeStep has no side effect, so it sees exactly the loss the step computes.
+        torch.set_num_threads(1);
+        var train = Train.Take(70);   // batches of 32, 32 and 6: three steps of unequal size
+        torch.manual_seed(2);
+        using var model = new TinyMatrix.Variants.NoBn();
+        Initialization.Apply(model, InitScheme.HeFanIn);
+        var options = new TrainingOptions { Epochs = 2, BatchSize = 32, LearningRate = 0.05, Schedule = Schedule.Cosine };
+        using var trainer = new Trainer(model, train, Validation, Test, Normalization.Of(train), options, seed: 5);
+        var seen = new List<(double Loss, long Correct, long Count)>();
+        trainer.BeforeStep = (_, x, y) =>
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            var logits = model.call(x);
+            seen.Add((nn.functional.cross_entropy(logits, y).item<float>(), logits.argmax(1).eq(y).sum().item<long>(), y.shape[0]));
+        };
+        var progress = new Progress();
+        var first = trainer.RunEpoch(1, progress, out _)!;
+        Assert.Equal([32L, 32L, 6L], seen.Select(s => s.Count));
+        // The mean over images (each batch weighted by its size), not the mean of the three batch means.
+        Assert.Equal(seen.Sum(s => s.Loss * s.Count) / 70, first.TrainLoss, 5);
+        Assert.NotEqual(seen.Average(s => s.Loss), first.TrainLoss, 3);
+        Assert.Equal(seen.Sum(s => s.Correct) / 70.0, first.TrainAccuracy, 12);
+        // Progress: steps 1..3 of 6 with the step's loss; the epoch record with the total epochs.
+        Assert.Equal([(1, 6), (2, 6), (3, 6)], progress.Steps.Select(s => (s.Step, s.Total)));
+        Assert.Equal(seen.Select(s => s.Loss), progress.Steps.Select(s => s.Loss), (a, b) => Math.Abs(a - b) < 1e-6);
+        Assert.Equal([(first, 2)], progress.Epochs);
+        // The rate of the epoch's last step (step 2 of 6): 0.05 (1 + cos(2 pi / 6)) / 2.
+        Assert.Equal(0.05 * (1 + Math.Cos(2 * Math.PI / 6)) / 2, first.LearningRate, 12);
+        Assert.Equal(1, first.Epoch);
+        var second = trainer.RunEpoch(2, progress, out _)!;
+        Assert.Equal([4, 5, 6], progress.Steps.Skip(3).Select(s => s.Step));
+        Assert.Equal(0.05 * (1 + Math.Cos(5 * Math.PI / 6)) / 2, second.LearningRate, 12);
+        Assert.Equal(2, second.Epoch);
+        Assert.True(second.Seconds > 0);
+        // Validation and test as Evaluate gives them on the trained weights.
+        Assert.Equal(Trainer.Evaluate(model, Validation, Normalization.Of(train), 32), (second.ValidationLoss, second.ValidationAccuracy));
+        Assert.Equal(Trainer.Evaluate(model, Test, Normalization.Of(train), 32), (second.TestLoss, second.TestAccuracy));
+    }
+
+    [Fact]
+    public void Evaluation_is_the_mean_loss_accuracy_and_confusion_over_every_image_in_eval_mode_and_restores_the_mode()
+    {
+        torch.set_num_threads(1);
+        torch.manual_seed(6);
+        using var model = new TinyNet();
+        Initialization.Apply(model, InitScheme.HeFanIn);
+        var set = Data.Test.Take(300);   // more than one batch of 256
+        // Independently: every image at once in eval mode.
+        model.eval();
+        var (x, y) = Batches.Enumerate(set, Norm, 300).Single();
+        double loss;
+        long[] predicted;
+        using (no_grad())
+        using (x)
+        using (y)
+        {
+            var logits = model.call(x);
+            loss = nn.functional.cross_entropy(logits, y).item<float>();
+            predicted = logits.argmax(1).data<long>().ToArray();
+        }
+        model.train();
+        var (l, a) = Trainer.Evaluate(model, set, Norm, 32, out var confusion);
+        Assert.True(model.training);
+        Assert.Equal(loss, l, 5);
+        Assert.Equal(predicted.Where((p, i) => p == set.Labels[i]).Count() / 300.0, a, 12);
+        Assert.Equal(10, confusion.Classes);
+        for (var t = 0; t < 10; t++)
+            for (var p = 0; p < 10; p++)
+                Assert.Equal(predicted.Where((q, i) => set.Labels[i] == t && q == p).Count(), confusion[t, p]);
+        model.eval();
+        Trainer.Evaluate(model, set, Norm, 32);
+        Assert.False(model.training);
+    }
+
+    [Fact]
+    public void A_diverging_run_stops_at_the_first_non_finite_loss_and_says_where()
+    {
+        torch.set_num_threads(1);
+        torch.manual_seed(0);
+        using var model = new TinyMatrix.Variants.NoBn();
+        Initialization.Apply(model, InitScheme.HeFanIn);
+        var options = new TrainingOptions { Epochs = 2, BatchSize = 16, LearningRate = 1e30, Momentum = 0, Schedule = Schedule.Constant };
+        using var trainer = new Trainer(model, Train.Take(64), Validation, Test, Norm, options, 0);
+        var steps = 0;
+        trainer.BeforeStep = (_, _, _) => steps++;
+        var progress = new Progress();
+        var first = trainer.RunEpoch(1, progress, out var divergence);
+        Assert.Null(first);
+        Assert.Matches(@"^loss (NaN|-?Infinity|∞|-∞) at epoch 1, step 2$", divergence);
+        Assert.Equal(2, steps);
+        Assert.Single(progress.Steps);
+        Assert.Empty(progress.Epochs);
+    }
+
+    [Theory]
+    [InlineData(0, 32, 0.1, "epochs must be at least 1")]
+    [InlineData(1, 0, 0.1, "the batch size must be at least 1")]
+    [InlineData(1, 32, 0, "the learning rate must be positive")]
+    [InlineData(1, 32, double.NaN, "the learning rate must be positive")]
+    public void Bad_training_settings_are_refused_by_name(int epochs, int batch, double lr, string message)
+    {
+        using var model = new TinyNet();
+        var e = Assert.Throws<ArgumentException>(() => new Trainer(model, Train, Validation, Test, Norm, new TrainingOptions { Epochs = epochs, BatchSize = batch, LearningRate = lr }, 0));
+        Assert.Equal("options", e.ParamName);
+        Assert.StartsWith(message, e.Message, StringComparison.Ordinal);
+        // The smallest accepted: one epoch, a batch of one, a tiny rate, two training images.
+        using (new Trainer(model, Train.Take(2), Validation, Test, Norm, new TrainingOptions { Epochs = 1, BatchSize = 1, LearningRate = 1e-9 }, 0)) { }
+        var one = Assert.Throws<ArgumentException>(() => new Trainer(model, Train.Take(1), Validation, Test, Norm, Options, 0));
+        Assert.Equal("train", one.ParamName);
+        Assert.StartsWith("1 training image(s): BatchNorm cannot train on a batch of one; use at least 2", one.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Weight_layers_are_the_convolution_and_linear_weights_in_forward_order()
+    {
+        using var model = new TinyNet();
+        Assert.Equal(["conv1.weight", "conv2.weight", "fc.weight"], Trainer.WeightLayers(model));
+        using var linear = nn.Linear(3, 2);
+        Assert.Equal(["weight"], Trainer.WeightLayers(linear));
+        // A matrix parameter that is not a layer's weight (here a 2x2 mixing matrix) is not a weight layer.
+        using var mixed = new Mixing();
+        Assert.Equal(["fc.weight"], Trainer.WeightLayers(mixed));
+    }
+
+    [Fact]
+    public void Each_epoch_has_its_own_fixed_random_source()
+    {
+        Assert.Equal(new Random(17 + 7919).Next(), Trainer.EpochRandom(0, 1).Next());
+        Assert.Equal(new Random(3 * 1_000_003 + 2 * 7919 + 17).Next(), Trainer.EpochRandom(3, 2).Next());
+        Assert.NotEqual(Trainer.EpochRandom(0, 1).Next(), Trainer.EpochRandom(0, 2).Next());
+        Assert.NotEqual(Trainer.EpochRandom(0, 1).Next(), Trainer.EpochRandom(1, 1).Next());
     }
 
     [Fact]
@@ -179,6 +484,11 @@ public sealed class TrainingTests : IDisposable
         Assert.Equal(0.01, (o with { Schedule = Schedule.Step }).LearningRateAt(50, 100), 12);
         Assert.Equal(0.001, (o with { Schedule = Schedule.Step }).LearningRateAt(75, 100), 12);
         Assert.Equal(0.1, (o with { Schedule = Schedule.Constant }).LearningRateAt(99, 100), 12);
+        Assert.Equal(0.01, (o with { Schedule = Schedule.Step }).LearningRateAt(74, 100), 12);
+        Assert.Equal(0.1 * (1 + Math.Cos(Math.PI * 30 / 100)) / 2, (o with { Schedule = Schedule.Cosine }).LearningRateAt(30, 100), 12);
+        // A run of no steps still has its base rate (no division by zero).
+        Assert.Equal(0.1, (o with { Schedule = Schedule.Cosine }).LearningRateAt(0, 0), 12);
+        Assert.Throws<ArgumentOutOfRangeException>(() => (o with { Schedule = (Schedule)9 }).LearningRateAt(0, 10));
     }
 
     [Fact]

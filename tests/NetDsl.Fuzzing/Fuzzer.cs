@@ -69,7 +69,7 @@ public sealed class FuzzTotals
         s.AppendLine(Inv($"generator time per mutant: median {Q(0.5):F1} ms, 99th percentile {Q(0.99):F1} ms, max {Slowest.Milliseconds:F1} ms (mutant {Slowest.Index})"));
         s.AppendLine("findings: " + string.Join(", ", Findings.Select(kv => $"{kv.Key} {kv.Value}")));
         foreach (var (index, finding) in Examples.Take(40))
-            s.AppendLine($"  mutant {index}: {finding.Kind}: {Shorten(finding.Message)}");
+            s.AppendLine(CultureInfo.InvariantCulture, $"  mutant {index}: {finding.Kind}: {Shorten(finding.Message)}");
         s.AppendLine("mutation kinds (" + MutationKinds.Count + "): " + string.Join(", ", MutationKinds.Select(kv => $"{kv.Key} {kv.Value}")));
         s.AppendLine("ND diagnostics: " + string.Join(", ", DiagnosticIds.Select(kv => $"{kv.Key} {kv.Value}")));
         return s.ToString();

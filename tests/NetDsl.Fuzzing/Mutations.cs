@@ -501,7 +501,7 @@ public static class Mutations
         var text = new System.Text.StringBuilder($"using NetDsl;\nusing TorchSharp.Modules;\nnamespace {ns}.Deep{depth};\n");
         text.Append(conv ? "[Block, Residual] public partial class D0 { [Conv] Conv2d conv1; }\n" : "[Block, Residual, BatchNorm] public partial class D0 { [Linear] Linear fc1; }\n");
         for (int i = 1; i < depth; i++)
-            text.Append($"[Block{(b.Chance(0.5) ? ", Residual" : "")}] public partial class D{i} {{ [Stage(Blocks = {blocks})] ModuleList<D{i - 1}> inner;{(b.Chance(0.3) ? $" [Stage(Blocks = {blocks})] ModuleList<D{i - 1}> inner2;" : "")} }}\n");
+            text.Append(System.Globalization.CultureInfo.InvariantCulture, $"[Block{(b.Chance(0.5) ? ", Residual" : "")}] public partial class D{i} {{ [Stage(Blocks = {blocks})] ModuleList<D{i - 1}> inner;{(b.Chance(0.3) ? $" [Stage(Blocks = {blocks})] ModuleList<D{i - 1}> inner2;" : "")} }}\n");
         text.Append(conv
             ? $"[Network, Input(1, 8, 8)] public partial class DeepNet {{ [Conv(4)] Conv2d conv1; [Stage(Blocks = {blocks}, Channels = 4)] ModuleList<D{depth - 1}> layer1; [GlobalAvgPool] AdaptiveAvgPool2d pool; [Linear(2)] Linear fc; }}\n"
             : $"[Network, Input(4){(b.Chance(0.3) ? ", Variants(Depth = new[] { 1, 2 })" : "")}] public partial class DeepNet {{ [Linear(4)] Linear fc_in; [Stage(Blocks = {blocks}, Channels = 4)] ModuleList<D{depth - 1}> layer1; [Linear(2)] Linear fc; }}\n");

@@ -91,9 +91,9 @@ public class FaultKindTests
             var split = RunGuarded(files);
             var d = Assert.Single(split.GeneratorDiagnostics);
             Assert.Equal("ND0031", d.Id);
-            Assert.Contains("'Split' declares layer fields in 2 partial declarations", d.GetMessage());
-            Assert.Contains("'hidden' (", d.GetMessage());
-            Assert.Contains("'output' (", d.GetMessage());
+            Assert.Contains("'Split' declares layer fields in 2 partial declarations", d.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Contains("'hidden' (", d.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Contains("'output' (", d.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
             Assert.Contains("this stub only keeps", split.Sources["Parts.Split.g.cs"]);
             Assert.Empty(split.CompilationDiagnostics);
         }
@@ -112,8 +112,8 @@ public class FaultKindTests
     {
         var s = new StringBuilder(Usings + "namespace Deep;\n[Block, Residual, BatchNorm, Activation(Nonlinearity.ReLU)] public partial class L0 { [Linear] Linear fc1; }\n");
         for (int i = 1; i < levels; i++)
-            s.Append($"[Block] public partial class L{i} {{ {string.Concat(Enumerable.Range(0, stages).Select(k => $"[Stage(Blocks = {blocks})] ModuleList<L{i - 1}> s{k}; "))}}}\n");
-        s.Append($"[Network, Input(4)] public partial class Top {{ [Linear(4)] Linear stem; [Stage(Blocks = {blocks}, Channels = 4)] ModuleList<L{levels - 1}> body; [Linear(2)] Linear head; }}\n");
+            s.Append(System.Globalization.CultureInfo.InvariantCulture, $"[Block] public partial class L{i} {{ {string.Concat(Enumerable.Range(0, stages).Select(k => $"[Stage(Blocks = {blocks})] ModuleList<L{i - 1}> s{k}; "))}}}\n");
+        s.Append(System.Globalization.CultureInfo.InvariantCulture, $"[Network, Input(4)] public partial class Top {{ [Linear(4)] Linear stem; [Stage(Blocks = {blocks}, Channels = 4)] ModuleList<L{levels - 1}> body; [Linear(2)] Linear head; }}\n");
         return s.ToString();
     }
 
@@ -126,12 +126,12 @@ public class FaultKindTests
         // says so; the blocks and the network above it are invalid through it and say nothing more.
         var over = Assert.Single(nested.GeneratorDiagnostics);
         Assert.Equal("ND0033", over.Id);
-        Assert.StartsWith("Block 'L5' expands to 15,625 layers", over.GetMessage());
+        Assert.StartsWith("Block 'L5' expands to 15,625 layers", over.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Empty(nested.CompilationDiagnostics);
 
         // Two stages per level (the spec is a graph of 2^30 paths): the same.
         var dag = RunGuarded(Chain(levels: 30, blocks: 1, stages: 2));
-        Assert.StartsWith("Block 'L11' expands to 10,240 layers", Assert.Single(dag.GeneratorDiagnostics).GetMessage());
+        Assert.StartsWith("Block 'L11' expands to 10,240 layers", Assert.Single(dag.GeneratorDiagnostics).GetMessage(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Empty(dag.CompilationDiagnostics);
 
         // Within the bound, nested repetition is inferred once per distinct use and expanded into every row.
@@ -147,7 +147,7 @@ public class FaultKindTests
         var deep = RunGuarded(Usings + "namespace Wide;\n" + block + "[Network, Input(1, 8, 8), BatchNorm, Activation(Nonlinearity.ReLU), Variants(Depth = new[] { 3, 10000 })]\n" + net);
         var tooDeep = Assert.Single(deep.GeneratorDiagnostics);
         Assert.Equal("ND0033", tooDeep.Id);
-        Assert.StartsWith("Variant 'N.Depth10000' expands to 120,007 layers", tooDeep.GetMessage());
+        Assert.StartsWith("Variant 'N.Depth10000' expands to 120,007 layers", tooDeep.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(new[] { "Wide.N.g.cs", "Wide.U.g.cs" }, deep.Sources.Keys.OrderBy(k => k, StringComparer.Ordinal));
 
         // 2 x 3 x 5 x 6 = 180 combinations: over the bound on variants, before any is planned.
@@ -156,14 +156,14 @@ public class FaultKindTests
             + "Order = new[] { UnitOrder.Original, UnitOrder.BnAfterAddition, UnitOrder.ReluBeforeAddition, UnitOrder.ReluOnlyPreActivation, UnitOrder.FullPreActivation }, "
             + "Activation = new[] { Nonlinearity.None, Nonlinearity.ReLU, Nonlinearity.LeakyReLU, Nonlinearity.Sigmoid, Nonlinearity.Tanh, Nonlinearity.GELU })]\n" + net);
         Assert.Equal("ND0034", Assert.Single(many.GeneratorDiagnostics).Id);
-        Assert.Contains("the matrix has 180 combinations, but NetDsl generates at most 128 variants per matrix", Assert.Single(many.GeneratorDiagnostics).GetMessage());
+        Assert.Contains("the matrix has 180 combinations, but NetDsl generates at most 128 variants per matrix", Assert.Single(many.GeneratorDiagnostics).GetMessage(System.Globalization.CultureInfo.InvariantCulture));
 
         // 60 depths of up to 3,000 layers each: every variant within the per-type bound, their sum over the matrix bound.
         var total = RunGuarded(Usings + "namespace Wide;\n" + block + "[Network, Input(1, 8, 8), BatchNorm, Activation(Nonlinearity.ReLU), Variants(Depth = new[] { "
             + string.Join(", ", Enumerable.Range(1, 60).Select(i => i * 8)) + " })]\n" + net);
         var sum = Assert.Single(total.GeneratorDiagnostics);
         Assert.Equal("ND0034", sum.Id);
-        Assert.Contains("layers in total, but NetDsl generates at most 50,000 layers per matrix", sum.GetMessage());
+        Assert.Contains("layers in total, but NetDsl generates at most 50,000 layers per matrix", sum.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
     }
 
     [Fact]
@@ -228,7 +228,7 @@ public class FaultKindTests
         var d = Assert.Single(result.GeneratorDiagnostics);
         Assert.Equal("ND0038", d.Id);
         Assert.Equal((prefix.Length, "Variants".Length), (d.Location.SourceSpan.Start, d.Location.SourceSpan.Length));
-        Assert.Contains("rename 'Scope.Variants' or write it qualified (global::Scope.Variants)", d.GetMessage());
+        Assert.Contains("rename 'Scope.Variants' or write it qualified (global::Scope.Variants)", d.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Empty(result.InGeneratedFiles);
 
         // Written qualified, it means the block still: generated.
@@ -253,7 +253,7 @@ public class FaultKindTests
         var result = RunGuarded(code);
         var d = Assert.Single(result.GeneratorDiagnostics);
         Assert.Equal("ND0018", d.Id);
-        Assert.Contains(message, d.GetMessage());
+        Assert.Contains(message, d.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal((prefix.Length + start, end - start - 2), (d.Location.SourceSpan.Start, d.Location.SourceSpan.Length));
         Assert.DoesNotContain(result.Sources.Keys, k => k.Contains(".Variants", StringComparison.Ordinal));   // no variant is generated, the network is
         Assert.Contains("Scope.Net.g.cs", result.Sources.Keys);
@@ -323,7 +323,7 @@ public class FaultKindTests
         var result = RunGuarded(Usings + "namespace Stubs { [Network, Input(4)] public partial class Net { [Linear(2)] Linear fc; } }\nnamespace TorchSharp { public class torch { } }");
         var d = Assert.Single(result.GeneratorDiagnostics);
         Assert.Equal("ND0037", d.Id);
-        Assert.Contains("The project declares the type 'TorchSharp.torch', which takes the place of 'TorchSharp.torch'", d.GetMessage());
+        Assert.Contains("The project declares the type 'TorchSharp.torch', which takes the place of 'TorchSharp.torch'", d.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Empty(result.Sources);
     }
 
@@ -358,7 +358,7 @@ public class FaultKindTests
             {
                 var d = Assert.Single(result.GeneratorDiagnostics);
                 Assert.Equal("ND0036", d.Id);
-                Assert.Equal($"NetDsl's generated code needs C# 7.3 or later, but this project compiles with C# {options.LanguageVersion.ToDisplayString()}; set <LangVersion> to 7.3 or later, or remove it to use the SDK's default", d.GetMessage());
+                Assert.Equal($"NetDsl's generated code needs C# 7.3 or later, but this project compiles with C# {options.LanguageVersion.ToDisplayString()}; set <LangVersion> to 7.3 or later, or remove it to use the SDK's default", d.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
                 Assert.Empty(result.Sources);
             }
         }
@@ -372,7 +372,7 @@ public class FaultKindTests
         var even = RunGuarded(Usings + "namespace Pad;\n[Network, Input(2, 9, 9)] public partial class Net { [Conv(4, Kernel = 4)] Conv2d conv1; [Conv(4, Kernel = 2, Padding = 1)] Conv2d conv2; [GlobalAvgPool] AdaptiveAvgPool2d pool; [Linear(2)] Linear fc; }");
         var d = Assert.Single(even.GeneratorDiagnostics);
         Assert.Equal("ND0032", d.Id);
-        Assert.Equal("'conv1' has an even kernel (4) and the default \"same\" padding (kernel / 2 on each side), which cannot keep the size: it grows every side by one; set Padding explicitly (Padding = 1 shrinks by one, Padding = 2 grows by one) or use an odd kernel", d.GetMessage());
+        Assert.Equal("'conv1' has an even kernel (4) and the default \"same\" padding (kernel / 2 on each side), which cannot keep the size: it grows every side by one; set Padding explicitly (Padding = 1 shrinks by one, Padding = 2 grows by one) or use an odd kernel", d.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
 
         // A pooling layer after the block's last weight layer runs after the residual addition: the doc gives the size it makes.
         var pooled = RunGuarded(Usings + "namespace Pad;\n[Block, Residual, BatchNorm, Activation(Nonlinearity.ReLU)] public partial class Down { [Conv(Kernel = 3)] Conv2d conv1; [MaxPool(Kernel = 2)] MaxPool2d pool; }\n"

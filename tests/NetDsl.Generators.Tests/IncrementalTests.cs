@@ -55,7 +55,7 @@ public class IncrementalTests
         var modified = Outputs(driver).Where(o => o.Reason is IncrementalStepRunReason.Modified or IncrementalStepRunReason.New).ToList();
         var changed = Assert.Single(modified);
         Assert.Contains("Name = C,", changed.Value.ToString());
-        var c = driver.GetRunResult().GeneratedTrees.Single(t => t.FilePath.EndsWith("Demo.C.g.cs"));
+        var c = driver.GetRunResult().GeneratedTrees.Single(t => t.FilePath.EndsWith("Demo.C.g.cs", System.StringComparison.Ordinal));
         Assert.Contains("Linear(8, 5", c.ToString());
     }
 

@@ -21,8 +21,8 @@ public class NetworkGeneratorTests
     /// <summary>Runs the generator on code where {| |} marks a span; returns the result and the span's (start, length) in the compiled text.</summary>
     static (GeneratorHarness.Result Result, (int Start, int Length) Span) RunMarkup(string markup)
     {
-        var start = markup.IndexOf("{|");
-        var end = markup.IndexOf("|}");
+        var start = markup.IndexOf("{|", System.StringComparison.Ordinal);
+        var end = markup.IndexOf("|}", System.StringComparison.Ordinal);
         var code = markup.Remove(end, 2).Remove(start, 2);
         var prefix = Usings + "namespace Demo;\n";
         return (GeneratorHarness.Run(prefix + code), (prefix.Length + start, end - start - 2));
@@ -121,7 +121,7 @@ public class NetworkGeneratorTests
         Assert.Equal(span, (diagnostic.Location.SourceSpan.Start, diagnostic.Location.SourceSpan.Length));
         // No real code for the class: at most a stub that keeps the rest compiling, and no errors in generated files.
         if (result.Sources.TryGetValue("Demo.Net.g.cs", out var net)) Assert.Contains("this stub only keeps the rest of the project compiling", net);
-        Assert.DoesNotContain(result.CompilationDiagnostics, d => d.Location.SourceTree?.FilePath.EndsWith(".g.cs") == true);
+        Assert.DoesNotContain(result.CompilationDiagnostics, d => d.Location.SourceTree?.FilePath.EndsWith(".g.cs", System.StringComparison.Ordinal) == true);
     }
 
     [Theory]
@@ -164,7 +164,7 @@ public class NetworkGeneratorTests
             + "[Block] public partial class A { [Linear] Linear fc1; [Stage] ModuleList<C> c; }\n"
             + "[Block] public partial class C { [Linear] Linear fc1; [Stage] ModuleList<A> a; }\n");
 
-        var cycles = result.GeneratorDiagnostics.Where(d => d.Id == "ND0012").Select(d => d.GetMessage()).OrderBy(m => m).ToList();
+        var cycles = result.GeneratorDiagnostics.Where(d => d.Id == "ND0012").Select(d => d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)).OrderBy(m => m).ToList();
         Assert.Equal(2, cycles.Count);
         Assert.Contains("Block 'A' contains itself through stage 'c' (A -> C -> A)", cycles[0]);
         Assert.Contains("Block 'C' contains itself through stage 'a' (C -> A -> C)", cycles[1]);

@@ -55,9 +55,9 @@ public class RegressionTests
 
         var info = Assert.Single(result.GeneratorDiagnostics);
         Assert.Equal(("ND0027", Microsoft.CodeAnalysis.DiagnosticSeverity.Info), (info.Id, info.Severity));
-        Assert.Contains("Net.Plain.BnAfterAddition (BnAfterAddition needs a residual addition)", info.GetMessage());
+        Assert.Contains("Net.Plain.BnAfterAddition (BnAfterAddition needs a residual addition)", info.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(new[] { "Demo.Net.Variants.Plain_PostAct.g.cs", "Demo.Net.Variants.Residual_BnAfterAddition.g.cs", "Demo.Net.Variants.Residual_PostAct.g.cs" },
-            result.Sources.Keys.Where(k => k.Contains(".Variants.") && !k.EndsWith("Variants.g.cs")).OrderBy(k => k, System.StringComparer.Ordinal));
+            result.Sources.Keys.Where(k => k.Contains(".Variants.") && !k.EndsWith("Variants.g.cs", System.StringComparison.Ordinal)).OrderBy(k => k, System.StringComparer.Ordinal));
         Assert.Empty(result.CompilationDiagnostics);
     }
 
@@ -83,7 +83,7 @@ public class RegressionTests
 
         var cycle = Assert.Single(result.GeneratorDiagnostics);
         Assert.Equal("ND0012", cycle.Id);
-        Assert.Contains("Block 'B' contains itself through stage 'inner' (B -> B)", cycle.GetMessage());
+        Assert.Contains("Block 'B' contains itself through stage 'inner' (B -> B)", cycle.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Empty(result.CompilationDiagnostics);
     }
 
@@ -96,6 +96,6 @@ public class RegressionTests
 
         var d = Assert.Single(result.GeneratorDiagnostics);
         Assert.Equal("ND0010", d.Id);
-        Assert.StartsWith("'layer1.0.conv1 in block B' maps a [1, 4, 4] input to an empty output", d.GetMessage());
+        Assert.StartsWith("'layer1.0.conv1 in block B' maps a [1, 4, 4] input to an empty output", d.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
     }
 }

@@ -68,7 +68,7 @@ public class SnapshotTests
         foreach (var d in result.GeneratorDiagnostics.OrderBy(d => d.Location.GetLineSpan().StartLinePosition))
         {
             var span = d.Location.GetLineSpan();
-            text.Append($"{d.Id} ({span.StartLinePosition.Line + 1},{span.StartLinePosition.Character + 1}): {d.GetMessage()}\n");
+            text.Append(System.Globalization.CultureInfo.InvariantCulture, $"{d.Id} ({span.StartLinePosition.Line + 1},{span.StartLinePosition.Character + 1}): {d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)}\n");
         }
         Snapshot.Match(text.ToString(), SnapshotNameExtension.Create("diagnostics"));
     }

@@ -358,7 +358,7 @@ internal sealed class UnitEmitter
         foreach (var r in registrations)
         {
             var module = r.TrimEnd('?');
-            w.WriteLine(r.EndsWith("?") ? $"if (!({Me(module)} is null)) this.register_module(\"{module}\", {Me(module)});" : $"this.register_module(\"{module}\", {Me(module)});");
+            w.WriteLine(r.EndsWith("?", System.StringComparison.Ordinal) ? $"if (!({Me(module)} is null)) this.register_module(\"{module}\", {Me(module)});" : $"this.register_module(\"{module}\", {Me(module)});");
         }
         w.Indent--;
         w.WriteLine("}");

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
@@ -223,14 +224,14 @@ internal sealed class ClassReader
             : System.Array.Empty<int>();
         if (sizes.Length is not (1 or 3))
         {
-            Report(DiagnosticDescriptors.InvalidInputRank, at, sizes.Length.ToString());
+            Report(DiagnosticDescriptors.InvalidInputRank, at, sizes.Length.ToString(CultureInfo.InvariantCulture));
             return null;
         }
         bool ok = true;
         for (int i = 0; i < sizes.Length; i++)
         {
             if (sizes[i] > 0) continue;
-            Report(DiagnosticDescriptors.InvalidValue, at, $"Input size {i + 1}", sizes[i].ToString(), "positive");
+            Report(DiagnosticDescriptors.InvalidValue, at, $"Input size {i + 1}", sizes[i].ToString(CultureInfo.InvariantCulture), "positive");
             ok = false;
         }
         return ok ? sizes : null;
@@ -283,7 +284,7 @@ internal sealed class ClassReader
     bool CheckEnum(int value, int count, string what, string enumName, string names, LocationInfo? at)
     {
         if (value >= 0 && value < count) return true;
-        Report(DiagnosticDescriptors.UnknownEnumValue, at, what, value.ToString(), enumName, names);
+        Report(DiagnosticDescriptors.UnknownEnumValue, at, what, value.ToString(CultureInfo.InvariantCulture), enumName, names);
         return false;
     }
 
@@ -321,7 +322,7 @@ internal sealed class ClassReader
         {
             string Position(IFieldSymbol f) => $"'{f.Name}' ({System.IO.Path.GetFileName(f.Locations[0].SourceTree?.FilePath ?? "")}, line {f.Locations[0].GetLineSpan().StartLinePosition.Line + 1})";
             Report(DiagnosticDescriptors.LayersInSeveralParts, LocationInfo.From(layerParts[1].First().Locations.FirstOrDefault()), type.Name,
-                layerParts.Count.ToString(), string.Join(", ", layerParts.Select(p => Position(p.First()))));
+                layerParts.Count.ToString(CultureInfo.InvariantCulture), string.Join(", ", layerParts.Select(p => Position(p.First()))));
             return result;
         }
 
@@ -368,7 +369,7 @@ internal sealed class ClassReader
                 if (bnAttribute is not null && actAttribute is not null)
                     Report(DiagnosticDescriptors.MultipleLayerAttributes, LocationInfo.From(field.Locations.FirstOrDefault()), field.Name, "[BatchNorm], [Activation]");
                 else if (bnAttribute is not null && fieldType is LayerKinds.Modules + "BatchNorm2d" or LayerKinds.Modules + "BatchNorm1d")
-                    result.Add(new ReadLayer(Layer(field.Name, LayerKind.BatchNorm, @out: fieldType.EndsWith("2d") ? 2 : 1, bn: bn), Where(bnAttribute), typeAt));
+                    result.Add(new ReadLayer(Layer(field.Name, LayerKind.BatchNorm, @out: fieldType.EndsWith("2d", System.StringComparison.Ordinal) ? 2 : 1, bn: bn), Where(bnAttribute), typeAt));
                 else if (actAttribute is not null && bnAttribute is null && act is not null)
                 {
                     var expected = LayerKinds.Modules + LayerKinds.ActivationType(act.Kind);
@@ -467,18 +468,18 @@ internal sealed class ClassReader
                 bool strided = kind == LayerKind.Conv && NamedBool(a, "Strided", false);
                 var what = kind == LayerKind.Conv ? "Conv" : "Linear";
                 if (inBlock && hasSize)
-                    Report(DiagnosticDescriptors.FixedSizeInBlock, at, field.Name, Short(blockPath.Peek()), size.ToString());
+                    Report(DiagnosticDescriptors.FixedSizeInBlock, at, field.Name, Short(blockPath.Peek()), size.ToString(CultureInfo.InvariantCulture));
                 else if (!inBlock && !hasSize)
                     Report(DiagnosticDescriptors.MissingSize, at, field.Name, field.ContainingType.Name, $"[{what}(64{(kind == LayerKind.Conv ? ", Kernel = 3" : "")})]");
                 else if (hasSize && size <= 0)
-                    Report(DiagnosticDescriptors.InvalidValue, at, $"The size of {label}", size.ToString(), "positive");
+                    Report(DiagnosticDescriptors.InvalidValue, at, $"The size of {label}", size.ToString(CultureInfo.InvariantCulture), "positive");
                 if (kind == LayerKind.Conv)
                 {
-                    if (kernel <= 0 || kernel > Limits.MaxWindow) Report(DiagnosticDescriptors.InvalidValue, at, $"Kernel of {label}", kernel.ToString(), Between(1));
-                    if (stride <= 0 || stride > Limits.MaxWindow) Report(DiagnosticDescriptors.InvalidValue, at, $"Stride of {label}", stride.ToString(), Between(1));
-                    if (padding < -1 || padding > Limits.MaxWindow) Report(DiagnosticDescriptors.InvalidValue, at, $"Padding of {label}", padding.ToString(), Between(0) + " (or -1 for \"same\")");
+                    if (kernel <= 0 || kernel > Limits.MaxWindow) Report(DiagnosticDescriptors.InvalidValue, at, $"Kernel of {label}", kernel.ToString(CultureInfo.InvariantCulture), Between(1));
+                    if (stride <= 0 || stride > Limits.MaxWindow) Report(DiagnosticDescriptors.InvalidValue, at, $"Stride of {label}", stride.ToString(CultureInfo.InvariantCulture), Between(1));
+                    if (padding < -1 || padding > Limits.MaxWindow) Report(DiagnosticDescriptors.InvalidValue, at, $"Padding of {label}", padding.ToString(CultureInfo.InvariantCulture), Between(0) + " (or -1 for \"same\")");
                     // "Same" is kernel / 2 on each side: only an odd kernel keeps the size that way.
-                    else if (padding == -1 && kernel > 0 && kernel % 2 == 0) Report(DiagnosticDescriptors.EvenKernelSamePadding, at, field.Name, kernel.ToString(), (kernel / 2 - 1).ToString(), (kernel / 2).ToString());
+                    else if (padding == -1 && kernel > 0 && kernel % 2 == 0) Report(DiagnosticDescriptors.EvenKernelSamePadding, at, field.Name, kernel.ToString(CultureInfo.InvariantCulture), (kernel / 2 - 1).ToString(CultureInfo.InvariantCulture), (kernel / 2).ToString(CultureInfo.InvariantCulture));
                     if (strided && !inBlock) Report(DiagnosticDescriptors.ConflictingPolicies, at, $"{label} is marked Strided outside a block", "use Stride = n in a network");
                 }
                 return Layer(field.Name, kind, @out: size, kernel: kernel, stride: stride, padding: padding, bias: bias, strided: strided, bn: bn, act: act);
@@ -487,9 +488,9 @@ internal sealed class ClassReader
             case LayerKind.AvgPool:
             {
                 int kernel = NamedInt(a, "Kernel", 2), stride = NamedInt(a, "Stride", 0), padding = NamedInt(a, "Padding", 0);
-                if (kernel <= 0 || kernel > Limits.MaxWindow) Report(DiagnosticDescriptors.InvalidValue, at, $"Kernel of {label}", kernel.ToString(), Between(1));
-                if (stride < 0 || stride > Limits.MaxWindow) Report(DiagnosticDescriptors.InvalidValue, at, $"Stride of {label}", stride.ToString(), Between(1) + " (or 0 for the kernel size)");
-                if (padding < 0 || padding > kernel / 2) Report(DiagnosticDescriptors.InvalidValue, at, $"Padding of {label}", padding.ToString(), $"between 0 and half the kernel ({kernel / 2})");
+                if (kernel <= 0 || kernel > Limits.MaxWindow) Report(DiagnosticDescriptors.InvalidValue, at, $"Kernel of {label}", kernel.ToString(CultureInfo.InvariantCulture), Between(1));
+                if (stride < 0 || stride > Limits.MaxWindow) Report(DiagnosticDescriptors.InvalidValue, at, $"Stride of {label}", stride.ToString(CultureInfo.InvariantCulture), Between(1) + " (or 0 for the kernel size)");
+                if (padding < 0 || padding > kernel / 2) Report(DiagnosticDescriptors.InvalidValue, at, $"Padding of {label}", padding.ToString(CultureInfo.InvariantCulture), $"between 0 and half the kernel ({kernel / 2})");
                 return Layer(field.Name, kind, kernel: kernel, stride: stride, padding: padding);
             }
             case LayerKind.Dropout:
@@ -522,10 +523,10 @@ internal sealed class ClassReader
             Report(DiagnosticDescriptors.StageTypeNotBlock, typeAt, field.Name, list.TypeArguments[0].ToDisplayString());
             return null;
         }
-        if (blocks <= 0 || blocks > Limits.MaxBlocks) Report(DiagnosticDescriptors.InvalidValue, at, $"Blocks of '{field.Name}'", blocks.ToString(), $"between 1 and {Limits.MaxBlocks.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
-        if (stride <= 0 || stride > Limits.MaxWindow) Report(DiagnosticDescriptors.InvalidValue, at, $"Stride of '{field.Name}'", stride.ToString(), Between(1));
+        if (blocks <= 0 || blocks > Limits.MaxBlocks) Report(DiagnosticDescriptors.InvalidValue, at, $"Blocks of '{field.Name}'", blocks.ToString(CultureInfo.InvariantCulture), $"between 1 and {Limits.MaxBlocks.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        if (stride <= 0 || stride > Limits.MaxWindow) Report(DiagnosticDescriptors.InvalidValue, at, $"Stride of '{field.Name}'", stride.ToString(CultureInfo.InvariantCulture), Between(1));
         if (inBlock && channels != 0) Report(DiagnosticDescriptors.FixedSizeInBlock, at, field.Name, Short(blockPath.Peek()), $"Channels = {channels}");
-        else if (!inBlock && channels <= 0) Report(DiagnosticDescriptors.InvalidValue, at, $"Channels of '{field.Name}'", channels.ToString(), "positive");
+        else if (!inBlock && channels <= 0) Report(DiagnosticDescriptors.InvalidValue, at, $"Channels of '{field.Name}'", channels.ToString(CultureInfo.InvariantCulture), "positive");
 
         var fullName = blockType.ToDisplayString();
         if (blockPath.Contains(fullName))
@@ -559,7 +560,7 @@ internal sealed class ClassReader
             return null;
         }
         if (!block.Spatial && stride != 1)
-            Report(DiagnosticDescriptors.StrideOnVectorBlock, at, field.Name, stride.ToString(), blockType.Name);
+            Report(DiagnosticDescriptors.StrideOnVectorBlock, at, field.Name, stride.ToString(CultureInfo.InvariantCulture), blockType.Name);
         return Layer(field.Name, LayerKind.Stage, @out: channels, stride: stride, blocks: blocks, block: block);
     }
 
@@ -587,7 +588,7 @@ internal sealed class ClassReader
         CheckClass(type, "block");
         var blockAttribute = Find(type, BlockAttribute);
         int expansion = blockAttribute is null ? 1 : NamedInt(blockAttribute, "Expansion", 1);
-        if (expansion <= 0) Report(DiagnosticDescriptors.InvalidValue, blockAttribute is null ? null : Where(blockAttribute), $"Expansion of '{type.Name}'", expansion.ToString(), "positive");
+        if (expansion <= 0) Report(DiagnosticDescriptors.InvalidValue, blockAttribute is null ? null : Where(blockAttribute), $"Expansion of '{type.Name}'", expansion.ToString(CultureInfo.InvariantCulture), "positive");
         var policy = ReadPolicy(type);
         var layers = ReadLayers(type, inBlock: true, path);
         var specs = layers.Select(l => l.Spec).ToList();

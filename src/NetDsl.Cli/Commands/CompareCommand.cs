@@ -9,10 +9,12 @@ using NetDsl.Cli.Experiments;
 using NetDsl.Cli.Reporting;
 using NetDsl.Cli.Results;
 using NetDsl.Cli.Sweeps;
+using NetDsl.Cli.Text;
 using NetDsl.Cli.Training;
 using NetDsl.Measurements;
 using Spectre.Console;
 using TorchSharp;
+using static System.FormattableString;
 
 namespace NetDsl.Cli.Commands;
 
@@ -96,21 +98,23 @@ public static class CompareCommand
         var summary = $"{experiment.Name} ({spec.Preset.Name}): {Plural(experiment.VariantsOf(spec.Preset).Count, "variant")} x {Plural(spec.Seeds.Count, "seed")}" +
                       (rates.Count > 0 ? $" x {Plural(rates.Count, "learning rate")} ({string.Join(", ", rates.Select(r => r.ToString(Inv)))})" : "") + $" = {Plural(jobs.Count, "job")}" +
                       $"; init {spec.Init}; " +
-                      (data is null ? "no data needed" : $"{settings.TrainImages:N0} training / {settings.ValidationImages:N0} validation / {settings.TestImages:N0} test images from {data.Folder} ({data.Origin})") +
+                      (data is null ? "no data needed" : Invariant($"{settings.TrainImages:N0} training / {settings.ValidationImages:N0} validation / {settings.TestImages:N0} test images from {data.Folder} ({data.Origin})")) +
                       $"; {Plural(threads, "thread")} per job";
         if (request.DryRun) return DryRun(spec, settings, summary, data, request);
 
-        var output = Path.GetFullPath(request.Output ?? Path.Combine("reports", $"{experiment.Name}-{DateTime.Now:yyyyMMdd-HHmmss}"));
+        var output = Path.GetFullPath(request.Output ?? Path.Combine("reports", $"{experiment.Name}-{DateTime.Now.ToString("yyyyMMdd-HHmmss", Inv)}"));
         PrepareOutput(output, request.Resume);
         var sweep = OpenOrCreate(output, RunPlan.Create(spec, settings), request.Resume);
 
         if (request.Slurm is { } slurm)
         {
             Console.WriteLine($"{summary}; run folder {output}");
+            if (settings.BatchNote is { } slurmNote) Console.WriteLine($"note: {slurmNote}");
             return SweepCommands.Submit(sweep, null, slurm, announce: true);
         }
 
-        Console.WriteLine($"{summary}{(request.Jobs > 1 ? $", {request.Jobs} jobs at once" : "")}; report in {output}");
+        Console.WriteLine(Invariant($"{summary}{(request.Jobs > 1 ? $", {request.Jobs} jobs at once" : "")}; report in {output}"));
+        if (settings.BatchNote is { } note) Console.WriteLine($"note: {note}");
         using var stop = new StopSignal(reason => Console.Error.WriteLine(
             $"\n{reason}: stopping after the current training step (Ctrl+C again quits at once); finished epochs stay in {sweep.CheckpointsFolder}"));
         var outcomes = new List<JobOutcome>();
@@ -201,10 +205,10 @@ public static class CompareCommand
             ?? throw new UsageException($"unknown preset '{request.Preset}'; use --preset quick or --preset full");
         var training = experiment.What.HasFlag(Measures.Training);
         var epochs = request.Epochs ?? preset.Epochs;
-        if (training && epochs < 1) throw new UsageException($"--epochs must be at least 1 (got {epochs})");
+        if (training && epochs < 1) throw new UsageException(Invariant($"--epochs must be at least 1 (got {epochs})"));
         var batchSize = request.BatchSize ?? preset.BatchSize;
         var rates = training ? request.LearningRates is { Length: > 0 } lrs ? lrs : preset.LearningRates : [];
-        if (batchSize < 1) throw new UsageException($"--batch-size must be at least 1 (got {batchSize})");
+        if (batchSize < 1) throw new UsageException(Invariant($"--batch-size must be at least 1 (got {batchSize})"));
         foreach (var rate in rates)
         {
             if (!(rate > 0) || !double.IsFinite(rate)) throw new UsageException($"--lr must be positive numbers (got {rate.ToString(Inv)})");
@@ -215,23 +219,23 @@ public static class CompareCommand
         var validation = request.ValidationFraction ?? ValidationSplit.DefaultFraction;
         if (!(validation > 0 && validation <= 0.5)) throw new UsageException($"--validation must be a fraction in (0, 0.5] (got {validation.ToString(Inv)}); 0.1 holds out 10% of the training images");
         if (!Enum.IsDefined(request.Init)) throw new UsageException($"--init must be one of {string.Join(", ", Enum.GetNames<InitScheme>())}");
-        if (request.TestSubset is < 1) throw new UsageException($"--test-subset must be at least 1 (got {request.TestSubset})");
+        if (request.TestSubset is < 1) throw new UsageException(Invariant($"--test-subset must be at least 1 (got {request.TestSubset})"));
         if (request.Momentum is < 0 or >= 1) throw new UsageException($"--momentum must be in [0, 1) (got {request.Momentum.ToString(Inv)})");
         if (request.WeightDecay < 0) throw new UsageException($"--weight-decay must not be negative (got {request.WeightDecay.ToString(Inv)})");
-        if (request.Jobs < 1) throw new UsageException($"--jobs must be at least 1 (got {request.Jobs})");
+        if (request.Jobs < 1) throw new UsageException(Invariant($"--jobs must be at least 1 (got {request.Jobs})"));
         if (request.Slurm is not null && request.Jobs > 1) throw new UsageException("--jobs runs jobs on this machine and --slurm on the cluster; give one of them (Slurm's --max-running limits tasks at once)");
-        if (request.Slurm is { CpusPerTask: < 1 }) throw new UsageException($"--cpus-per-task must be at least 1 (got {request.Slurm.CpusPerTask})");
+        if (request.Slurm is { CpusPerTask: < 1 }) throw new UsageException(Invariant($"--cpus-per-task must be at least 1 (got {request.Slurm.CpusPerTask})"));
         // Threads per job: the plan fixes them (results depend on the thread count), so every backend runs the same numbers.
         var threads = request.Threads ?? (request.Slurm is { } slurm ? slurm.CpusPerTask ?? 1 : Math.Max(1, Environment.ProcessorCount / request.Jobs));
-        if (threads < 1) throw new UsageException($"--threads must be at least 1 (got {threads})");
+        if (threads < 1) throw new UsageException(Invariant($"--threads must be at least 1 (got {threads})"));
         if (request.Slurm is null && threads > Environment.ProcessorCount)
-            throw new UsageException($"--threads {threads} is more than this machine's {Environment.ProcessorCount} cores; LibTorch only slows down with more threads than cores");
+            throw new UsageException(Invariant($"--threads {threads} is more than this machine's {Environment.ProcessorCount} cores; LibTorch only slows down with more threads than cores"));
         if (request.Slurm is { CpusPerTask: { } cpus } && cpus < threads)
-            throw new UsageException($"--cpus-per-task {cpus} is fewer than --threads {threads}; each task needs a core per thread");
+            throw new UsageException(Invariant($"--cpus-per-task {cpus} is fewer than --threads {threads}; each task needs a core per thread"));
         if (request.Output is "") throw new UsageException("--output is empty; give a folder");
-        if (request.Subset is < 1) throw new UsageException($"--subset must be at least 1 (got {request.Subset})");
+        if (request.Subset is < 1) throw new UsageException(Invariant($"--subset must be at least 1 (got {request.Subset})"));
         var seeds = request.Seeds is { Length: > 0 } s ? s : preset.Seeds;
-        if (seeds.Distinct().Count() != seeds.Length) throw new UsageException($"--seeds has duplicates ({string.Join(" ", seeds)}); give each seed once");
+        if (seeds.Distinct().Count() != seeds.Length) throw new UsageException($"--seeds has duplicates ({string.Join(" ", seeds.Select(x => x.ToString(Inv)))}); give each seed once");
         var filter = request.Only;
         if (filter is not null)
         {
@@ -250,8 +254,8 @@ public static class CompareCommand
             // Jobs may run in other processes and on other machines: they find the data by its absolute path.
             data = data with { Test = data.Test.Take(request.TestSubset ?? preset.TestSubset), Folder = Path.GetFullPath(data.Folder) };
             var available = data.Train.Take(request.Subset ?? preset.Subset).Count;
-            if (Math.Round(validation * available) < 1 || available - Math.Round(validation * available) < 1)
-                throw new UsageException($"--subset {available} with --validation {validation.ToString(Inv)} leaves no validation or no training images; use more images");
+            if (Math.Round(validation * available) < 1 || available - Math.Round(validation * available) < 2)
+                throw new UsageException(Invariant($"--subset {available} with --validation {validation} leaves no validation image or fewer than 2 training images; use more images"));
         }
 
         var options = new TrainingOptions
@@ -275,6 +279,7 @@ public static class CompareCommand
             Momentum = options.Momentum,
             WeightDecay = options.WeightDecay,
             Schedule = options.Schedule.ToString(),
+            BatchNote = training && firstSplit is { } first ? Trainer.LastBatchNote(first.Split.Train.Count, batchSize) : null,
             Augment = options.Augment,
             Init = request.Init.ToString(),
             InitDescription = Initialization.Describe(request.Init),
@@ -320,29 +325,31 @@ public static class CompareCommand
 
     static readonly System.Globalization.CultureInfo Inv = System.Globalization.CultureInfo.InvariantCulture;
 
-    static string Plural(int n, string word) => $"{n} {word}{(n == 1 ? "" : "s")}";
+    static string Plural(int n, string word) => Invariant($"{n} {word}{(n == 1 ? "" : "s")}");
 
-    /// <summary>Every setting spelled out, so the command gives the same run on another machine (whatever its defaults or data search
-    /// finds). <c>--threads</c> is the plan's per job: run in one process with it, the jobs give the same numbers as anywhere else.</summary>
-    static string Reproduction(Experiment experiment, Preset preset, TrainingOptions o, double[] rates, int[] seeds, CompareRequest request, double validation, Dataset? data, int threads)
+    /// <summary>Every setting spelled out, so the command gives the same run on another machine (whatever its defaults or data search finds),
+    /// each word quoted for a POSIX shell (a data folder or filter with spaces, quotes, <c>$</c>, <c>|</c> pastes as one argument).</summary>
+    internal static string Reproduction(Experiment experiment, Preset preset, TrainingOptions o, double[] rates, int[] seeds, CompareRequest request, double validation, Dataset? data, int threads)
     {
-        var parts = new List<string> { "netdsl compare", $"-x {experiment.Name}", $"-p {preset.Name}" };
-        if (data is not null) parts.Add($"--data {data.Folder}");
+        static string N(double x) => x.ToString(Inv);
+        static string I(int x) => x.ToString(Inv);
+        var words = new List<string> { "netdsl", "compare", "-x", experiment.Name, "-p", preset.Name };
+        if (data is not null) words.AddRange(["--data", data.Folder]);
         if (experiment.What.HasFlag(Measures.Training))
         {
-            parts.Add($"--epochs {o.Epochs} --batch-size {o.BatchSize} --lr {string.Join(" ", rates.Select(r => r.ToString(Inv)))} --momentum {o.Momentum.ToString(Inv)} --weight-decay {o.WeightDecay.ToString(Inv)} --schedule {o.Schedule}");
-            if (o.Augment != preset.Augment) parts.Add($"--augment {(o.Augment ? "true" : "false")}");
+            words.AddRange(["--epochs", I(o.Epochs), "--batch-size", I(o.BatchSize), "--lr", .. rates.Select(N), "--momentum", N(o.Momentum), "--weight-decay", N(o.WeightDecay), "--schedule", o.Schedule.ToString()]);
+            if (o.Augment != preset.Augment) words.AddRange(["--augment", o.Augment ? "true" : "false"]);
         }
-        parts.Add($"--init {request.Init}");
+        words.AddRange(["--init", request.Init.ToString()]);
         if (data is not null)
         {
-            if (o.Subset is { } n) parts.Add($"--subset {n}");
-            parts.Add($"--validation {validation.ToString(Inv)} --test-subset {data.Test.Count}");
+            if (o.Subset is { } n) words.AddRange(["--subset", I(n)]);
+            words.AddRange(["--validation", N(validation), "--test-subset", I(data.Test.Count)]);
         }
-        parts.Add($"--seeds {string.Join(" ", seeds)}");
-        parts.Add($"--threads {threads}");
-        if (request.Only is { } only) parts.Add($"--only {only}");
-        return string.Join(" ", parts);
+        words.AddRange(["--seeds", .. seeds.Select(I)]);
+        words.AddRange(["--threads", I(threads)]);
+        if (request.Only is { } only) words.AddRange(["--only", only]);
+        return Escape.ShellCommand(words);
     }
 
     /// <summary>

@@ -6,6 +6,7 @@ using NetDsl.Cli.Experiments;
 using NetDsl.Cli.Results;
 using NetDsl.Cli.Training;
 using Spectre.Console;
+using static System.FormattableString;
 
 namespace NetDsl.Cli.Commands;
 
@@ -35,13 +36,13 @@ public sealed class LineProgress : IRunProgress
         if (run.Diverged is not null) parts.Add(compact ? "diverged" : $"diverged ({run.Diverged})");
         else
         {
-            if (run.Epochs.Count > 0) parts.Add($"val{(compact ? "" : "idation accuracy")} {100 * run.Epochs[^1].ValidationAccuracy:F1}%");
-            if (run.Initial?.Log10Ratio is { } ratio) parts.Add($"log10{(compact ? "" : " gradient")} ratio {ratio:F2}");
-            if (run.Shattering is { } s) parts.Add($"lag-1 ACF {s.Autocorrelation[1]:F3}");
+            if (run.Epochs.Count > 0) parts.Add(Invariant($"val{(compact ? "" : "idation accuracy")} {100 * run.Epochs[^1].ValidationAccuracy:F1}%"));
+            if (run.Initial?.Log10Ratio is { } ratio) parts.Add(Invariant($"log10{(compact ? "" : " gradient")} ratio {ratio:F2}"));
+            if (run.Shattering is { } s) parts.Add(Invariant($"lag-1 ACF {s.Autocorrelation[1]:F3}"));
             if (run.Slice is not null) parts.Add("slice done");
         }
         if (compact && parts.Count > 1) parts.RemoveRange(1, parts.Count - 1);
-        parts.Add($"{run.Seconds:F0} s");
+        parts.Add(Invariant($"{run.Seconds:F0} s"));
         return string.Join(", ", parts);
     }
 
@@ -50,7 +51,7 @@ public sealed class LineProgress : IRunProgress
         public void Step(int step, int totalSteps, double loss) { }
 
         public void Epoch(EpochRecord r, int totalEpochs) =>
-            Console.WriteLine($"  {name} epoch {r.Epoch}/{totalEpochs}: train loss {r.TrainLoss:F3}, train accuracy {100 * r.TrainAccuracy:F1}%, validation accuracy {100 * r.ValidationAccuracy:F1}%, test accuracy {100 * r.TestAccuracy:F1}%, {r.Seconds:F1} s");
+            Console.WriteLine(Invariant($"  {name} epoch {r.Epoch}/{totalEpochs}: train loss {r.TrainLoss:F3}, train accuracy {100 * r.TrainAccuracy:F1}%, validation accuracy {100 * r.ValidationAccuracy:F1}%, test accuracy {100 * r.TestAccuracy:F1}%, {r.Seconds:F1} s"));
     }
 }
 
@@ -103,14 +104,14 @@ public sealed class BarProgress : IRunProgress
             task.MaxValue = totalSteps;
             task.Value = step;
             loss = double.IsNaN(loss) ? value : 0.9 * loss + 0.1 * value;
-            task.Description = Markup.Escape($"{name} e{epoch} loss {loss:F2}{last}");
+            task.Description = Markup.Escape(Invariant($"{name} e{epoch} loss {loss:F2}{last}"));
         }
 
         public void Epoch(EpochRecord r, int totalEpochs)
         {
             epoch = Math.Min(r.Epoch + 1, totalEpochs);
-            last = $" val {100 * r.ValidationAccuracy:F1}%";
-            task.Description = Markup.Escape($"{name} e{r.Epoch}/{totalEpochs} loss {r.TrainLoss:F2}{last}");
+            last = Invariant($" val {100 * r.ValidationAccuracy:F1}%");
+            task.Description = Markup.Escape(Invariant($"{name} e{r.Epoch}/{totalEpochs} loss {r.TrainLoss:F2}{last}"));
         }
     }
 }

@@ -33,12 +33,36 @@ public static class Batches
     public const int CropPadding = 2;
 
     /// <summary>
+    /// The sizes of the batches <see cref="Enumerate"/> cuts <paramref name="count"/> images into: full batches of
+    /// <paramref name="batchSize"/> and a smaller last one; with <paramref name="noSingleImageBatch"/>, a last batch of one image is
+    /// merged into the one before (which then holds <paramref name="batchSize"/> + 1), unless every batch is one image (batch size 1:
+    /// the caller asked for it).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1 or <paramref name="count"/> negative.</exception>
+    public static List<int> Sizes(int count, int batchSize, bool noSingleImageBatch = false)
+    {
+        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "the batch size must be at least 1");
+        if (count < 0) throw new ArgumentOutOfRangeException(nameof(count), count, "the image count must not be negative");
+        var sizes = new List<int>();
+        for (var start = 0; start < count; start += batchSize) sizes.Add(Math.Min(batchSize, count - start));
+        if (noSingleImageBatch && batchSize > 1 && sizes.Count > 1 && sizes[^1] == 1)
+        {
+            sizes.RemoveAt(sizes.Count - 1);
+            sizes[^1]++;
+        }
+        return sizes;
+    }
+
+    /// <summary>
     /// Batches over <paramref name="set"/>: in a random order drawn from <paramref name="random"/> when it is given
     /// (training), else in file order (evaluation). With <paramref name="augment"/>, each image is shifted by a random
     /// crop of the zero-padded image (<see cref="CropPadding"/>) and flipped horizontally with probability 1/2, the standard
-    /// augmentation of He et al. 2015. The last batch may be smaller. Tensors are created in the caller's dispose scope.
+    /// augmentation of He et al. 2015. The last batch may be smaller; with <paramref name="noSingleImageBatch"/> it never holds a
+    /// single image (see <see cref="Sizes"/>: BatchNorm in training mode cannot normalize one value per channel). Tensors are
+    /// created in the caller's dispose scope.
     /// </summary>
-    public static IEnumerable<(Tensor X, Tensor Y)> Enumerate(ImageSet set, Normalization norm, int batchSize, Random? random = null, bool augment = false)
+    public static IEnumerable<(Tensor X, Tensor Y)> Enumerate(ImageSet set, Normalization norm, int batchSize, Random? random = null, bool augment = false,
+        bool noSingleImageBatch = false)
     {
         if (augment && random is null) throw new ArgumentException("augmentation needs a random source", nameof(augment));
         var order = new int[set.Count];
@@ -47,9 +71,9 @@ public static class Batches
         int h = set.Height, w = set.Width, size = h * w;
         var scale = (float)(1 / (255 * norm.Std));
         var shift = (float)(norm.Mean / norm.Std);
-        for (var start = 0; start < order.Length; start += batchSize)
+        var start = 0;
+        foreach (var count in Sizes(order.Length, batchSize, noSingleImageBatch))
         {
-            var count = Math.Min(batchSize, order.Length - start);
             var x = new float[count * size];
             var y = new long[count];
             for (var b = 0; b < count; b++)
@@ -79,6 +103,7 @@ public static class Batches
                 }
             }
             yield return (torch.tensor(x, [count, 1, h, w]), torch.tensor(y));
+            start += count;
         }
     }
 }

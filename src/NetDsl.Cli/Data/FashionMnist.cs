@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using static System.FormattableString;
 
 namespace NetDsl.Cli.Data;
 
@@ -38,7 +39,8 @@ public sealed record ImageSet(byte[] Pixels, byte[] Labels, int Height, int Widt
 /// <param name="Test">Held-out images for evaluation (never trained on).</param>
 /// <param name="Folder">The folder the IDX files were read from.</param>
 /// <param name="Origin">How the folder was chosen: <c>--data</c>, the environment variable, Debian's package or the bundled copy.</param>
-/// <param name="Split">How train and test were formed (the standard 60,000/10,000 split, or the bundled test split cut 8,000/2,000).</param>
+/// <param name="Split">How train and test were formed, with the image counts actually read (<c>training and test files: 60,000 training /
+/// 10,000 test images (the standard split)</c>, or the test files cut 8,000 / the rest).</param>
 public sealed record Dataset(ImageSet Train, ImageSet Test, string Folder, string Origin, string Split);
 
 /// <summary>
@@ -53,6 +55,12 @@ public static class FashionMnist
 
     /// <summary>Where Debian's package <c>dataset-fashion-mnist</c> installs the full dataset.</summary>
     public const string DebianFolder = "/usr/share/datasets/fashion-mnist";
+
+    /// <summary>Images in Fashion-MNIST's training files.</summary>
+    public const int StandardTrainCount = 60_000;
+
+    /// <summary>Images in Fashion-MNIST's test files.</summary>
+    public const int StandardTestCount = 10_000;
 
     /// <summary>Training images taken from the bundled 10,000-image test split when it is all there is; the rest is the test set.</summary>
     public const int BundledTrainCount = 8000;
@@ -84,8 +92,8 @@ public static class FashionMnist
     }
 
     /// <summary>
-    /// Loads the dataset from the folder <see cref="Locate"/> picks. With the training files present, the standard split
-    /// (60,000 / 10,000); with only the test split (the bundled copy), its first <see cref="BundledTrainCount"/> images train
+    /// Loads the dataset from the folder <see cref="Locate"/> picks. With the training files present, they train and the test files
+    /// test (<see cref="Dataset.Split"/> gives the counts read, and says "the standard split" only for 60,000 / 10,000); with only the test split (the bundled copy), its first <see cref="BundledTrainCount"/> images train
     /// and the remaining 2,000 test (the files are already shuffled, so both halves hold every class).
     /// </summary>
     /// <param name="option">The <c>--data</c> folder, or null.</param>
@@ -97,12 +105,16 @@ public static class FashionMnist
         var (folder, origin) = Locate(option);
         var test = ReadPair(folder, "t10k");
         if (Find(folder, "train-images-idx3-ubyte") is not null)
-            return new Dataset(ReadPair(folder, "train"), test, folder, origin, "standard split: 60,000 training / 10,000 test images");
+        {
+            var images = ReadPair(folder, "train");
+            return new Dataset(images, test, folder, origin, Invariant($"training and test files: {images.Count:N0} training / {test.Count:N0} test images") +
+                (images.Count == StandardTrainCount && test.Count == StandardTestCount ? " (the standard split)" : ""));
+        }
         if (test.Count <= BundledTrainCount)
-            throw new InvalidDataException($"{folder}: only {test.Count} test images and no training files; need the training files or the full 10,000-image test split");
+            throw new InvalidDataException(Invariant($"{folder}: only {test.Count:N0} test images and no training files; need the training files or more than {BundledTrainCount:N0} test images (the full split has 10,000)"));
         var train = test.Select(Enumerable.Range(0, BundledTrainCount).ToArray());
         var held = test.Select(Enumerable.Range(BundledTrainCount, test.Count - BundledTrainCount).ToArray());
-        return new Dataset(train, held, folder, origin, $"test split only: its first {BundledTrainCount:N0} images train, the other {held.Count:N0} test");
+        return new Dataset(train, held, folder, origin, Invariant($"test files only ({test.Count:N0} images): the first {BundledTrainCount:N0} train, the other {held.Count:N0} test"));
     }
 
     /// <summary>Reads one split (<c>train</c> or <c>t10k</c>) from <paramref name="folder"/>.</summary>

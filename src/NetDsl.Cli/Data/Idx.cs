@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using System.IO.Compression;
+using static System.FormattableString;
 
 namespace NetDsl.Cli.Data;
 
@@ -32,13 +33,13 @@ public static class Idx
         using var stream = Open(path);
         var magic = ReadInt(stream, path);
         if (magic != ImagesMagic)
-            throw new InvalidDataException($"{path}: wrong magic number 0x{magic:X8}; an IDX image file starts with 0x{ImagesMagic:X8} (is this a label file, or not an IDX file?)");
+            throw new InvalidDataException(Invariant($"{path}: wrong magic number 0x{magic:X8}; an IDX image file starts with 0x{ImagesMagic:X8} (is this a label file, or not an IDX file?)"));
         var count = ReadDimension(stream, path, "image count");
         var height = ReadDimension(stream, path, "height");
         var width = ReadDimension(stream, path, "width");
         var size = (long)count * height * width;
         if (size > MaxBytes)
-            throw new InvalidDataException($"{path}: the header claims {count:N0} images of {height}x{width} ({size:N0} bytes); more than {MaxBytes:N0} is not an image set this reader takes (corrupt header?)");
+            throw new InvalidDataException(Invariant($"{path}: the header claims {count:N0} images of {height}x{width} ({size:N0} bytes); more than {MaxBytes:N0} is not an image set this reader takes (corrupt header?)"));
         var pixels = ReadExactly(stream, path, (int)size, $"{count} images of {height}x{width}");
         return (pixels, count, height, width);
     }
@@ -52,10 +53,10 @@ public static class Idx
         using var stream = Open(path);
         var magic = ReadInt(stream, path);
         if (magic != LabelsMagic)
-            throw new InvalidDataException($"{path}: wrong magic number 0x{magic:X8}; an IDX label file starts with 0x{LabelsMagic:X8} (is this an image file, or not an IDX file?)");
+            throw new InvalidDataException(Invariant($"{path}: wrong magic number 0x{magic:X8}; an IDX label file starts with 0x{LabelsMagic:X8} (is this an image file, or not an IDX file?)"));
         var count = ReadDimension(stream, path, "label count");
         if (count > MaxBytes)
-            throw new InvalidDataException($"{path}: the header claims {count:N0} labels; more than {MaxBytes:N0} is not a label set this reader takes (corrupt header?)");
+            throw new InvalidDataException(Invariant($"{path}: the header claims {count:N0} labels; more than {MaxBytes:N0} is not a label set this reader takes (corrupt header?)"));
         return ReadExactly(stream, path, count, $"{count} labels");
     }
 
@@ -73,7 +74,7 @@ public static class Idx
     static int ReadDimension(Stream stream, string path, string what)
     {
         var value = ReadInt(stream, path);
-        if (value <= 0) throw new InvalidDataException($"{path}: the header gives {what} {value}; it must be positive (corrupt header)");
+        if (value <= 0) throw new InvalidDataException(Invariant($"{path}: the header gives {what} {value}; it must be positive (corrupt header)"));
         return value;
     }
 

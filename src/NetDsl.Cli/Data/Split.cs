@@ -41,7 +41,7 @@ public static class ValidationSplit
             random.Shuffle(members);
             held.AddRange(members.Take(take));
         }
-        if (held.Count == 0) throw new ArgumentException($"{set.Count} training images hold out no validation image at fraction {fraction}; use more images or a larger fraction", nameof(set));
+        if (held.Count == 0) throw new ArgumentException(FormattableString.Invariant($"{set.Count} training images hold out no validation image at fraction {fraction}; use more images or a larger fraction"), nameof(set));
         var validation = held.Order().ToArray();
         var isHeld = new bool[set.Count];
         foreach (var i in validation) isHeld[i] = true;

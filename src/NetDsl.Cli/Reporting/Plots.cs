@@ -1,6 +1,9 @@
+using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.Linq;
 using ScottPlot;
+using ScottPlot.TickGenerators;
 
 namespace NetDsl.Cli.Reporting;
 
@@ -12,7 +15,8 @@ namespace NetDsl.Cli.Reporting;
 /// <param name="High">Upper edge of the band, same length, or null.</param>
 public sealed record Series(string Label, double[] X, double[] Y, double[]? Low = null, double[]? High = null);
 
-/// <summary>PNG line plots for the report (ScottPlot 5), 1000x500 pixels, legend on the right.</summary>
+/// <summary>PNG plots for the report (ScottPlot 5): line plots 1000x500 pixels with the legend on the right, and a confusion matrix.
+/// Tick labels are written in the invariant culture (ScottPlot's default formatter follows the machine's culture).</summary>
 public static class Plots
 {
     /// <summary>Writes a line plot with one line per series (and its band, when it has one) and a legend, to <paramref name="path"/>.</summary>
@@ -55,11 +59,80 @@ public static class Plots
         plot.Title(title);
         plot.XLabel(xLabel);
         plot.YLabel(yLabel);
-        if (integerX) plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+        plot.Axes.Bottom.TickGenerator = new NumericAutomatic { IntegerTicksOnly = integerX, LabelFormatter = Tick };
+        plot.Axes.Left.TickGenerator = new NumericAutomatic { LabelFormatter = Tick };
         // Outside the data area, so that it never hides a line.
         plot.ShowLegend(Edge.Right);
         if (!drawn) return false;
         plot.SavePng(path, 1000, 500);
+        return true;
+    }
+
+    /// <summary>
+    /// A tick label in the invariant culture: whole or large numbers with thousands separators (<c>1,000</c>), others in the
+    /// general format rounded to 10 decimals (<c>0.25</c>, <c>1E-05</c>), never <c>-0</c>.
+    /// </summary>
+    public static string Tick(double value)
+    {
+        var label = Math.Abs(value) > 1000 || Math.Round(value) == value
+            ? value.ToString("N0", CultureInfo.InvariantCulture)
+            : Math.Round(value, 10).ToString("G", CultureInfo.InvariantCulture);
+        return label == "-0" ? "0" : label;
+    }
+
+    /// <summary>
+    /// A confusion matrix as a heatmap (ScottPlot's <c>Heatmap</c> with a colour bar): row i is the true class, column j the predicted
+    /// one, each cell coloured and labelled by the share of class i's images predicted as j (percent of the row), class names on both axes.
+    /// </summary>
+    /// <param name="path">The PNG file (820x760 pixels).</param>
+    /// <param name="title">Plot title.</param>
+    /// <param name="counts">Counts <c>[true class, predicted class]</c>, square, non-negative.</param>
+    /// <param name="classes">One name per class (the axis labels).</param>
+    /// <returns>False, writing nothing, when the matrix holds no image.</returns>
+    /// <exception cref="ArgumentException"><paramref name="counts"/> is not square with one row per class.</exception>
+    public static bool Confusion(string path, string title, long[,] counts, IReadOnlyList<string> classes)
+    {
+        var n = classes.Count;
+        if (counts.GetLength(0) != n || counts.GetLength(1) != n) throw new ArgumentException($"the matrix must be {n}x{n}, one row and column per class", nameof(counts));
+        var total = 0L;
+        foreach (var c in counts) total += c;
+        if (total == 0) return false;
+        var percent = new double[n, n];
+        for (var i = 0; i < n; i++)
+        {
+            long row = 0;
+            for (var j = 0; j < n; j++) row += counts[i, j];
+            for (var j = 0; j < n; j++) percent[i, j] = row == 0 ? double.NaN : 100.0 * counts[i, j] / row;
+        }
+        var plot = new Plot();
+        var heatmap = plot.Add.Heatmap(percent);
+        heatmap.Colormap = new ScottPlot.Colormaps.Viridis();
+        heatmap.ManualRange = new ScottPlot.Range(0, 100);
+        // Cell (i, j) centred on x = j, y = n - 1 - i: the first true class on top, as confusion matrices are read.
+        heatmap.Rectangle = new CoordinateRect(-0.5, n - 0.5, -0.5, n - 0.5);
+        var bar = plot.Add.ColorBar(heatmap);
+        bar.Label = "share of the true class (%)";
+        bar.Axis.TickGenerator = new NumericAutomatic { LabelFormatter = Tick };
+        for (var i = 0; i < n; i++)
+            for (var j = 0; j < n; j++)
+            {
+                if (counts[i, j] == 0) continue;
+                var text = plot.Add.Text(percent[i, j].ToString("F0", CultureInfo.InvariantCulture), j, n - 1 - i);
+                text.LabelAlignment = Alignment.MiddleCenter;
+                text.LabelFontSize = 11;
+                text.LabelFontColor = percent[i, j] > 60 ? Colors.Black : Colors.White;
+            }
+        var positions = Enumerable.Range(0, n).Select(i => (double)i).ToArray();
+        plot.Axes.Bottom.SetTicks(positions, classes.ToArray());
+        plot.Axes.Bottom.TickLabelStyle.Rotation = 45;
+        plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
+        plot.Axes.Bottom.MinimumSize = 110;
+        plot.Axes.Left.SetTicks(positions, classes.Reverse().ToArray());
+        plot.Axes.SetLimits(-0.5, n - 0.5, -0.5, n - 0.5);
+        plot.Title(title);
+        plot.XLabel("predicted class");
+        plot.YLabel("true class");
+        plot.SavePng(path, 820, 760);
         return true;
     }
 }

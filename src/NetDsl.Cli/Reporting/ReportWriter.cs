@@ -7,8 +7,11 @@ using System.Net;
 using System.Text;
 using Markdig;
 using NetDsl.Cli.Analysis;
+using NetDsl.Cli.Data;
 using NetDsl.Cli.Experiments;
 using NetDsl.Cli.Results;
+using NetDsl.Cli.Text;
+using static System.FormattableString;
 
 namespace NetDsl.Cli.Reporting;
 
@@ -85,11 +88,11 @@ public static class ReportWriter
         var code = new StringBuilder();
         code.Append("<h2 id=\"generated-forward\">Generated forward, side by side</h2>\n<p>The <code>forward</code> methods NetDsl generated for each variant (and its blocks): what differs between the variants, as code.</p>\n<div class=\"side\">\n");
         foreach (var v in results.Variants)
-            code.Append($"<div class=\"col\"><h4>{WebUtility.HtmlEncode(v.Name)}</h4><pre><code>{WebUtility.HtmlEncode(v.ForwardSource)}</code></pre></div>\n");
+            code.Append(Inv, $"<div class=\"col\"><h4>{Escape.Html(v.Name)}</h4><pre><code>{WebUtility.HtmlEncode(v.ForwardSource)}</code></pre></div>\n");
         code.Append("</div>\n");
         return $$"""
             <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><title>{{WebUtility.HtmlEncode(results.Title)}}: netdsl report</title>
+            <html lang="en"><head><meta charset="utf-8"><title>{{Escape.Html(results.Title)}}: netdsl report</title>
             <style>
             body { font-family: system-ui, sans-serif; max-width: 1200px; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.45; }
             table { border-collapse: collapse; margin: 1em 0; font-size: 0.92em; }
@@ -119,16 +122,17 @@ public static class ReportWriter
         public void Render()
         {
             var md = Markdown;
-            md.AppendLine($"# {r.Title}");
+            md.AppendLine(Inv, $"# {Md(r.Title)}");
             md.AppendLine();
-            md.AppendLine(r.Question);
+            md.AppendLine(Md(r.Question));
             md.AppendLine();
-            md.AppendLine($"Experiment `{r.Experiment}`, preset `{r.Preset}`: {Plural(r.Variants.Count, "variant")} x {Plural(r.Settings.Seeds.Count, "seed")}, {r.WallSeconds / 60:F1} minutes of wall time on {Plural(r.Settings.Threads, "thread")}, {r.StartedUtc:yyyy-MM-dd HH:mm} UTC.");
+            md.AppendLine(Inv, $"Experiment {Md(r.Experiment)}, preset {Md(r.Preset)}: {Plural(r.Variants.Count, "variant")} x {Plural(r.Settings.Seeds.Count, "seed")}, {r.WallSeconds / 60:F1} minutes of wall time on {Plural(r.Settings.Threads, "thread")}, {r.StartedUtc:yyyy-MM-dd HH:mm} UTC.");
             md.AppendLine("Numbers written `m ± s [lo, hi]` are the mean over seeds ± the standard deviation across seeds [the 95% confidence interval of the mean, Student t with n - 1 degrees of freedom]. Claims that one variant beats another give the difference of the means with its 95% Welch interval.");
             md.AppendLine();
             Incomplete();
             Variants();
             Training();
+            PerClass();
             Gradients();
             Activations();
             Smoothness();
@@ -140,11 +144,13 @@ public static class ReportWriter
             md.AppendLine();
             foreach (var v in V)
             {
-                md.AppendLine($"<details><summary>{v.Name}: generated forward</summary>");
+                // Raw HTML in Markdown: the name is HTML-encoded; the fence outgrows any backticks in the code.
+                var fence = Escape.Fence(v.ForwardSource);
+                md.AppendLine(Inv, $"<details><summary>{Escape.Html(v.Name)}: generated forward</summary>");
                 md.AppendLine();
-                md.AppendLine("```csharp");
+                md.AppendLine(fence + "csharp");
                 md.AppendLine(v.ForwardSource.TrimEnd());
-                md.AppendLine("```");
+                md.AppendLine(fence);
                 md.AppendLine("</details>");
                 md.AppendLine();
             }
@@ -156,7 +162,14 @@ public static class ReportWriter
         static string Label(VariantResult v, string except) =>
             string.Join(".", v.Settings.Where(kv => kv.Key != except).Select(kv => kv.Key == "Residual" ? (kv.Value == "on" ? "Residual" : "Plain") : kv.Value));
 
-        static string Short(VariantResult v) => v.Name.Contains('.') ? v.Name[(v.Name.IndexOf('.') + 1)..] : v.Name;
+        /// <summary>The variant's name without its network (<c>Residual.BnAfterConv</c>), as it is: for plot legends.</summary>
+        static string Plain(VariantResult v) => v.Name.Contains('.') ? v.Name[(v.Name.IndexOf('.') + 1)..] : v.Name;
+
+        /// <summary>The variant's short name, escaped for Markdown: for tables and findings.</summary>
+        static string Short(VariantResult v) => Md(Plain(v));
+
+        /// <summary>Text from the user, the file system or results.json, escaped for Markdown (<see cref="Escape.Markdown"/>).</summary>
+        static string Md(string text) => Escape.Markdown(text);
 
         static double Mean(IEnumerable<double> xs) { var a = xs.Where(double.IsFinite).ToArray(); return a.Length == 0 ? double.NaN : a.Average(); }
 
@@ -236,14 +249,14 @@ public static class ReportWriter
 
         void Finding(string text)
         {
-            Markdown.AppendLine($"> **Finding.** {text}");
+            Markdown.AppendLine(Inv, $"> **Finding.** {text}");
             Markdown.AppendLine();
         }
 
         void Image(string file, string alt)
         {
             Files.Add($"plots/{file}");
-            Markdown.AppendLine($"![{alt}](plots/{file})");
+            Markdown.AppendLine(Inv, $"![{alt}](plots/{file})");
             Markdown.AppendLine();
         }
 
@@ -252,7 +265,7 @@ public static class ReportWriter
             if (Plots.Lines(Path.Combine(folder, "plots", file), title, x, y, series, integerX: integerX))
                 Image(file, title);
             else
-                Markdown.AppendLine($"({title}: no finite values to plot.)\n");
+                Markdown.AppendLine(Inv, $"({title}: no finite values to plot.)\n");
         }
 
         void Csv(string file, string[] header, IEnumerable<object?[]> rows)
@@ -267,7 +280,7 @@ public static class ReportWriter
             writer.WriteLine(string.Join(",", header.Select(Field)));
             foreach (var row in rows) writer.WriteLine(string.Join(",", row.Select(Field)));
             Files.Add($"data/{file}");
-            Markdown.AppendLine($"Every number: [data/{file}](data/{file}).");
+            Markdown.AppendLine(Inv, $"Every number: [data/{file}](data/{file}).");
             Markdown.AppendLine();
         }
 
@@ -278,8 +291,8 @@ public static class ReportWriter
             Markdown.AppendLine("## Variants");
             Markdown.AppendLine();
             var axes = V.SelectMany(v => v.Settings.Keys).Distinct().ToList();
-            Table(new[] { "variant" }.Concat(axes).Concat(["weight layers", "parameters", "MACs / image"]),
-                V.Select(v => new[] { v.Name }.Concat(axes.Select(a => v.Settings.GetValueOrDefault(a, "")))
+            Table(new[] { "variant" }.Concat(axes.Select(Md)).Concat(["weight layers", "parameters", "MACs / image"]),
+                V.Select(v => new[] { Md(v.Name) }.Concat(axes.Select(a => Md(v.Settings.GetValueOrDefault(a, ""))))
                     .Concat([v.WeightLayers.ToString(Inv), v.Parameters.ToString("N0", Inv), v.MultiplyAccumulates.ToString("N0", Inv)])));
         }
 
@@ -291,7 +304,7 @@ public static class ReportWriter
             var st = r.Settings;
             md.AppendLine("## Training");
             md.AppendLine();
-            md.AppendLine($"SGD, momentum {F(st.Momentum, "G")}, weight decay {F(st.WeightDecay, "G")}, {st.Schedule} schedule, batch {st.BatchSize}, {Plural(st.Epochs, "epoch")}, augmentation {(st.Augment ? "on" : "off")}, initialization {st.Init}. " +
+            md.AppendLine(Inv, $"SGD, momentum {F(st.Momentum, "G")}, weight decay {F(st.WeightDecay, "G")}, {Md(st.Schedule)} schedule, batch {st.BatchSize}, {Plural(st.Epochs, "epoch")}, augmentation {(st.Augment ? "on" : "off")}, initialization {Md(st.Init)}. " +
                 $"Each job trains on {st.TrainImages:N0} images and holds out {st.ValidationImages:N0} ({F(100 * st.ValidationFraction, "G")}%, stratified by class, drawn from the job's seed) for validation; {st.TestImages:N0} test images. " +
                 $"Every variant trains at each learning rate of the grid ({string.Join(", ", st.LearningRates.Select(x => F(x, "G")))}) with each seed. **Selection reads only validation:** in each job the epoch with the best validation accuracy, " +
                 $"per variant the rate with the best mean validation accuracy over seeds. The test accuracy reported is that of the selected epoch's model (the test set is evaluated after every epoch for the plots, and never used for a choice). " +
@@ -359,11 +372,62 @@ public static class ReportWriter
                 trained.Select(v => MeanCurve(v, e => e.TestLoss)));
             var live = trained.SelectMany(v => v.Jobs).Where(s => s.Epochs.Count > 1).Select(s => s.Epochs[^1].LiveTensors - s.Epochs[0].LiveTensors).ToList();
             if (live.Count > 0)
-                md.AppendLine($"Native tensors alive after the first vs the last epoch: change of {live.Min()} to {live.Max()} across jobs (0 means no growth).\n");
+                md.AppendLine(Inv, $"Native tensors alive after the first vs the last epoch: change of {live.Min()} to {live.Max()} across jobs (0 means no growth).\n");
             Csv("epochs.csv", ["variant", "seed", "learning_rate", "epoch", "epoch_learning_rate", "train_loss", "train_accuracy", "validation_loss", "validation_accuracy", "test_loss", "test_accuracy", "seconds", "live_tensors"],
                 trained.SelectMany(v => v.Jobs.SelectMany(s => s.Epochs.Select(e => new object?[] { v.Name, s.Seed, s.LearningRate, e.Epoch, e.LearningRate, e.TrainLoss, e.TrainAccuracy, e.ValidationLoss, e.ValidationAccuracy, e.TestLoss, e.TestAccuracy, e.Seconds, e.LiveTensors }))));
             Csv("selection.csv", ["variant", "chosen_learning_rate", "trained", "seed", "selected_epoch", "validation_accuracy", "test_accuracy", "test_loss", "train_loss"],
                 rows.SelectMany(x => x.sel.Epochs.Select(e => new object?[] { x.v.Name, x.sel.LearningRate, x.sel.Trained, e.Seed, e.Epoch, e.ValidationAccuracy, e.TestAccuracy, e.TestLoss, e.TrainLoss })));
+        }
+
+        /// <summary>
+        /// Per-class test accuracy of every variant that was trained, and the confusion matrix of the best one (ranked first on validation,
+        /// variants that trained at some rate before those that did not), each
+        /// at the variant's chosen learning rate and, per seed, the epoch chosen on validation: the test predictions of the model the
+        /// report's accuracy is that of. Fashion-MNIST's class names (Xiao et al. 2017).
+        /// </summary>
+        void PerClass()
+        {
+            var rows = V.Select(v => (v, sel: Select(v))).Where(x => x.sel is not null).Select(x =>
+            {
+                var sel = x.sel!;
+                var matrices = sel.Epochs.Select(e => (e.Seed, e.Epoch, Matrix: x.v.Jobs.FirstOrDefault(j => j.LearningRate == sel.LearningRate && j.Seed == e.Seed)
+                        ?.Epochs.FirstOrDefault(r => r.Epoch == e.Epoch)?.TestConfusion))
+                    .Where(m => m.Matrix is not null).Select(m => (m.Seed, m.Epoch, Matrix: m.Matrix!)).ToList();
+                return (x.v, sel, matrices);
+            }).Where(x => x.matrices.Count > 0).OrderByDescending(x => x.sel.Trained).ThenByDescending(x => Mean(x.sel.Epochs.Select(e => e.ValidationAccuracy))).ToList();
+            if (rows.Count == 0) return;
+            var classes = rows[0].matrices[0].Matrix.Classes;
+            rows = rows.Where(x => x.matrices.All(m => m.Matrix.Classes == classes)).ToList();
+            string ClassName(int c) => classes == FashionMnist.ClassNames.Length ? FashionMnist.ClassNames[c] : Invariant($"class {c}");
+            Markdown.AppendLine("## Accuracy per class");
+            Markdown.AppendLine();
+            Markdown.AppendLine("Test accuracy on each class (mean ± sd over seeds), of each variant's model at its chosen learning rate and, per seed, the epoch chosen on validation.");
+            Markdown.AppendLine();
+            Table(new[] { "class" }.Concat(rows.Select(x => Short(x.v) + (x.sel.Trained ? "" : " (did not train)"))),
+                Enumerable.Range(0, classes).Select(c => new[] { Md(ClassName(c)) }.Concat(rows.Select(x =>
+                    Percent(MeanSd(x.matrices.Select(m => m.Matrix.ClassAccuracy(c)).ToList(), "F1", 100, interval: false))))));
+            var best = rows[0];
+            long[,] sum = new long[classes, classes];
+            foreach (var m in best.matrices)
+                for (var t = 0; t < classes; t++)
+                    for (var p = 0; p < classes; p++)
+                        sum[t, p] += m.Matrix[t, p];
+            long RowTotal(int t) => Enumerable.Range(0, classes).Sum(p => sum[t, p]);
+            var hardest = Enumerable.Range(0, classes).Where(t => RowTotal(t) > 0).MinBy(t => (double)sum[t, t] / RowTotal(t));
+            var confused = Enumerable.Range(0, classes).Where(p => p != hardest).MaxBy(p => sum[hardest, p]);
+            Finding(Invariant($"{Short(best.v)} ({(best.sel.Trained ? "ranked first on validation" : "the best on validation, though no variant trained")}) is weakest on {Md(ClassName(hardest))}: {Pct((double)sum[hardest, hardest] / RowTotal(hardest))} of its {RowTotal(hardest):N0} test images ") +
+                    Invariant($"over {Plural(best.matrices.Count, "seed")}, most often mistaken for {Md(ClassName(confused))} ({Pct((double)sum[hardest, confused] / RowTotal(hardest))}); ") +
+                    Invariant($"strongest on {Md(ClassName(Enumerable.Range(0, classes).Where(t => RowTotal(t) > 0).MaxBy(t => (double)sum[t, t] / RowTotal(t))))}."));
+            var file = "confusion_best.png";
+            if (Plots.Confusion(Path.Combine(folder, "plots", file), $"Confusion matrix of {Plain(best.v)} on the test set (summed over {Plural(best.matrices.Count, "seed")})", sum,
+                    Enumerable.Range(0, classes).Select(ClassName).ToList()))
+                Image(file, $"Confusion matrix of {Short(best.v)}");
+            Csv("per_class.csv", ["variant", "seed", "learning_rate", "epoch", "class_index", "class", "test_images", "correct", "accuracy"],
+                rows.SelectMany(x => x.matrices.SelectMany(m => Enumerable.Range(0, classes).Select(c =>
+                    new object?[] { x.v.Name, m.Seed, x.sel.LearningRate, m.Epoch, c, ClassName(c), m.Matrix.Row(c), m.Matrix[c, c], m.Matrix.ClassAccuracy(c) }))));
+            Csv("confusion.csv", ["variant", "seed", "learning_rate", "epoch", "true_class", "predicted_class", "count"],
+                rows.SelectMany(x => x.matrices.SelectMany(m => Enumerable.Range(0, classes * classes).Select(k =>
+                    new object?[] { x.v.Name, m.Seed, x.sel.LearningRate, m.Epoch, ClassName(k / classes), ClassName(k % classes), m.Matrix.Counts[k] }))));
         }
 
         /// <summary>A line of means with a ±1 sd band (no band where one seed leaves the sd undefined).</summary>
@@ -379,7 +443,7 @@ public static class ReportWriter
             var epochs = jobs.SelectMany(s => s.Epochs).Select(e => e.Epoch).Distinct().OrderBy(e => e).ToArray();
             var stats = epochs.Select(e => Statistics.Summarize(jobs.SelectMany(s => s.Epochs).Where(x => x.Epoch == e).Select(value)));
             var rate = Select(v)?.LearningRate;
-            return Banded(Short(v) + (rate is { } lr ? $" (lr {lr.ToString("G", Inv)})" : ""), epochs.Select(e => (double)e), stats);
+            return Banded(Plain(v) + (rate is { } lr ? $" (lr {lr.ToString("G", Inv)})" : ""), epochs.Select(e => (double)e), stats);
         }
 
         /// <summary>He et al. 2015's comparison: within variants that differ only in depth, does the deeper one train worse?</summary>
@@ -404,7 +468,7 @@ public static class ReportWriter
                     : w.Difference > 0
                         ? "the deeper network trains worse (higher training loss): the degradation problem"
                         : "the deeper network trains at least as well: no degradation at this depth and budget";
-                Finding($"{g.Key}: the {deep.WeightLayers}-layer network ends at training loss {F(Mean(ld))} vs {F(Mean(ls))} for the {shallow.WeightLayers}-layer one " +
+                Finding($"{Md(g.Key)}: the {deep.WeightLayers}-layer network ends at training loss {F(Mean(ld))} vs {F(Mean(ls))} for the {shallow.WeightLayers}-layer one " +
                         $"({Claim($"{deep.WeightLayers}-layer net", ld, $"{shallow.WeightLayers}-layer net", ls, "training loss", 1, "nats")}); {verdict}." +
                         AtEachRate(deep, shallow, FinalLoss, "final training loss", "nats"));
             }
@@ -416,7 +480,7 @@ public static class ReportWriter
             if (measured.Count == 0) return;
             Markdown.AppendLine("## Gradient flow at initialization");
             Markdown.AppendLine();
-            Markdown.AppendLine($"One forward and backward pass on a fixed batch of {Math.Min(Runner.ProbeBatch, r.Settings.TrainImages)} training images at initialization (initialization {r.Settings.Init}, training mode; for a trained variant, the seeds of its chosen learning rate). The log10 ratio compares ‖dL/dx‖ at the first unit's input with the last unit's (He et al. 2016): 0 is perfect propagation, positive means the gradient grows toward the input (explodes), negative that it shrinks (vanishes).");
+            Markdown.AppendLine(Inv, $"One forward and backward pass on a fixed batch of {Math.Min(Runner.ProbeBatch, r.Settings.TrainImages)} training images at initialization (initialization {Md(r.Settings.Init)}, training mode; for a trained variant, the seeds of its chosen learning rate). The log10 ratio compares ‖dL/dx‖ at the first unit's input with the last unit's (He et al. 2016): 0 is perfect propagation, positive means the gradient grows toward the input (explodes), negative that it shrinks (vanishes).");
             Markdown.AppendLine();
             double Ratio(VariantResult v) => Mean(Chosen(v).Select(s => s.Initial?.Log10Ratio ?? double.NaN));
             Table(["variant", "weight layers", "log10 ratio first / last unit", "log10 ‖dL/dW‖ first / last layer", "shortcut share of ‖dL/dx‖"],
@@ -445,13 +509,13 @@ public static class ReportWriter
                 {
                     var profiles = Chosen(v).Where(s => s.Initial is not null).Select(s => s.Initial!.UnitInputGradientNorms).ToList();
                     var units = profiles.Min(p => p.Count);
-                    return Banded(Short(v), Enumerable.Range(0, units).Select(i => (double)i), Enumerable.Range(0, units).Select(i => Statistics.Summarize(profiles.Select(p => Math.Log10(p[i].Value)))));
+                    return Banded(Plain(v), Enumerable.Range(0, units).Select(i => (double)i), Enumerable.Range(0, units).Select(i => Statistics.Summarize(profiles.Select(p => Math.Log10(p[i].Value)))));
                 }));
             Plot("weight_gradients.png", "|dL/dW| per weight layer (initialization)", "weight layer (input to output)", "log10 |dL/dW|",
                 measured.Select(v =>
                 {
                     var p = Chosen(v).First(s => s.Initial is not null).Initial!;
-                    return new Series(Short(v), p.WeightGradientNorms.Select((_, i) => (double)i).ToArray(), p.WeightGradientNorms.Select(x => Math.Log10(x.Value)).ToArray());
+                    return new Series(Plain(v), p.WeightGradientNorms.Select((_, i) => (double)i).ToArray(), p.WeightGradientNorms.Select(x => Math.Log10(x.Value)).ToArray());
                 }));
             Csv("gradients.csv", ["variant", "seed", "learning_rate", "kind", "name", "value"],
                 measured.SelectMany(v => v.Jobs.Where(s => s.Initial is not null).SelectMany(s =>
@@ -467,7 +531,7 @@ public static class ReportWriter
             if (measured.Count == 0) return;
             Markdown.AppendLine("## Activation statistics");
             Markdown.AppendLine();
-            Markdown.AppendLine($"Over a fixed batch of {Math.Min(Runner.ProbeBatch, r.Settings.TrainImages)} training images, eval mode, averaged over the activation layers. ReLU: units never active over the batch (dead) or active for every image (always on: the unit is linear). Sigmoid: inputs in the near-linear region |x| < 1, and saturated inputs (derivative below 1% of its maximum).");
+            Markdown.AppendLine(Inv, $"Over a fixed batch of {Math.Min(Runner.ProbeBatch, r.Settings.TrainImages)} training images, eval mode, averaged over the activation layers. ReLU: units never active over the batch (dead) or active for every image (always on: the unit is linear). Sigmoid: inputs in the near-linear region |x| < 1, and saturated inputs (derivative below 1% of its maximum).");
             Markdown.AppendLine();
             double Avg(VariantResult v, bool last, Func<ActivationLayer, double?> f) => Mean(Chosen(v).Where(s => s.Activations.Count > 0)
                 .Select(s => (last ? s.Activations[^1] : s.Activations[0]).Layers.Select(l => f(l) ?? double.NaN)).Select(Mean));
@@ -489,7 +553,7 @@ public static class ReportWriter
             Series PerLayer(VariantResult v, Func<ActivationLayer, double?> f)
             {
                 var last = Chosen(v).First(s => s.Activations.Count > 0).Activations[^1];
-                return new Series(Short(v), last.Layers.Select((_, i) => (double)i).ToArray(), last.Layers.Select(l => 100 * (f(l) ?? double.NaN)).ToArray());
+                return new Series(Plain(v), last.Layers.Select((_, i) => (double)i).ToArray(), last.Layers.Select(l => 100 * (f(l) ?? double.NaN)).ToArray());
             }
             if (relu.Count > 0)
                 Plot("relu_dead.png", "Dead ReLU units per layer after training", "activation layer", "dead units (%)", relu.Select(v => PerLayer(v, l => l.Dead)));
@@ -547,7 +611,7 @@ public static class ReportWriter
         static Series StepSeries(VariantResult v, Func<JobResult, IEnumerable<(int Step, double Value)>> points)
         {
             var all = Chosen(v).SelectMany(points).GroupBy(p => p.Step).OrderBy(g => g.Key).Select(g => (Step: g.Key, Stats: Statistics.Summarize(g.Select(p => p.Value)))).ToList();
-            return Banded(Short(v), all.Select(g => (double)g.Step), all.Select(g => g.Stats));
+            return Banded(Plain(v), all.Select(g => (double)g.Step), all.Select(g => g.Stats));
         }
 
         void CovariateShift()
@@ -595,10 +659,18 @@ public static class ReportWriter
             var images = measured.SelectMany(v => v.Jobs).First(s => s.Slice is not null).Slice!.Images;
             Markdown.AppendLine("## Loss landscape: 1-D slice (Li et al. 2018)");
             Markdown.AppendLine();
-            Markdown.AppendLine($"L(theta + a d) around the trained weights theta along one random filter-normalized direction d (each filter of d scaled to the norm of the weights' filter; biases and BatchNorm parameters not moved), on {images:N0} test images in eval mode.");
+            Markdown.AppendLine(Inv, $"L(theta + a d) around the trained weights theta along one random filter-normalized direction d (each filter of d scaled to the norm of the weights' filter; biases and BatchNorm parameters not moved), on {images:N0} test images in eval mode.");
             Markdown.AppendLine();
-            // The loss at the grid point nearest to a; the rise at |a| averages both sides.
-            static double At(SliceResult s, double a) => s.Losses[Array.IndexOf(s.Alphas, s.Alphas.MinBy(x => Math.Abs(x - a)))];
+            // The loss at a, linearly interpolated between the grid points around it (ascending alphas; the nearest end outside the
+            // grid); the rise at |a| averages both sides.
+            static double At(SliceResult s, double a)
+            {
+                var i = Array.FindLastIndex(s.Alphas, x => x <= a);
+                if (i < 0) return s.Losses[0];
+                if (i == s.Alphas.Length - 1 || s.Alphas[i] == a) return s.Losses[i];
+                var t = (a - s.Alphas[i]) / (s.Alphas[i + 1] - s.Alphas[i]);
+                return s.Losses[i] + t * (s.Losses[i + 1] - s.Losses[i]);
+            }
             static double Rise(SliceResult s, double at) => (At(s, at) + At(s, -at)) / 2 - At(s, 0);
             double Avg(VariantResult v, Func<SliceResult, double> f) => Mean(Chosen(v).Where(s => s.Slice is not null).Select(s => f(s.Slice!)));
             List<double> PerSeed(VariantResult v, Func<SliceResult, double> f) => Chosen(v).Where(s => s.Slice is not null).Select(s => f(s.Slice!)).ToList();
@@ -617,7 +689,7 @@ public static class ReportWriter
                         $"{Claim(Short(ranked[0]), Rises(ranked[0]), Short(ranked[^1]), Rises(ranked[^1]), "rise at |a| = 0.5", 1, "nats", "F3")}.");
             }
             Plot("slice.png", "1-D loss slice along a filter-normalized direction", "a", "loss (nats)",
-                measured.Select(v => { var s = Chosen(v).First(x => x.Slice is not null).Slice!; return new Series(Short(v), s.Alphas, s.Losses); }), integerX: false);
+                measured.Select(v => { var s = Chosen(v).First(x => x.Slice is not null).Slice!; return new Series(Plain(v), s.Alphas, s.Losses); }), integerX: false);
             Csv("slice.csv", ["variant", "seed", "learning_rate", "alpha", "loss"],
                 measured.SelectMany(v => v.Jobs.Where(s => s.Slice is not null).SelectMany(s => s.Slice!.Alphas.Select((a, i) => new object?[] { v.Name, s.Seed, s.LearningRate, a, s.Slice.Losses[i] }))));
         }
@@ -632,23 +704,23 @@ public static class ReportWriter
             Markdown.AppendLine();
             double Lag1(JobResult s) => s.Shattering!.Autocorrelation.Length > 1 ? s.Shattering.Autocorrelation[1] : double.NaN;
             string Family(VariantResult v) => v.Name.StartsWith("Scaled", StringComparison.Ordinal) ? "Residual.BnAfterConv.scale0.1" : Label(v, "Depth").Replace("Plain", "Feedforward");
-            int Depth(VariantResult v) => int.Parse(v.Settings.GetValueOrDefault("Depth", "0"), Inv);
+            int Depth(VariantResult v) => int.TryParse(v.Settings.GetValueOrDefault("Depth", "0"), NumberStyles.Integer, Inv, out var d) ? d : 0;
             Table(["variant", "family", "normalization", "depth", "lag-1 ACF"],
                 measured.Select(v => new[]
                 {
-                    Short(v), Family(v), v.Settings.GetValueOrDefault("BatchNorm", "BnAfterConv") == "NoBn" ? "none" : "BatchNorm",
+                    Short(v), Md(Family(v)), v.Settings.GetValueOrDefault("BatchNorm", "BnAfterConv") == "NoBn" ? "none" : "BatchNorm",
                     Depth(v).ToString(Inv), MeanSd(Chosen(v).Where(s => s.Shattering is not null).Select(Lag1).ToList()),
                 }));
             var families = measured.GroupBy(Family).ToList();
             var deepest = families.Select(g => g.MaxBy(Depth)!).ToList();
             if (deepest.Count > 1)
             {
-                var parts = deepest.OrderBy(v => Mean(Chosen(v).Select(Lag1))).Select(v => $"{Family(v)} {F(Mean(Chosen(v).Select(Lag1)), "F2")}");
+                var parts = deepest.OrderBy(v => Mean(Chosen(v).Select(Lag1))).Select(v => $"{Md(Family(v))} {F(Mean(Chosen(v).Select(Lag1)), "F2")}");
                 var low = deepest.MinBy(v => Mean(Chosen(v).Select(Lag1)))!;
                 var high = deepest.MaxBy(v => Mean(Chosen(v).Select(Lag1)))!;
                 IEnumerable<double> Lags(VariantResult v) => Chosen(v).Where(s => s.Shattering is not null).Select(Lag1);
-                Finding($"At the largest depth ({Depth(high)}), lag-1 ACF: {string.Join(", ", parts)}. {Family(low)}'s gradients are the closest to white noise; {Family(high)} keeps them the most correlated " +
-                        $"({Claim(Family(high), Lags(high), Family(low), Lags(low), "lag-1 ACF", 1, "")}).");
+                Finding($"At the largest depth ({Depth(high)}), lag-1 ACF: {string.Join(", ", parts)}. {Md(Family(low))}'s gradients are the closest to white noise; {Md(Family(high))} keeps them the most correlated " +
+                        $"({Claim(Md(Family(high)), Lags(high), Md(Family(low)), Lags(low), "lag-1 ACF", 1, "")}).");
             }
             Plot("acf_vs_depth.png", "Lag-1 autocorrelation of df/dx vs depth (band: ±1 sd over seeds)", "depth (units)", "lag-1 ACF",
                 families.Select(g => Banded(g.Key, g.OrderBy(Depth).Select(v => (double)Depth(v)), g.OrderBy(Depth).Select(v => Statistics.Summarize(Chosen(v).Select(Lag1))))));
@@ -669,7 +741,7 @@ public static class ReportWriter
         void Incomplete()
         {
             if (r.Incomplete.Count == 0) return;
-            Markdown.AppendLine($"## Incomplete: {r.Incomplete.Count} of {r.PlannedJobs} jobs have no result");
+            Markdown.AppendLine(Inv, $"## Incomplete: {r.Incomplete.Count} of {r.PlannedJobs} jobs have no result");
             Markdown.AppendLine();
             Markdown.AppendLine("Every table, statistic and finding below uses only the finished jobs; a variant missing seeds has wider intervals, and one missing a learning rate was chosen among fewer rates. `netdsl status <run folder>` shows these jobs; `netdsl submit` or `netdsl compare ... --resume` runs them, and `netdsl report <run folder>` merges them in.");
             Markdown.AppendLine();
@@ -681,21 +753,25 @@ public static class ReportWriter
             var s = r.Settings;
             Markdown.AppendLine("## Reproduce");
             Markdown.AppendLine();
-            Markdown.AppendLine("```");
+            Markdown.AppendLine("The command below spells out every setting of this run, each word quoted for a POSIX shell (sh, bash, zsh).");
+            Markdown.AppendLine();
+            var fence = Escape.Fence(s.CommandLine);
+            Markdown.AppendLine(fence);
             Markdown.AppendLine(s.CommandLine);
-            Markdown.AppendLine("```");
+            Markdown.AppendLine(fence);
             Markdown.AppendLine();
             Table(["setting", "value"], new string[][]
             {
-                ["seeds", string.Join(", ", s.Seeds)],
-                ["initialization", $"{s.Init}: {s.InitDescription}"],
+                ["seeds", string.Join(", ", s.Seeds.Select(x => x.ToString(Inv)))],
+                ["initialization", $"{Md(s.Init)}: {Md(s.InitDescription)}"],
                 ["learning rates", s.LearningRates.Count == 0 ? "(no training)" : string.Join(", ", s.LearningRates.Select(x => x.ToString("G", Inv))) + " (each variant at each; chosen on validation)"],
-                ["validation", $"{F(100 * s.ValidationFraction, "G")}% of the training images, stratified by class, drawn from each seed ({s.ValidationImages:N0} images)"],
-                ["threads", $"{s.Threads} (OMP_WAIT_POLICY={s.OmpWaitPolicy})"],
-                ["data", $"{s.DataFolder} ({s.DataOrigin}; {s.DataSplit})"],
-                ["images", $"{s.TrainImages:N0} training, {s.ValidationImages:N0} validation, {s.TestImages:N0} test"],
-                ["wall time", $"{r.WallSeconds:F0} s from the first job's start to the last one's end (this session's, for jobs that resumed); {V.Sum(v => v.Jobs.Sum(x => x.Seconds)):F0} s summed over the jobs, earlier sessions of a resumed job included"],
-            }.Concat(s.Versions.Select(kv => new[] { kv.Key, kv.Value })), numeric: false);
+                ["batches", s.BatchNote is { } note ? Invariant($"{s.BatchSize} images; {Md(note)}") : Invariant($"{s.BatchSize} images (the last batch of an epoch may be smaller)")],
+                ["validation", Invariant($"{F(100 * s.ValidationFraction, "G")}% of the training images, stratified by class, drawn from each seed ({s.ValidationImages:N0} images)")],
+                ["threads", Invariant($"{s.Threads} (OMP_WAIT_POLICY={Md(s.OmpWaitPolicy)})")],
+                ["data", s.DataFolder.Length == 0 ? "(none)" : $"{Md(s.DataFolder)} ({Md(s.DataOrigin)}; {Md(s.DataSplit)})"],
+                ["images", Invariant($"{s.TrainImages:N0} training, {s.ValidationImages:N0} validation, {s.TestImages:N0} test")],
+                ["wall time", Invariant($"{r.WallSeconds:F0} s from the first job's start to the last one's end (this session's, for jobs that resumed); {V.Sum(v => v.Jobs.Sum(x => x.Seconds)):F0} s summed over the jobs, earlier sessions of a resumed job included")],
+            }.Concat(s.Versions.Select(kv => new[] { Md(kv.Key), Md(kv.Value) })), numeric: false);
         }
     }
 }

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -92,6 +93,9 @@ public sealed class RunSettings
     public double Momentum { get; set; }
     /// <summary>Weight decay.</summary>
     public double WeightDecay { get; set; }
+    /// <summary>How the training images were batched when that needed a change (a last batch of one image merged into the one before,
+    /// because BatchNorm cannot train on it), or null.</summary>
+    public string? BatchNote { get; set; }
     /// <summary>Learning-rate schedule.</summary>
     public string Schedule { get; set; } = "";
     /// <summary>Augmentation on or off.</summary>
@@ -241,7 +245,34 @@ public sealed record VariantSelection(double LearningRate, bool Trained, List<Ra
 /// <param name="Seconds">Wall time of the epoch including evaluation.</param>
 /// <param name="LiveTensors">Native tensors alive after the epoch (TorchSharp's dispose-scope statistics), counted from the job's
 /// start in a job's results (the model, optimizer state and batches it holds): flat when nothing leaks.</param>
-public sealed record EpochRecord(int Epoch, double LearningRate, double TrainLoss, double TrainAccuracy, double ValidationLoss, double ValidationAccuracy, double TestLoss, double TestAccuracy, double Seconds, long LiveTensors);
+public sealed record EpochRecord(int Epoch, double LearningRate, double TrainLoss, double TrainAccuracy, double ValidationLoss, double ValidationAccuracy, double TestLoss, double TestAccuracy, double Seconds, long LiveTensors)
+{
+    /// <summary>The test predictions after the epoch: row = true class, column = predicted class (for the per-class table and the
+    /// confusion-matrix plot of the selected epoch; never used for a choice). Null in results written before it was recorded.</summary>
+    public ConfusionMatrix? TestConfusion { get; init; }
+}
+
+/// <summary>A confusion matrix, <c>[Classes, Classes]</c> counts stored row by row: <c>Counts[t * Classes + p]</c> images of true class t
+/// predicted as p. Equal when the counts are equal.</summary>
+/// <param name="Classes">Number of classes (10 for Fashion-MNIST).</param>
+/// <param name="Counts">Row-major counts, <c>Classes * Classes</c> of them.</param>
+public sealed record ConfusionMatrix(int Classes, int[] Counts)
+{
+    /// <summary>Images of true class <paramref name="actual"/> predicted as <paramref name="predicted"/>.</summary>
+    public int this[int actual, int predicted] => Counts[actual * Classes + predicted];
+
+    /// <summary>Images of true class <paramref name="actual"/>.</summary>
+    public int Row(int actual) => Counts.Skip(actual * Classes).Take(Classes).Sum();
+
+    /// <summary>Accuracy on class <paramref name="actual"/>: correct / images of that class, 0 to 1 (NaN without images of it).</summary>
+    public double ClassAccuracy(int actual) => Row(actual) is var n and > 0 ? (double)this[actual, actual] / n : double.NaN;
+
+    /// <inheritdoc/>
+    public bool Equals(ConfusionMatrix? other) => other is not null && Classes == other.Classes && Counts.AsSpan().SequenceEqual(other.Counts);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(Classes, Counts.Length > 0 ? Counts[0] : 0, Counts.Length);
+}
 
 /// <summary>A named number (a layer and its value).</summary>
 public sealed record NamedValue(string Name, double Value);

@@ -47,29 +47,40 @@ public sealed class Trainer : IDisposable
     /// <param name="norm">Input normalization (from the training split).</param>
     /// <param name="options">Optimizer, schedule and augmentation.</param>
     /// <param name="seed">Seed of the data order and augmentation.</param>
-    /// <exception cref="ArgumentException">Epochs or batch size below 1, or a learning rate that is not positive.</exception>
+    /// <exception cref="ArgumentException">Epochs or batch size below 1, a learning rate that is not positive, or fewer than two training images.</exception>
     public Trainer(nn.Module<Tensor, Tensor> model, ImageSet train, ImageSet validation, ImageSet test, Normalization norm, TrainingOptions options, int seed)
     {
         if (options.Epochs < 1) throw new ArgumentException("epochs must be at least 1", nameof(options));
         if (options.BatchSize < 1) throw new ArgumentException("the batch size must be at least 1", nameof(options));
         if (!(options.LearningRate > 0)) throw new ArgumentException("the learning rate must be positive", nameof(options));
+        if (train.Count < 2) throw new ArgumentException($"{train.Count} training image(s): BatchNorm cannot train on a batch of one; use at least 2", nameof(train));
         (this.model, this.train, this.validation, this.test, this.norm, this.options, this.seed) = (model, train, validation, test, norm, options, seed);
         optimizer = optim.SGD(model.parameters(), options.LearningRate, momentum: options.Momentum, weight_decay: options.WeightDecay);
-        stepsPerEpoch = (train.Count + options.BatchSize - 1) / options.BatchSize;
+        stepsPerEpoch = Batches.Sizes(train.Count, options.BatchSize, noSingleImageBatch: true).Count;
     }
 
-    /// <summary>Frees the optimizer's momentum buffers and the parameters' gradients (native tensors), so that runs one after
-    /// another in a process do not accumulate them. The model itself stays the caller's.</summary>
-    public void Dispose()
-    {
-        foreach (var state in optimizer.state_dict().State.OfType<SGD.State>()) state.momentum_buffer?.Dispose();
-        optimizer.Dispose();
-    }
+    /// <summary>Frees the optimizer and with it its momentum buffers (native tensors; tested), so that runs one after another in a
+    /// process do not accumulate them. The model and its gradients stay the caller's.</summary>
+    public void Dispose() => optimizer.Dispose();
 
     /// <summary>The optimizer (its state is part of a checkpoint).</summary>
     public SGD Optimizer => optimizer;
 
-    /// <summary>Steps in one epoch (the last batch may be smaller).</summary>
+    /// <summary>What the trainer does with a last training batch of one image (null when there is none): see <see cref="LastBatchNote"/>.</summary>
+    public string? BatchNote => LastBatchNote(train.Count, options.BatchSize);
+
+    /// <summary>
+    /// Null, or the sentence saying that <paramref name="images"/> training images in batches of <paramref name="batchSize"/> would leave a
+    /// last batch of one image, which the trainer merges into the batch before. BatchNorm in training mode cannot normalize a single
+    /// value per channel: PyTorch refuses it ("Expected more than 1 value per channel when training"), TorchSharp silently makes
+    /// <c>running_var</c> NaN and every later evaluation NaN. Every variant gets the same batches, with or without BatchNorm.
+    /// </summary>
+    public static string? LastBatchNote(int images, int batchSize) =>
+        images > batchSize && images % batchSize == 1
+            ? FormattableString.Invariant($"{images:N0} training images in batches of {batchSize} would leave a last batch of one image, which BatchNorm cannot normalize in training mode (PyTorch refuses it; TorchSharp would make running_var NaN): it is merged into the batch before, which holds {batchSize + 1}")
+            : null;
+
+    /// <summary>Steps in one epoch (the last batch may be smaller; it never holds a single image).</summary>
     public int StepsPerEpoch => stepsPerEpoch;
 
     /// <summary>Steps of the whole run.</summary>
@@ -107,11 +118,13 @@ public sealed class Trainer : IDisposable
         double lossSum = resume?.LossSum ?? 0;
         long seen = resume?.Seen ?? 0;
         // Correct predictions add up on the device; one read at the end instead of a second sync every step.
-        using var correct = full(1, resume?.Correct ?? 0L, ScalarType.Int64);
+        // An explicit Scalar kept alive through the call (an implicit conversion's temporary can be finalized while LibTorch reads it).
+        using var start = (resume?.Correct ?? 0L).ToScalar();
+        using var correct = full(1, start, ScalarType.Int64);
         var step = (epoch - 1) * stepsPerEpoch;
         var skip = resume?.Steps ?? 0;
         double lr = options.LearningRate;
-        foreach (var (bx, by) in Batches.Enumerate(train, norm, options.BatchSize, random, options.Augment))
+        foreach (var (bx, by) in Batches.Enumerate(train, norm, options.BatchSize, random, options.Augment, noSingleImageBatch: true))
         {
             using var batchX = bx;
             using var batchY = by;
@@ -132,7 +145,7 @@ public sealed class Trainer : IDisposable
             var value = loss.item<float>();
             if (!double.IsFinite(value))
             {
-                divergence = $"loss {value} at epoch {epoch}, step {step + 1}";
+                divergence = FormattableString.Invariant($"loss {value} at epoch {epoch}, step {step + 1}");
                 return null;
             }
             loss.backward();
@@ -149,9 +162,9 @@ public sealed class Trainer : IDisposable
             }
         }
         var (validationLoss, validationAccuracy) = Evaluate(model, validation, norm, options.BatchSize);
-        var (testLoss, testAccuracy) = Evaluate(model, test, norm, options.BatchSize);
+        var (testLoss, testAccuracy) = Evaluate(model, test, norm, options.BatchSize, out var confusion);
         var record = new EpochRecord(epoch, lr, lossSum / seen, (double)correct.item<long>() / seen, validationLoss, validationAccuracy, testLoss, testAccuracy,
-            (resume?.Seconds ?? 0) + clock.Elapsed.TotalSeconds, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+            (resume?.Seconds ?? 0) + clock.Elapsed.TotalSeconds, DisposeScopeManager.Statistics.ThreadTotalLiveCount) { TestConfusion = confusion };
         progress?.Epoch(record, options.Epochs);
         return record;
     }
@@ -164,12 +177,23 @@ public sealed class Trainer : IDisposable
 
     /// <summary>Mean cross-entropy (nats) and accuracy (0 to 1) of <paramref name="model"/> on <paramref name="set"/>, in eval mode, without gradients.
     /// The model's mode is restored afterwards.</summary>
-    public static (double Loss, double Accuracy) Evaluate(nn.Module<Tensor, Tensor> model, ImageSet set, Normalization norm, int batchSize)
+    /// <param name="model">Classifier: <c>[N, 1, 28, 28]</c> to logits <c>[N, C]</c>.</param>
+    /// <param name="set">The images (at least one).</param>
+    /// <param name="norm">Input normalization.</param>
+    /// <param name="batchSize">Images per forward pass (at least 256 are used).</param>
+    public static (double Loss, double Accuracy) Evaluate(nn.Module<Tensor, Tensor> model, ImageSet set, Normalization norm, int batchSize) =>
+        Evaluate(model, set, norm, batchSize, out _);
+
+    /// <summary>As <see cref="Evaluate(nn.Module{Tensor, Tensor}, ImageSet, Normalization, int)"/>, and the confusion matrix of the
+    /// predictions (row: true class, column: predicted class, <see cref="FashionMnist.ClassNames"/>' classes), all summed on the device and
+    /// read once.</summary>
+    public static (double Loss, double Accuracy) Evaluate(nn.Module<Tensor, Tensor> model, ImageSet set, Normalization norm, int batchSize, out ConfusionMatrix confusion)
     {
+        var classes = FashionMnist.ClassNames.Length;
         var wasTraining = model.training;
         model.eval();
-        double lossSum = 0;
-        long correct = 0;
+        using var lossSum = zeros(1, ScalarType.Float64);
+        using var counts = zeros(classes * classes, ScalarType.Int64);
         using (no_grad())
         {
             foreach (var (bx, by) in Batches.Enumerate(set, norm, Math.Max(batchSize, 256)))
@@ -178,12 +202,15 @@ public sealed class Trainer : IDisposable
                 using var batchY = by;
                 using var scope = NewDisposeScope();
                 var logits = model.call(bx);
-                lossSum += nn.functional.cross_entropy(logits, by, reduction: nn.Reduction.Sum).item<float>();
-                correct += logits.argmax(1).eq(by).sum().item<long>();
+                lossSum.add_(nn.functional.cross_entropy(logits, by, reduction: nn.Reduction.Sum).to(ScalarType.Float64));
+                counts.add_((by * classes + logits.argmax(1)).bincount(null, classes * classes));
             }
         }
         model.train(wasTraining);
-        return (lossSum / set.Count, (double)correct / set.Count);
+        var flat = counts.data<long>().ToArray();
+        confusion = new ConfusionMatrix(classes, flat.Select(c => (int)c).ToArray());
+        var correct = Enumerable.Range(0, classes).Sum(c => flat[c * classes + c]);
+        return (lossSum.item<double>() / set.Count, (double)correct / set.Count);
     }
 
     /// <summary>Names of the convolution and linear weights in forward (registration) order: the layers W_1..W_L of the measurements.</summary>

@@ -1,4 +1,6 @@
 using System;
+using System.Globalization;
+using System.Text;
 
 namespace NetDsl.Cli.Training;
 
@@ -45,6 +47,15 @@ public sealed record TrainingOptions
 
     /// <summary>Training images used (the first N of the training split); null for all.</summary>
     public int? Subset { get; init; }
+
+    /// <summary>The record's text (<c>TrainingOptions { Epochs = 5, ..., LearningRate = 0.05, ... }</c>) in the invariant culture: it is
+    /// part of each checkpoint's fingerprint, which a resume on a machine with another language must match.</summary>
+    bool PrintMembers(StringBuilder builder)
+    {
+        builder.Append(CultureInfo.InvariantCulture,
+            $"Epochs = {Epochs}, BatchSize = {BatchSize}, LearningRate = {LearningRate}, Momentum = {Momentum}, WeightDecay = {WeightDecay}, Schedule = {Schedule}, Augment = {Augment}, Subset = {Subset}");
+        return true;
+    }
 
     /// <summary>The learning rate at <paramref name="step"/> of <paramref name="totalSteps"/> (0-based).</summary>
     public double LearningRateAt(int step, int totalSteps) => Schedule switch

@@ -58,11 +58,11 @@ public sealed class ModelSummary
         int w1 = Math.Max(4, Layers.Select(l => l.Kind.Length).DefaultIfEmpty(0).Max());
         int w2 = Math.Max(6, Layers.Select(l => Shape(l.OutputShape).Length).DefaultIfEmpty(0).Max());
         var sb = new StringBuilder();
-        sb.AppendLine($"{Name}: input {Shape(InputShape)}");
-        sb.AppendLine($"{"layer".PadRight(w0)}  {"kind".PadRight(w1)}  {"output".PadRight(w2)}  {"params",12}  {"MACs",15}");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"{Name}: input {Shape(InputShape)}");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"{"layer".PadRight(w0)}  {"kind".PadRight(w1)}  {"output".PadRight(w2)}  {"params",12}  {"MACs",15}");
         foreach (var l in Layers)
-            sb.AppendLine($"{l.Name.PadRight(w0)}  {l.Kind.PadRight(w1)}  {Shape(l.OutputShape).PadRight(w2)}  {N(l.Parameters),12}  {N(l.MultiplyAccumulates),15}");
-        sb.Append($"total: {N(TotalParameters)} parameters, {N(TotalMultiplyAccumulates)} multiply-accumulates per sample");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"{l.Name.PadRight(w0)}  {l.Kind.PadRight(w1)}  {Shape(l.OutputShape).PadRight(w2)}  {N(l.Parameters),12}  {N(l.MultiplyAccumulates),15}");
+        sb.Append(CultureInfo.InvariantCulture, $"total: {N(TotalParameters)} parameters, {N(TotalMultiplyAccumulates)} multiply-accumulates per sample");
         return sb.ToString();
     }
 }

@@ -66,8 +66,8 @@ public class SummaryTests
 
         // Forward order and shapes: every summary row is a module call, in order, with its shape.
         var trace = Trace(net, summary);
-        var traced = trace.Where(t => !t.Name.EndsWith("relu")).ToList();
-        var expected = summary.Layers.Where(r => !r.Name.EndsWith("relu")).ToList();
+        var traced = trace.Where(t => !t.Name.EndsWith("relu", System.StringComparison.Ordinal)).ToList();
+        var expected = summary.Layers.Where(r => !r.Name.EndsWith("relu", System.StringComparison.Ordinal)).ToList();
         Assert.Equal(expected.Select(r => r.Name), traced.Select(t => t.Name));
         for (int i = 0; i < expected.Count; i++)
             Assert.True(expected[i].OutputShape.SequenceEqual(traced[i].Shape), $"{expected[i].Name}: summary [{string.Join(", ", expected[i].OutputShape)}], module [{string.Join(", ", traced[i].Shape)}]");

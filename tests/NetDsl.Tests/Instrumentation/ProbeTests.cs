@@ -145,7 +145,7 @@ public class ProbeTests(ITestOutputHelper output)
         // The loss (1e30 y)^2 has dL/dy = 2e60 y, beyond float32: the gradient arriving at fc2 is infinite.
         (net.call(x) * 1e30f).pow(2).sum().backward();
         probe.CaptureGradients();
-        Assert.Contains(probe.NonFiniteEvents, m => m.StartsWith("step 4: backward at 'fc2'"));
+        Assert.Contains(probe.NonFiniteEvents, m => m.StartsWith("step 4: backward at 'fc2'", System.StringComparison.Ordinal));
         probe.Dispose(); // one probe per module
 
         var strict = Probe.Attach(net);
@@ -221,7 +221,7 @@ public class ProbeTests(ITestOutputHelper output)
             using var x = randn(64, 16);
             net.call(x).sum().backward();
             // The gradient at each unit's output, first unit to last.
-            return Enumerable.Range(0, 30).Select(i => probe.Current.Taps.Last(t => t.Name.StartsWith($"layers.{i}.")).GradientNorm!.Value).ToArray();
+            return Enumerable.Range(0, 30).Select(i => probe.Current.Taps.Last(t => t.Name.StartsWith($"layers.{i}.", System.StringComparison.Ordinal)).GradientNorm!.Value).ToArray();
         }
 
         manual_seed(0);

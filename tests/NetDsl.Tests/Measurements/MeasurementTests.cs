@@ -205,7 +205,7 @@ public class MeasurementTests(ITestOutputHelper output)
         var momentum = optimizerState.State.Select(s => ((TorchSharp.Modules.SGD.State)s).momentum_buffer!.clone()).ToList();
 
         var r = Smoothness.Probe(net, Loss, new[] { 0.05, 0.1, 0.2, 0.4 });
-        var shift = CovariateShift.Measure(net, Loss, net.named_parameters().Select(p => p.name).Where(n => n.EndsWith("conv1.weight") || n.EndsWith("conv2.weight") || n == "fc.weight").ToList(), 0.1);
+        var shift = CovariateShift.Measure(net, Loss, net.named_parameters().Select(p => p.name).Where(n => n.EndsWith("conv1.weight", System.StringComparison.Ordinal) || n.EndsWith("conv2.weight", System.StringComparison.Ordinal) || n == "fc.weight").ToList(), 0.1);
 
         Assert.True(r.EffectiveBetaSmoothness > 0 && r.LossVariation > 0);
         Assert.NotEmpty(shift);

@@ -27,7 +27,7 @@ public class PropagationTests(ITestOutputHelper output)
             using var x = randn(128, 16);
             return GradientPropagation.Log10Ratio(net, () => net.call(x).pow(2).mean(), "layers");
         }).ToArray());
-        foreach (var (name, r) in ratios) output.WriteLine($"{label} {init} {name}: {string.Join(" ", r.Select(x => x.ToString("F3")))}");
+        foreach (var (name, r) in ratios) output.WriteLine($"{label} {init} {name}: {string.Join(" ", r.Select(x => x.ToString("F3", System.Globalization.CultureInfo.InvariantCulture)))}");
         return ratios.ToDictionary(kv => kv.Key, kv => kv.Value.Average());
     }
 
@@ -56,7 +56,7 @@ public class PropagationTests(ITestOutputHelper output)
         Assert.True(shallow["Residual.BnAfterAddition"] - OtherFour.Max(n => shallow[n]) < gap / 2, "20 units");
         Assert.True(pytorch["Residual.BnAfterAddition"] - OtherFour.Max(n => pytorch[n]) < gap / 2, "PyTorch default");
         // Plain units are far worse than every residual order at 20 units already (3.1-3.2 vs at most 2.1).
-        Assert.True(Math.Min(shallow["Plain.PostAct"], shallow["Plain.PreAct"]) - shallow.Where(kv => kv.Key.StartsWith("Residual")).Max(kv => kv.Value) > 0.5);
+        Assert.True(Math.Min(shallow["Plain.PostAct"], shallow["Plain.PreAct"]) - shallow.Where(kv => kv.Key.StartsWith("Residual", System.StringComparison.Ordinal)).Max(kv => kv.Value) > 0.5);
     }
 
     [Fact]

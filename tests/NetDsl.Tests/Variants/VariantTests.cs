@@ -53,8 +53,8 @@ public class VariantTests
         Assert.DoesNotContain("layer1.0.conv1.bias", keys["Residual.BnAfterConv"]);
 
         // BatchNorm after the activation: the generated forward applies relu before bn.
-        var source = BnResidualMatrix.Variants.All.Single(v => v.Name.EndsWith("Residual.BnAfterActivation")).ForwardSource;
-        int relu = source.IndexOf("this.relu.call(branch)"), bn = source.IndexOf("this.bn1.call(branch)");
+        var source = BnResidualMatrix.Variants.All.Single(v => v.Name.EndsWith("Residual.BnAfterActivation", System.StringComparison.Ordinal)).ForwardSource;
+        int relu = source.IndexOf("this.relu.call(branch)", System.StringComparison.Ordinal), bn = source.IndexOf("this.bn1.call(branch)", System.StringComparison.Ordinal);
         Assert.True(relu >= 0 && bn > relu, source);
         Assert.NotEqual(BnResidualMatrix.Variants.All[0].ForwardSource, BnResidualMatrix.Variants.All[3].ForwardSource);
     }
@@ -72,7 +72,7 @@ public class VariantTests
         Assert.Contains("bn1.weight", postAct);
         Assert.DoesNotContain("bn_final.weight", postAct);
         Assert.Contains("layer1.2.conv2.weight", preAct);
-        Assert.DoesNotContain(all["PreActMatrix.PreAct.Depth1"].Create().state_dict().Keys, k => k.StartsWith("layer1.1."));
+        Assert.DoesNotContain(all["PreActMatrix.PreAct.Depth1"].Create().state_dict().Keys, k => k.StartsWith("layer1.1.", System.StringComparison.Ordinal));
         var rows = all["PreActMatrix.PreAct.Depth1"].Summary.Layers;
         Assert.Equal("layer2.0.bn1", rows[rows.ToList().FindIndex(r => r.Name == "layer1.0.conv2") + 1].Name); // nothing after the sum
     }
