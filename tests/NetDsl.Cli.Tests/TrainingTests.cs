@@ -223,7 +223,7 @@ public sealed class TrainingTests : IDisposable
             Assert.Equal($"{path}: written by a run with other settings (settings A); resume with the same settings, or remove the checkpoint folder", e.Message);
             File.WriteAllBytes(path, File.ReadAllBytes(path)[..200]);
             var t = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path, "settings A", model, trainer.Optimizer));
-            Assert.Equal($"{path}: truncated checkpoint; remove it to restart this variant", t.Message);
+            Assert.Equal($"{path}: truncated checkpoint; remove it to restart this job", t.Message);
         }
     }
 
