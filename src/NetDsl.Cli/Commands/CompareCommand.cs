@@ -70,6 +70,12 @@ public sealed record CompareRequest
     public string? Only { get; init; }
     /// <summary>Progress as plain lines even on a terminal.</summary>
     public bool Plain { get; init; }
+    /// <summary>A user's built assembly whose <c>[Network]</c> variants to compare instead of a built-in experiment, or null.</summary>
+    public string? Assembly { get; init; }
+    /// <summary>A user's project (.csproj) to build (Release) and take the assembly from, or null.</summary>
+    public string? Project { get; init; }
+    /// <summary>The network of <see cref="Assembly"/> or <see cref="Project"/> (full or short type name); null when it has one.</summary>
+    public string? Network { get; init; }
 }
 
 /// <summary>
@@ -199,7 +205,7 @@ public static class CompareCommand
     /// </summary>
     static (RunSpec Spec, RunSettings Settings, Dataset? Data) Plan(CompareRequest request)
     {
-        var experiment = Catalog.Find(request.Experiment)
+        var experiment = UserExperiment(request) ?? Catalog.Find(request.Experiment)
             ?? throw new UsageException($"unknown experiment '{request.Experiment}'; choose one of: {string.Join(", ", Catalog.All.Select(e => e.Name))} (see `netdsl list`)");
         var preset = experiment.PresetNamed(request.Preset)
             ?? throw new UsageException($"unknown preset '{request.Preset}'; use --preset quick or --preset full");
@@ -303,6 +309,22 @@ public static class CompareCommand
         return (spec, settings, data);
     }
 
+    /// <summary>The experiment over a user's network (<c>--assembly</c>, or <c>--project</c> built first), or null without either.</summary>
+    /// <exception cref="UsageException">Both given, a missing or unloadable assembly, a project that does not build, no such network,
+    /// or a network the data does not fit.</exception>
+    internal static Experiment? UserExperiment(CompareRequest request)
+    {
+        if (request.Assembly is not null && request.Project is not null) throw new UsageException("--assembly and --project both name your networks; give one of them");
+        if (request.Assembly is null && request.Project is null)
+            return request.Network is null ? null : throw new UsageException("--network picks a network of --assembly or --project; give one of them too");
+        try
+        {
+            var assembly = request.Assembly ?? UserNetworks.Build(request.Project!, Console.Out);
+            return UserNetworks.ExperimentOf(UserNetworks.Select(assembly, request.Network), assembly);
+        }
+        catch (Exception e) when (e is FileNotFoundException or InvalidDataException) { throw new UsageException(e.Message); }
+    }
+
     /// <summary>Writes the plan into <paramref name="output"/>, or with <paramref name="resume"/> opens the plan there, which must be
     /// the one the same options make now (a run is never continued with other settings).</summary>
     static Sweep OpenOrCreate(string output, RunPlan plan, bool resume)
@@ -333,7 +355,9 @@ public static class CompareCommand
     {
         static string N(double x) => x.ToString(Inv);
         static string I(int x) => x.ToString(Inv);
-        var words = new List<string> { "netdsl", "compare", "-x", experiment.Name, "-p", preset.Name };
+        var words = experiment.Origin is { Kind: VariantSource.UserAssembly, Assembly: { } assembly, Network: { } network }
+            ? new List<string> { "netdsl", "compare", "--assembly", assembly, "--network", network, "-p", preset.Name }
+            : new List<string> { "netdsl", "compare", "-x", experiment.Name, "-p", preset.Name };
         if (data is not null) words.AddRange(["--data", data.Folder]);
         if (experiment.What.HasFlag(Measures.Training))
         {
