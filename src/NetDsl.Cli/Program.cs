@@ -77,11 +77,44 @@ public static class Program
         root.Subcommands.Add(SummaryCommand());
         root.Subcommands.Add(CompareCommandLine());
         root.Subcommands.Add(ReportCommand());
+        root.Subcommands.Add(DataCommand());
         root.Subcommands.Add(StatusCommand());
         root.Subcommands.Add(SubmitCommand());
         root.Subcommands.Add(JobCommand());
         InvariantNumbers.Apply(root);
         return root;
+    }
+
+    static Command DataCommand()
+    {
+        var name = new Argument<string>("dataset") { Description = $"The dataset: {string.Join(", ", Fetch.All.Select(d => d.Name))}." };
+        var to = new Option<string?>("--to") { Description = $"Folder to put the files in. Default: {Fetch.DefaultFolder("<dataset>")}, where compare finds Fashion-MNIST." };
+        var mirror = new Option<string?>("--mirror") { Description = "Base URL of a mirror serving the same files (checked against the same published checksums). Default: the official location." };
+        var fetch = new Command("fetch", "Download a dataset's official files, check their published checksums and that they read, then put them in place (nothing is left behind on failure).")
+        {
+            name, to, mirror,
+        };
+        fetch.SetAction(parse =>
+        {
+            var wanted = parse.GetValue(name)!;
+            var dataset = Fetch.All.FirstOrDefault(d => string.Equals(d.Name, wanted, StringComparison.OrdinalIgnoreCase))
+                ?? throw new UsageException($"unknown dataset '{wanted}'; choose one of: {string.Join(", ", Fetch.All.Select(d => d.Name))}");
+            var folder = parse.GetValue(to) ?? Fetch.DefaultFolder(dataset.Name);
+            if (parse.GetValue(mirror) is { } m && !Uri.TryCreate(m, UriKind.Absolute, out _))
+                throw new UsageException($"--mirror '{m}' is not an absolute URL; give one such as https://example.org/datasets/{dataset.Name}/");
+            using var http = new System.Net.Http.HttpClient { Timeout = TimeSpan.FromMinutes(30) };
+            try
+            {
+                Fetch.RunAsync(dataset, folder, http, Console.Out, parse.GetValue(mirror)).GetAwaiter().GetResult();
+                return 0;
+            }
+            catch (Exception e) when (e is InvalidDataException or System.Net.Http.HttpRequestException or IOException or UnauthorizedAccessException or System.Threading.Tasks.TaskCanceledException)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 1;
+            }
+        });
+        return new Command("data", "Datasets the tool trains on.") { fetch };
     }
 
     /// <summary><c>--assembly</c>, <c>--project</c> and <c>--network</c>: a user's own networks (compare, list).</summary>
@@ -197,6 +230,7 @@ public static class Program
         var preset = new Option<string>("--preset", "-p") { Description = "quick (minutes: 8,000 training images, few epochs) or full (all training images, more epochs and seeds).", DefaultValueFactory = _ => defaults.Preset };
         preset.AcceptOnlyFromAmong("quick", "full");
         var data = new Option<string?>("--data", "-d") { Description = $"Folder with the Fashion-MNIST IDX files (raw or .gz). Default: ${FashionMnist.EnvironmentVariable}, then {FashionMnist.DebianFolder} (Debian's dataset-fashion-mnist), then the bundled test split (8,000 training / 2,000 test images)." };
+        var dataset = new Option<string>("--dataset") { Description = $"The dataset: {string.Join(" or ", ImageDataset.All.Select(d => d.Name))} (both 28x28 grey images in 10 classes; `netdsl data fetch` downloads them).", DefaultValueFactory = _ => defaults.Dataset };
         var epochs = new Option<int?>("--epochs", "-e") { Description = "Epochs (default: the preset's)." };
         var batch = new Option<int?>("--batch-size", "-b") { Description = "Images per SGD step (default: the preset's; quick 64, full 128)." };
         var lr = new Option<double[]>("--lr") { Description = "Learning-rate grid: each variant trains at every rate, and its row uses the rate with the best validation accuracy (--lr 0.01 0.05). Default: the preset's grid (`netdsl list`).", AllowMultipleArgumentsPerToken = true };
@@ -221,7 +255,7 @@ public static class Program
         var (assembly, project, network) = UserNetworkOptions();
         var command = new Command("compare", "Train and measure an experiment's variants side by side and write a report (index.html, report.md, plots, CSV, results.json).")
         {
-            experiment, preset, data, epochs, batch, lr, momentum, decay, schedule, augment, init, validation, seeds, threads, output, subset, testSubset, resume, only, plain,
+            experiment, preset, data, dataset, epochs, batch, lr, momentum, decay, schedule, augment, init, validation, seeds, threads, output, subset, testSubset, resume, only, plain,
             jobs, dryRun, slurmFlag, assembly, project, network,
         };
         foreach (var o in slurm.All) command.Options.Add(o);
@@ -232,6 +266,7 @@ public static class Program
                 Experiment = parse.GetValue(experiment)!,
                 Preset = parse.GetValue(preset)!,
                 Data = parse.GetValue(data),
+                Dataset = parse.GetValue(dataset)!,
                 Epochs = parse.GetValue(epochs),
                 BatchSize = parse.GetValue(batch),
                 LearningRates = parse.GetValue(lr),

@@ -30,6 +30,8 @@ public sealed record CompareRequest
     public string Preset { get; init; } = "quick";
     /// <summary>Data folder, or null to search.</summary>
     public string? Data { get; init; }
+    /// <summary>The dataset (<see cref="ImageDataset.Name"/>): <c>fashion-mnist</c> (default) or <c>mnist</c>.</summary>
+    public string Dataset { get; init; } = ImageDataset.FashionMnist.Name;
     /// <summary>Epochs, or null for the preset's.</summary>
     public int? Epochs { get; init; }
     /// <summary>Batch size, or null for the preset's.</summary>
@@ -181,7 +183,7 @@ public static class CompareCommand
         var steps = (settings.TrainImages + o.BatchSize - 1) / o.BatchSize;
         var evaluated = settings.ValidationImages + settings.TestImages;
         if (data?.Origin == "bundled test split" && o.Subset is null)
-            Console.WriteLine($"note: only the bundled {data.Train.Count:N0}-image split was found; with all of Fashion-MNIST (Debian's dataset-fashion-mnist, or --data) each job trains on 54,000 images, about {60_000.0 / data.Train.Count:F1}x longer");
+            Console.WriteLine($"note: only the bundled {data.Train.Count:N0}-image split was found; with all of Fashion-MNIST (`netdsl data fetch fashion-mnist`, Debian's dataset-fashion-mnist, or --data) each job trains on 54,000 images, about {60_000.0 / data.Train.Count:F1}x longer");
         var load = Estimate.LoadAverage();
         Console.WriteLine($"timing one training step of each variant here: batch {o.BatchSize}, {Plural(settings.Threads, "thread")}, {Environment.ProcessorCount} cores" +
                           (load is { } l ? string.Create(Inv, $", load average {l:F1} (timings under load are slower than on an idle machine)") : ""));
@@ -253,9 +255,11 @@ public static class CompareCommand
         }
 
         Dataset? data = null;
+        var kind = ImageDataset.Find(request.Dataset)
+            ?? throw new UsageException($"unknown dataset '{request.Dataset}'; choose one of: {string.Join(", ", ImageDataset.All.Select(d => d.Name))}");
         if (RunPlan.NeedsData(experiment.What))
         {
-            try { data = FashionMnist.Load(request.Data); }
+            try { data = FashionMnist.Load(request.Data, kind); }
             catch (Exception e) when (e is IOException or InvalidDataException) { throw new UsageException(e.Message); }
             // Jobs may run in other processes and on other machines: they find the data by its absolute path.
             data = data with { Test = data.Test.Take(request.TestSubset ?? preset.TestSubset), Folder = Path.GetFullPath(data.Folder) };
@@ -286,6 +290,8 @@ public static class CompareCommand
             WeightDecay = options.WeightDecay,
             Schedule = options.Schedule.ToString(),
             BatchNote = training && firstSplit is { } first ? Trainer.LastBatchNote(first.Split.Train.Count, batchSize) : null,
+            Dataset = kind.Name,
+            ClassNames = kind.ClassNames.ToList(),
             Augment = options.Augment,
             Init = request.Init.ToString(),
             InitDescription = Initialization.Describe(request.Init),
@@ -358,6 +364,7 @@ public static class CompareCommand
         var words = experiment.Origin is { Kind: VariantSource.UserAssembly, Assembly: { } assembly, Network: { } network }
             ? new List<string> { "netdsl", "compare", "--assembly", assembly, "--network", network, "-p", preset.Name }
             : new List<string> { "netdsl", "compare", "-x", experiment.Name, "-p", preset.Name };
+        if (data is not null && data.Kind != ImageDataset.FashionMnist) words.AddRange(["--dataset", data.Kind.Name]);
         if (data is not null) words.AddRange(["--data", data.Folder]);
         if (experiment.What.HasFlag(Measures.Training))
         {

@@ -231,7 +231,9 @@ public sealed class RunPlan
     {
         if (!NeedsData(Measures)) return null;
         Dataset data;
-        try { data = FashionMnist.Load(Settings.DataFolder); }
+        var kind = ImageDataset.Find(Settings.Dataset)
+            ?? throw new InvalidDataException($"the plan's dataset '{Settings.Dataset}' is not one this netdsl reads; run its jobs with the netdsl that wrote the plan ({Tool})");
+        try { data = FashionMnist.Load(Settings.DataFolder, kind); }
         catch (Exception e) when (e is IOException or InvalidDataException)
         {
             throw new InvalidDataException($"cannot read the plan's data ({e.Message}); jobs read {Settings.DataFolder}, which must be visible wherever they run (a shared folder on a cluster)", e);
