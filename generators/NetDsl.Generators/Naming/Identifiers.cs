@@ -31,6 +31,8 @@ internal static class Identifiers
     public const string Downsample = "downsample";
     public const string ZeroPadStride = "zeroPadStride";
     public const string ZeroPadChannels = "zeroPadChannels";
+    /// <summary>The static TorchSharp Scalar holding a residual block's branch scale.</summary>
+    public const string BranchScale = "netdslBranchScale";
     /// <summary>The final BatchNorm a pre-activation variant adds after the last stage.</summary>
     public const string FinalNorm = "bn_final";
 
@@ -67,6 +69,7 @@ internal static class Identifiers
             generated.Add((ZeroPadStride, "the zero-padding shortcut's stride"));
             generated.Add((ZeroPadChannels, "the zero-padding shortcut's channels"));
         }
+        if (schedule.Residual is { } r && r.BranchScale != 1.0) generated.Add((BranchScale, "the branch scale's Scalar"));
         generated.Add((Forward, "the forward pass"));
         generated.Add((Tap, "the tap-point helper"));
         generated.Add((Probe, "the attached probe"));
