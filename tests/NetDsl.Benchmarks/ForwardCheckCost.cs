@@ -56,6 +56,6 @@ public static class ForwardCheckCost
         }
         double mc = Interleaved.Median(check), mf = Interleaved.Median(forward);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  {what}: check {mc:F2} us, forward {mf:F1} us, ratio check/forward {mc / mf:F5} ({mc / mf * 100:F3}%)"));
+            $"  {what}: check {mc:F2} us, forward {mf:F1} us, ratio check/forward {mc / mf:E1}"));
     }
 }
