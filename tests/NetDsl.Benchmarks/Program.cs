@@ -45,6 +45,12 @@ if (args.Length > 0 && args[0] == "interleaved")
     Interleaved.Run();
     return;
 }
+if (args.Length > 0 && args[0] == "forward-checks")
+{
+    TorchConfig.ApplyThreads();
+    ForwardCheckCost.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 30);
+    return;
+}
 if (args.Length > 0 && args[0] == "vs-pytorch")
 {
     TorchConfig.ApplyThreads();

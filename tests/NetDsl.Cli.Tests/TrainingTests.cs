@@ -228,15 +228,22 @@ public sealed class TrainingTests : IDisposable
     }
 
     [Fact]
-    public void TorchSharp_makes_BatchNorm_statistics_NaN_on_a_batch_of_one_which_is_why_the_trainer_never_feeds_one()
+    public void TorchSharp_makes_BatchNorm_statistics_NaN_on_a_batch_of_one_so_generated_networks_refuse_it_and_the_trainer_never_feeds_one()
     {
-        // The hazard the trainer avoids: PyTorch raises "Expected more than 1 value per channel when training"; TorchSharp does not.
+        // The hazard: PyTorch raises "Expected more than 1 value per channel when training"; TorchSharp's BatchNorm does not.
+        using var bn = nn.BatchNorm1d(16);
+        bn.train();
+        using (var scope = NewDisposeScope()) bn.call(torch.ones(1, 16));
+        Assert.True(bn.running_var!.isnan().any().item<bool>());
+
+        // A generated network refuses the batch before any layer runs (NetDsl.ForwardChecks); its statistics stay finite.
         torch.manual_seed(0);
         using var net = new TinyMlp();
         net.train();
-        using (var scope = NewDisposeScope()) net.call(torch.ones(1, 1, 28, 28));
+        var e = Assert.Throws<InvalidOperationException>(() => net.call(torch.ones(1, 1, 28, 28)));
+        Assert.Contains("BatchNorm layer 'bn1' in training mode: Expected more than 1 value per channel when training, got input size [1, 16]", e.Message);
         var runningVar = net.named_buffers().Single(b => b.name == "bn1.running_var").buffer;
-        Assert.True(runningVar.isnan().any().item<bool>());
+        Assert.False(runningVar.isnan().any().item<bool>());
     }
 
     [Theory]

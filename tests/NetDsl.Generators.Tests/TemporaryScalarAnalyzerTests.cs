@@ -66,8 +66,8 @@ public class TemporaryScalarAnalyzerTests
         Assert.Empty(result.GeneratorDiagnostics);
         Assert.Empty(result.InGeneratedFiles); // the harness runs NDA0001 over generated files, as the build does
         var unit = result.Sources.Single(kv => kv.Key.Contains("Unit", System.StringComparison.Ordinal)).Value;
-        Assert.Contains("private static readonly global::TorchSharp.Scalar branchScale = global::TorchSharp.ScalarExtensionMethods.ToScalar(0.1);", unit, System.StringComparison.Ordinal);
-        Assert.Contains(".mul(branchScale)", unit, System.StringComparison.Ordinal);
+        Assert.Contains("private static readonly global::TorchSharp.Scalar netdslBranchScale = global::TorchSharp.ScalarExtensionMethods.ToScalar(0.1);", unit, System.StringComparison.Ordinal);
+        Assert.Contains("branch * netdslBranchScale", unit, System.StringComparison.Ordinal);
         Assert.DoesNotContain("* 0.1", unit, System.StringComparison.Ordinal);
     }
 
@@ -75,8 +75,8 @@ public class TemporaryScalarAnalyzerTests
     public void A_user_layer_named_like_the_branch_scale_field_is_ND0018()
     {
         var result = GeneratorHarness.Run("using NetDsl;\nusing TorchSharp.Modules;\nnamespace Demo {\n" +
-            "[Block, Residual(BranchScale = 0.1)] public partial class Unit { [Linear] Linear branchScale; }\n" +
+            "[Block, Residual(BranchScale = 0.1)] public partial class Unit { [Linear] Linear netdslBranchScale; }\n" +
             "[Network, Input(4)] public partial class Net { [Stage(Blocks = 1, Channels = 4)] ModuleList<Unit> layer1; } }");
-        Assert.Contains(result.GeneratorDiagnostics, d => d.Id == "ND0018" && d.GetMessage(System.Globalization.CultureInfo.InvariantCulture).Contains("branchScale", System.StringComparison.Ordinal));
+        Assert.Contains(result.GeneratorDiagnostics, d => d.Id == "ND0018" && d.GetMessage(System.Globalization.CultureInfo.InvariantCulture).Contains("netdslBranchScale", System.StringComparison.Ordinal));
     }
 }

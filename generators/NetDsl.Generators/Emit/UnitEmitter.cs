@@ -32,6 +32,10 @@ internal sealed class UnitEmitter
     readonly List<string> ctor = new();
     readonly List<string> registrations = new();
     readonly List<string> forward = new();
+    /// <summary>Statements before the dispose scope: a network's input checks.</summary>
+    readonly List<string> preamble = new();
+    /// <summary>The first module in forward order that has parameters (its dtype is the input's), for a network's checks.</summary>
+    string? firstWeighted;
     readonly List<string> stages = new();   // stage fields, for AttachProbe
     readonly bool taps;
     const string Kinds = "global::NetDsl.Instrumentation.TapKind.";
@@ -188,6 +192,7 @@ internal sealed class UnitEmitter
                 {
                     var name = s.NormNames[step.Layer];
                     Create(name, $"global::TorchSharp.Modules.BatchNorm{(mapHere ? "2d" : "1d")}", LayerKinds.BatchNorm(s.Norms[step.Layer], inSize, mapHere), declare: true);
+                    firstWeighted ??= Me(name);
                     Next(T(name, $"{Me(name)}.call({v})"));
                     break;
                 }
@@ -213,6 +218,7 @@ internal sealed class UnitEmitter
                     {
                         string firstStride = block is not null && step.Layer == s.StridedLayer ? "stride" : l.Stride.ToString(CultureInfo.InvariantCulture);
                         EmitStage(l, inSize, firstStride, ref v, Next);
+                        firstWeighted ??= $"{Me(l.Name)}[0]";
                         if (block is not null) cur = PlanesName + (l.Block!.Expansion == 1 ? "" : " * " + l.Block.Expansion);
                         break;
                     }
@@ -220,6 +226,7 @@ internal sealed class UnitEmitter
                     string stride = block is not null && step.Layer == s.StridedLayer ? "stride" : l.Stride.ToString(CultureInfo.InvariantCulture);
                     bool bias = l.IsWeight && s.Bias(step.Layer);
                     Create(l.Name, LayerKinds.FieldTypeName(l), LayerKinds.Factory(l, inSize, outSize, stride, bias, spatial), declare: declareLayers);
+                    if (l.IsWeight || l.Kind == LayerKind.BatchNorm) firstWeighted ??= Me(l.Name);
                     if (l.Kind == LayerKind.Activation) Activate(l.Activation!.Kind, l.Name, src => $"{Me(l.Name)}.call({src})");
                     else Next(T(l.Name, $"{Me(l.Name)}.call({v})"));
                     if (l.IsWeight && block is not null) cur = outSize;
@@ -228,6 +235,8 @@ internal sealed class UnitEmitter
             }
         }
         forward.Add($"return {v}.MoveToOuterDisposeScope();");
+        // A network checks its input before any layer runs (see NetDsl.ForwardChecks for why there and not in blocks).
+        if (network is not null) preamble.Add($"global::NetDsl.ForwardChecks.Input(this, x, Summary, {firstWeighted ?? "null"});");
     }
 
     void EmitStage(LayerSpec l, string inSize, string firstStride, ref string v, System.Func<string, string> next)
@@ -286,11 +295,15 @@ internal sealed class UnitEmitter
         if (r.Shortcut == ShortcutKind.Identity && taps) forward.Add($"{Tensor} shortcut = Tap(\"shortcut\", {input}, {Kinds}Shortcut);");
         if (r.Shortcut == ShortcutKind.Identity && taps) shortcut = "shortcut";
         if (taps) forward.Add($"{branch} = Tap(\"branch\", {branch}, {Kinds}Branch);");
-        // A Scalar in a static field: TorchSharp frees a temporary one (from `branch * 0.1`) whenever the GC finalizes it,
-        // which can be while LibTorch reads it (the repository's analyzer NDA0001 refuses such temporaries).
+        string scaled = branch;
         if (r.BranchScale != 1.0)
+        {
+            // A Scalar kept alive by a field: a number in `branch * 0.1` becomes a temporary Scalar that a GC can free
+            // while LibTorch reads it (see NetDsl.Native.Scalars).
+            fields.Add($"/// <summary>The residual branch's scale, {LayerKinds.Lit(r.BranchScale)}, as a TorchSharp Scalar that lives as long as the type.</summary>");
             fields.Add($"private static readonly global::TorchSharp.Scalar {Identifiers.BranchScale} = global::TorchSharp.ScalarExtensionMethods.ToScalar({LayerKinds.Lit(r.BranchScale)});");
-        string scaled = r.BranchScale == 1.0 ? branch : $"{branch}.mul({Identifiers.BranchScale})";
+            scaled = $"{branch} * {Identifiers.BranchScale}";
+        }
         forward.Add($"{Tensor} sum = {T("sum", $"{scaled} + {shortcut}", "Sum")};");
         return "sum";
     }
@@ -375,9 +388,15 @@ internal sealed class UnitEmitter
             : SizeFormula.Symbolic(shapeOut) ? " (H' and W' follow from H and W through the block's windows: the network's Summary has them per use)" : "";
         w.WriteLine($"/// <summary>The forward pass: <c>{shapeIn}</c> to <c>{shapeOut}</c>{where}.</summary>");
         w.WriteLine($"/// <param name=\"x\">Input batch <c>{shapeIn}</c>.</param>");
+        if (block is null)
+        {
+            w.WriteLine($"/// <exception cref=\"global::System.ArgumentException\">The input's shape is not <c>{shapeIn}</c>, or its dtype is not the parameters' (see <see cref=\"global::NetDsl.ForwardChecks\"/>).</exception>");
+            w.WriteLine("/// <exception cref=\"global::System.InvalidOperationException\">A BatchNorm in training mode would get one value per channel (a batch of one), which PyTorch refuses.</exception>");
+        }
         w.WriteLine($"public override {Tensor} forward({Tensor} x)");
         w.WriteLine("{");
         w.Indent++;
+        foreach (var line in preamble) w.WriteLine(line);
         // A using statement (not a declaration: C# 7.3) around the body; the scope needs no name.
         w.WriteLine("using (global::TorchSharp.torch.NewDisposeScope())");
         w.WriteLine("{");
@@ -387,7 +406,9 @@ internal sealed class UnitEmitter
         w.WriteLine("}");
         w.Indent--;
         w.WriteLine("}");
-        ForwardMethod = $"public override Tensor forward(Tensor x)\n{{\n    using (torch.NewDisposeScope())\n    {{\n"
+        ForwardMethod = $"public override Tensor forward(Tensor x)\n{{\n"
+            + string.Concat(preamble.Select(l => "    " + l.Replace("global::NetDsl.", "") + "\n"))
+            + "    using (torch.NewDisposeScope())\n    {\n"
             + string.Concat(forward.Select(l => "        " + l.Replace("global::TorchSharp.torch.", "").Replace("global::NetDsl.Instrumentation.", "").Replace("global::NetDsl.", "") + "\n")) + "    }\n}\n";
         WriteInstrumentation(w);
         w.Indent--;

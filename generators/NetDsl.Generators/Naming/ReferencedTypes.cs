@@ -16,7 +16,7 @@ internal static class ReferencedTypes
     /// <summary>Metadata names (namespace, type, arity) of every type generated code names.</summary>
     static readonly (string[] Namespace, string Type, int Arity)[] Names =
     {
-        (new[] { "TorchSharp" }, "torch", 0),
+        (new[] { "TorchSharp" }, "torch", 0), (new[] { "TorchSharp" }, "Scalar", 0), (new[] { "TorchSharp" }, "ScalarExtensionMethods", 0),
         (new[] { "TorchSharp", "Modules" }, "Conv2d", 0), (new[] { "TorchSharp", "Modules" }, "Linear", 0),
         (new[] { "TorchSharp", "Modules" }, "MaxPool2d", 0), (new[] { "TorchSharp", "Modules" }, "AvgPool2d", 0),
         (new[] { "TorchSharp", "Modules" }, "AdaptiveAvgPool2d", 0), (new[] { "TorchSharp", "Modules" }, "Flatten", 0),
@@ -26,11 +26,11 @@ internal static class ReferencedTypes
         (new[] { "TorchSharp", "Modules" }, "Tanh", 0), (new[] { "TorchSharp", "Modules" }, "GELU", 0),
         (new[] { "TorchSharp", "Modules" }, "Identity", 0), (new[] { "TorchSharp", "Modules" }, "ModuleList", 1),
         (new[] { "NetDsl" }, "ModelSummary", 0), (new[] { "NetDsl" }, "LayerSummary", 0), (new[] { "NetDsl" }, "VariantInfo", 0),
-        (new[] { "NetDsl" }, "Shortcuts", 0),
+        (new[] { "NetDsl" }, "Shortcuts", 0), (new[] { "NetDsl" }, "ForwardChecks", 0),
         (new[] { "NetDsl", "Instrumentation" }, "Probe", 0), (new[] { "NetDsl", "Instrumentation" }, "IInstrumented", 0),
         (new[] { "NetDsl", "Instrumentation" }, "TapKind", 0),
         (new[] { "NetDsl", "Native" }, "TorchSharpRuntime", 0), (new[] { "NetDsl", "Native" }, "TorchSharpLoadException", 0),
-        (new[] { "System" }, "InvalidOperationException", 0),
+        (new[] { "System" }, "InvalidOperationException", 0), (new[] { "System" }, "ArgumentException", 0),
         (new[] { "System", "CodeDom", "Compiler" }, "GeneratedCodeAttribute", 0),
         (new[] { "System", "Collections", "Generic" }, "IReadOnlyList", 1), (new[] { "System", "Collections", "Generic" }, "Dictionary", 2),
     };

@@ -107,7 +107,7 @@ public sealed class PyTorchWeightsTests(ITestOutputHelper output) : IDisposable
         // NetDsl -> PyTorch: a trained-looking generated network (running statistics moved) loads strictly into torchvision.
         manual_seed(5);
         var mine = new ResNet18();
-        using (var batch = randn(4, 3, 64, 64)) mine.call(batch).Dispose();
+        using (var batch = randn(2, 3, 224, 224)) mine.call(batch).Dispose(); // [Input(3, 224, 224)]: generated networks take the declared size
         mine.eval();
         PyTorchWeights.Save(mine, Path.Combine(folder, "netdsl.pt"));
         (code, text) = Python(Script, "import", folder);
