@@ -20,7 +20,7 @@ using static System.FormattableString;
 
 namespace NetDsl.Cli;
 
-/// <summary>The <c>netdsl</c> command line: <c>list</c>, <c>summary</c>, <c>compare</c>, <c>report</c>, and over a run folder
+/// <summary>The <c>netdsl</c> command line: <c>list</c>, <c>summary</c>, <c>export</c>, <c>compare</c>, <c>report</c>, and over a run folder
 /// <c>status</c>, <c>submit</c> and <c>job</c>.</summary>
 public static class Program
 {
@@ -75,6 +75,7 @@ public static class Program
         var root = new RootCommand("netdsl: train and measure NetDsl network variants side by side on Fashion-MNIST, and write a report with plots.");
         root.Subcommands.Add(ListCommand());
         root.Subcommands.Add(SummaryCommand());
+        root.Subcommands.Add(ExportCommand.Build());
         root.Subcommands.Add(CompareCommandLine());
         root.Subcommands.Add(ReportCommand());
         root.Subcommands.Add(DataCommand());
@@ -208,14 +209,7 @@ public static class Program
         command.Options.Add(code);
         command.SetAction(parse =>
         {
-            var wanted = parse.GetValue(name)!;
-            var all = Catalog.AllVariants().ToList();
-            var v = all.FirstOrDefault(x => string.Equals(x.Name, wanted, StringComparison.OrdinalIgnoreCase));
-            if (v is null)
-            {
-                var close = all.Where(x => x.Name.Contains(wanted, StringComparison.OrdinalIgnoreCase)).Select(x => x.Name).Take(12).ToList();
-                throw new UsageException($"no variant named '{wanted}'; " + (close.Count > 0 ? $"did you mean: {string.Join(", ", close)}?" : "see `netdsl list` for the names"));
-            }
+            var v = ExportCommand.Find(parse.GetValue(name)!);
             Console.WriteLine($"{v.Name} ({string.Join(", ", v.Settings.Select(kv => $"{kv.Key}={kv.Value}"))})");
             Console.WriteLine(v.Summary);
             if (parse.GetValue(code)) Console.WriteLine(v.ForwardSource);

@@ -109,7 +109,7 @@ internal sealed class UnitEmitter
         var e = new UnitEmitter(UnitSchedule.Build(spec.Layers.ToList(), spec.Policy, isNetwork: true), null, model, spec.InputShape.Count == 3, layout.DeclareLayers, ct);
         e.Walk();
         var text = e.Write(spec.Namespace, spec.Name, SummaryDoc.NetworkDoc(model), $"public {Id(spec.Name)}() : base({Loaded(displayName ?? spec.Name)})",
-            SummaryDoc.SummaryProperty(model, ct, displayName).Concat(layout.ExtraMembers), layout);
+            SummaryDoc.SummaryProperty(model, ct, displayName).Concat(PyTorchEmitter.Constant(model, displayName, ct)).Concat(layout.ExtraMembers), layout);
         forwardMethod = e.ForwardMethod;
         return text;
     }

@@ -71,7 +71,7 @@ internal static class VariantEmitter
         w.WriteLine("public static partial class " + Identifiers.Variants);
         w.WriteLine("{");
         w.Indent++;
-        w.WriteLine("/// <summary>Every variant, in matrix order: name, settings, compile-time summary, factory, and generated forward code.</summary>");
+        w.WriteLine("/// <summary>Every variant, in matrix order: name, settings, compile-time summary, factory, generated forward code and PyTorch source.</summary>");
         w.WriteLine("public static global::System.Collections.Generic.IReadOnlyList<global::NetDsl.VariantInfo> All { get; } = new global::NetDsl.VariantInfo[]");
         w.WriteLine("{");
         w.Indent++;
@@ -83,7 +83,8 @@ internal static class VariantEmitter
             w.WriteLine($"    new global::System.Collections.Generic.Dictionary<string, string> {{ {settings} }},");
             w.WriteLine($"    {Identifiers.Id(v.TypeName)}.Summary,");
             w.WriteLine($"    () => new {Identifiers.Id(v.TypeName)}(),");
-            w.WriteLine($"    @\"{forwards[i].Replace("\"", "\"\"")}\"),");
+            w.WriteLine($"    @\"{forwards[i].Replace("\"", "\"\"")}\",");
+            w.WriteLine($"    {Identifiers.Id(v.TypeName)}.{Identifiers.PyTorchSource}),");
         }
         w.Indent--;
         w.WriteLine("};");

@@ -12,7 +12,8 @@ internal static class Limits
     /// <summary>
     /// Expanded layers per generated type (ND0033): the rows of its compile-time Summary, that is every module call of
     /// the network with every block instance expanded (each layer, implied BatchNorm and activation, shortcut
-    /// projection). For a block on its own, one instance with its shortcut projection counted.
+    /// projection). For a block on its own, one instance with its shortcut projection counted. This also bounds the PyTorch
+    /// source (<c>Emit/PyTorchEmitter.cs</c>): a few lines per step of each distinct unit, and every unit appears in the expansion.
     /// </summary>
     public const int MaxExpandedLayers = 10_000;
 

@@ -28,6 +28,8 @@ internal static class Identifiers
     public const string Prefix = "netdslPrefix";
     public const string Summary = "Summary";
     public const string Variants = "Variants";
+    /// <summary>The constant holding a network's PyTorch source.</summary>
+    public const string PyTorchSource = "PyTorchSource";
     public const string Downsample = "downsample";
     public const string ZeroPadStride = "zeroPadStride";
     public const string ZeroPadChannels = "zeroPadChannels";
@@ -75,6 +77,7 @@ internal static class Identifiers
         generated.Add((Probe, "the attached probe"));
         generated.Add((Prefix, "the module's tap-name prefix"));
         if (isNetwork) generated.Add((Summary, "the compile-time summary"));
+        if (isNetwork) generated.Add((PyTorchSource, "the PyTorch source"));
         if (isNetwork && hasVariants) generated.Add((Variants, "the variant types and their registry"));
         return generated;
     }

@@ -10,9 +10,13 @@ namespace NetDsl;
 /// <param name="Summary">The variant's compile-time summary (shapes, parameters, multiply-accumulates).</param>
 /// <param name="Create">Builds a new instance with PyTorch's default initialization.</param>
 /// <param name="ForwardSource">The generated <c>forward</c> methods of the variant and of its blocks, as C# text, for reports that set variants side by side.</param>
+/// <param name="PyTorchSource">The variant as a self-contained PyTorch module (Python source needing only <c>torch</c>, the generated
+/// <c>PyTorchSource</c> constant of the variant's type): same sub-module names, <c>state_dict</c> keys, parameter count and forward.
+/// Empty only for a <see cref="VariantInfo"/> built by hand.</param>
 public sealed record VariantInfo(
     string Name,
     IReadOnlyDictionary<string, string> Settings,
     ModelSummary Summary,
     Func<torch.nn.Module<torch.Tensor, torch.Tensor>> Create,
-    string ForwardSource);
+    string ForwardSource,
+    string PyTorchSource = "");
