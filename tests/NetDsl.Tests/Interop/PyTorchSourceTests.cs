@@ -62,8 +62,8 @@ public sealed class PyTorchSourceTests(ITestOutputHelper output) : IDisposable
     /// </summary>
     static List<Case> Cases() => new List<Case>
     {
-        new("ResNet18", ResNet18.PyTorchSource, () => new ResNet18(), new long[] { 2, 3, 64, 64 }, true, 11_689_512),
-        new("ResNet50", ResNet50.PyTorchSource, () => new ResNet50(), new long[] { 2, 3, 64, 64 }, true, 25_557_032, Float64: true),
+        new("ResNet18", ResNet18.PyTorchSource, () => new ResNet18(), new long[] { 2, 3, 224, 224 }, true, 11_689_512),
+        new("ResNet50", ResNet50.PyTorchSource, () => new ResNet50(), new long[] { 1, 3, 224, 224 }, true, 25_557_032, Float64: true),
         new("ResNet20", ResNet20.PyTorchSource, () => new ResNet20(), new long[] { 4, 1, 28, 28 }, true, 269_434),
         new("ResNet20OptionB", ResNet20OptionB.PyTorchSource, () => new ResNet20OptionB(), new long[] { 4, 1, 28, 28 }, true, 272_186),
         new("PreActResNet20", PreActResNet20.PyTorchSource, () => new PreActResNet20(), new long[] { 4, 1, 28, 28 }, true),
