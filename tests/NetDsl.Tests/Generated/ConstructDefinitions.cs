@@ -157,7 +157,7 @@ public partial class MatrixUnit
     [Conv] Conv2d conv2;
 }
 
-/// <summary>Residual x BatchNorm placement: six variants.</summary>
+/// <summary>Residual x BatchNorm placement: six variants; the explicit BatchNorm layer is left out of the NoBn ones.</summary>
 [Network, Input(3, 8, 8), BatchNorm, Activation(Nonlinearity.ReLU)]
 [Variants(Residual = new[] { true, false }, BatchNorm = new[] { BatchNormVariant.AfterConv, BatchNormVariant.AfterActivation, BatchNormVariant.None })]
 public partial class BnMatrixNet
@@ -165,6 +165,7 @@ public partial class BnMatrixNet
     [Conv(4)] Conv2d conv1;
     [Stage(Blocks = 1, Channels = 4)] ModuleList<MatrixUnit> layer1;
     [Stage(Blocks = 1, Channels = 6, Stride = 2)] ModuleList<MatrixUnit> layer2;
+    [BatchNorm] BatchNorm2d bn;
     [GlobalAvgPool] AdaptiveAvgPool2d avgpool;
     [Linear(3)] Linear fc;
 }

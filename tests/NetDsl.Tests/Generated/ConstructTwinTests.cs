@@ -302,7 +302,7 @@ public class ConstructTwinTests
     }
 
     /// <summary>The twin of a variant: stem, stages of units, (pre-activation: final BN and act), explicit activation, head.</summary>
-    static Twin VariantTwin(long[] channels, bool residual, string bn, UnitOrder order, Nonlinearity act, int depth, bool explicitAct = false)
+    static Twin VariantTwin(long[] channels, bool residual, string bn, UnitOrder order, Nonlinearity act, int depth, bool explicitAct = false, bool explicitBn = false)
     {
         bool norm = bn != "NoBn", afterConv = bn == "BnAfterConv", preAct = order == UnitOrder.FullPreActivation;
         (string Name, Module<Tensor, Tensor> Module)? NetAct() => act == Nonlinearity.None ? null : Act(act, 0.2);
@@ -333,6 +333,7 @@ public class ConstructTwinTests
             modules.Add(M("bn_final", BatchNorm2d(cin)));
             modules.Add(M("relu_final", ReLU()));
         }
+        if (explicitBn && norm) modules.Add(M("bn", BatchNorm2d(cin))); // an explicit BatchNorm layer: gone without BatchNorm
         if (explicitAct) modules.Add(M("act", act == Nonlinearity.None ? ReLU() : Act(act, 0.01).Module));
         modules.Add(M("avgpool", AdaptiveAvgPool2d(1)));
         modules.Add(M("fc", Linear(cin, 3)));
@@ -347,6 +348,7 @@ public class ConstructTwinTests
             }
             for (int i = 0; i < channels.Length; i++) x = Run(m, $"layer{i + 1}", x);
             if (preAct) x = m["relu_final"].call(m["bn_final"].call(x));
+            if (explicitBn && norm) x = m["bn"].call(x);
             if (explicitAct) x = m["act"].call(x);
             return Head(m, x);
         }, modules.ToArray());
@@ -358,15 +360,15 @@ public class ConstructTwinTests
     public static IEnumerable<object[]> VariantNames() => Variants.Select(v => new object[] { v.Name });
 
     // Parameter counts by hand (see the comments of Cases for the per-layer sums):
-    //  BnMatrixNet   Residual: BnAfterConv 116 + 304 + 600 + 21, BnAfterActivation (convolutions with biases) 120 + 312 + 612 + 21,
-    //                NoBn 112 + 296 + 582 + 21; Plain: the same without the projection (36, 36, 30)
+    //  BnMatrixNet   Residual: BnAfterConv 116 + 304 + 600 + 12 + 21, BnAfterActivation (convolutions with biases) 120 + 312 + 612 + 12 + 21,
+    //                NoBn 112 + 296 + 582 + 21 (no explicit bn); Plain: the same without the projection (36, 36, 30)
     //  OrderMatrixNet  post-activation stems 116, units (4 -> 6, stride 2) 600, (6 -> 6) 672, fc 21;
     //                pre-activation: stem with bias 112, first unit 596 (bn1 over 4 channels), bn_final 12
     //  ActivationMatrixNet  116 + 600 + 21 for every activation
     static readonly Dictionary<string, long> VariantParameters = new()
     {
-        ["BnMatrixNet.Residual.BnAfterConv"] = 1041, ["BnMatrixNet.Residual.BnAfterActivation"] = 1065, ["BnMatrixNet.Residual.NoBn"] = 1011,
-        ["BnMatrixNet.Plain.BnAfterConv"] = 1005, ["BnMatrixNet.Plain.BnAfterActivation"] = 1029, ["BnMatrixNet.Plain.NoBn"] = 981,
+        ["BnMatrixNet.Residual.BnAfterConv"] = 1053, ["BnMatrixNet.Residual.BnAfterActivation"] = 1077, ["BnMatrixNet.Residual.NoBn"] = 1011,
+        ["BnMatrixNet.Plain.BnAfterConv"] = 1017, ["BnMatrixNet.Plain.BnAfterActivation"] = 1041, ["BnMatrixNet.Plain.NoBn"] = 981,
         ["OrderMatrixNet.PostAct.Depth1"] = 737, ["OrderMatrixNet.PostAct.Depth2"] = 1409,
         ["OrderMatrixNet.BnAfterAddition.Depth1"] = 737, ["OrderMatrixNet.BnAfterAddition.Depth2"] = 1409,
         ["OrderMatrixNet.ReluBeforeAddition.Depth1"] = 737, ["OrderMatrixNet.ReluBeforeAddition.Depth2"] = 1409,
@@ -390,7 +392,7 @@ public class ConstructTwinTests
         var s = v.Settings;
         Twin twin = name.Split('.')[0] switch
         {
-            "BnMatrixNet" => VariantTwin(new long[] { 4, 6 }, s["Residual"] == "on", s["BatchNorm"], UnitOrder.Original, Nonlinearity.ReLU, 1),
+            "BnMatrixNet" => VariantTwin(new long[] { 4, 6 }, s["Residual"] == "on", s["BatchNorm"], UnitOrder.Original, Nonlinearity.ReLU, 1, explicitBn: true),
             "OrderMatrixNet" => VariantTwin(new long[] { 6 }, true, "BnAfterConv", Enum.Parse<UnitOrder>(s["Order"]), Nonlinearity.ReLU, int.Parse(s["Depth"], System.Globalization.CultureInfo.InvariantCulture)),
             _ => VariantTwin(new long[] { 6 }, true, "BnAfterConv", UnitOrder.Original, Enum.Parse<Nonlinearity>(s["Activation"]), 1, explicitAct: true),
         };
