@@ -77,6 +77,7 @@ public static class Program
         root.Subcommands.Add(SummaryCommand());
         root.Subcommands.Add(CompareCommandLine());
         root.Subcommands.Add(ReportCommand());
+        root.Subcommands.Add(DataCommand());
         root.Subcommands.Add(StatusCommand());
         root.Subcommands.Add(SubmitCommand());
         root.Subcommands.Add(JobCommand());
@@ -84,33 +85,110 @@ public static class Program
         return root;
     }
 
+    static Command DataCommand()
+    {
+        var name = new Argument<string>("dataset") { Description = $"The dataset: {string.Join(", ", Fetch.All.Select(d => d.Name))}." };
+        var to = new Option<string?>("--to") { Description = $"Folder to put the files in. Default: {Fetch.DefaultFolder("<dataset>")}, where compare finds Fashion-MNIST." };
+        var mirror = new Option<string?>("--mirror") { Description = "Base URL of a mirror serving the same files (checked against the same published checksums). Default: the official location." };
+        var fetch = new Command("fetch", "Download a dataset's official files, check their published checksums and that they read, then put them in place (nothing is left behind on failure).")
+        {
+            name, to, mirror,
+        };
+        fetch.SetAction(parse =>
+        {
+            var wanted = parse.GetValue(name)!;
+            var dataset = Fetch.All.FirstOrDefault(d => string.Equals(d.Name, wanted, StringComparison.OrdinalIgnoreCase))
+                ?? throw new UsageException($"unknown dataset '{wanted}'; choose one of: {string.Join(", ", Fetch.All.Select(d => d.Name))}");
+            var folder = parse.GetValue(to) ?? Fetch.DefaultFolder(dataset.Name);
+            if (parse.GetValue(mirror) is { } m && !Uri.TryCreate(m, UriKind.Absolute, out _))
+                throw new UsageException($"--mirror '{m}' is not an absolute URL; give one such as https://example.org/datasets/{dataset.Name}/");
+            using var http = new System.Net.Http.HttpClient { Timeout = TimeSpan.FromMinutes(30) };
+            try
+            {
+                Fetch.RunAsync(dataset, folder, http, Console.Out, parse.GetValue(mirror)).GetAwaiter().GetResult();
+                return 0;
+            }
+            catch (Exception e) when (e is InvalidDataException or System.Net.Http.HttpRequestException or IOException or UnauthorizedAccessException or System.Threading.Tasks.TaskCanceledException)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 1;
+            }
+        });
+        return new Command("data", "Datasets the tool trains on.") { fetch };
+    }
+
+    /// <summary><c>--assembly</c>, <c>--project</c> and <c>--network</c>: a user's own networks (compare, list).</summary>
+    static (Option<string?> Assembly, Option<string?> Project, Option<string?> Network) UserNetworkOptions() =>
+        (new Option<string?>("--assembly") { Description = "Compare the variants of your own [Network] from your built assembly (bin/Release/net10.0/MyLab.dll) instead of a built-in experiment." },
+         new Option<string?>("--project") { Description = "Like --assembly, but builds your project (.csproj, Release) first and takes its assembly." },
+         new Option<string?>("--network") { Description = "The network of --assembly/--project to compare (full or short type name); needed when it declares several." });
+
     static Command ListCommand()
     {
-        var command = new Command("list", "List the ready-made experiments and the variants each compares (parameters, multiply-accumulates).");
-        command.SetAction(_ =>
+        var (assembly, project, _) = UserNetworkOptions();
+        var command = new Command("list", "List the ready-made experiments and the variants each compares (parameters, multiply-accumulates); with --assembly or --project, your own networks.")
+        {
+            assembly, project,
+        };
+        command.SetAction(parse =>
         {
             // Piped or redirected: no terminal width to respect, so do not wrap names and numbers at Spectre's 80-column default.
             // A console bound to the current Console.Out (Spectre's static AnsiConsole keeps the writer it first saw, so a second
             // `list` in one process, as in the tests, would write its tables elsewhere).
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
             if (Console.IsOutputRedirected) console.Profile.Width = 200;
-            foreach (var e in Catalog.All)
+            if ((parse.GetValue(assembly), parse.GetValue(project)) is var (asm, proj) && (asm ?? proj) is not null)
+            {
+                if (asm is not null && proj is not null) throw new UsageException("--assembly and --project both name your networks; give one of them");
+                IReadOnlyList<UserNetworks.Found> found;
+                string path;
+                try
+                {
+                    path = asm ?? UserNetworks.Build(proj!, Console.Out);
+                    found = UserNetworks.Find(path);
+                }
+                catch (Exception e) when (e is FileNotFoundException or InvalidDataException) { throw new UsageException(e.Message); }
+                foreach (var n in found)
+                {
+                    Experiment e;
+                    try { e = UserNetworks.ExperimentOf(n, path); }
+                    catch (InvalidDataException why)
+                    {
+                        e = new Experiment(n.Type.Name, 0, $"The variants of {n.Name}", "", n.Variants, Measures.None,
+                            new("quick", _ => false, 0, null, [], []), new("full", _ => false, 0, null, [], []));
+                        Write(e, $"{n.Name}: cannot be compared on Fashion-MNIST: {why.Message}", n.Variants);
+                        continue;
+                    }
+                    Write(e, null, n.Variants);
+                }
+                Console.WriteLine("`netdsl compare --assembly <dll> --network <name>` compares one network's variants.");
+                return;
+            }
+            foreach (var e in Catalog.All) Write(e, null, e.Variants.Where(v => e.Quick.Include(v) || e.Full.Include(v)));
+            Console.WriteLine("`netdsl summary <variant>` prints a variant's layers; `netdsl compare --experiment <name>` runs one.");
+
+            void Write(Experiment e, string? refusal, IEnumerable<VariantInfo> variants)
             {
                 var table = new Table().Title($"[bold]{Markup.Escape(e.Name)}[/]{(e.Name == Catalog.Default ? " (default)" : "")}: {Markup.Escape(e.Title)}")
                     .AddColumn(new TableColumn("variant").NoWrap()).AddColumn(new TableColumn("quick").NoWrap()).AddColumn(new TableColumn("full").NoWrap())
                     .AddColumn(new TableColumn("layers").NoWrap().RightAligned()).AddColumn(new TableColumn("parameters").NoWrap().RightAligned())
                     .AddColumn(new TableColumn("MACs / sample").NoWrap().RightAligned());
-                foreach (var v in e.Variants.Where(v => e.Quick.Include(v) || e.Full.Include(v)))
+                foreach (var v in variants)
                     table.AddRow(Markup.Escape(v.Name), e.Quick.Include(v) ? "x" : "", e.Full.Include(v) ? "x" : "",
                         v.Summary.Layers.Count(l => l.Kind is "Conv2d" or "Linear").ToString(Inv), v.Summary.TotalParameters.ToString("N0", Inv), v.Summary.TotalMultiplyAccumulates.ToString("N0", Inv));
                 console.Write(table);
+                if (refusal is not null)
+                {
+                    Console.WriteLine($"  {refusal}");
+                    Console.WriteLine();
+                    return;
+                }
                 var what = string.Join(", ", Enum.GetValues<Measures>().Where(m => m != Measures.None && e.What.HasFlag(m)));
                 Console.WriteLine($"  measures: {what}");
                 Console.WriteLine($"  quick: {Describe(e, e.Quick)}");
                 Console.WriteLine($"  full:  {Describe(e, e.Full)}");
                 Console.WriteLine();
             }
-            Console.WriteLine("`netdsl summary <variant>` prints a variant's layers; `netdsl compare --experiment <name>` runs one.");
         });
         return command;
     }
@@ -152,6 +230,7 @@ public static class Program
         var preset = new Option<string>("--preset", "-p") { Description = "quick (minutes: 8,000 training images, few epochs) or full (all training images, more epochs and seeds).", DefaultValueFactory = _ => defaults.Preset };
         preset.AcceptOnlyFromAmong("quick", "full");
         var data = new Option<string?>("--data", "-d") { Description = $"Folder with the Fashion-MNIST IDX files (raw or .gz). Default: ${FashionMnist.EnvironmentVariable}, then {FashionMnist.DebianFolder} (Debian's dataset-fashion-mnist), then the bundled test split (8,000 training / 2,000 test images)." };
+        var dataset = new Option<string>("--dataset") { Description = $"The dataset: {string.Join(" or ", ImageDataset.All.Select(d => d.Name))} (both 28x28 grey images in 10 classes; `netdsl data fetch` downloads them).", DefaultValueFactory = _ => defaults.Dataset };
         var epochs = new Option<int?>("--epochs", "-e") { Description = "Epochs (default: the preset's)." };
         var batch = new Option<int?>("--batch-size", "-b") { Description = "Images per SGD step (default: the preset's; quick 64, full 128)." };
         var lr = new Option<double[]>("--lr") { Description = "Learning-rate grid: each variant trains at every rate, and its row uses the rate with the best validation accuracy (--lr 0.01 0.05). Default: the preset's grid (`netdsl list`).", AllowMultipleArgumentsPerToken = true };
@@ -173,10 +252,11 @@ public static class Program
         var resume = new Option<bool>("--resume") { Description = "Continue an interrupted run from the checkpoints in --output." };
         var only = new Option<string?>("--only") { Description = "Run only the variants whose name contains this text." };
         var plain = new Option<bool>("--plain") { Description = "Plain line-by-line progress even on a terminal." };
+        var (assembly, project, network) = UserNetworkOptions();
         var command = new Command("compare", "Train and measure an experiment's variants side by side and write a report (index.html, report.md, plots, CSV, results.json).")
         {
-            experiment, preset, data, epochs, batch, lr, momentum, decay, schedule, augment, init, validation, seeds, threads, output, subset, testSubset, resume, only, plain,
-            jobs, dryRun, slurmFlag,
+            experiment, preset, data, dataset, epochs, batch, lr, momentum, decay, schedule, augment, init, validation, seeds, threads, output, subset, testSubset, resume, only, plain,
+            jobs, dryRun, slurmFlag, assembly, project, network,
         };
         foreach (var o in slurm.All) command.Options.Add(o);
         command.SetAction(parse =>
@@ -186,6 +266,7 @@ public static class Program
                 Experiment = parse.GetValue(experiment)!,
                 Preset = parse.GetValue(preset)!,
                 Data = parse.GetValue(data),
+                Dataset = parse.GetValue(dataset)!,
                 Epochs = parse.GetValue(epochs),
                 BatchSize = parse.GetValue(batch),
                 LearningRates = parse.GetValue(lr),
@@ -208,7 +289,12 @@ public static class Program
                 Resume = parse.GetValue(resume),
                 Only = parse.GetValue(only),
                 Plain = parse.GetValue(plain),
+                Assembly = parse.GetValue(assembly),
+                Project = parse.GetValue(project),
+                Network = parse.GetValue(network),
             };
+            if ((request.Assembly ?? request.Project) is not null && parse.GetResult(experiment) is { Implicit: false })
+                throw new UsageException("--experiment picks a built-in experiment and --assembly/--project your own networks; give one of them");
             return CompareCommand.Run(request);
         });
         return command;

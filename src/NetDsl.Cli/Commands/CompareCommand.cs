@@ -30,6 +30,8 @@ public sealed record CompareRequest
     public string Preset { get; init; } = "quick";
     /// <summary>Data folder, or null to search.</summary>
     public string? Data { get; init; }
+    /// <summary>The dataset (<see cref="ImageDataset.Name"/>): <c>fashion-mnist</c> (default) or <c>mnist</c>.</summary>
+    public string Dataset { get; init; } = ImageDataset.FashionMnist.Name;
     /// <summary>Epochs, or null for the preset's.</summary>
     public int? Epochs { get; init; }
     /// <summary>Batch size, or null for the preset's.</summary>
@@ -70,6 +72,12 @@ public sealed record CompareRequest
     public string? Only { get; init; }
     /// <summary>Progress as plain lines even on a terminal.</summary>
     public bool Plain { get; init; }
+    /// <summary>A user's built assembly whose <c>[Network]</c> variants to compare instead of a built-in experiment, or null.</summary>
+    public string? Assembly { get; init; }
+    /// <summary>A user's project (.csproj) to build (Release) and take the assembly from, or null.</summary>
+    public string? Project { get; init; }
+    /// <summary>The network of <see cref="Assembly"/> or <see cref="Project"/> (full or short type name); null when it has one.</summary>
+    public string? Network { get; init; }
 }
 
 /// <summary>
@@ -175,7 +183,7 @@ public static class CompareCommand
         var steps = (settings.TrainImages + o.BatchSize - 1) / o.BatchSize;
         var evaluated = settings.ValidationImages + settings.TestImages;
         if (data?.Origin == "bundled test split" && o.Subset is null)
-            Console.WriteLine($"note: only the bundled {data.Train.Count:N0}-image split was found; with all of Fashion-MNIST (Debian's dataset-fashion-mnist, or --data) each job trains on 54,000 images, about {60_000.0 / data.Train.Count:F1}x longer");
+            Console.WriteLine($"note: only the bundled {data.Train.Count:N0}-image split was found; with all of Fashion-MNIST (`netdsl data fetch fashion-mnist`, Debian's dataset-fashion-mnist, or --data) each job trains on 54,000 images, about {60_000.0 / data.Train.Count:F1}x longer");
         var load = Estimate.LoadAverage();
         Console.WriteLine($"timing one training step of each variant here: batch {o.BatchSize}, {Plural(settings.Threads, "thread")}, {Environment.ProcessorCount} cores" +
                           (load is { } l ? string.Create(Inv, $", load average {l:F1} (timings under load are slower than on an idle machine)") : ""));
@@ -199,7 +207,7 @@ public static class CompareCommand
     /// </summary>
     static (RunSpec Spec, RunSettings Settings, Dataset? Data) Plan(CompareRequest request)
     {
-        var experiment = Catalog.Find(request.Experiment)
+        var experiment = UserExperiment(request) ?? Catalog.Find(request.Experiment)
             ?? throw new UsageException($"unknown experiment '{request.Experiment}'; choose one of: {string.Join(", ", Catalog.All.Select(e => e.Name))} (see `netdsl list`)");
         var preset = experiment.PresetNamed(request.Preset)
             ?? throw new UsageException($"unknown preset '{request.Preset}'; use --preset quick or --preset full");
@@ -247,9 +255,11 @@ public static class CompareCommand
         }
 
         Dataset? data = null;
+        var kind = ImageDataset.Find(request.Dataset)
+            ?? throw new UsageException($"unknown dataset '{request.Dataset}'; choose one of: {string.Join(", ", ImageDataset.All.Select(d => d.Name))}");
         if (RunPlan.NeedsData(experiment.What))
         {
-            try { data = FashionMnist.Load(request.Data); }
+            try { data = FashionMnist.Load(request.Data, kind); }
             catch (Exception e) when (e is IOException or InvalidDataException) { throw new UsageException(e.Message); }
             // Jobs may run in other processes and on other machines: they find the data by its absolute path.
             data = data with { Test = data.Test.Take(request.TestSubset ?? preset.TestSubset), Folder = Path.GetFullPath(data.Folder) };
@@ -280,6 +290,8 @@ public static class CompareCommand
             WeightDecay = options.WeightDecay,
             Schedule = options.Schedule.ToString(),
             BatchNote = training && firstSplit is { } first ? Trainer.LastBatchNote(first.Split.Train.Count, batchSize) : null,
+            Dataset = kind.Name,
+            ClassNames = kind.ClassNames.ToList(),
             Augment = options.Augment,
             Init = request.Init.ToString(),
             InitDescription = Initialization.Describe(request.Init),
@@ -301,6 +313,22 @@ public static class CompareCommand
         };
         settings.CommandLine = Reproduction(experiment, preset, options, rates, seeds, request, validation, data, threads);
         return (spec, settings, data);
+    }
+
+    /// <summary>The experiment over a user's network (<c>--assembly</c>, or <c>--project</c> built first), or null without either.</summary>
+    /// <exception cref="UsageException">Both given, a missing or unloadable assembly, a project that does not build, no such network,
+    /// or a network the data does not fit.</exception>
+    internal static Experiment? UserExperiment(CompareRequest request)
+    {
+        if (request.Assembly is not null && request.Project is not null) throw new UsageException("--assembly and --project both name your networks; give one of them");
+        if (request.Assembly is null && request.Project is null)
+            return request.Network is null ? null : throw new UsageException("--network picks a network of --assembly or --project; give one of them too");
+        try
+        {
+            var assembly = request.Assembly ?? UserNetworks.Build(request.Project!, Console.Out);
+            return UserNetworks.ExperimentOf(UserNetworks.Select(assembly, request.Network), assembly);
+        }
+        catch (Exception e) when (e is FileNotFoundException or InvalidDataException) { throw new UsageException(e.Message); }
     }
 
     /// <summary>Writes the plan into <paramref name="output"/>, or with <paramref name="resume"/> opens the plan there, which must be
@@ -333,7 +361,10 @@ public static class CompareCommand
     {
         static string N(double x) => x.ToString(Inv);
         static string I(int x) => x.ToString(Inv);
-        var words = new List<string> { "netdsl", "compare", "-x", experiment.Name, "-p", preset.Name };
+        var words = experiment.Origin is { Kind: VariantSource.UserAssembly, Assembly: { } assembly, Network: { } network }
+            ? new List<string> { "netdsl", "compare", "--assembly", assembly, "--network", network, "-p", preset.Name }
+            : new List<string> { "netdsl", "compare", "-x", experiment.Name, "-p", preset.Name };
+        if (data is not null && data.Kind != ImageDataset.FashionMnist) words.AddRange(["--dataset", data.Kind.Name]);
         if (data is not null) words.AddRange(["--data", data.Folder]);
         if (experiment.What.HasFlag(Measures.Training))
         {

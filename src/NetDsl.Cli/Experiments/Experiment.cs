@@ -66,6 +66,10 @@ public sealed record Experiment(string Name, int Question, string Title, string 
 
     /// <summary>The variants <paramref name="preset"/> runs.</summary>
     public IReadOnlyList<VariantInfo> VariantsOf(Preset preset) => Variants.Where(preset.Include).ToList();
+
+    /// <summary>Where the variants come from, as plans record it: null for a built-in experiment of <see cref="Catalog"/>
+    /// (found again by <see cref="Name"/>), a user's assembly for <see cref="UserNetworks.ExperimentOf"/>.</summary>
+    public Sweeps.VariantSource? Origin { get; init; }
 }
 
 /// <summary>The ready-made experiments, one per question of the design (docs: README, "The main job").</summary>

@@ -383,7 +383,7 @@ public static class ReportWriter
         /// Per-class test accuracy of every variant that was trained, and the confusion matrix of the best one (ranked first on validation,
         /// variants that trained at some rate before those that did not), each
         /// at the variant's chosen learning rate and, per seed, the epoch chosen on validation: the test predictions of the model the
-        /// report's accuracy is that of. Fashion-MNIST's class names (Xiao et al. 2017).
+        /// report's accuracy is that of. The dataset's class names (Fashion-MNIST's, Xiao et al. 2017, in results that do not record them).
         /// </summary>
         void PerClass()
         {
@@ -398,7 +398,8 @@ public static class ReportWriter
             if (rows.Count == 0) return;
             var classes = rows[0].matrices[0].Matrix.Classes;
             rows = rows.Where(x => x.matrices.All(m => m.Matrix.Classes == classes)).ToList();
-            string ClassName(int c) => classes == FashionMnist.ClassNames.Length ? FashionMnist.ClassNames[c] : Invariant($"class {c}");
+            IReadOnlyList<string> names = r.Settings.ClassNames.Count > 0 ? r.Settings.ClassNames : FashionMnist.ClassNames;
+            string ClassName(int c) => classes == names.Count ? names[c] : Invariant($"class {c}");
             Markdown.AppendLine("## Accuracy per class");
             Markdown.AppendLine();
             Markdown.AppendLine("Test accuracy on each class (mean ± sd over seeds), of each variant's model at its chosen learning rate and, per seed, the epoch chosen on validation.");
@@ -768,7 +769,7 @@ public static class ReportWriter
                 ["batches", s.BatchNote is { } note ? Invariant($"{s.BatchSize} images; {Md(note)}") : Invariant($"{s.BatchSize} images (the last batch of an epoch may be smaller)")],
                 ["validation", Invariant($"{F(100 * s.ValidationFraction, "G")}% of the training images, stratified by class, drawn from each seed ({s.ValidationImages:N0} images)")],
                 ["threads", Invariant($"{s.Threads} (OMP_WAIT_POLICY={Md(s.OmpWaitPolicy)})")],
-                ["data", s.DataFolder.Length == 0 ? "(none)" : $"{Md(s.DataFolder)} ({Md(s.DataOrigin)}; {Md(s.DataSplit)})"],
+                ["data", s.DataFolder.Length == 0 ? "(none)" : $"{Md(ImageDataset.Find(s.Dataset)?.Title ?? s.Dataset)}: {Md(s.DataFolder)} ({Md(s.DataOrigin)}; {Md(s.DataSplit)})"],
                 ["images", Invariant($"{s.TrainImages:N0} training, {s.ValidationImages:N0} validation, {s.TestImages:N0} test")],
                 ["wall time", Invariant($"{r.WallSeconds:F0} s from the first job's start to the last one's end (this session's, for jobs that resumed); {V.Sum(v => v.Jobs.Sum(x => x.Seconds)):F0} s summed over the jobs, earlier sessions of a resumed job included")],
             }.Concat(s.Versions.Select(kv => new[] { Md(kv.Key), Md(kv.Value) })), numeric: false);

@@ -112,6 +112,10 @@ public sealed class RunSettings
     public int Threads { get; set; }
     /// <summary>OMP_WAIT_POLICY in the process environment.</summary>
     public string OmpWaitPolicy { get; set; } = "";
+    /// <summary>The dataset trained on (<c>compare --dataset</c>): <c>fashion-mnist</c> (also in results written before it was recorded) or <c>mnist</c>.</summary>
+    public string Dataset { get; set; } = "fashion-mnist";
+    /// <summary>The dataset's class names by label; empty in results written before they were recorded (then Fashion-MNIST's).</summary>
+    public List<string> ClassNames { get; set; } = new();
     /// <summary>Where the data came from.</summary>
     public string DataFolder { get; set; } = "";
     /// <summary>How the data folder was chosen.</summary>

@@ -15,25 +15,39 @@ namespace NetDsl.Cli.Sweeps;
 
 /// <summary>
 /// Where a plan's variants come from, so that a job can be run from the plan alone in a fresh process (a child process or a
-/// Slurm array task). Today: a built-in experiment by name (<see cref="BuiltIn"/>). A user's own network in an assembly
-/// (<see cref="Assembly"/> and <see cref="Network"/>) is the next kind (issue 18); this netdsl refuses such plans by name.
+/// Slurm array task): a built-in experiment by name (<see cref="BuiltIn"/>), or a network of a user's assembly
+/// (<see cref="UserAssembly"/>: <c>compare --assembly</c>), recorded with the assembly's checksum.
 /// </summary>
-/// <param name="Kind"><see cref="BuiltIn"/>, or a kind a later netdsl writes.</param>
+/// <param name="Kind"><see cref="BuiltIn"/> or <see cref="UserAssembly"/> (a kind a later netdsl writes is refused by name).</param>
 /// <param name="Experiment">The built-in experiment's name (<c>bn-residual</c>).</param>
-/// <param name="Assembly">Path of the assembly that declares the networks (a later kind).</param>
-/// <param name="Network">Full name of the network type with a <c>[Variants]</c> matrix (a later kind).</param>
-public sealed record VariantSource(string Kind, string? Experiment = null, string? Assembly = null, string? Network = null)
+/// <param name="Assembly">Absolute path of the assembly that declares the network (every machine that runs jobs must see it there).</param>
+/// <param name="Network">Full name of the network type.</param>
+/// <param name="AssemblySha256">SHA-256 of the assembly when the plan was written: a rebuilt assembly may hold other networks.</param>
+public sealed record VariantSource(string Kind, string? Experiment = null, string? Assembly = null, string? Network = null, string? AssemblySha256 = null)
 {
     /// <summary>The kind of a built-in experiment of <see cref="Catalog"/>.</summary>
     public const string BuiltIn = "experiment";
 
+    /// <summary>The kind of a network in a user's assembly (<see cref="UserNetworks"/>).</summary>
+    public const string UserAssembly = "assembly";
+
     /// <summary>The experiment that holds the plan's variants.</summary>
-    /// <exception cref="InvalidDataException">A kind or an experiment this netdsl does not have (the message names it and the fix).</exception>
+    /// <exception cref="InvalidDataException">A kind or an experiment this netdsl does not have, an assembly that is gone, changed
+    /// since the plan was written or no longer fits (the message names it and the fix).</exception>
     public Experiment Resolve()
     {
         if (Kind == BuiltIn)
             return Catalog.Find(Experiment ?? "")
                 ?? throw new InvalidDataException($"the plan names the experiment '{Experiment}', which this netdsl does not have; run its jobs with the netdsl that wrote the plan");
+        if (Kind == UserAssembly && Assembly is not null && Network is not null)
+        {
+            if (!File.Exists(Assembly))
+                throw new InvalidDataException($"the plan's network {Network} is in '{Assembly}', which is not there; jobs on other machines need it at the same path (a shared folder)");
+            if (AssemblySha256 is not null && UserNetworks.Sha256(Assembly) != AssemblySha256)
+                throw new InvalidDataException($"'{Assembly}' changed since the plan was written (its SHA-256 differs); results from two builds would not be comparable: start a new run (compare with another --output), or restore the build the plan was made with");
+            try { return UserNetworks.ExperimentOf(UserNetworks.Select(Assembly, Network), Assembly); }
+            catch (FileNotFoundException e) { throw new InvalidDataException(e.Message); }
+        }
         throw new InvalidDataException($"the plan takes its variants from a source of kind '{Kind}'{(Network is null ? "" : $" ({Network} in {Assembly})")}, which this netdsl cannot load; run its jobs with the netdsl that wrote the plan");
     }
 }
@@ -110,7 +124,7 @@ public sealed class RunPlan
         {
             Tool = ToolVersion,
             CreatedUtc = DateTime.UtcNow,
-            Source = new VariantSource(VariantSource.BuiltIn, e.Name),
+            Source = e.Origin ?? new VariantSource(VariantSource.BuiltIn, e.Name),
             Experiment = e.Name,
             Preset = spec.Preset.Name,
             Title = e.Title,
@@ -217,7 +231,9 @@ public sealed class RunPlan
     {
         if (!NeedsData(Measures)) return null;
         Dataset data;
-        try { data = FashionMnist.Load(Settings.DataFolder); }
+        var kind = ImageDataset.Find(Settings.Dataset)
+            ?? throw new InvalidDataException($"the plan's dataset '{Settings.Dataset}' is not one this netdsl reads; run its jobs with the netdsl that wrote the plan ({Tool})");
+        try { data = FashionMnist.Load(Settings.DataFolder, kind); }
         catch (Exception e) when (e is IOException or InvalidDataException)
         {
             throw new InvalidDataException($"cannot read the plan's data ({e.Message}); jobs read {Settings.DataFolder}, which must be visible wherever they run (a shared folder on a cluster)", e);

@@ -139,8 +139,10 @@ public class ConstructTwinTests
         }, modules.ToArray());
     }
 
+    static readonly Scalar Half = 0.5.ToScalar(); // a kept Scalar, not a temporary one (NDA0001)
+
     static Twin StridedFirst(long cin, long planes, long stride) =>
-        new((m, x) => m["relu"].call(m["bn2"].call(m["conv2"].call(m["relu"].call(m["bn1"].call(m["conv1"].call(x)))))* 0.5 + m["downsample"].call(x)),
+        new((m, x) => m["relu"].call(m["bn2"].call(m["conv2"].call(m["relu"].call(m["bn1"].call(m["conv1"].call(x))))).mul(Half) + m["downsample"].call(x)),
             M("conv1", Conv(cin, planes, 1, stride)), M("bn1", BatchNorm2d(planes)), M("relu", ReLU()),     // Strided: the 1x1 takes the stride
             M("conv2", Conv(planes, planes, 3)), M("bn2", BatchNorm2d(planes)),
             M("downsample", Sequential(Conv(cin, planes, 1, stride), BatchNorm2d(planes))));

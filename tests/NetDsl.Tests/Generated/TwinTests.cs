@@ -215,7 +215,8 @@ public class TwinTests
             bn2 = BatchNorm1d(width);
             RegisterComponents();
         }
-        public override Tensor forward(Tensor x) => tanh.call(bn2.call(fc2.call(tanh.call(bn1.call(fc1.call(x))))) * 0.1 + x);
+        static readonly Scalar BranchScale = 0.1.ToScalar();
+        public override Tensor forward(Tensor x) => tanh.call(bn2.call(fc2.call(tanh.call(bn1.call(fc1.call(x))))).mul(BranchScale) + x);
     }
 
     sealed class ResidualMlpTwin : Module<Tensor, Tensor>
