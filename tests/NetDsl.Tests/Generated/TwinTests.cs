@@ -10,35 +10,15 @@ using static TorchSharp.torch.nn;
 namespace NetDsl.Tests.Generated;
 
 /// <summary>
-/// Each generated module against a hand-written TorchSharp twin: the twin takes the generated module's
-/// state_dict (strict, so the names match too), then both must give the same outputs and the same
-/// weight gradients on the same batch, in training mode (BatchNorm on batch statistics).
+/// Each generated module against a hand-written TorchSharp twin (see <see cref="TwinAssert"/>: the same state_dict
+/// keys, outputs, every parameter's gradient and BatchNorm statistics, in training and eval mode).
+/// ConstructTwinTests covers the constructs these do not.
 /// </summary>
 public class TwinTests
 {
-    static void AssertTwins(Module<Tensor, Tensor> generated, Module<Tensor, Tensor> twin, long[] inputShape)
-    {
-        var (missing, unexpected) = twin.load_state_dict(generated.state_dict(), strict: true);
-        Assert.Empty(missing);
-        Assert.Empty(unexpected);
-        Assert.Equal(generated.state_dict().Keys, twin.state_dict().Keys);
-        generated.train();
-        twin.train();
-        manual_seed(11);
-        using var x = randn(inputShape);
-        using var a = generated.call(x);
-        using var b = twin.call(x);
-        Assert.Equal(b.shape, a.shape);
-        Assert.True(a.allclose(b, rtol: 0, atol: 1e-6), $"outputs differ by {(a - b).abs().max().item<float>():E3}");
-        a.square().sum().backward();
-        b.square().sum().backward();
-        var twinParameters = twin.named_parameters().ToDictionary(p => p.name, p => p.parameter);
-        foreach (var (name, p) in generated.named_parameters())
-        {
-            var q = twinParameters[name];
-            Assert.True(p.grad!.allclose(q.grad!, rtol: 0, atol: 1e-5), $"{name}: gradients differ by {(p.grad! - q.grad!).abs().max().item<float>():E3}");
-        }
-    }
+    // Parameter counts by hand: conv 1 -> 4 (3x3) 36 (+4 biases), 4 -> 8 288 (+8), 8 -> 8 576 (+8); BatchNorm 2 per channel;
+    // projection 4 -> 8 (1x1) 32 (+8); fc 8 -> 3 27.
+    static readonly long[] Maps = { 6, 1, 8, 8 }, Logits = { 6, 3 };
 
     // ---- plain, BatchNorm after the activation ------------------------------------------------
     sealed class PlainBnAfterActBlockTwin : Module<Tensor, Tensor>
@@ -80,7 +60,7 @@ public class TwinTests
 
     [Fact]
     public void Plain_net_with_BatchNorm_after_activation_equals_its_twin() =>
-        AssertTwins(new PlainBnAfterActNet(), new PlainBnAfterActNetTwin(), new long[] { 6, 1, 8, 8 });
+        TwinAssert.Equal(new PlainBnAfterActNet(), new PlainBnAfterActNetTwin(), Maps, Logits, 40 + 8 + (296 + 16 + 584 + 16) + (584 + 16 + 584 + 16) + 27);
 
     // ---- residual, original order (He et al. 2015), projection shortcut --------------------------
     sealed class PostActBlockTwin : Module<Tensor, Tensor>
@@ -129,7 +109,7 @@ public class TwinTests
 
     [Fact]
     public void Residual_net_with_projection_shortcut_equals_its_twin() =>
-        AssertTwins(new PostActNet(), new PostActNetTwin(), new long[] { 6, 1, 8, 8 });
+        TwinAssert.Equal(new PostActNet(), new PostActNetTwin(), Maps, Logits, 36 + 8 + (288 + 16 + 576 + 16 + 32 + 16) + (576 + 16 + 576 + 16) + 27);
 
     // ---- residual without BatchNorm: biases on, projection without BatchNorm ----------------------
     sealed class NoBnBlockTwin : Module<Tensor, Tensor>
@@ -169,7 +149,7 @@ public class TwinTests
 
     [Fact]
     public void Residual_net_without_BatchNorm_equals_its_twin() =>
-        AssertTwins(new NoBnNet(), new NoBnNetTwin(), new long[] { 6, 1, 8, 8 });
+        TwinAssert.Equal(new NoBnNet(), new NoBnNetTwin(), Maps, Logits, 40 + (296 + 584 + 40) + (584 + 584) + 27);
 
     // ---- full pre-activation (He et al. 2016), zero-padding shortcut -----------------------------
     sealed class PreActZeroPadBlockTwin : Module<Tensor, Tensor>
@@ -220,7 +200,7 @@ public class TwinTests
 
     [Fact]
     public void Full_preactivation_net_with_zero_padding_shortcut_equals_its_twin() =>
-        AssertTwins(new PreActNet(), new PreActNetTwin(), new long[] { 6, 1, 8, 8 });
+        TwinAssert.Equal(new PreActNet(), new PreActNetTwin(), Maps, Logits, 40 + (8 + 288 + 16 + 576) + (16 + 576 + 16 + 576) + 27);
 
     // ---- residual MLP with BatchNorm1d, tanh and a branch scale (Balduzzi et al. 2017) -----------
     sealed class ScaledResidualMlpBlockTwin : Module<Tensor, Tensor>
@@ -261,7 +241,7 @@ public class TwinTests
 
     [Fact]
     public void Residual_MLP_with_branch_scale_equals_its_twin() =>
-        AssertTwins(new ResidualMlp(), new ResidualMlpTwin(), new long[] { 7, 5 });
+        TwinAssert.Equal(new ResidualMlp(), new ResidualMlpTwin(), new long[] { 7, 5 }, new long[] { 7, 2 }, 30 + 12 + 3 * (36 + 12 + 36 + 12) + 14);
 
     // ---- the other unit orders of He et al. 2016, Fig. 4 (b), (c), (d), on a vector ---------------
     sealed class OrderTwin : Module<Tensor, Tensor>
@@ -288,13 +268,13 @@ public class TwinTests
 
     [Fact]
     public void BatchNorm_after_addition_unit_equals_its_twin() =>
-        AssertTwins(new BnAfterAdditionBlock(6, 6), new OrderTwin("b"), new long[] { 7, 6 });
+        TwinAssert.Equal(new BnAfterAdditionBlock(6, 6), new OrderTwin("b"), new long[] { 7, 6 }, new long[] { 7, 6 }, 36 + 12 + 36 + 12);
 
     [Fact]
     public void ReLU_before_addition_unit_equals_its_twin() =>
-        AssertTwins(new ReluBeforeAdditionBlock(6, 6), new OrderTwin("c"), new long[] { 7, 6 });
+        TwinAssert.Equal(new ReluBeforeAdditionBlock(6, 6), new OrderTwin("c"), new long[] { 7, 6 }, new long[] { 7, 6 }, 36 + 12 + 36 + 12);
 
     [Fact]
     public void ReLU_only_preactivation_unit_equals_its_twin() =>
-        AssertTwins(new ReluOnlyPreActBlock(6, 6), new OrderTwin("d"), new long[] { 7, 6 });
+        TwinAssert.Equal(new ReluOnlyPreActBlock(6, 6), new OrderTwin("d"), new long[] { 7, 6 }, new long[] { 7, 6 }, 36 + 12 + 36 + 12);
 }
