@@ -39,6 +39,56 @@ public class FaultKindTests
     // ---------------------------------------------------------------- 1. hint names
 
     [Fact]
+    public void All_lower_case_type_names_draw_no_warning_in_generated_files()
+    {
+        // CS8981 in the user's own file is theirs to suppress; generated files declare the names again (partial parts, blocks
+        // nested in variants, stubs) and must stay warning-free for warnings-as-errors builds.
+        var user = GeneratorHarness.Compile(Usings + "namespace lab {\n" +
+            "[Block, Residual, BatchNorm, Activation(Nonlinearity.ReLU)] public partial class unit { [Linear] Linear fc1; }\n" +
+            "[Network, Input(4), Variants(Residual = new[] { true, false })] public partial class net { [Linear(4)] Linear fc_in; [Stage(Blocks = 2, Channels = 4)] ModuleList<unit> layer1; [Linear(2)] Linear fc; }\n" +
+            "[Network, Input(4)] public partial class broken { [Linear(0)] Linear fc; } }");
+        // The SDK's warning level (CS8981 is in a warning wave above the compiler's default level 4).
+        user = user.WithOptions(user.Options.WithWarningLevel(9999));
+        GeneratorHarness.CreateDriver().RunGeneratorsAndUpdateCompilation(user, out var output, out _);
+        var warnings = output.GetDiagnostics().Where(d => d.Id == "CS8981").ToList();
+        Assert.Contains(warnings, d => d.Location.SourceTree == user.SyntaxTrees[0]); // in the user's file: the case is real
+        Assert.DoesNotContain(warnings, d => d.Location.SourceTree != user.SyntaxTrees[0]);
+        Assert.Contains(output.SyntaxTrees, t => t.FilePath.Contains("Variants", StringComparison.Ordinal));
+        Assert.Contains(output.SyntaxTrees, t => t.ToString().Contains("NetDsl reported errors for this class", StringComparison.Ordinal)); // the stub of 'broken'
+    }
+
+    /// <summary>The compiled assembly, as a project reference gives it to the compiler (private members are not imported).</summary>
+    static MetadataReference Image(Compilation compilation)
+    {
+        using var stream = new System.IO.MemoryStream();
+        var emit = compilation.Emit(stream);
+        Assert.True(emit.Success, string.Join("\n", emit.Diagnostics));
+        return MetadataReference.CreateFromImage(stream.ToArray());
+    }
+
+    [Fact]
+    public void A_block_from_a_referenced_assembly_is_ND0039_not_a_silent_stub()
+    {
+        // The block compiled into another assembly: its layers have no source in the user's compilation.
+        GeneratorHarness.CreateDriver().RunGeneratorsAndUpdateCompilation(
+            GeneratorHarness.Compile(Usings + "namespace Lab.Blocks { [Block, Residual] public partial class Unit { [Conv(Kernel = 3)] Conv2d conv1; } }").WithAssemblyName("Lab.Blocks"),
+            out var library, out _);
+        var user = GeneratorHarness.Compile(Usings + "namespace Lab { [Network, Input(1, 8, 8)] public partial class Net { [Conv(4)] Conv2d conv1; " +
+                                            "[Stage(Blocks = 2, Channels = 4)] ModuleList<Lab.Blocks.Unit> layer1; [GlobalAvgPool] AdaptiveAvgPool2d pool; [Linear(2)] Linear fc; } }")
+            .AddReferences(Image(library));
+        GeneratorHarness.CreateDriver().RunGeneratorsAndUpdateCompilation(user, out var output, out var diagnostics);
+        Assert.Empty(user.GetDiagnostics().Where(x => x.Severity == DiagnosticSeverity.Error).Select(x => x.ToString()));
+        var d = Assert.Single(diagnostics, x => x.Severity == DiagnosticSeverity.Error);
+        Assert.Equal("ND0039", d.Id);
+        Assert.Equal("Stage 'layer1' repeats the block 'Lab.Blocks.Unit' from the assembly 'Lab.Blocks'; NetDsl builds a block from its source, in the project that declares it, " +
+                     "so declare the block in this project (or build the whole network in 'Lab.Blocks')", d.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        var source = user.SyntaxTrees.Single().ToString();
+        Assert.Equal(source.IndexOf("ModuleList<Lab.Blocks.Unit>", StringComparison.Ordinal), d.Location.SourceSpan.Start);
+        Assert.Equal("ModuleList<Lab.Blocks.Unit>".Length, d.Location.SourceSpan.Length);
+        Assert.DoesNotContain(output.SyntaxTrees, t => t.FilePath.Contains("Unit", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Hint_names_are_unique_ignoring_case_across_every_kind_of_generated_file()
     {
         // A type with variants (a network file, variant files and a registry) beside: a namespace spelled like the type in

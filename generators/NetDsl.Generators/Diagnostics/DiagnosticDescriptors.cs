@@ -168,6 +168,10 @@ internal static class DiagnosticDescriptors
         "Variant registry hides a type the class names",
         "'{0}' has [Variants], so NetDsl generates the nested class '{0}.Variants', which inside '{0}' hides the type '{1}' written here; rename '{1}' or write it qualified ({2})");
 
+    public static readonly DiagnosticDescriptor BlockFromAnotherAssembly = Error("ND0039",
+        "Stage repeats a block from another assembly",
+        "Stage '{0}' repeats the block '{1}' from the assembly '{2}'; NetDsl builds a block from its source, in the project that declares it, so declare the block in this project (or build the whole network in '{2}')");
+
     public static readonly DiagnosticDescriptor InternalError = new("ND0999",
         "NetDsl generator failure",
         "NetDsl could not process '{0}': {1}; please report this with the declaration",
@@ -179,7 +183,7 @@ internal static class DiagnosticDescriptors
         InvalidInputRank, UnknownEnumValue, EmptyOutput, StageTypeNotBlock, BlockCycle, ResidualCannotAdd,
         ConflictingPolicies, NeedsSpatialMap, FixedSizeInBlock, MissingSize, ImpliedNameClash, BlockMixesKinds,
         ResidualOnNetwork, MultipleLayerAttributes, MisplacedPolicy, UserConstructor, StrideOnVectorBlock, UnannotatedModule, NotAnInstanceField, SkippedVariants, EmptyMatrix, DuplicateVariant, VariantsOnBlock,
-        LayersInSeveralParts, EvenKernelSamePadding, TooManyLayers, TooManyVariants, ClassNamedLikeMember, LanguageVersionTooLow, HiddenReferencedType, HiddenByRegistry, InternalError,
+        LayersInSeveralParts, EvenKernelSamePadding, TooManyLayers, TooManyVariants, ClassNamedLikeMember, LanguageVersionTooLow, HiddenReferencedType, HiddenByRegistry, BlockFromAnotherAssembly, InternalError,
     };
 
     static readonly Dictionary<string, DiagnosticDescriptor> ByIdMap = All.ToDictionary(d => d.Id);

@@ -22,6 +22,13 @@ namespace NetDsl.Generators.Naming;
 /// </summary>
 internal static class Identifiers
 {
+    /// <summary>
+    /// The first line after a generated file's header: the user's type names are declared again in generated code (partial
+    /// parts, blocks nested in variants), and C# warns about an all-lower-case one (CS8981) in every file that declares it,
+    /// which a warnings-as-errors build cannot suppress in generated files.
+    /// </summary>
+    public const string LowerCaseTypeNames = "#pragma warning disable CS8981 // type names are the user's own (an all-lower-case one is declared again here)";
+
     public const string Forward = "forward";
     public const string Tap = "Tap";
     public const string Probe = "netdslProbe";

@@ -523,6 +523,12 @@ internal sealed class ClassReader
             Report(DiagnosticDescriptors.StageTypeNotBlock, typeAt, field.Name, list.TypeArguments[0].ToDisplayString());
             return null;
         }
+        // A block compiled into a referenced assembly has no source here to read its layers from (it used to get a silent stub).
+        if (!blockType.Locations.Any(l => l.IsInSource))
+        {
+            Report(DiagnosticDescriptors.BlockFromAnotherAssembly, typeAt, field.Name, blockType.ToDisplayString(), blockType.ContainingAssembly?.Name ?? "?");
+            return null;
+        }
         if (blocks <= 0 || blocks > Limits.MaxBlocks) Report(DiagnosticDescriptors.InvalidValue, at, $"Blocks of '{field.Name}'", blocks.ToString(CultureInfo.InvariantCulture), $"between 1 and {Limits.MaxBlocks.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
         if (stride <= 0 || stride > Limits.MaxWindow) Report(DiagnosticDescriptors.InvalidValue, at, $"Stride of '{field.Name}'", stride.ToString(CultureInfo.InvariantCulture), Between(1));
         if (inBlock && channels != 0) Report(DiagnosticDescriptors.FixedSizeInBlock, at, field.Name, Short(blockPath.Peek()), $"Channels = {channels}");
