@@ -166,15 +166,24 @@ public static class UserNetworks
             () => (torch.nn.Module<torch.Tensor, torch.Tensor>)Activator.CreateInstance(network)!, "")];
     }
 
+    /// <summary>Assemblies whose dependency resolver is installed (once each).</summary>
+    static readonly HashSet<string> Resolvers = new(StringComparer.Ordinal);
+
     /// <summary>Loads into the default context, so NetDsl and TorchSharp are the tool's own; the assembly's other dependencies
     /// come from its folder (its deps.json).</summary>
     static Assembly Load(string path)
     {
         var loaded = AppDomain.CurrentDomain.GetAssemblies().FirstOrDefault(a => !a.IsDynamic && string.Equals(a.Location, path, StringComparison.Ordinal));
         if (loaded is not null) return loaded;
-        var resolver = new AssemblyDependencyResolver(path);
-        AssemblyLoadContext.Default.Resolving += (context, name) =>
-            resolver.ResolveAssemblyToPath(name) is { } dependency ? context.LoadFromAssemblyPath(dependency) : null;
+        lock (Resolvers)
+        {
+            if (Resolvers.Add(path))
+            {
+                var resolver = new AssemblyDependencyResolver(path);
+                AssemblyLoadContext.Default.Resolving += (context, name) =>
+                    resolver.ResolveAssemblyToPath(name) is { } dependency ? context.LoadFromAssemblyPath(dependency) : null;
+            }
+        }
         return AssemblyLoadContext.Default.LoadFromAssemblyPath(path);
     }
 }
