@@ -172,4 +172,23 @@ public sealed class UserNetworkTests : IDisposable
         Assert.StartsWith($"error: '{Path.Combine(project, "Broken.csproj")}' did not build (dotnet build exited 1); fix the errors and run again:", error, StringComparison.Ordinal);
         Assert.Contains("error CS1525", error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Export_writes_a_users_variant_as_pytorch_source()
+    {
+        var python = Path.Combine(folder, "lab.py");
+        var (code, stdout, error) = CommandLineTests.Run("export", "LabNet.Plain.NoBn", "--assembly", Me, "--pytorch", python);
+        Assert.True(code == 0, error);
+        Assert.Equal(LabNet.Variants.All.Single(v => v.Name == "LabNet.Plain.NoBn").PyTorchSource, File.ReadAllText(python));
+        Assert.Contains("class LabNet", File.ReadAllText(python), StringComparison.Ordinal);
+        Assert.Contains($"wrote {python}: PyTorch source of LabNet.Plain.NoBn", stdout, StringComparison.Ordinal);
+        // A network without [Variants] exports its own PyTorchSource.
+        var colour = Path.Combine(folder, "colour.py");
+        Assert.Equal(0, CommandLineTests.Run("export", "LabColourNet", "--assembly", Me, "--pytorch", colour).Code);
+        Assert.Equal(LabColourNet.PyTorchSource, File.ReadAllText(colour));
+        // Names are looked up in the user's networks, not the built-in ones.
+        var unknown = CommandLineTests.Run("export", "DepthNet.Residual.BnAfterConv.Depth3", "--assembly", Me, "--pytorch", colour);
+        Assert.Equal(2, unknown.Code);
+        Assert.StartsWith("error: no variant named 'DepthNet.Residual.BnAfterConv.Depth3'", unknown.Error.Trim(), StringComparison.Ordinal);
+    }
 }

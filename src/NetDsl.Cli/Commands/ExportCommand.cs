@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.CommandLine;
 using System.Globalization;
 using System.IO;
@@ -28,11 +29,14 @@ public static partial class ExportCommand
         var weights = new Option<string?>("--weights") { Description = "Write a freshly initialized instance's state_dict to this file (torch.save format; load with model.load_state_dict(torch.load(path)))." };
         var init = new Option<InitScheme>("--init") { Description = "Initialization of the --weights: PyTorchDefault (what construction gives), HeFanIn or TorchvisionFanOut.", DefaultValueFactory = _ => InitScheme.PyTorchDefault };
         var seed = new Option<int>("--seed") { Description = "Seed of the --weights (torch.manual_seed before construction).", DefaultValueFactory = _ => 0 };
+        var assembly = new Option<string?>("--assembly") { Description = "Export a variant of your own networks from your built assembly (its name as `netdsl list --assembly` shows it)." };
+        var project = new Option<string?>("--project") { Description = "Like --assembly, but builds your project (.csproj, Release) first." };
         var command = new Command("export", "Export a variant to PyTorch: its source as a torch.nn.Module (--pytorch out.py) and initialized weights as a state_dict (--weights out.pt).")
         {
-            name, pytorch, weights, init, seed,
+            name, pytorch, weights, init, seed, assembly, project,
         };
-        command.SetAction(parse => Run(parse.GetValue(name)!, parse.GetValue(pytorch), parse.GetValue(weights), parse.GetValue(init), parse.GetValue(seed), Console.Out));
+        command.SetAction(parse => Run(parse.GetValue(name)!, parse.GetValue(pytorch), parse.GetValue(weights), parse.GetValue(init), parse.GetValue(seed), Console.Out,
+            UserVariants(parse.GetValue(assembly), parse.GetValue(project))));
         return command;
     }
 
@@ -44,9 +48,10 @@ public static partial class ExportCommand
     /// <param name="seed">Seed of the weights.</param>
     /// <param name="output">Where to say what was written.</param>
     /// <exception cref="UsageException">Unknown variant, neither file asked for, the same path twice, or a file that cannot be written.</exception>
-    public static int Run(string variantName, string? pythonPath, string? weightsPath, InitScheme init, int seed, TextWriter output)
+    /// <param name="variants">The variants to look the name up in (a user's assembly), or null for the built-in experiments'.</param>
+    public static int Run(string variantName, string? pythonPath, string? weightsPath, InitScheme init, int seed, TextWriter output, IReadOnlyList<VariantInfo>? variants = null)
     {
-        var v = Find(variantName);
+        var v = Find(variantName, variants);
         if (pythonPath is null && weightsPath is null)
             throw new UsageException($"nothing to export: give --pytorch out.py (the PyTorch source) and/or --weights out.pt (a state dict), e.g. `netdsl export {v.Name} --pytorch out.py --weights out.pt`");
         if (pythonPath is { Length: 0 } || weightsPath is { Length: 0 }) throw new UsageException("an empty file name; give a path such as out.py or out.pt");
@@ -78,9 +83,9 @@ public static partial class ExportCommand
 
     /// <summary>The catalog variant named <paramref name="wanted"/> (any case).</summary>
     /// <exception cref="UsageException">No such variant; the message lists the close names, or the networks.</exception>
-    internal static VariantInfo Find(string wanted)
+    internal static VariantInfo Find(string wanted, IReadOnlyList<VariantInfo>? variants = null)
     {
-        var all = Catalog.AllVariants().ToList();
+        var all = (variants ?? Catalog.AllVariants()).ToList();
         var v = all.FirstOrDefault(x => string.Equals(x.Name, wanted, StringComparison.OrdinalIgnoreCase));
         if (v is not null) return v;
         var close = all.Where(x => x.Name.Contains(wanted, StringComparison.OrdinalIgnoreCase)
@@ -89,6 +94,16 @@ public static partial class ExportCommand
         if (close.Count > 0) throw new UsageException($"no variant named '{wanted}'; did you mean: {string.Join(", ", close)}? (`netdsl list` shows them all)");
         var networks = all.Select(x => x.Name.Split('.')[0]).Distinct().ToList();
         throw new UsageException($"no variant named '{wanted}'; variants are named <network>.<settings>, from the networks {string.Join(", ", networks)} (`netdsl list` shows them all)");
+    }
+
+    /// <summary>Every variant of every network in a user's assembly (<c>--assembly</c>, or <c>--project</c> built first), or null without either.</summary>
+    /// <exception cref="UsageException">Both given, or the assembly cannot be loaded or holds no network (the message names the fix).</exception>
+    internal static IReadOnlyList<VariantInfo>? UserVariants(string? assembly, string? project)
+    {
+        if (assembly is null && project is null) return null;
+        if (assembly is not null && project is not null) throw new UsageException("--assembly and --project both name your networks; give one of them");
+        try { return UserNetworks.Find(assembly ?? UserNetworks.Build(project!, Console.Out)).SelectMany(n => n.Variants).ToList(); }
+        catch (Exception e) when (e is FileNotFoundException or InvalidDataException) { throw new UsageException(e.Message); }
     }
 
     /// <summary>The network class of an emitted module: its last class.</summary>

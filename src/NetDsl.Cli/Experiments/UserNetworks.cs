@@ -162,8 +162,9 @@ public static class UserNetworks
         if (all?.GetValue(null) is IReadOnlyList<VariantInfo> variants) return variants;
         var summary = network.GetProperty("Summary", BindingFlags.Public | BindingFlags.Static)?.GetValue(null) as ModelSummary
             ?? throw new InvalidDataException($"{network.FullName} has no generated Summary; rebuild the project with the NetDsl package referenced");
+        var python = network.GetField("PyTorchSource", BindingFlags.Public | BindingFlags.Static)?.GetValue(null) as string ?? "";
         return [new VariantInfo(network.Name, new Dictionary<string, string>(), summary,
-            () => (torch.nn.Module<torch.Tensor, torch.Tensor>)Activator.CreateInstance(network)!, "")];
+            () => (torch.nn.Module<torch.Tensor, torch.Tensor>)Activator.CreateInstance(network)!, "", python)];
     }
 
     /// <summary>Assemblies whose dependency resolver is installed (once each).</summary>

@@ -126,7 +126,7 @@ public static class ForwardChecks
         ScalarType.BFloat16 => "torch.bfloat16",
         ScalarType.Float32 => "torch.float32",
         ScalarType.Float64 => "torch.float64",
-        ScalarType.Bool => "torch.@bool",
+        ScalarType.Bool => "torch.bool",
         ScalarType.ComplexFloat32 => "torch.complex64",
         ScalarType.ComplexFloat64 => "torch.complex128",
         _ => "ScalarType." + t,
