@@ -101,8 +101,8 @@ public static class UserNetworks
             $"Your network {found.Name} ({found.Variants.Count} variant{(found.Variants.Count == 1 ? "" : "s")} from {Path.GetFileName(full)}), trained side by side on Fashion-MNIST " +
             "with the learning rate and epoch of each variant chosen on validation, and the gradient at initialization.",
             found.Variants, Measures.Training | Measures.InitialGradients,
-            Quick: new("quick", _ => true, Epochs: 3, Subset: 3000, [0, 1, 2], [0.01, 0.05], BatchSize: 64, TestSubset: 2000),
-            Full: new("full", _ => true, Epochs: 15, Subset: null, [0, 1, 2], [0.01, 0.03, 0.1]))
+            Quick: Presets.Quick with { Include = _ => true },
+            Full: Presets.Full with { Include = _ => true })
         {
             Origin = new VariantSource(VariantSource.UserAssembly, Assembly: full, Network: found.Name, AssemblySha256: Sha256(full)),
         };
@@ -147,6 +147,9 @@ public static class UserNetworks
             throw new InvalidDataException($"--project needs the .NET SDK's dotnet on PATH ({e.Message}); install it, or build yourself and give --assembly");
         }
     }
+
+    /// <summary>The default experiment's presets, which a user's network runs with (all its variants).</summary>
+    static Experiment Presets => Catalog.Find(Catalog.Default)!;
 
     /// <summary>SHA-256 of a file, lower-case hex (plans record the assembly's, so jobs refuse a rebuilt one).</summary>
     public static string Sha256(string path)
