@@ -57,6 +57,25 @@ public class FaultKindTests
         Assert.Contains(output.SyntaxTrees, t => t.ToString().Contains("NetDsl reported errors for this class", StringComparison.Ordinal)); // the stub of 'broken'
     }
 
+    [Fact]
+    public void A_block_that_states_no_policy_in_a_network_that_does_is_reported_where_it_is_staged()
+    {
+        var result = GeneratorHarness.Run(Usings + "namespace Lab {\n" +
+            "[Block, Residual] public partial class Bare { [Conv(Kernel = 3)] Conv2d conv1; }\n" +
+            "[Block, Residual, BatchNorm] public partial class NormOnly { [Conv(Kernel = 3)] Conv2d conv1; }\n" +
+            "[Block, Residual, BatchNorm, Activation(Nonlinearity.ReLU)] public partial class Full { [Conv(Kernel = 3)] Conv2d conv1; }\n" +
+            "[Network, Input(1, 8, 8), BatchNorm, Activation(Nonlinearity.ReLU), Variants(Residual = new[] { true, false })] public partial class Net { [Conv(4)] Conv2d conv1; " +
+            "[Stage(Channels = 4)] ModuleList<Bare> layer1; [Stage(Channels = 4)] ModuleList<NormOnly> layer2; [Stage(Channels = 4)] ModuleList<Full> layer3; [GlobalAvgPool] AdaptiveAvgPool2d pool; [Linear(2)] Linear fc; }\n" +
+            "[Network, Input(1, 8, 8)] public partial class NoPolicies { [Conv(4)] Conv2d conv1; [Stage(Channels = 4)] ModuleList<Bare> layer1; [GlobalAvgPool] AdaptiveAvgPool2d pool; [Linear(2)] Linear fc; } }");
+        var infos = result.GeneratorDiagnostics.Where(d => d.Id == "ND0040").Select(d => d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal([
+            "Block 'Bare' states no [BatchNorm] or [Activation], so in 'Net' it runs without (a block type is generated once, from its own attributes), while the variants of a [Variants] matrix give it the network's; declare [BatchNorm], [Activation(...)] on 'Bare' to have it in both",
+            "Block 'NormOnly' states no [Activation], so in 'Net' it runs without (a block type is generated once, from its own attributes), while the variants of a [Variants] matrix give it the network's; declare [Activation(...)] on 'NormOnly' to have it in both",
+        ], infos);
+        Assert.All(result.GeneratorDiagnostics.Where(d => d.Id == "ND0040"), d => Assert.Equal(DiagnosticSeverity.Info, d.Severity));
+        Assert.Empty(result.InGeneratedFiles);
+    }
+
     /// <summary>The compiled assembly, as a project reference gives it to the compiler (private members are not imported).</summary>
     static MetadataReference Image(Compilation compilation)
     {

@@ -172,6 +172,11 @@ internal static class DiagnosticDescriptors
         "Stage repeats a block from another assembly",
         "Stage '{0}' repeats the block '{1}' from the assembly '{2}'; NetDsl builds a block from its source, in the project that declares it, so declare the block in this project (or build the whole network in '{2}')");
 
+    public static readonly DiagnosticDescriptor BlockWithoutNetworkPolicy = new("ND0040",
+        "Block runs without the network's BatchNorm or activation",
+        "Block '{0}' states no {1}, so in '{2}' it runs without (a block type is generated once, from its own attributes), while the variants of a [Variants] matrix give it the network's; declare {3} on '{0}' to have it in both",
+        Category, DiagnosticSeverity.Info, isEnabledByDefault: true);
+
     public static readonly DiagnosticDescriptor InternalError = new("ND0999",
         "NetDsl generator failure",
         "NetDsl could not process '{0}': {1}; please report this with the declaration",
@@ -183,7 +188,7 @@ internal static class DiagnosticDescriptors
         InvalidInputRank, UnknownEnumValue, EmptyOutput, StageTypeNotBlock, BlockCycle, ResidualCannotAdd,
         ConflictingPolicies, NeedsSpatialMap, FixedSizeInBlock, MissingSize, ImpliedNameClash, BlockMixesKinds,
         ResidualOnNetwork, MultipleLayerAttributes, MisplacedPolicy, UserConstructor, StrideOnVectorBlock, UnannotatedModule, NotAnInstanceField, SkippedVariants, EmptyMatrix, DuplicateVariant, VariantsOnBlock,
-        LayersInSeveralParts, EvenKernelSamePadding, TooManyLayers, TooManyVariants, ClassNamedLikeMember, LanguageVersionTooLow, HiddenReferencedType, HiddenByRegistry, BlockFromAnotherAssembly, InternalError,
+        LayersInSeveralParts, EvenKernelSamePadding, TooManyLayers, TooManyVariants, ClassNamedLikeMember, LanguageVersionTooLow, HiddenReferencedType, HiddenByRegistry, BlockFromAnotherAssembly, BlockWithoutNetworkPolicy, InternalError,
     };
 
     static readonly Dictionary<string, DiagnosticDescriptor> ByIdMap = All.ToDictionary(d => d.Id);

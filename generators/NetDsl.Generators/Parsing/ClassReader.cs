@@ -529,6 +529,18 @@ internal sealed class ClassReader
             Report(DiagnosticDescriptors.BlockFromAnotherAssembly, typeAt, field.Name, blockType.ToDisplayString(), blockType.ContainingAssembly?.Name ?? "?");
             return null;
         }
+        if (!inBlock)
+        {
+            // The network's own BatchNorm/activation do not reach a block that states none (its type is shared), but its variants'
+            // do: say so where the stage is declared, since the declared network and its same-settings variant then differ.
+            var network = field.ContainingType;
+            var missing = new List<(string What, string Declare)>();
+            if (Find(network, BatchNormAttribute) is not null && Find(blockType, BatchNormAttribute) is null) missing.Add(("[BatchNorm]", "[BatchNorm]"));
+            if (Find(network, ActivationAttribute) is not null && Find(blockType, ActivationAttribute) is null) missing.Add(("[Activation]", "[Activation(...)]"));
+            if (missing.Count > 0)
+                Report(DiagnosticDescriptors.BlockWithoutNetworkPolicy, typeAt, blockType.Name, string.Join(" or ", missing.Select(m => m.What)), network.Name,
+                    string.Join(", ", missing.Select(m => m.Declare)));
+        }
         if (blocks <= 0 || blocks > Limits.MaxBlocks) Report(DiagnosticDescriptors.InvalidValue, at, $"Blocks of '{field.Name}'", blocks.ToString(CultureInfo.InvariantCulture), $"between 1 and {Limits.MaxBlocks.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
         if (stride <= 0 || stride > Limits.MaxWindow) Report(DiagnosticDescriptors.InvalidValue, at, $"Stride of '{field.Name}'", stride.ToString(CultureInfo.InvariantCulture), Between(1));
         if (inBlock && channels != 0) Report(DiagnosticDescriptors.FixedSizeInBlock, at, field.Name, Short(blockPath.Peek()), $"Channels = {channels}");

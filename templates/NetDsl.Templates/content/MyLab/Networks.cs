@@ -3,8 +3,12 @@ using TorchSharp.Modules;
 
 namespace MyLab;
 
-/// <summary>Two 3x3 convolutions; with [Residual], x + F(x) (a 1x1 projection where the shape changes), He et al. 2015.</summary>
-[Block, Residual]
+/// <summary>
+/// Two 3x3 convolutions with BatchNorm and ReLU; with [Residual], relu(x + F(x)) (a 1x1 projection where the shape changes),
+/// He et al. 2015. The block states its own policies: a block type is generated once, so they are what <c>new LabNet()</c>
+/// runs; the variants' axes (Residual, BatchNorm) override them.
+/// </summary>
+[Block, Residual, BatchNorm, Activation(Nonlinearity.ReLU)]
 public partial class Unit
 {
     [Conv(Kernel = 3)] Conv2d conv1;
