@@ -39,8 +39,10 @@ public static class Program
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            // One line: the first error, in words rather than .NET type names, and where to look.
-            Console.Error.WriteLine($"error: {Readable(parse.Errors[0].Message)} (see `netdsl {(args.Length > 0 ? args[0] + " " : "")}--help`)");
+            // One line: the error that names the input (an unknown word before "a command is required"), in words rather than
+            // .NET type names, and where to look.
+            var first = parse.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized command or argument", StringComparison.Ordinal)) ?? parse.Errors[0];
+            Console.Error.WriteLine($"error: {Readable(first.Message)} (see `netdsl {(args.Length > 0 && root.Subcommands.Any(c => c.Name == args[0]) ? args[0] + " " : "")}--help`)");
             return UsageError;
         }
         try
@@ -63,7 +65,9 @@ public static class Program
     /// <summary>System.CommandLine's parse messages with the .NET type names replaced by what the user must type, on one line.</summary>
     internal static string Readable(string message)
     {
-        var text = message.Split('\n')[0].Trim();
+        // System.CommandLine lists choices on the lines after the first ("Must be one of:\n\t'quick'\n\t'full'"): keep them, on one line.
+        var lines = message.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
+        var text = lines.Count == 0 ? "" : lines[0] + (lines.Count > 1 ? " " + string.Join(", ", lines.Skip(1)) : "");
         text = Regex.Replace(text, @"as expected type 'NetDsl\.Cli\.Training\.Schedule'\.?.*", "as a schedule: use Cosine, Step or Constant");
         text = Regex.Replace(text, @"as expected type 'NetDsl\.Measurements\.InitScheme'\.?.*", "as an initialization: use HeFanIn, TorchvisionFanOut or PyTorchDefault");
         return text.TrimEnd('.');

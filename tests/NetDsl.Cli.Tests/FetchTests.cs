@@ -227,6 +227,15 @@ public sealed class FetchTests : IDisposable
         var unknown = CommandLineTests.Run("data", "fetch", "imagenet");
         Assert.Equal(2, unknown.Code);
         Assert.Equal("error: unknown dataset 'imagenet'; choose one of: fashion-mnist, mnist", unknown.Error.Trim());
+        // Nothing listens on the port: a connection error says what to do instead.
+        var closed = CommandLineTests.Run("data", "fetch", "mnist", "--to", target, "--mirror", $"http://127.0.0.1:{FreePort()}/");
+        Assert.Equal(1, closed.Code);
+        Assert.Contains("no connection (", closed.Error, StringComparison.Ordinal);
+        Assert.EndsWith("nothing was written. Check the network, give --mirror <url> of a copy of the files, or download them yourself and pass their folder to compare with --data", closed.Error.Trim(), StringComparison.Ordinal);
+        AssertNothingLeft(target);
+        var file = Path.Combine(folder, "a-file");
+        File.WriteAllText(file, "x");
+        Assert.Equal($"error: '{file}' is a file; --to takes a folder (created if missing)", CommandLineTests.Run("data", "fetch", "mnist", "--to", file, "--mirror", baseUrl).Error.Trim());
         var badMirror = CommandLineTests.Run("data", "fetch", "mnist", "--mirror", "not a url");
         Assert.Equal(2, badMirror.Code);
         Assert.StartsWith("error: --mirror 'not a url' is not an absolute URL", badMirror.Error.Trim(), StringComparison.Ordinal);

@@ -74,6 +74,10 @@ public class FaultKindTests
         ], infos);
         Assert.All(result.GeneratorDiagnostics.Where(d => d.Id == "ND0040"), d => Assert.Equal(DiagnosticSeverity.Info, d.Severity));
         Assert.Empty(result.InGeneratedFiles);
+        // Information, not an error: the network and its variants are built, no stub.
+        Assert.DoesNotContain(result.GeneratorDiagnostics, d => d.Severity == DiagnosticSeverity.Error);
+        Assert.Contains("public static global::NetDsl.ModelSummary Summary", result.Sources["Lab.Net.g.cs"], StringComparison.Ordinal);
+        Assert.DoesNotContain(result.Sources.Values, text => text.Contains("NetDsl reported errors for this class", StringComparison.Ordinal));
     }
 
     /// <summary>The compiled assembly, as a project reference gives it to the compiler (private members are not imported).</summary>

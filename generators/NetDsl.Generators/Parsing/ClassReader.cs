@@ -66,7 +66,8 @@ internal sealed class ClassReader
         return moduleMembers;
     }
 
-    public bool HasErrors => Diagnostics.Count > 0;
+    /// <summary>An error was reported (informational diagnostics, such as ND0040, leave the class built).</summary>
+    public bool HasErrors => Diagnostics.Any(d => DiagnosticDescriptors.ById(d.Id).DefaultSeverity == DiagnosticSeverity.Error);
 
     public static LocationInfo? NameLocation(INamedTypeSymbol type) =>
         LocationInfo.From(type.Locations.FirstOrDefault(l => l.IsInSource));

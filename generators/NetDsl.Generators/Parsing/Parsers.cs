@@ -55,7 +55,8 @@ internal static class Parsers
             // Info diagnostics (skipped combinations) do not stop generation; errors in the matrix do (the class itself still builds).
             bool matrixErrors = variantDiagnostics.Any(d => d.Id != DiagnosticDescriptors.SkippedVariants.Id);
             if (matrixErrors) model = model with { Variants = EquatableArray<VariantModel>.Empty };
-            return new ParseResult<NetworkModel>(model, new EquatableArray<DiagnosticInfo>(variantDiagnostics));
+            // The reader's informational diagnostics (ND0040) travel with the model too.
+            return new ParseResult<NetworkModel>(model, new EquatableArray<DiagnosticInfo>(reader.Diagnostics.Concat(variantDiagnostics).ToList()));
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

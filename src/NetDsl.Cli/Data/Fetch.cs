@@ -72,6 +72,7 @@ public static class Fetch
         CancellationToken cancel = default)
     {
         folder = Path.GetFullPath(folder);
+        if (File.Exists(folder)) throw new InvalidDataException($"'{folder}' is a file; --to takes a folder (created if missing)");
         var present = dataset.Files.Where(f => File.Exists(Path.Combine(folder, f.Name))).ToList();
         if (present.Count > 0)
         {
@@ -97,7 +98,14 @@ public static class Fetch
                 log.WriteLine($"downloading {url}");
                 var path = Path.Combine(staging, file.Name);
                 string md5;
-                using (var response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancel).ConfigureAwait(false))
+                HttpResponseMessage reply;
+                try { reply = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancel).ConfigureAwait(false); }
+                catch (HttpRequestException e)
+                {
+                    throw new HttpRequestException($"{url}: no connection ({e.Message}); nothing was written. Check the network, give --mirror <url> of a copy of the files, " +
+                                                   "or download them yourself and pass their folder to compare with --data", e);
+                }
+                using (var response = reply)
                 {
                     if (!response.IsSuccessStatusCode)
                         throw new HttpRequestException($"{url}: the server answered {(int)response.StatusCode} {response.ReasonPhrase}; nothing was written (check the address, or try again later)");

@@ -31,6 +31,11 @@ public sealed record VariantSource(string Kind, string? Experiment = null, strin
     /// <summary>The kind of a network in a user's assembly (<see cref="UserNetworks"/>).</summary>
     public const string UserAssembly = "assembly";
 
+    /// <summary>Where the variants come from, in words: <c>experiment bn-residual</c>, or <c>MyLab.Net in /path/MyLab.dll (SHA-256 3ff0841f1e02...)</c>.</summary>
+    public string Describe() => Kind == UserAssembly
+        ? $"{Network} in {Assembly}" + (AssemblySha256 is { Length: >= 12 } sha ? $" (SHA-256 {sha[..12]}...)" : "")
+        : Kind == BuiltIn ? $"experiment {Experiment}" : $"a source of kind '{Kind}'";
+
     /// <summary>The experiment that holds the plan's variants.</summary>
     /// <exception cref="InvalidDataException">A kind or an experiment this netdsl does not have, an assembly that is gone, changed
     /// since the plan was written or no longer fits (the message names it and the fix).</exception>
@@ -261,7 +266,7 @@ public sealed class RunPlan
     public string? Difference(RunPlan other)
     {
         if (other.Tool != Tool) return $"tool: the plan was written by {Tool}, this is {other.Tool}";
-        if (other.Source != Source) return $"variant source: {Source} vs {other.Source}";
+        if (other.Source != Source) return $"variants from {Source.Describe()} vs {other.Source.Describe()}";
         if (other.Preset != Preset) return $"preset: {Preset} vs {other.Preset}";
         static Dictionary<string, string> Fields(RunSettings s)
         {
