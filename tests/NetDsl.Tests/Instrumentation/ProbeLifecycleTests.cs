@@ -80,6 +80,25 @@ public class ProbeLifecycleTests
     }
 
     [Fact]
+    public void A_failure_inside_backward_is_raised_once_by_CaptureGradients_with_its_cause()
+    {
+        // An exception must not cross LibTorch's native backward (it would end the process): the probe keeps it for
+        // CaptureGradients. The fault is planted through the public record: a split the probe did not make has no position,
+        // so placing the unit's own split in forward order fails inside backward.
+        var unit = new LinearResidualUnit(2, 2);
+        using var probe = Probe.Attach(unit);
+        probe.BeginStep(1);
+        probe.Current.ResidualSplits.Add(new ResidualSplitRecord { Unit = "planted" });
+        using var x = tensor(new float[,] { { 1, 2 }, { 3, 4 } }, requires_grad: true);
+        unit.call(x).sum().backward();
+        var e = Assert.Throws<InvalidOperationException>(probe.CaptureGradients);
+        Assert.Equal("the probe failed while recording gradients in backward", e.Message);
+        Assert.IsType<System.Collections.Generic.KeyNotFoundException>(e.InnerException);
+        probe.CaptureGradients();   // raised once: the step goes on
+        Assert.Equal(2, probe.Current.Parameters.Count);
+    }
+
+    [Fact]
     public void Restoring_a_model_state_twice_is_harmless()
     {
         // IDisposable's contract: Dispose may be called more than once. The second restore must not read freed copies.
