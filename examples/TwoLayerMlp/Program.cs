@@ -11,7 +11,9 @@ var model = new TwoLayerMlp();
 
 // Three classes, centred at +2 on different axes, unit noise: a task a 2-layer MLP learns in a few steps.
 var centres = tensor(new float[,] { { 2, 0, 0, 0 }, { 0, 2, 0, 0 }, { 0, 0, 2, 0 } });
-var labels = arange(3, dtype: ScalarType.Int64).repeat_interleave(perClass);
+// Numbers reach TorchSharp as Scalars kept alive (a temporary one can be freed mid-call: see src/NetDsl/Native/Scalars.cs).
+using var classCount = 3.ToScalar();
+var labels = arange(classCount, dtype: ScalarType.Int64).repeat_interleave(perClass);
 var inputs = centres.index_select(0, labels) + randn(3 * perClass, 4);
 
 var optimizer = optim.SGD(model.parameters(), learningRate: 0.05, momentum: 0.9);

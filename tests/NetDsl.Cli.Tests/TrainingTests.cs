@@ -335,7 +335,7 @@ public sealed class TrainingTests : IDisposable
             Assert.Equal($"{path}: written by a run with other settings (settings A); resume with the same settings, or remove the checkpoint folder", e.Message);
             File.WriteAllBytes(path, File.ReadAllBytes(path)[..200]);
             var t = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path, "settings A", model, trainer.Optimizer));
-            Assert.Equal($"{path}: truncated checkpoint; remove it to restart this variant", t.Message);
+            Assert.Equal($"{path}: truncated checkpoint; remove it to restart this job", t.Message);
         }
     }
 
@@ -632,7 +632,8 @@ public sealed class TrainingTests : IDisposable
         Assert.True(Weight(py, "conv2.weight").abs().max().item<float>() <= 1 / Math.Sqrt(72) + 1e-6);   // U(-1/sqrt(fan_in), 1/sqrt(fan_in))
 
         // BatchNorm starts at scale 1 and shift 0 in every scheme, whatever came before.
-        using (torch.no_grad()) Weight(he, "bn1.weight").fill_(3);
+        using (var three = 3.ToScalar())
+        using (torch.no_grad()) Weight(he, "bn1.weight").fill_(three);
         Initialization.Apply(he, InitScheme.HeFanIn);
         Assert.Equal(1, Weight(he, "bn1.weight").mean().item<float>());
         Assert.Throws<ArgumentOutOfRangeException>(() => Initialization.Apply(he, (InitScheme)17));

@@ -56,8 +56,10 @@ internal static class GeneratorHarness
         var run = driver.GetRunResult();
         foreach (var r in run.Results)
             if (r.Exception is not null) throw new InvalidOperationException("the generator threw", r.Exception);
-        // As in a build: the compiler's diagnostics with the generator assembly's suppressor applied.
-        var diagnostics = output.WithAnalyzers(ImmutableArray.Create<Microsoft.CodeAnalysis.Diagnostics.DiagnosticAnalyzer>(new NetDsl.Generators.Diagnostics.UnbuiltLayerSuppressor()))
+        // As in a build: the compiler's diagnostics with the generator assembly's suppressor applied, and the repository's
+        // analyzers (generated code never hands TorchSharp a temporary Scalar: NDA0001).
+        var diagnostics = output.WithAnalyzers(ImmutableArray.Create<Microsoft.CodeAnalysis.Diagnostics.DiagnosticAnalyzer>(
+                new NetDsl.Generators.Diagnostics.UnbuiltLayerSuppressor(), new NetDsl.Analyzers.TemporaryScalarAnalyzer()))
             .GetAllDiagnosticsAsync().GetAwaiter().GetResult();
         return new Result(
             generatorDiagnostics,

@@ -286,7 +286,11 @@ internal sealed class UnitEmitter
         if (r.Shortcut == ShortcutKind.Identity && taps) forward.Add($"{Tensor} shortcut = Tap(\"shortcut\", {input}, {Kinds}Shortcut);");
         if (r.Shortcut == ShortcutKind.Identity && taps) shortcut = "shortcut";
         if (taps) forward.Add($"{branch} = Tap(\"branch\", {branch}, {Kinds}Branch);");
-        string scaled = r.BranchScale == 1.0 ? branch : $"{branch} * {LayerKinds.Lit(r.BranchScale)}";
+        // A Scalar in a static field: TorchSharp frees a temporary one (from `branch * 0.1`) whenever the GC finalizes it,
+        // which can be while LibTorch reads it (the repository's analyzer NDA0001 refuses such temporaries).
+        if (r.BranchScale != 1.0)
+            fields.Add($"private static readonly global::TorchSharp.Scalar {Identifiers.BranchScale} = global::TorchSharp.ScalarExtensionMethods.ToScalar({LayerKinds.Lit(r.BranchScale)});");
+        string scaled = r.BranchScale == 1.0 ? branch : $"{branch}.mul({Identifiers.BranchScale})";
         forward.Add($"{Tensor} sum = {T("sum", $"{scaled} + {shortcut}", "Sum")};");
         return "sum";
     }

@@ -31,6 +31,8 @@ internal static class Identifiers
     public const string Downsample = "downsample";
     public const string ZeroPadStride = "zeroPadStride";
     public const string ZeroPadChannels = "zeroPadChannels";
+    /// <summary>The branch scale as a TorchSharp Scalar kept alive in a static field (a temporary one can be freed mid-call).</summary>
+    public const string BranchScale = "branchScale";
     /// <summary>The final BatchNorm a pre-activation variant adds after the last stage.</summary>
     public const string FinalNorm = "bn_final";
 
@@ -67,6 +69,7 @@ internal static class Identifiers
             generated.Add((ZeroPadStride, "the zero-padding shortcut's stride"));
             generated.Add((ZeroPadChannels, "the zero-padding shortcut's channels"));
         }
+        if (schedule.Residual is { BranchScale: not 1.0 }) generated.Add((BranchScale, "the branch scale"));
         generated.Add((Forward, "the forward pass"));
         generated.Add((Tap, "the tap-point helper"));
         generated.Add((Probe, "the attached probe"));

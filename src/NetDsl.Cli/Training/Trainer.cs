@@ -196,6 +196,7 @@ public sealed class Trainer : IDisposable
         using var counts = zeros(classes * classes, ScalarType.Int64);
         using (no_grad())
         {
+            using var classScalar = ((long)classes).ToScalar();
             foreach (var (bx, by) in Batches.Enumerate(set, norm, Math.Max(batchSize, 256)))
             {
                 using var batchX = bx;
@@ -203,7 +204,7 @@ public sealed class Trainer : IDisposable
                 using var scope = NewDisposeScope();
                 var logits = model.call(bx);
                 lossSum.add_(nn.functional.cross_entropy(logits, by, reduction: nn.Reduction.Sum).to(ScalarType.Float64));
-                counts.add_((by * classes + logits.argmax(1)).bincount(null, classes * classes));
+                counts.add_((by.mul(classScalar) + logits.argmax(1)).bincount(null, classes * classes));
             }
         }
         model.train(wasTraining);

@@ -30,8 +30,8 @@ public class TwinTests
         using var b = twin.call(x);
         Assert.Equal(b.shape, a.shape);
         Assert.True(a.allclose(b, rtol: 0, atol: 1e-6), $"outputs differ by {(a - b).abs().max().item<float>():E3}");
-        a.pow(2).sum().backward();
-        b.pow(2).sum().backward();
+        a.square().sum().backward();
+        b.square().sum().backward();
         var twinParameters = twin.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         foreach (var (name, p) in generated.named_parameters())
         {
@@ -235,7 +235,8 @@ public class TwinTests
             bn2 = BatchNorm1d(width);
             RegisterComponents();
         }
-        public override Tensor forward(Tensor x) => tanh.call(bn2.call(fc2.call(tanh.call(bn1.call(fc1.call(x))))) * 0.1 + x);
+        static readonly Scalar BranchScale = 0.1.ToScalar();
+        public override Tensor forward(Tensor x) => tanh.call(bn2.call(fc2.call(tanh.call(bn1.call(fc1.call(x))))).mul(BranchScale) + x);
     }
 
     sealed class ResidualMlpTwin : Module<Tensor, Tensor>

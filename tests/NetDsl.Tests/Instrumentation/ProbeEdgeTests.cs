@@ -72,7 +72,7 @@ public class ProbeEdgeTests
             using var x = randn(5, 6);
             probe?.BeginStep(1);
             net.zero_grad();
-            net.call(x).pow(2).sum().backward();
+            net.call(x).square().sum().backward();
             return net.parameters().Select(p => p.grad!.clone()).ToArray();
         }
         manual_seed(0);

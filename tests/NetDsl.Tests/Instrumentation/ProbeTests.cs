@@ -107,7 +107,7 @@ public class ProbeTests(ITestOutputHelper output)
         using var probe = Probe.Attach(net);
         probe.BeginStep(1);
         using var x = randn(5, 2);
-        net.call(x).pow(2).mean().backward();
+        net.call(x).square().mean().backward();
         probe.CaptureGradients();
         var expected = net.named_parameters().ToDictionary(p => p.name, p => (Grad: p.parameter.grad!.norm().item<float>(), W: p.parameter.norm().item<float>()));
         sgd.step();
@@ -142,15 +142,16 @@ public class ProbeTests(ITestOutputHelper output)
         using var probe = Probe.Attach(net, new ProbeOptions { OnNonFinite = NonFinitePolicy.Record });
         probe.BeginStep(4);
         using var x = ones(2, 2);
+        using var huge = 1e30f.ToScalar();
         // The loss (1e30 y)^2 has dL/dy = 2e60 y, beyond float32: the gradient arriving at fc2 is infinite.
-        (net.call(x) * 1e30f).pow(2).sum().backward();
+        net.call(x).mul(huge).square().sum().backward();
         probe.CaptureGradients();
         Assert.Contains(probe.NonFiniteEvents, m => m.StartsWith("step 4: backward at 'fc2'", System.StringComparison.Ordinal));
         probe.Dispose(); // one probe per module
 
         var strict = Probe.Attach(net);
         strict.BeginStep(5);
-        (net.call(x) * 1e30f).pow(2).sum().backward();
+        net.call(x).mul(huge).square().sum().backward();
         var e = Assert.Throws<NonFiniteException>(() => strict.CaptureGradients());
         Assert.Equal(("fc2", "backward", 5), (e.Where, e.Pass, e.Step));
         strict.Dispose();

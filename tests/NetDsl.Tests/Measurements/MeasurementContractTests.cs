@@ -92,7 +92,7 @@ public class MeasurementContractTests
         var used = new ReluProbeNet();
         var net = nn.Sequential(("net", used), ("unused", nn.Linear(2, 2)));
         using var x = randn(6, 2);
-        Func<Tensor> loss = () => used.call(x).pow(2).mean();
+        Func<Tensor> loss = () => used.call(x).square().mean();
         var r = Smoothness.Probe(net, loss, new[] { 0.1 });
         var direct = Smoothness.Probe(used, loss, new[] { 0.1 });
         Assert.Equal(direct.GradientNorm, r.GradientNorm, 6); // the unused parameters add nothing
@@ -111,7 +111,7 @@ public class MeasurementContractTests
         manual_seed(2);
         var net = new ReluProbeNet();
         using var x = randn(6, 2);
-        Func<Tensor> loss = () => net.call(x).pow(2).mean();
+        Func<Tensor> loss = () => net.call(x).square().mean();
         var d = LossLandscape.FilterNormalizedDirection(net);
         var shortList = d.Take(3).ToList();
         Assert.Contains("3 tensors but the module has 4", Assert.Throws<ArgumentException>(() => LossLandscape.Slice2D(net, loss, shortList, d, new[] { 0.0 }, new[] { 0.0 })).Message);

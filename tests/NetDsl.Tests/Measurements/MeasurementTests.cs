@@ -15,6 +15,8 @@ namespace NetDsl.Tests.Measurements;
 
 public class MeasurementTests(ITestOutputHelper output)
 {
+    static readonly Scalar MinusOne = (-1).ToScalar();
+
     // ---- autocorrelation: closed forms ------------------------------------------------------------
 
     [Fact]
@@ -160,7 +162,8 @@ public class MeasurementTests(ITestOutputHelper output)
     {
         public readonly Parameter w = new(tensor(new double[] { 1, 1, 1 }));
         public Quadratic() : base("quadratic") => RegisterComponents();
-        public override Tensor forward(Tensor a) => 0.5 * w.dot(a.matmul(w)); // L = 1/2 w^T A w
+        static readonly Scalar Half = 0.5.ToScalar();
+        public override Tensor forward(Tensor a) => w.dot(a.matmul(w)).mul(Half); // L = 1/2 w^T A w
     }
 
     [Fact]
@@ -226,10 +229,10 @@ public class MeasurementTests(ITestOutputHelper output)
         using (no_grad())
         {
             net.named_parameters().Single(p => p.name == "fc1.weight").parameter.copy_(tensor(new float[,] { { -1, -1 }, { -2, 0 }, { 0, -3 } }));
-            net.named_parameters().Single(p => p.name == "fc1.bias").parameter.fill_(-1);
+            net.named_parameters().Single(p => p.name == "fc1.bias").parameter.fill_(MinusOne);
         }
         using var x = tensor(new float[,] { { 1, 2 }, { 3, 1 } });
-        var shift = CovariateShift.Measure(net, () => net.call(x).pow(2).sum(), new[] { "fc1.weight", "fc2.bias" }, 0.5);
+        var shift = CovariateShift.Measure(net, () => net.call(x).square().sum(), new[] { "fc1.weight", "fc2.bias" }, 0.5);
         Assert.Equal(0, shift[0].L2Distance);
         Assert.Equal(0, shift[1].L2Distance);
         Assert.Equal(1, shift[1].Cosine, 12);
@@ -250,7 +253,8 @@ public class MeasurementTests(ITestOutputHelper output)
         var ones = torch.ones(1, 1, dtype: ScalarType.Float64);
         var g1 = w2.t().matmul(ones).matmul(x.t());
         var g2 = ones.matmul(w1.matmul(x).t());
-        var g2Shifted = ones.matmul((w1 - 0.3 * g1).matmul(x).t());
+        using var rate = 0.3.ToScalar();
+        var g2Shifted = ones.matmul((w1 - g1.mul(rate)).matmul(x).t());
         Assert.Equal((g2Shifted - g2).norm().item<double>(), shift[1].L2Distance, 10);
         Assert.Equal((g2Shifted * g2).sum().item<double>() / (g2Shifted.norm().item<double>() * g2.norm().item<double>()), shift[1].Cosine, 10);
     }

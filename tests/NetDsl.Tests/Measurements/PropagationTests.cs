@@ -25,7 +25,7 @@ public class PropagationTests(ITestOutputHelper output)
             var net = v.Create();
             Initialization.Apply(net, init);
             using var x = randn(128, 16);
-            return GradientPropagation.Log10Ratio(net, () => net.call(x).pow(2).mean(), "layers");
+            return GradientPropagation.Log10Ratio(net, () => net.call(x).square().mean(), "layers");
         }).ToArray());
         foreach (var (name, r) in ratios) output.WriteLine($"{label} {init} {name}: {string.Join(" ", r.Select(x => x.ToString("F3", System.Globalization.CultureInfo.InvariantCulture)))}");
         return ratios.ToDictionary(kv => kv.Key, kv => kv.Value.Average());
@@ -66,7 +66,7 @@ public class PropagationTests(ITestOutputHelper output)
         var net = OrderMatrix.Variants.All[0].Create();
         using var x = randn(8, 16);
         var before = net.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
-        double r = GradientPropagation.Log10Ratio(net, () => net.call(x).pow(2).mean(), "layers");
+        double r = GradientPropagation.Log10Ratio(net, () => net.call(x).square().mean(), "layers");
         Assert.True(double.IsFinite(r));
         foreach (var (key, value) in net.state_dict()) Assert.True(value.equal(before[key]).all().item<bool>(), key);
         Assert.All(net.parameters(), p => Assert.Null(p.grad));

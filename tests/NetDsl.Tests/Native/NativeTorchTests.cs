@@ -91,7 +91,7 @@ public class NativeTorchTests
         torch.manual_seed(1);
         var net = new SmallConvNet();
         using var x = randn(4, 1, 6, 6, dtype: ScalarType.Float64);
-        using (var loss = net.call(x).pow(2).mean()) loss.backward();
+        using (var loss = net.call(x).square().mean()) loss.backward();
 
         var names = net.named_parameters().Select(p => p.name).ToArray();
         Assert.Equal(new[] { "conv1.weight", "bn1.weight", "bn1.bias", "fc.weight", "fc.bias" }, names);
