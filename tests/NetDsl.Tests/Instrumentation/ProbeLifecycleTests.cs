@@ -39,7 +39,7 @@ public class ProbeLifecycleTests
         using var probe = Probe.Attach(net);
         using var sgd = optim.SGD(net.parameters(), 0.1);
         probe.BeginStep(1);
-        net.call(randn(4, 2)).pow(2).sum().backward();
+        net.call(randn(4, 2)).square().sum().backward();
         probe.CaptureGradients();
         probe.CaptureGradients();   // the second capture replaces the first's copies of the weights
         sgd.step();
@@ -105,7 +105,7 @@ public class ProbeLifecycleTests
         var net = new ReluProbeNet();
         var before = net.parameters().Select(p => p.detach().clone()).ToList();
         var state = new ModelState(net);
-        using (no_grad()) foreach (var p in net.parameters()) p.add_(1);
+        using (no_grad()) foreach (var p in net.parameters()) p.add_(ones_like(p));
         net.eval();
         state.Dispose();
         state.Dispose();
