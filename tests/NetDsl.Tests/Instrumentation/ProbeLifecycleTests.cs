@@ -28,6 +28,7 @@ public class ProbeLifecycleTests
         Assert.Equal(new[] { "fc1", "relu1", "fc2" }, current.Current.Taps.Select(t => t.Name));
         // The module is still taken: the stale Detach did not release it.
         Assert.Throws<InvalidOperationException>(() => Probe.Attach(net));
+        Assert.Equal("module", Assert.Throws<ArgumentNullException>(() => Probe.Attach(null!)).ParamName);
     }
 
     [Fact]
