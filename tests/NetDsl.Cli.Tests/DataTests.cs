@@ -85,6 +85,10 @@ public sealed class DataTests : IDisposable
         Write("t10k-images-idx3-ubyte", Header(Idx.ImagesMagic, 10_000, 28, 28).Concat(new byte[10_000 * 784]).ToArray());
         Write("t10k-labels-idx1-ubyte", Header(Idx.LabelsMagic, 10_000).Concat(new byte[10_000]).ToArray());
         Assert.Equal("training and test files: 60,000 training / 10,000 test images (the standard split)", FashionMnist.Load(folder).Split);
+        // Both counts must be standard: 60,000 training images with a cut test file are not the standard split.
+        Write("t10k-images-idx3-ubyte", testImages);
+        Write("t10k-labels-idx1-ubyte", testLabels);
+        Assert.Equal("training and test files: 60,000 training / 3 test images", FashionMnist.Load(folder).Split);
     }
 
     [Fact]

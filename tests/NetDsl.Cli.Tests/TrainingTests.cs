@@ -161,6 +161,118 @@ public sealed class TrainingTests : IDisposable
     }
 
     [Fact]
+    public void An_epoch_stopped_midway_resumes_from_its_checkpoint_and_ends_as_the_uninterrupted_epoch()
+    {
+        // 512 images in batches of 32: 16 steps per epoch. A stop signal after step 5 ends the epoch there; a fresh model with other
+        // initial weights, loaded from the checkpoint, skips the 5 batches (drawn in the same order) and finishes the epoch.
+        var path = Path.Combine(folder, "stopped.ckpt");
+        EpochRecord straight;
+        {
+            var (model, trainer) = Build(7);
+            using (model)
+            using (trainer)
+                straight = trainer.RunEpoch(1, null, out _)!;
+        }
+        EpochPosition at;
+        {
+            var (model, trainer) = Build(7);
+            using (model)
+            using (trainer)
+            {
+                var asked = 0;
+                trainer.StopRequested = () => ++asked == 5;
+                var progress = new Progress();
+                Assert.Null(trainer.RunEpoch(1, progress, out var divergence));
+                Assert.Null(divergence);
+                Assert.Equal(5, asked);
+                Assert.Equal([1, 2, 3, 4, 5], progress.Steps.Select(s => s.Step));
+                Assert.Empty(progress.Epochs);
+                at = trainer.Stopped!;
+                Assert.Equal((1, 5, 160L), (at.Epoch, at.Steps, at.Seen));
+                Assert.Equal(progress.Steps.Sum(s => s.Loss * 32), at.LossSum, 4);
+                Assert.InRange(at.Correct, 0, 160);
+                Assert.True(at.Seconds > 0);
+                Checkpoint.Save(path, "tiny", new JobResult { Seed = 7 }, model, trainer.Optimizer, at);
+            }
+        }
+        var peek = Checkpoint.Peek(path)!.Value;
+        Assert.Equal(at, peek.Position);
+        Assert.Equal(7, peek.Progress.Seed);
+        var (resumedModel, resumedTrainer) = Build(7, initSeed: 99);
+        using (resumedModel)
+        using (resumedTrainer)
+        {
+            Assert.NotNull(Checkpoint.Load(path, "tiny", resumedModel, resumedTrainer.Optimizer, out var position));
+            Assert.Equal(at, position);
+            resumedTrainer.ResumeAt = position;
+            var steps = new List<int>();
+            resumedTrainer.BeforeStep = (step, _, _) => steps.Add(step);
+            var resumed = resumedTrainer.RunEpoch(1, null, out _)!;
+            Assert.Equal(Enumerable.Range(5, 11), steps);
+            Assert.Null(resumedTrainer.ResumeAt);   // used once
+            Assert.Null(resumedTrainer.Stopped);
+            Assert.Equal((straight.TrainLoss, straight.TrainAccuracy, straight.ValidationAccuracy, straight.TestLoss, straight.TestAccuracy),
+                (resumed.TrainLoss, resumed.TrainAccuracy, resumed.ValidationAccuracy, resumed.TestLoss, resumed.TestAccuracy));
+            Assert.True(resumed.Seconds > at.Seconds);   // the stopped part's wall time counts
+        }
+    }
+
+    [Fact]
+    public void A_stop_at_an_epochs_last_step_finishes_the_epoch_and_a_position_for_another_epoch_is_ignored()
+    {
+        var (model, trainer) = Build(2);
+        using (model)
+        using (trainer)
+        {
+            var asked = 0;
+            trainer.StopRequested = () => { asked++; return true; };
+            trainer.ResumeAt = new EpochPosition(2, 3, 1.0, 1, 96, 1.0);   // for epoch 2: not this one
+            var steps = 0;
+            trainer.BeforeStep = (_, _, _) => steps++;
+            // Stopping is asked after every step but the last: the first answer ends the epoch after one step.
+            Assert.Null(trainer.RunEpoch(1, null, out _));
+            Assert.Equal((1, 1), (steps, asked));
+            Assert.Equal((1, 1, 32L), (trainer.Stopped!.Epoch, trainer.Stopped.Steps, trainer.Stopped.Seen));
+            Assert.Null(trainer.ResumeAt);   // dropped by the run it did not fit
+            // Asked to stop only at the last step: the epoch is complete, so it is evaluated and nothing is stopped.
+            asked = steps = 0;
+            trainer.StopRequested = () => ++asked == 16;
+            var record = trainer.RunEpoch(2, null, out _);
+            Assert.NotNull(record);
+            Assert.Equal((16, 15), (steps, asked));
+            Assert.Null(trainer.Stopped);
+        }
+    }
+
+    [Fact]
+    public void Peeking_reads_progress_and_position_without_weights_and_is_null_for_anything_else()
+    {
+        var (model, trainer) = Build(1);
+        using (model)
+        using (trainer)
+        {
+            var path = Path.Combine(folder, "peek.ckpt");
+            Checkpoint.Save(path, "tiny", new JobResult { Seed = 4, Epochs = [] }, model, trainer.Optimizer);
+            var peek = Checkpoint.Peek(path)!.Value;
+            Assert.Equal(4, peek.Progress.Seed);
+            Assert.Null(peek.Position);   // saved at an epoch's end
+            Assert.Null(Checkpoint.Peek(Path.Combine(folder, "missing.ckpt")));
+            var foreign = Path.Combine(folder, "foreign.ckpt");
+            using (var writer = new BinaryWriter(File.Create(foreign))) { writer.Write("SOMETHING-ELSE"); writer.Write("tiny"); }
+            Assert.Null(Checkpoint.Peek(foreign));
+            var corrupt = Path.Combine(folder, "corrupt.ckpt");
+            Checkpoint.WriteAtomically(corrupt, writer => { writer.Write("NETDSL-CHECKPOINT-2"); writer.Write("tiny"); writer.Write("{not json"); });
+            Assert.Null(Checkpoint.Peek(corrupt));
+            // Format 1 has no position: its progress is read as it is.
+            var old = Path.Combine(folder, "v1.ckpt");
+            Checkpoint.WriteAtomically(old, writer => { writer.Write("NETDSL-CHECKPOINT-1"); writer.Write("tiny"); writer.Write("{\"Seed\": 6}"); });
+            var v1 = Checkpoint.Peek(old)!.Value;
+            Assert.Equal(6, v1.Progress.Seed);
+            Assert.Null(v1.Position);
+        }
+    }
+
+    [Fact]
     public void A_write_that_fails_midway_leaves_the_previous_checkpoint_intact()
     {
         var path = Path.Combine(folder, "tiny.ckpt");

@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using NetDsl.Instrumentation;
 using TorchSharp;
 using Xunit;
@@ -41,5 +42,19 @@ public class BufferCheckTests
         probe.CaptureGradients();
         Assert.Equal("step 4: buffer (running statistics) at 'layers.2.bn1.running_var'", Assert.Single(probe.NonFiniteEvents));
         Assert.NotEmpty(probe.Current.Parameters);
+    }
+
+    [Fact]
+    public void A_NaN_in_the_first_buffer_is_reported_too()
+    {
+        manual_seed(0);
+        var net = new Measurements.Feedforward4();
+        using var probe = Probe.Attach(net);
+        var (name, first) = net.named_buffers().First(b => b.buffer.is_floating_point());
+        using (no_grad()) first[0] = double.NaN;
+        probe.BeginStep(1);
+        using var x = randn(8, 1);
+        net.call(x).sum().backward();
+        Assert.Equal(name, Assert.Throws<NonFiniteException>(probe.CaptureGradients).Where);
     }
 }

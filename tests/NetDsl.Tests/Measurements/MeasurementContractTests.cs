@@ -35,7 +35,9 @@ public class MeasurementContractTests
         var net = new TinyBnScalarNet();
         Initialization.Apply(net, InitScheme.HeFanIn);
         var grid = ShatteredGradients.Grid(16, -1, 3); // not centred: statistics at 0/1 would give other numbers
+        net.eval(); // found in eval mode: the statistics pass still runs in training mode, and eval mode is restored
         var g = ShatteredGradients.InputGradients(net, grid);
+        Assert.False(net.training);
 
         // fc1 has no bias: BatchNorm follows it.
         var ps = net.named_parameters().ToDictionary(p => p.name, p => p.parameter);
@@ -81,7 +83,9 @@ public class MeasurementContractTests
         Assert.Contains("same number", Assert.Throws<ArgumentException>(() => ShatteredGradients.Covariance(new[] { new[] { 1.0, 2 }, new[] { 1.0 } })).Message);
         // A module whose output is not [M, 1].
         var wide = nn.Sequential(nn.Linear(1, 2));
-        Assert.Contains("[256, 1]", Assert.Throws<ArgumentException>(() => ShatteredGradients.InputGradients(wide)).Message);
+        Assert.StartsWith("expected an output of shape [256, 1], got [256, 2]", Assert.Throws<ArgumentException>(() => ShatteredGradients.InputGradients(wide)).Message, StringComparison.Ordinal);
+        var flat = nn.Sequential(nn.Linear(1, 1), nn.Flatten(0));
+        Assert.StartsWith("expected an output of shape [8, 1], got [8]", Assert.Throws<ArgumentException>(() => ShatteredGradients.InputGradients(flat, ShatteredGradients.Grid(8))).Message, StringComparison.Ordinal);
     }
 
     [Fact]
