@@ -225,9 +225,9 @@ public static class Program
     {
         var defaults = new CompareRequest();
         var experiment = new Option<string>("--experiment", "-x") { Description = "Experiment to run (`netdsl list`).", DefaultValueFactory = _ => defaults.Experiment };
-        var preset = new Option<string>("--preset", "-p") { Description = "quick (minutes: 8,000 training images, few epochs) or full (all training images, more epochs and seeds).", DefaultValueFactory = _ => defaults.Preset };
+        var preset = new Option<string>("--preset", "-p") { Description = "quick (minutes: a few thousand training images, a few epochs) or full (all training images, more epochs and seeds); `netdsl list` says what each runs.", DefaultValueFactory = _ => defaults.Preset };
         preset.AcceptOnlyFromAmong("quick", "full");
-        var data = new Option<string?>("--data", "-d") { Description = $"Folder with the Fashion-MNIST IDX files (raw or .gz). Default: ${FashionMnist.EnvironmentVariable}, then {FashionMnist.DebianFolder} (Debian's dataset-fashion-mnist), then the bundled test split (8,000 training / 2,000 test images)." };
+        var data = new Option<string?>("--data", "-d") { Description = $"Folder with the dataset's IDX files (raw or .gz). Default: ${FashionMnist.EnvironmentVariable} ($NETDSL_MNIST for MNIST), then the folder `netdsl data fetch` fills, then {FashionMnist.DebianFolder} (Debian's dataset-fashion-mnist), then the bundled Fashion-MNIST test split (8,000 training / 2,000 test images)." };
         var dataset = new Option<string>("--dataset") { Description = $"The dataset: {string.Join(" or ", ImageDataset.All.Select(d => d.Name))} (both 28x28 grey images in 10 classes; `netdsl data fetch` downloads them).", DefaultValueFactory = _ => defaults.Dataset };
         var epochs = new Option<int?>("--epochs", "-e") { Description = "Epochs (default: the preset's)." };
         var batch = new Option<int?>("--batch-size", "-b") { Description = "Images per SGD step (default: the preset's; quick 64, full 128)." };
