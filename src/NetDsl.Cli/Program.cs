@@ -142,17 +142,8 @@ public static class Program
             // `list` in one process, as in the tests, would write its tables elsewhere).
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
             if (Console.IsOutputRedirected) console.Profile.Width = 200;
-            if ((parse.GetValue(assembly), parse.GetValue(project)) is var (asm, proj) && (asm ?? proj) is not null)
+            if (CompareCommand.FromUserAssembly(parse.GetValue(assembly), parse.GetValue(project), p => Tuple.Create(p, UserNetworks.Find(p))) is var (path, found))
             {
-                if (asm is not null && proj is not null) throw new UsageException("--assembly and --project both name your networks; give one of them");
-                IReadOnlyList<UserNetworks.Found> found;
-                string path;
-                try
-                {
-                    path = asm ?? UserNetworks.Build(proj!, Console.Out);
-                    found = UserNetworks.Find(path);
-                }
-                catch (Exception e) when (e is FileNotFoundException or InvalidDataException) { throw new UsageException(e.Message); }
                 foreach (var n in found)
                 {
                     Experiment e;

@@ -320,14 +320,22 @@ public static class CompareCommand
     /// or a network the data does not fit.</exception>
     internal static Experiment? UserExperiment(CompareRequest request)
     {
-        if (request.Assembly is not null && request.Project is not null) throw new UsageException("--assembly and --project both name your networks; give one of them");
-        if (request.Assembly is null && request.Project is null)
-            return request.Network is null ? null : throw new UsageException("--network picks a network of --assembly or --project; give one of them too");
-        try
-        {
-            var assembly = request.Assembly ?? UserNetworks.Build(request.Project!, Console.Out);
-            return UserNetworks.ExperimentOf(UserNetworks.Select(assembly, request.Network), assembly);
-        }
+        if (request.Assembly is null && request.Project is null && request.Network is not null)
+            throw new UsageException("--network picks a network of --assembly or --project; give one of them too");
+        return FromUserAssembly(request.Assembly, request.Project, path => UserNetworks.ExperimentOf(UserNetworks.Select(path, request.Network), path));
+    }
+
+    /// <summary>
+    /// What <paramref name="read"/> makes of a user's assembly (<c>--assembly</c>, or <c>--project</c> built first), or null without
+    /// either: the one place the user-network options of <c>compare</c>, <c>list</c> and <c>export</c> are checked and turned into an assembly.
+    /// </summary>
+    /// <exception cref="UsageException">Both given, a missing or unloadable assembly, a project that does not build, or what
+    /// <paramref name="read"/> refuses (<see cref="FileNotFoundException"/>, <see cref="InvalidDataException"/>).</exception>
+    internal static T? FromUserAssembly<T>(string? assembly, string? project, Func<string, T> read) where T : class
+    {
+        if (assembly is null && project is null) return null;
+        if (assembly is not null && project is not null) throw new UsageException("--assembly and --project both name your networks; give one of them");
+        try { return read(assembly ?? UserNetworks.Build(project!, Console.Out)); }
         catch (Exception e) when (e is FileNotFoundException or InvalidDataException) { throw new UsageException(e.Message); }
     }
 

@@ -98,13 +98,8 @@ public static partial class ExportCommand
 
     /// <summary>Every variant of every network in a user's assembly (<c>--assembly</c>, or <c>--project</c> built first), or null without either.</summary>
     /// <exception cref="UsageException">Both given, or the assembly cannot be loaded or holds no network (the message names the fix).</exception>
-    internal static IReadOnlyList<VariantInfo>? UserVariants(string? assembly, string? project)
-    {
-        if (assembly is null && project is null) return null;
-        if (assembly is not null && project is not null) throw new UsageException("--assembly and --project both name your networks; give one of them");
-        try { return UserNetworks.Find(assembly ?? UserNetworks.Build(project!, Console.Out)).SelectMany(n => n.Variants).ToList(); }
-        catch (Exception e) when (e is FileNotFoundException or InvalidDataException) { throw new UsageException(e.Message); }
-    }
+    internal static IReadOnlyList<VariantInfo>? UserVariants(string? assembly, string? project) =>
+        CompareCommand.FromUserAssembly(assembly, project, path => UserNetworks.Find(path).SelectMany(n => n.Variants).ToList());
 
     /// <summary>The network class of an emitted module: its last class.</summary>
     static string ClassName(string source) =>
