@@ -8,12 +8,12 @@ using System.Linq;
 using System.Text.RegularExpressions;
 using System.Runtime.InteropServices;
 using NetDsl.Cli.Commands;
-using NetDsl.Cli.Data;
-using NetDsl.Cli.Experiments;
-using NetDsl.Cli.Reporting;
-using NetDsl.Cli.Results;
-using NetDsl.Cli.Sweeps;
-using NetDsl.Cli.Training;
+using NetDsl.Experiments.Data;
+using NetDsl.Experiments;
+using NetDsl.Experiments.Reporting;
+using NetDsl.Experiments.Results;
+using NetDsl.Experiments.Sweeps;
+using NetDsl.Experiments.Training;
 using NetDsl.Measurements;
 using Spectre.Console;
 using static System.FormattableString;
@@ -68,7 +68,7 @@ public static class Program
         // System.CommandLine lists choices on the lines after the first ("Must be one of:\n\t'quick'\n\t'full'"): keep them, on one line.
         var lines = message.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
         var text = lines.Count == 0 ? "" : lines[0] + (lines.Count > 1 ? " " + string.Join(", ", lines.Skip(1)) : "");
-        text = Regex.Replace(text, @"as expected type 'NetDsl\.Cli\.Training\.Schedule'\.?.*", "as a schedule: use Cosine, Step or Constant");
+        text = Regex.Replace(text, @"as expected type 'NetDsl\.Experiments\.Training\.Schedule'\.?.*", "as a schedule: use Cosine, Step or Constant");
         text = Regex.Replace(text, @"as expected type 'NetDsl\.Measurements\.InitScheme'\.?.*", "as an initialization: use HeFanIn, TorchvisionFanOut or PyTorchDefault");
         return text.TrimEnd('.');
     }
@@ -356,7 +356,7 @@ public static class Program
         command.SetAction(parse =>
         {
             var path = parse.GetValue(file)!;
-            if (Directory.Exists(path) && File.Exists(Path.Combine(path, Sweeps.RunPlan.FileName)))
+            if (Directory.Exists(path) && File.Exists(Path.Combine(path, RunPlan.FileName)))
             {
                 var sweep = SweepCommands.Open(path);
                 var target = parse.GetValue(output) ?? sweep.Folder;

@@ -1,7 +1,7 @@
 using System;
 using System.IO;
 using System.Linq;
-using NetDsl.Cli.Results;
+using NetDsl.Experiments.Results;
 using Xunit;
 
 namespace NetDsl.Cli.Tests;
@@ -232,7 +232,7 @@ public sealed class CommandLineTests : IDisposable
         Assert.Contains(command + "\n", blocks);
         Assert.DoesNotContain("<v2>", html);
         Assert.Contains("Fashion MNIST &lt;v2&gt; | &quot;quoted&quot;", html);
-        Assert.Contains("| batches | 229 images; " + NetDsl.Cli.Text.Escape.Markdown(note) + " |", md);
+        Assert.Contains("| batches | 229 images; " + NetDsl.Experiments.Text.Escape.Markdown(note) + " |", md);
         Assert.Contains("229 images; " + note, System.Net.WebUtility.HtmlDecode(System.Text.RegularExpressions.Regex.Replace(html, "<[^>]*>", "")));
         var row = md.Single(l => l.StartsWith("| data |", StringComparison.Ordinal));
         Assert.Equal(3, System.Text.RegularExpressions.Regex.Matches(row, @"(?<!\\)\|").Count);
@@ -250,7 +250,7 @@ public sealed class CommandLineTests : IDisposable
         {
             var s = v.Jobs[0].Shattering!;
             // The gradients are those of the variant built from seed 0 with He initialization (the run's --init), computed here.
-            var info = NetDsl.Cli.Experiments.Catalog.AllVariants().Single(x => x.Name == v.Name);
+            var info = NetDsl.Experiments.Catalog.AllVariants().Single(x => x.Name == v.Name);
             TorchSharp.torch.manual_seed(0);
             using var model = info.Create();
             NetDsl.Measurements.Initialization.Apply(model, NetDsl.Measurements.InitScheme.HeFanIn);

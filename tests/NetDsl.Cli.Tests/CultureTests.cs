@@ -4,9 +4,9 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using NetDsl.Cli.Commands;
-using NetDsl.Cli.Reporting;
-using NetDsl.Cli.Results;
-using NetDsl.Cli.Training;
+using NetDsl.Experiments.Reporting;
+using NetDsl.Experiments.Results;
+using NetDsl.Experiments.Training;
 using NetDsl.Measurements;
 using Xunit;
 

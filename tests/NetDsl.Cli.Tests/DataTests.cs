@@ -2,7 +2,7 @@ using System;
 using System.IO;
 using System.IO.Compression;
 using System.Linq;
-using NetDsl.Cli.Data;
+using NetDsl.Experiments.Data;
 using Xunit;
 
 namespace NetDsl.Cli.Tests;

@@ -7,8 +7,8 @@ using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
 using Markdig;
-using NetDsl.Cli.Results;
-using NetDsl.Cli.Text;
+using NetDsl.Experiments.Results;
+using NetDsl.Experiments.Text;
 using Xunit;
 
 namespace NetDsl.Cli.Tests;

@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
-using NetDsl.Cli.Experiments;
+using NetDsl.Experiments;
 using NetDsl.Interop;
 using NetDsl.Measurements;
 using TorchSharp;

@@ -10,7 +10,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Threading;
 using System.Threading.Tasks;
-using NetDsl.Cli.Data;
+using NetDsl.Experiments.Data;
 using Xunit;
 
 namespace NetDsl.Cli.Tests;
@@ -92,17 +92,17 @@ public sealed class FetchTests : IDisposable
         BinaryPrimitives.WriteInt32BigEndian(header, magic);
         for (var i = 0; i < sizes.Length; i++) BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4 * (i + 1)), sizes[i]);
         var count = sizes.Aggregate(1, (a, b) => a * b);
-        var body = magic == Data.Idx.LabelsMagic ? Enumerable.Range(0, count).Select(i => (byte)(i % 10)).ToArray() : Enumerable.Range(0, count).Select(i => (byte)(i * 7)).ToArray();
+        var body = magic == NetDsl.Experiments.Data.Idx.LabelsMagic ? Enumerable.Range(0, count).Select(i => (byte)(i % 10)).ToArray() : Enumerable.Range(0, count).Select(i => (byte)(i * 7)).ToArray();
         return header.Concat(body).ToArray();
     }
 
     /// <summary>A 3-image training split and a 2-image test split served as .gz, and the dataset entry naming their checksums.</summary>
     DownloadableDataset Serve3And2()
     {
-        served["train-images-idx3-ubyte.gz"] = Gzip(Idx(Data.Idx.ImagesMagic, 3, 28, 28));
-        served["train-labels-idx1-ubyte.gz"] = Gzip(Idx(Data.Idx.LabelsMagic, 3));
-        served["t10k-images-idx3-ubyte.gz"] = Gzip(Idx(Data.Idx.ImagesMagic, 2, 28, 28));
-        served["t10k-labels-idx1-ubyte.gz"] = Gzip(Idx(Data.Idx.LabelsMagic, 2));
+        served["train-images-idx3-ubyte.gz"] = Gzip(Idx(NetDsl.Experiments.Data.Idx.ImagesMagic, 3, 28, 28));
+        served["train-labels-idx1-ubyte.gz"] = Gzip(Idx(NetDsl.Experiments.Data.Idx.LabelsMagic, 3));
+        served["t10k-images-idx3-ubyte.gz"] = Gzip(Idx(NetDsl.Experiments.Data.Idx.ImagesMagic, 2, 28, 28));
+        served["t10k-labels-idx1-ubyte.gz"] = Gzip(Idx(NetDsl.Experiments.Data.Idx.LabelsMagic, 2));
         return new DownloadableDataset("tiny", "Tiny", baseUrl, served.Select(kv => new DownloadFile(kv.Key, Convert.ToHexStringLower(MD5.HashData(kv.Value)))).ToList());
     }
 
@@ -252,7 +252,7 @@ public sealed class FetchTests : IDisposable
         var (code, stdout, error) = CommandLineTests.Run("compare", "--dataset", "mnist", "--data", data, "--only", "Residual.BnAfterConv", "--subset", "300", "--epochs", "1",
             "--seeds", "0", "--lr", "0.05", "--test-subset", "200", "--threads", "1", "--output", output, "--plain");
         Assert.True(code == 0, error + stdout);
-        var results = Results.RunResults.Load(Path.Combine(output, "results.json"));
+        var results = NetDsl.Experiments.Results.RunResults.Load(Path.Combine(output, "results.json"));
         Assert.Equal("mnist", results.Settings.Dataset);
         Assert.Equal(["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"], results.Settings.ClassNames);
         var md = File.ReadAllText(Path.Combine(output, "report.md"));

@@ -3,8 +3,8 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Text.RegularExpressions;
-using NetDsl.Cli.Reporting;
-using NetDsl.Cli.Results;
+using NetDsl.Experiments.Reporting;
+using NetDsl.Experiments.Results;
 using Xunit;
 
 namespace NetDsl.Cli.Tests;
@@ -94,7 +94,7 @@ public sealed class ReportTests : IDisposable
             },
             Variants = [Variant("Good", "BnAfterConv", 0.9, 0.1, 1, 0.9, 0.5, 0.8, 4), Variant("Bad", "NoBn", 0.8, 0.01, 4, 0.6, 2.0, 0.1, 8)],
         };
-        foreach (var v in results.Variants) v.Selection = NetDsl.Cli.Analysis.Selection.Select(v.Jobs);
+        foreach (var v in results.Variants) v.Selection = NetDsl.Experiments.Analysis.Selection.Select(v.Jobs);
         return results;
     }
 
@@ -217,7 +217,7 @@ public sealed class ReportTests : IDisposable
         // Good at 0.1: epoch 1 now has the best validation accuracy (and the informative matrix); epoch 2 predicts every image wrong.
         foreach (var j in results.Variants[0].Jobs.Where(j => j.LearningRate == 0.1))
             j.Epochs = [j.Epochs[0] with { ValidationAccuracy = 0.95, TestConfusion = Confusion(j.Seed, 1) }, j.Epochs[1] with { TestConfusion = Confusion(j.Seed, 1, allWrong: true) }];
-        results.Variants[0].Selection = NetDsl.Cli.Analysis.Selection.Select(results.Variants[0].Jobs);
+        results.Variants[0].Selection = NetDsl.Experiments.Analysis.Selection.Select(results.Variants[0].Jobs);
         Assert.Equal([1, 1, 1], results.Variants[0].Selection!.Epochs.Select(e => e.Epoch));
         ReportWriter.Write(results, folder);
         var md = File.ReadAllLines(Path.Combine(folder, "report.md"));
@@ -245,13 +245,13 @@ public sealed class ReportTests : IDisposable
         // loss is 0.2 higher in every seed; the best epoch (by validation) is not the last one, so the final loss is what must be used.
         var shallow = results.Variants[0];
         foreach (var j in shallow.Jobs) j.Epochs[0] = j.Epochs[0] with { ValidationAccuracy = 0.99 };
-        shallow.Selection = NetDsl.Cli.Analysis.Selection.Select(shallow.Jobs);
+        shallow.Selection = NetDsl.Experiments.Analysis.Selection.Select(shallow.Jobs);
         var deep = results.Variants[1];
         deep.Name = "Net.Deep";
         deep.Settings = new() { ["BatchNorm"] = "BnAfterConv", ["Depth"] = "8" };
         foreach (var j in deep.Jobs) j.Epochs = results.Variants[0].Jobs.Single(g => g.Seed == j.Seed && g.LearningRate == j.LearningRate).Epochs
             .Select(e => e with { TrainLoss = e.TrainLoss + 0.2 + 0.01 * j.Seed }).ToList();
-        deep.Selection = NetDsl.Cli.Analysis.Selection.Select(deep.Jobs);
+        deep.Selection = NetDsl.Experiments.Analysis.Selection.Select(deep.Jobs);
         Assert.All(shallow.Selection!.Epochs.Concat(deep.Selection!.Epochs), e => Assert.Equal(1, e.Epoch));
         ReportWriter.Write(results, folder);
         var md = File.ReadAllText(Path.Combine(folder, "report.md"));
@@ -268,7 +268,7 @@ public sealed class ReportTests : IDisposable
         var bad = results.Variants[1];
         foreach (var j in bad.Jobs.Where(j => j.LearningRate == 0.01))
             j.Epochs[1] = j.Epochs[1] with { TestAccuracy = 0.897 + 0.004 * j.Seed };
-        bad.Selection = NetDsl.Cli.Analysis.Selection.Select(bad.Jobs);
+        bad.Selection = NetDsl.Experiments.Analysis.Selection.Select(bad.Jobs);
         ReportWriter.Write(results, folder);
         var md = File.ReadAllText(Path.Combine(folder, "report.md"));
         Assert.Contains("Good vs Bad: test accuracy differs by +0.10 points (95% CI", md);
@@ -284,7 +284,7 @@ public sealed class ReportTests : IDisposable
         var bad = results.Variants[1];
         foreach (var j in bad.Jobs.Where(j => j.LearningRate == 0.01))
             j.Epochs[1] = j.Epochs[1] with { TestAccuracy = 0.95 + 0.002 * j.Seed };
-        bad.Selection = NetDsl.Cli.Analysis.Selection.Select(bad.Jobs);
+        bad.Selection = NetDsl.Experiments.Analysis.Selection.Select(bad.Jobs);
         ReportWriter.Write(results, folder);
         var md = File.ReadAllText(Path.Combine(folder, "report.md"));
         Assert.Contains("Good ranks first on validation (86.0% at learning rate 0.1)", md);
@@ -300,7 +300,7 @@ public sealed class ReportTests : IDisposable
         var bad = results.Variants[1];
         foreach (var j in bad.Jobs)
             j.Epochs = j.Epochs.Select(e => e with { ValidationAccuracy = 0.1, TestAccuracy = 0.1 }).ToList();
-        bad.Selection = NetDsl.Cli.Analysis.Selection.Select(bad.Jobs);
+        bad.Selection = NetDsl.Experiments.Analysis.Selection.Select(bad.Jobs);
         Assert.False(bad.Selection!.Trained);
         ReportWriter.Write(results, folder);
         var md = File.ReadAllText(Path.Combine(folder, "report.md"));

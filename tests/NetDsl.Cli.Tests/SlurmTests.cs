@@ -1,9 +1,9 @@
 using System;
 using System.IO;
 using System.Linq;
-using NetDsl.Cli.Results;
-using NetDsl.Cli.Sweeps;
-using NetDsl.Cli.Training;
+using NetDsl.Experiments.Results;
+using NetDsl.Experiments.Sweeps;
+using NetDsl.Experiments.Training;
 using Xunit;
 
 namespace NetDsl.Cli.Tests;

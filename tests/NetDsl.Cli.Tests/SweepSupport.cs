@@ -6,8 +6,8 @@ using System.Linq;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Threading;
-using NetDsl.Cli.Results;
-using NetDsl.Cli.Sweeps;
+using NetDsl.Experiments.Results;
+using NetDsl.Experiments.Sweeps;
 using Xunit;
 
 namespace NetDsl.Cli.Tests;

@@ -3,9 +3,9 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Text.Json;
-using NetDsl.Cli.Results;
-using NetDsl.Cli.Sweeps;
-using NetDsl.Cli.Training;
+using NetDsl.Experiments.Results;
+using NetDsl.Experiments.Sweeps;
+using NetDsl.Experiments.Training;
 using Xunit;
 
 namespace NetDsl.Cli.Tests;

@@ -2,7 +2,7 @@ using System;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
-using NetDsl.Cli.Results;
+using NetDsl.Experiments.Results;
 using Xunit;
 
 namespace NetDsl.Cli.Tests;

@@ -2,9 +2,9 @@ using System;
 using System.IO;
 using System.Linq;
 using System.Text.Json;
-using NetDsl.Cli.Experiments;
-using NetDsl.Cli.Results;
-using NetDsl.Cli.Sweeps;
+using NetDsl.Experiments;
+using NetDsl.Experiments.Results;
+using NetDsl.Experiments.Sweeps;
 using TorchSharp.Modules;
 using Xunit;
 

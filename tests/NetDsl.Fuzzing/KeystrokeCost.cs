@@ -26,7 +26,7 @@ public static class KeystrokeCost
         Console.WriteLine($"generator: {(generatorPath ?? typeof(NetworkGenerator).Assembly.Location)}");
         var root = Compilations.RepoRoot();
         var files = Directory.GetFiles(Path.Combine(root, "examples", "Architectures"), "*.cs").OrderBy(f => f, StringComparer.Ordinal)
-            .Append(Path.Combine(root, "src", "NetDsl.Cli", "Experiments", "Networks.cs")).ToList();
+            .Append(Path.Combine(root, "src", "NetDsl.Experiments", "Comparisons", "Networks.cs")).ToList();
         var parse = Compilations.Parse();
         var trees = files.Select(f => CSharpSyntaxTree.ParseText(File.ReadAllText(f), parse, path: f)).ToList();
         trees.Add(CSharpSyntaxTree.ParseText("class Unrelated { void M() { } }", parse, path: "Unrelated.cs"));

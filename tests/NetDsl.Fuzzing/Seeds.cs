@@ -15,7 +15,7 @@ public sealed record Seed(string Name, string Text);
 
 /// <summary>
 /// The seeds: every [Network] of the example architectures (examples/Architectures) and of the CLI's experiments
-/// (src/NetDsl.Cli/Experiments/Networks.cs), each cut out of its file together with the blocks its stages use, so
+/// (src/NetDsl.Experiments/Comparisons/Networks.cs), each cut out of its file together with the blocks its stages use, so
 /// that one mutant compiles and runs one network (and its variants), not a whole file of them.
 /// </summary>
 public static class Seeds
@@ -25,7 +25,7 @@ public static class Seeds
     {
         var root = Compilations.RepoRoot();
         return Directory.GetFiles(Path.Combine(root, "examples", "Architectures"), "*.cs").OrderBy(f => f, StringComparer.Ordinal)
-            .Append(Path.Combine(root, "src", "NetDsl.Cli", "Experiments", "Networks.cs"))
+            .Append(Path.Combine(root, "src", "NetDsl.Experiments", "Comparisons", "Networks.cs"))
             .Select(f => Path.GetRelativePath(root, f)).ToList();
     }
 

@@ -4,22 +4,19 @@ using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Runtime.InteropServices;
-using NetDsl.Cli.Data;
-using NetDsl.Cli.Experiments;
-using NetDsl.Cli.Reporting;
-using NetDsl.Cli.Results;
-using NetDsl.Cli.Sweeps;
-using NetDsl.Cli.Text;
-using NetDsl.Cli.Training;
+using NetDsl.Experiments.Data;
+using NetDsl.Experiments;
+using NetDsl.Experiments.Reporting;
+using NetDsl.Experiments.Results;
+using NetDsl.Experiments.Sweeps;
+using NetDsl.Experiments.Text;
+using NetDsl.Experiments.Training;
 using NetDsl.Measurements;
 using Spectre.Console;
 using TorchSharp;
 using static System.FormattableString;
 
 namespace NetDsl.Cli.Commands;
-
-/// <summary>A command-line mistake: the message names the problem and the fix; the process exits with code 2.</summary>
-public sealed class UsageException(string message) : Exception(message);
 
 /// <summary>The options of <c>netdsl compare</c>, after parsing.</summary>
 public sealed record CompareRequest

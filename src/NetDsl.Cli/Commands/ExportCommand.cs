@@ -5,7 +5,7 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Text.RegularExpressions;
-using NetDsl.Cli.Experiments;
+using NetDsl.Experiments;
 using NetDsl.Interop;
 using NetDsl.Measurements;
 using TorchSharp;

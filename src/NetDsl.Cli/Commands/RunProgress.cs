@@ -2,9 +2,9 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
-using NetDsl.Cli.Experiments;
-using NetDsl.Cli.Results;
-using NetDsl.Cli.Training;
+using NetDsl.Experiments;
+using NetDsl.Experiments.Results;
+using NetDsl.Experiments.Training;
 using Spectre.Console;
 using static System.FormattableString;
 

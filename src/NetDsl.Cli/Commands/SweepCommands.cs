@@ -4,11 +4,11 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Linq;
-using NetDsl.Cli.Experiments;
-using NetDsl.Cli.Reporting;
-using NetDsl.Cli.Results;
-using NetDsl.Cli.Sweeps;
-using NetDsl.Cli.Training;
+using NetDsl.Experiments;
+using NetDsl.Experiments.Reporting;
+using NetDsl.Experiments.Results;
+using NetDsl.Experiments.Sweeps;
+using NetDsl.Experiments.Training;
 using Spectre.Console;
 using TorchSharp;
 
