@@ -109,6 +109,9 @@ public sealed class ExportTests : IDisposable
     [InlineData("cannot write '{0}/missing/a.py'", "OrderNet.PreAct", "--pytorch", "{0}/missing/a.py")]
     [InlineData("cannot write '{0}/missing/a.pt'", "OrderNet.PreAct", "--weights", "{0}/missing/a.pt")]
     [InlineData("cannot write '{0}'", "OrderNet.PreAct", "--pytorch", "{0}")]
+    // One of two files cannot be written: neither is left (the source is not written before the weights fail, nor the reverse).
+    [InlineData("cannot write '{0}/missing/a.pt'", "OrderNet.PreAct", "--pytorch", "{0}/a.py", "--weights", "{0}/missing/a.pt")]
+    [InlineData("cannot write '{0}/missing/a.py'", "OrderNet.PreAct", "--pytorch", "{0}/missing/a.py", "--weights", "{0}/a.pt")]
     [InlineData("--pytorch and --weights both name '{0}/same'; give two files", "OrderNet.PreAct", "--pytorch", "{0}/same", "--weights", "{0}/same")]
     [InlineData("as an initialization: use HeFanIn, TorchvisionFanOut or PyTorchDefault", "OrderNet.PreAct", "--weights", "{0}/a.pt", "--init", "Xavier")]
     [InlineData("an empty file name", "OrderNet.PreAct", "--pytorch", "")]

@@ -58,19 +58,37 @@ public static partial class ExportCommand
         if (pythonPath is not null && weightsPath is not null && Path.GetFullPath(pythonPath) == Path.GetFullPath(weightsPath))
             throw new UsageException($"--pytorch and --weights both name '{pythonPath}'; give two files");
         var className = ClassName(v.PyTorchSource);
-        if (pythonPath is not null)
+        // Both files are written next to their destinations first and moved into place only when both were written, so a
+        // failure leaves neither (nor a stale half of an earlier export).
+        var staged = new List<(string Temporary, string Path)>();
+        try
         {
-            Write(pythonPath, () => File.WriteAllText(pythonPath, v.PyTorchSource));
-            output.WriteLine($"wrote {pythonPath}: PyTorch source of {v.Name}, class {className} ({v.Summary.TotalParameters.ToString("N0", Inv)} parameters, input [N, {string.Join(", ", v.Summary.InputShape)}])");
+            if (pythonPath is not null)
+            {
+                var temporary = Temporary(pythonPath);
+                Write(pythonPath, () => File.WriteAllText(temporary, v.PyTorchSource));
+                staged.Add((temporary, pythonPath));
+            }
+            int tensors = 0;
+            if (weightsPath is not null)
+            {
+                torch.manual_seed(seed);
+                var model = v.Create();
+                Initialization.Apply(model, init);
+                tensors = model.state_dict().Count;
+                var temporary = Temporary(weightsPath);
+                Write(weightsPath, () => PyTorchWeights.Save(model, temporary));
+                staged.Add((temporary, weightsPath));
+            }
+            foreach (var (temporary, path) in staged) Write(path, () => File.Move(temporary, path, overwrite: true));
+            if (pythonPath is not null)
+                output.WriteLine($"wrote {pythonPath}: PyTorch source of {v.Name}, class {className} ({v.Summary.TotalParameters.ToString("N0", Inv)} parameters, input [N, {string.Join(", ", v.Summary.InputShape)}])");
+            if (weightsPath is not null)
+                output.WriteLine($"wrote {weightsPath}: state dict of {v.Name} ({tensors.ToString(Inv)} tensors; {init} initialization, seed {seed.ToString(Inv)})");
         }
-        if (weightsPath is not null)
+        finally
         {
-            torch.manual_seed(seed);
-            var model = v.Create();
-            Initialization.Apply(model, init);
-            int tensors = model.state_dict().Count;
-            Write(weightsPath, () => PyTorchWeights.Save(model, weightsPath));
-            output.WriteLine($"wrote {weightsPath}: state dict of {v.Name} ({tensors.ToString(Inv)} tensors; {init} initialization, seed {seed.ToString(Inv)})");
+            foreach (var (temporary, _) in staged) File.Delete(temporary);
         }
         if (pythonPath is not null)
         {
@@ -104,6 +122,9 @@ public static partial class ExportCommand
     /// <summary>The network class of an emitted module: its last class.</summary>
     static string ClassName(string source) =>
         Regex.Matches(source, @"^class (\w+)\(nn\.Module\):", RegexOptions.Multiline).Select(m => m.Groups[1].Value).LastOrDefault() ?? "Model";
+
+    /// <summary>A file next to <paramref name="path"/> that this process alone writes.</summary>
+    static string Temporary(string path) => $"{path}.tmp-{Environment.ProcessId.ToString(Inv)}";
 
     static void Write(string path, Action write)
     {
