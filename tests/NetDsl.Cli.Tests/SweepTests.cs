@@ -116,6 +116,34 @@ public sealed class SweepTests(SweepFixture sweep)
     }
 
     [Fact]
+    public void A_corrupt_result_file_is_named_in_the_status_and_running_the_job_again_replaces_it()
+    {
+        var folder = sweep.CopyOfPlan("corrupt-result");
+        Directory.CreateDirectory(Path.Combine(folder, "jobs"));
+        Directory.CreateDirectory(Path.Combine(folder, "checkpoints"));
+        foreach (var id in Ids)
+        {
+            File.Copy(Path.Combine(sweep.ReferenceFolder, "jobs", id + ".json"), Path.Combine(folder, "jobs", id + ".json"));
+            File.Copy(Path.Combine(sweep.ReferenceFolder, "checkpoints", id + ".ckpt"), Path.Combine(folder, "checkpoints", id + ".ckpt"));
+        }
+        var corrupt = Path.Combine(folder, "jobs", Ids[3] + ".json");
+        File.WriteAllText(corrupt, "{\"broken");
+        var status = Cli.Run("status", folder).Out;
+        Assert.Contains($"{corrupt} is unreadable (", status);
+        Assert.Contains("; checkpoint after epoch 1/1; running it again continues there", status);
+        Assert.Contains("3 done, 1 interrupted", status);
+
+        // The checkpoint holds the finished epoch: running the job again writes the same result without training.
+        var (code, output, error) = Cli.Run("job", folder, "3");
+        Assert.True(code == 0, error);
+        Assert.DoesNotContain("step 1/", output);
+        var run = Sweep.Open(folder);
+        SameNumbers.Job(sweep.Reference.Variants[1].Jobs[1], run.ReadShard(run.Plan.Jobs[3], out var problem)!.Result!);
+        Assert.Null(problem);
+        Assert.Contains("4 done", Cli.Run("status", folder).Out);
+    }
+
+    [Fact]
     public void Checkpoints_within_an_epoch_change_no_number()
     {
         // A checkpoint after every step, each continued in the same process as a resumed one would be: 22 stops and resumes.

@@ -60,7 +60,9 @@ public static class JobStates
         if (shard is { State: ShardState.Failed })
             return new(job, JobState.Failed, shard.Error ?? "failed", shard);
         var progress = Progress(sweep, job);
-        if (progress.Length > 0) return new(job, JobState.Interrupted, progress.TrimStart(',', ' ') + "; running it again continues there", shard);
+        // A result file that is there but unusable (corrupt, another plan's) is said first: "interrupted" alone would hide it.
+        if (progress.Length > 0)
+            return new(job, JobState.Interrupted, (problem is null ? "" : problem + "; ") + progress.TrimStart(',', ' ') + "; running it again continues there", shard);
         return new(job, JobState.NotStarted, problem ?? "", shard);
     }
 
