@@ -44,6 +44,8 @@ public sealed class SweepTests(SweepFixture sweep)
         // Every job wrote its result file and its checkpoint, named by its id.
         Assert.Equal(Ids.Order(), Directory.GetFiles(Path.Combine(sweep.ReferenceFolder, "jobs"), "*.json").Select(Path.GetFileNameWithoutExtension).Order());
         Assert.Equal(Ids.Order(), Directory.GetFiles(Path.Combine(sweep.ReferenceFolder, "checkpoints"), "*.ckpt").Select(Path.GetFileNameWithoutExtension).Order());
+        // Nothing else is left in the jobs folder: the locks and the "who runs it" files go once a job is done.
+        Assert.Equal(Ids.Length, Directory.GetFiles(Path.Combine(sweep.ReferenceFolder, "jobs")).Length);
     }
 
     [Fact]

@@ -86,7 +86,7 @@ public sealed record JobOutcome(JobOutcomeKind Kind, JobShard? Shard, string Mes
 
 /// <summary>
 /// A run folder: its plan and the files of its jobs. <c>plan.json</c>; per job <c>jobs/&lt;id&gt;.json</c> (its result),
-/// <c>checkpoints/&lt;id&gt;.ckpt</c>, and while it runs <c>jobs/&lt;id&gt;.lock</c> (held) and <c>jobs/&lt;id&gt;.running</c>
+/// <c>checkpoints/&lt;id&gt;.ckpt</c>, and while it runs <c>jobs/&lt;id&gt;.lock</c> (held; removed once the job is done) and <c>jobs/&lt;id&gt;.running</c>
 /// (who runs it); <c>slurm/</c> for the scripts and logs of Slurm submissions. Every job touches only its own files, so any
 /// number of processes on any number of machines can run the jobs of one folder.
 /// </summary>
@@ -203,7 +203,11 @@ public sealed class Sweep
         catch (IOException) { return new(JobOutcomeKind.Busy, null, $"{job.Id}: another process runs it ({Describe(RunningPath(job))}); nothing to do"); }
         using (held)
         {
-            if (ReadShard(job, out _) is { State: ShardState.Done } finished) return new(JobOutcomeKind.AlreadyDone, finished, $"{job.Id}: done already");
+            if (ReadShard(job, out _) is { State: ShardState.Done } finished)
+            {
+                RemoveLock(job);
+                return new(JobOutcomeKind.AlreadyDone, finished, $"{job.Id}: done already");
+            }
             var started = DateTime.UtcNow;
             var shard = new JobShard
             {
@@ -238,10 +242,22 @@ public sealed class Sweep
             shard.FinishedUtc = DateTime.UtcNow;
             var bytes = JsonSerializer.SerializeToUtf8Bytes(shard, RunResults.Json);
             Checkpoint.WriteAtomically(ShardPath(job), w => w.Write(bytes));
+            if (shard.State == ShardState.Done) RemoveLock(job);
             return shard.State == ShardState.Done
                 ? new(JobOutcomeKind.Done, shard, $"{job.Id}: done")
                 : new(JobOutcomeKind.Failed, shard, $"{job.Id}: failed: {shard.Error}");
         }
+    }
+
+    /// <summary>
+    /// Deletes a done job's lock file while still holding it. Safe only once the result file says done: a process that opened
+    /// the old file before the delete and locks it afterwards, and one that creates a new file, both find the job done. An
+    /// unfinished job keeps its lock file, so two processes can never hold different files for a job that still runs.
+    /// </summary>
+    void RemoveLock(PlannedJob job)
+    {
+        try { File.Delete(LockPath(job)); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // Windows refuses to delete an open file: the lock file stays.
     }
 
     /// <summary>The Slurm job this process runs in (<c>&lt;array job&gt;_&lt;task&gt;</c> or the job id), or null outside Slurm.</summary>
