@@ -181,6 +181,8 @@ public static class CompareCommand
         var threads = request.Threads ?? (request.Slurm is { } slurm ? slurm.CpusPerTask ?? 1 : Math.Max(1, Environment.ProcessorCount / request.Jobs));
         if (request.Slurm is { CpusPerTask: { } cpus } && cpus < threads)
             throw new UsageException(Invariant($"--cpus-per-task {cpus} is fewer than --threads {threads}; each task needs a core per thread"));
+        // (Experiments without data have a subset of 0 in their presets: only a given --subset is checked here.)
+        if (request.Subset is < 1) throw new UsageException(Invariant($"--subset must be at least 1 (got {request.Subset})"));
         if (request.Only is { } filter)
         {
             var all = experiment.VariantsOf(preset);

@@ -152,7 +152,7 @@ public sealed class Comparison
         if (!options.RunsElsewhere && threads > Environment.ProcessorCount)
             throw new UsageException(Invariant($"{N("Threads")} {threads} is more than this machine's {Environment.ProcessorCount} cores; LibTorch only slows down with more threads than cores"));
         if (options.Output is "") throw new UsageException($"{N("Output")} is empty; give a folder");
-        if (options.TrainingSubset is < 1) throw new UsageException(Invariant($"{N("TrainingSubset")} must be at least 1 (got {options.TrainingSubset})"));
+        if (RunPlan.NeedsData(what) && options.TrainingSubset is < 1) throw new UsageException(Invariant($"{N("TrainingSubset")} must be at least 1 (got {options.TrainingSubset})"));
         if (options.MeasureEvery < 1) throw new UsageException(Invariant($"{N("MeasureEvery")} must be at least 1 (got {options.MeasureEvery})"));
         if (options.SlicePoints < 2) throw new UsageException(Invariant($"{N("SlicePoints")} must be at least 2 (got {options.SlicePoints})"));
         var seeds = (options.Seeds ?? []).ToArray();
