@@ -220,3 +220,53 @@ public sealed class ComparisonApiTests : IDisposable
         Assert.StartsWith("Hand.Colour does not run on images [3, 28, 28] (", wrong.Message, StringComparison.Ordinal);
     }
 }
+
+/// <summary>What a new user met on the command line: the preset in any case, the dataset named as used, a near network name.</summary>
+[Collection("console")]
+public sealed class CompareFindingsTests : IDisposable
+{
+    readonly string folder = Directory.CreateTempSubdirectory("netdsl-findings-").FullName;
+
+    public void Dispose() => Directory.Delete(folder, recursive: true);
+
+    [Fact]
+    public void The_preset_takes_any_case_and_an_unknown_one_is_still_refused()
+    {
+        // Parsed and planned (the epochs check comes after the preset's): -p QUICK and -p Full are the presets.
+        foreach (var preset in new[] { "QUICK", "Full" })
+        {
+            var (code, _, error) = Cli.Run("compare", "-p", preset, "--epochs", "0", "--output", Path.Combine(folder, "out"));
+            Assert.Equal((2, "error: --epochs must be at least 1 (got 0)"), (code, error.Trim()));
+        }
+        var (bad, _, message) = Cli.Run("compare", "-p", "huge");
+        Assert.Equal(2, bad);
+        Assert.Contains("Argument 'huge' not recognized. Must be one of: 'quick', 'full'", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_run_on_mnist_describes_mnist_not_fashion_mnist()
+    {
+        // MNIST's files have Fashion-MNIST's format: the bundled split under MNIST's name stands in for it.
+        var mnist = Path.Combine(folder, "mnist");
+        Directory.CreateDirectory(mnist);
+        foreach (var file in Directory.GetFiles(SweepFixture.Bundled, "*.gz")) File.Copy(file, Path.Combine(mnist, Path.GetFileName(file)));
+        var comparison = NetDsl.Cli.Commands.CompareCommand.Plan(new NetDsl.Cli.Commands.CompareRequest { Dataset = "mnist", Data = mnist, Threads = 1 });
+        var description = comparison.Spec.Experiment.Description;
+        Assert.Contains("trained on MNIST;", description, StringComparison.Ordinal);
+        Assert.DoesNotContain("Fashion-MNIST", description, StringComparison.Ordinal);
+        Assert.Equal("mnist", comparison.Settings.Dataset);
+        Assert.Equal("0", comparison.Settings.ClassNames[0]);
+    }
+
+    [Fact]
+    public void A_network_name_that_matches_nothing_suggests_the_nearest()
+    {
+        var me = typeof(CompareFindingsTests).Assembly.Location;
+        var (code, _, error) = Cli.Run("compare", "--assembly", me, "--network", "labnet", "--output", Path.Combine(folder, "out"));
+        Assert.Equal(2, code);
+        Assert.Contains("no network named 'labnet' in ", error, StringComparison.Ordinal);
+        Assert.Contains("; did you mean NetDsl.Cli.Tests.LabNet? it has: ", error, StringComparison.Ordinal);
+        var (_, _, far) = Cli.Run("compare", "--assembly", me, "--network", "Transformer", "--output", Path.Combine(folder, "out"));
+        Assert.DoesNotContain("did you mean", far, StringComparison.Ordinal);
+    }
+}

@@ -196,6 +196,8 @@ public static class CompareCommand
         var defaults = ComparisonOptions.For(experiment, preset);
         var options = defaults with
         {
+            // The experiments' descriptions name the default dataset; a run on another says the one it uses.
+            Description = kind == ImageDataset.FashionMnist ? defaults.Description : defaults.Description?.Replace("Fashion-MNIST", kind.Title, StringComparison.Ordinal),
             DataFolder = request.Data,
             DataKind = kind,
             Epochs = request.Epochs ?? preset.Epochs,
