@@ -72,7 +72,9 @@ public sealed class ComparisonApiTests : IDisposable
         var report = File.ReadAllText(api.ReportPath!);
         Assert.Contains("TinyMatrix.BnAfterConv", report, StringComparison.Ordinal);
         Assert.Contains("TinyMatrix.NoBn", report, StringComparison.Ordinal);
-        Assert.True(File.Exists(Path.Combine(api.Folder, "report.md")));
+        var markdown = File.ReadAllText(Path.Combine(api.Folder, "report.md"));
+        Assert.Contains("This run was made in code (NetDsl.Experiments.Comparison) by the program below", markdown, StringComparison.Ordinal);
+        Assert.Contains("2 variants (TinyMatrix.BnAfterConv, TinyMatrix.NoBn) trained side by side on Fashion-MNIST, with the learning rate and epoch of each chosen on validation, and the gradient at initialization.", markdown, StringComparison.Ordinal);
         Assert.NotEmpty(Directory.GetFiles(Path.Combine(api.Folder, "plots"), "*.png"));
         Assert.Equal(4, Directory.GetFiles(Path.Combine(api.Folder, "checkpoints"), "*.ckpt").Length);
         // The headline is printed and returned; the ranking holds both variants with accuracies in [0, 1].

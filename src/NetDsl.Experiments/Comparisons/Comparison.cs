@@ -197,7 +197,7 @@ public sealed class Comparison
         var dataTitle = data?.Kind.Title ?? "no data";
         var experiment = new Experiment(name, 0, options.Title ?? $"The variants of {name}",
             options.Description ?? $"{Plural(variants.Count, "variant")} ({string.Join(", ", variants.Select(v => v.Name))}) trained side by side on {dataTitle}, " +
-                                   "with the learning rate and epoch of each chosen on validation, and the gradient at initialization.",
+                                   "with the learning rate and epoch of each chosen on validation" + (what.HasFlag(Measures.InitialGradients) ? ", and the gradient at initialization." : "."),
             variants.ToList(), what, preset, preset)
         {
             Origin = options.Source ?? new VariantSource(VariantSource.Program, name, Assembly: EntryAssembly()),
