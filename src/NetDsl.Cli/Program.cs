@@ -217,7 +217,12 @@ public static class Program
         var defaults = new CompareRequest();
         var experiment = new Option<string>("--experiment", "-x") { Description = "Experiment to run (`netdsl list`).", DefaultValueFactory = _ => defaults.Experiment };
         var preset = new Option<string>("--preset", "-p") { Description = "quick (minutes: a few thousand training images, a few epochs) or full (all training images, more epochs and seeds); `netdsl list` says what each runs.", DefaultValueFactory = _ => defaults.Preset };
-        preset.AcceptOnlyFromAmong("quick", "full");
+        // Any case (-p Full): the value is checked here, with the parser's wording for a value not among the choices.
+        preset.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string>() is { } value && !new[] { "quick", "full" }.Contains(value, StringComparer.OrdinalIgnoreCase))
+                result.AddError($"Argument '{value}' not recognized. Must be one of: 'quick', 'full'");
+        });
         var data = new Option<string?>("--data", "-d") { Description = $"Folder with the dataset's IDX files (raw or .gz). Default: ${FashionMnist.EnvironmentVariable} ($NETDSL_MNIST for MNIST), then the folder `netdsl data fetch` fills, then {FashionMnist.DebianFolder} (Debian's dataset-fashion-mnist), then the bundled Fashion-MNIST test split (8,000 training / 2,000 test images)." };
         var dataset = new Option<string>("--dataset") { Description = $"The dataset: {string.Join(" or ", ImageDataset.All.Select(d => d.Name))} (both 28x28 grey images in 10 classes; `netdsl data fetch` downloads them).", DefaultValueFactory = _ => defaults.Dataset };
         var epochs = new Option<int?>("--epochs", "-e") { Description = "Epochs (default: the preset's)." };

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using NetDsl.Cli.Commands;
+using NetDsl.Experiments.Progress;
 using NetDsl.Experiments.Reporting;
 using NetDsl.Experiments.Results;
 using NetDsl.Experiments.Training;

@@ -6,6 +6,7 @@ using System.Linq;
 using System.Runtime.InteropServices;
 using NetDsl.Experiments.Data;
 using NetDsl.Experiments;
+using NetDsl.Experiments.Progress;
 using NetDsl.Experiments.Reporting;
 using NetDsl.Experiments.Results;
 using NetDsl.Experiments.Sweeps;
@@ -88,88 +89,35 @@ public static class CompareCommand
 
     /// <summary>
     /// Validates <paramref name="request"/>, writes the plan, runs or submits its jobs and, when they ran here, writes the
-    /// report. Prints progress, the headline and where the report is. Returns the exit code: 0, 1 when a job failed (the
-    /// report lists it), <see cref="Interrupted"/> when stopped.
+    /// report: the tool's options turned into <see cref="ComparisonOptions"/> and run by <see cref="Comparison"/> (the library's
+    /// public API), with <c>--jobs N</c> child processes and <c>--slurm</c> added here. Prints progress, the headline and where
+    /// the report is. Returns the exit code: 0, 1 when a job failed (the report lists it), <see cref="Interrupted"/> when stopped.
     /// </summary>
     /// <exception cref="UsageException">Unknown experiment or preset, bad numbers, missing or corrupt data, an output folder that is
     /// not writable or already holds another run, Slurm that cannot be reached.</exception>
     public static int Run(CompareRequest request)
     {
-        var (spec, settings, data) = Plan(request);
-        var experiment = spec.Experiment;
-        var jobs = spec.Jobs();
-        var rates = spec.LearningRates;
-        var threads = settings.Threads;
-        var summary = $"{experiment.Name} ({spec.Preset.Name}): {Plural(experiment.VariantsOf(spec.Preset).Count, "variant")} x {Plural(spec.Seeds.Count, "seed")}" +
-                      (rates.Count > 0 ? $" x {Plural(rates.Count, "learning rate")} ({string.Join(", ", rates.Select(r => r.ToString(Inv)))})" : "") + $" = {Plural(jobs.Count, "job")}" +
-                      $"; init {spec.Init}; " +
-                      (data is null ? "no data needed" : Invariant($"{settings.TrainImages:N0} training / {settings.ValidationImages:N0} validation / {settings.TestImages:N0} test images from {data.Folder} ({data.Origin})")) +
-                      $"; {Plural(threads, "thread")} per job";
-        if (request.DryRun) return DryRun(spec, settings, summary, data, request);
-
-        var output = Path.GetFullPath(request.Output ?? Path.Combine("reports", $"{experiment.Name}-{DateTime.Now.ToString("yyyyMMdd-HHmmss", Inv)}"));
-        PrepareOutput(output, request.Resume);
-        var sweep = OpenOrCreate(output, RunPlan.Create(spec, settings), request.Resume);
+        var comparison = Plan(request);
+        if (request.DryRun) return DryRun(comparison);
 
         if (request.Slurm is { } slurm)
         {
-            Console.WriteLine($"{summary}; run folder {output}");
-            if (settings.BatchNote is { } slurmNote) Console.WriteLine($"note: {slurmNote}");
+            var sweep = comparison.CreateRunFolder();
+            Console.WriteLine($"{comparison.Summary}; run folder {comparison.Folder}");
+            if (comparison.Settings.BatchNote is { } slurmNote) Console.WriteLine($"note: {slurmNote}");
             return SweepCommands.Submit(sweep, null, slurm, announce: true);
         }
-
-        Console.WriteLine(Invariant($"{summary}{(request.Jobs > 1 ? $", {request.Jobs} jobs at once" : "")}; report in {output}"));
-        if (settings.BatchNote is { } note) Console.WriteLine($"note: {note}");
-        using var stop = new StopSignal(reason => Console.Error.WriteLine(
-            $"\n{reason}: stopping after the current training step (Ctrl+C again quits at once); finished epochs stay in {sweep.CheckpointsFolder}"));
-        var outcomes = new List<JobOutcome>();
-        void Execute(IRunProgress progress)
+        return comparison.Run().Status switch
         {
-            var keys = sweep.Resolve().Keys;
-            var todo = new List<PlannedJob>();
-            foreach (var job in sweep.Plan.Jobs)
-            {
-                if (sweep.ReadShard(job, out _) is { State: ShardState.Done, Result: { } done }) progress.End(keys[job.Id], done);
-                else todo.Add(job);
-            }
-            if (request.Jobs > 1)
-            {
-                outcomes.AddRange(LocalJobs.Run(sweep, todo, request.Jobs, progress, stop));
-                return;
-            }
-            torch.set_num_threads(threads);
-            foreach (var job in todo)
-            {
-                if (stop.Requested) break;
-                var outcome = sweep.Execute(job, progress, () => stop.Requested, data);
-                if (outcome.Kind is JobOutcomeKind.Failed or JobOutcomeKind.Interrupted) progress.Failed(keys[job.Id], outcome.Detail);
-                outcomes.Add(outcome);
-            }
-        }
-        if (!request.Plain && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive)
-        {
-            // More bars than a terminal has rows scroll badly: with many jobs, finished bars make room (the summary at the end lists every variant).
-            AnsiConsole.Progress().AutoClear(false).HideCompleted(jobs.Count > Math.Max(8, Console.WindowHeight - 6))
-                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn { Width = 12 }, new PercentageColumn(), new RemainingTimeColumn())
-                .Start(ctx => Execute(new BarProgress(ctx, jobs)));
-        }
-        else
-        {
-            Execute(new LineProgress());
-        }
-
-        if (stop.Requested)
-        {
-            var states = JobStates.Of(sweep, null);
-            Console.Error.WriteLine($"interrupted ({JobStates.Count(states)}): continue with the same command and --resume (each job continues from its checkpoint); " +
-                                    $"`netdsl report {Slurm.Quote(output)}` writes a report of the finished jobs now");
-            return Interrupted;
-        }
-        return SweepCommands.Report(sweep, output, headline: true);
+            ComparisonStatus.Interrupted => Interrupted,
+            ComparisonStatus.JobsFailed => 1,
+            _ => 0,
+        };
     }
 
-    static int DryRun(RunSpec spec, RunSettings settings, string summary, Dataset? data, CompareRequest request)
+    static int DryRun(Comparison comparison)
     {
+        var (spec, settings, data, summary) = (comparison.Spec, comparison.Settings, comparison.Data, comparison.Summary);
         Console.WriteLine($"dry run, nothing written: {summary}");
         var o = spec.Options;
         if (!spec.Experiment.What.HasFlag(Measures.Training))
@@ -198,51 +146,44 @@ public static class CompareCommand
         return 0;
     }
 
+    /// <summary>How the library's messages name <see cref="ComparisonOptions"/>' properties on this command line.</summary>
+    static readonly Dictionary<string, string> OptionNames = new()
+    {
+        [nameof(ComparisonOptions.Epochs)] = "--epochs",
+        [nameof(ComparisonOptions.BatchSize)] = "--batch-size",
+        [nameof(ComparisonOptions.LearningRates)] = "--lr",
+        [nameof(ComparisonOptions.ValidationFraction)] = "--validation",
+        [nameof(ComparisonOptions.Init)] = "--init",
+        [nameof(ComparisonOptions.TestSubset)] = "--test-subset",
+        [nameof(ComparisonOptions.Momentum)] = "--momentum",
+        [nameof(ComparisonOptions.WeightDecay)] = "--weight-decay",
+        [nameof(ComparisonOptions.Threads)] = "--threads",
+        [nameof(ComparisonOptions.Output)] = "--output",
+        [nameof(ComparisonOptions.TrainingSubset)] = "--subset",
+        [nameof(ComparisonOptions.Seeds)] = "--seeds",
+        [nameof(ComparisonOptions.Variants)] = "--only",
+    };
+
     /// <summary>
-    /// Validates the request and makes the run's spec and settings (threads per job, data checksum, the reproducing command line);
-    /// loads the data when the experiment needs it.
+    /// Turns the request into the library's options (the experiment's preset with every option given on the command line) and
+    /// plans the run: validates, loads the data when the experiment needs it, and sets the command line that reproduces the run.
     /// </summary>
-    static (RunSpec Spec, RunSettings Settings, Dataset? Data) Plan(CompareRequest request)
+    internal static Comparison Plan(CompareRequest request)
     {
         var experiment = UserExperiment(request) ?? Catalog.Find(request.Experiment)
             ?? throw new UsageException($"unknown experiment '{request.Experiment}'; choose one of: {string.Join(", ", Catalog.All.Select(e => e.Name))} (see `netdsl list`)");
-        var preset = experiment.PresetNamed(request.Preset)
+        var preset = experiment.PresetNamed(request.Preset.ToLowerInvariant())
             ?? throw new UsageException($"unknown preset '{request.Preset}'; use --preset quick or --preset full");
-        var training = experiment.What.HasFlag(Measures.Training);
-        var epochs = request.Epochs ?? preset.Epochs;
-        if (training && epochs < 1) throw new UsageException(Invariant($"--epochs must be at least 1 (got {epochs})"));
-        var batchSize = request.BatchSize ?? preset.BatchSize;
-        var rates = training ? request.LearningRates is { Length: > 0 } lrs ? lrs : preset.LearningRates : [];
-        if (batchSize < 1) throw new UsageException(Invariant($"--batch-size must be at least 1 (got {batchSize})"));
-        foreach (var rate in rates)
-        {
-            if (!(rate > 0) || !double.IsFinite(rate)) throw new UsageException($"--lr must be positive numbers (got {rate.ToString(Inv)})");
-            // SGD updates in float32: a rate beyond 1e3 only overflows (no schedule here needs more than 1).
-            if (rate > 1e3) throw new UsageException($"--lr {rate.ToString(Inv)} is too large; use rates up to 1000 (the papers use 0.1)");
-        }
-        if (rates.Distinct().Count() != rates.Length) throw new UsageException($"--lr has duplicates ({string.Join(" ", rates.Select(r => r.ToString(Inv)))}); give each rate once");
-        var validation = request.ValidationFraction ?? ValidationSplit.DefaultFraction;
-        if (!(validation > 0 && validation <= 0.5)) throw new UsageException($"--validation must be a fraction in (0, 0.5] (got {validation.ToString(Inv)}); 0.1 holds out 10% of the training images");
-        if (!Enum.IsDefined(request.Init)) throw new UsageException($"--init must be one of {string.Join(", ", Enum.GetNames<InitScheme>())}");
-        if (request.TestSubset is < 1) throw new UsageException(Invariant($"--test-subset must be at least 1 (got {request.TestSubset})"));
-        if (request.Momentum is < 0 or >= 1) throw new UsageException($"--momentum must be in [0, 1) (got {request.Momentum.ToString(Inv)})");
-        if (request.WeightDecay < 0) throw new UsageException($"--weight-decay must not be negative (got {request.WeightDecay.ToString(Inv)})");
         if (request.Jobs < 1) throw new UsageException(Invariant($"--jobs must be at least 1 (got {request.Jobs})"));
         if (request.Slurm is not null && request.Jobs > 1) throw new UsageException("--jobs runs jobs on this machine and --slurm on the cluster; give one of them (Slurm's --max-running limits tasks at once)");
         if (request.Slurm is { CpusPerTask: < 1 }) throw new UsageException(Invariant($"--cpus-per-task must be at least 1 (got {request.Slurm.CpusPerTask})"));
         // Threads per job: the plan fixes them (results depend on the thread count), so every backend runs the same numbers.
         var threads = request.Threads ?? (request.Slurm is { } slurm ? slurm.CpusPerTask ?? 1 : Math.Max(1, Environment.ProcessorCount / request.Jobs));
-        if (threads < 1) throw new UsageException(Invariant($"--threads must be at least 1 (got {threads})"));
-        if (request.Slurm is null && threads > Environment.ProcessorCount)
-            throw new UsageException(Invariant($"--threads {threads} is more than this machine's {Environment.ProcessorCount} cores; LibTorch only slows down with more threads than cores"));
         if (request.Slurm is { CpusPerTask: { } cpus } && cpus < threads)
             throw new UsageException(Invariant($"--cpus-per-task {cpus} is fewer than --threads {threads}; each task needs a core per thread"));
-        if (request.Output is "") throw new UsageException("--output is empty; give a folder");
+        // (Experiments without data have a subset of 0 in their presets: only a given --subset is checked here.)
         if (request.Subset is < 1) throw new UsageException(Invariant($"--subset must be at least 1 (got {request.Subset})"));
-        var seeds = request.Seeds is { Length: > 0 } s ? s : preset.Seeds;
-        if (seeds.Distinct().Count() != seeds.Length) throw new UsageException($"--seeds has duplicates ({string.Join(" ", seeds.Select(x => x.ToString(Inv)))}); give each seed once");
-        var filter = request.Only;
-        if (filter is not null)
+        if (request.Only is { } filter)
         {
             var all = experiment.VariantsOf(preset);
             var inner = preset.Include;
@@ -250,66 +191,38 @@ public static class CompareCommand
             if (experiment.VariantsOf(preset).Count == 0)
                 throw new UsageException($"--only '{filter}' matches none of {experiment.Name}'s variants: {string.Join(", ", all.Select(v => v.Name))}");
         }
-
-        Dataset? data = null;
         var kind = ImageDataset.Find(request.Dataset)
             ?? throw new UsageException($"unknown dataset '{request.Dataset}'; choose one of: {string.Join(", ", ImageDataset.All.Select(d => d.Name))}");
-        if (RunPlan.NeedsData(experiment.What))
+        var defaults = ComparisonOptions.For(experiment, preset);
+        var options = defaults with
         {
-            try { data = FashionMnist.Load(request.Data, kind); }
-            catch (Exception e) when (e is IOException or InvalidDataException) { throw new UsageException(e.Message); }
-            // Jobs may run in other processes and on other machines: they find the data by its absolute path.
-            data = data with { Test = data.Test.Take(request.TestSubset ?? preset.TestSubset), Folder = Path.GetFullPath(data.Folder) };
-            var available = data.Train.Take(request.Subset ?? preset.Subset).Count;
-            if (Math.Round(validation * available) < 1 || available - Math.Round(validation * available) < 2)
-                throw new UsageException(Invariant($"--subset {available} with --validation {validation} leaves no validation image or fewer than 2 training images; use more images"));
-        }
-
-        var options = new TrainingOptions
-        {
-            Epochs = training ? epochs : 0,
-            BatchSize = batchSize,
-            LearningRate = rates.Length > 0 ? rates[0] : TrainingOptions.Default.LearningRate,
+            // The experiments' descriptions name the default dataset; a run on another says the one it uses.
+            Description = kind == ImageDataset.FashionMnist ? defaults.Description : defaults.Description?.Replace("Fashion-MNIST", kind.Title, StringComparison.Ordinal),
+            DataFolder = request.Data,
+            DataKind = kind,
+            Epochs = request.Epochs ?? preset.Epochs,
+            BatchSize = request.BatchSize ?? preset.BatchSize,
+            LearningRates = request.LearningRates is { Length: > 0 } lrs ? lrs : preset.LearningRates,
+            Seeds = request.Seeds is { Length: > 0 } s ? s : preset.Seeds,
+            ValidationFraction = request.ValidationFraction ?? ValidationSplit.DefaultFraction,
+            Init = request.Init,
             Momentum = request.Momentum,
             WeightDecay = request.WeightDecay,
             Schedule = request.Schedule ?? preset.Schedule,
             Augment = request.Augment ?? preset.Augment,
-            Subset = request.Subset ?? preset.Subset,
-        };
-        var spec = new RunSpec(experiment, preset, options, seeds, rates, request.Init, validation);
-        var firstSplit = new Runner(spec, data, "").DataOf(seeds[0]);
-        var settings = new RunSettings
-        {
-            Epochs = options.Epochs,
-            BatchSize = options.BatchSize,
-            LearningRates = rates.ToList(),
-            Momentum = options.Momentum,
-            WeightDecay = options.WeightDecay,
-            Schedule = options.Schedule.ToString(),
-            BatchNote = training && firstSplit is { } first ? Trainer.LastBatchNote(first.Split.Train.Count, batchSize) : null,
-            Dataset = kind.Name,
-            ClassNames = kind.ClassNames.ToList(),
-            Augment = options.Augment,
-            Init = request.Init.ToString(),
-            InitDescription = Initialization.Describe(request.Init),
-            ValidationFraction = validation,
-            Seeds = seeds.ToList(),
+            TrainingSubset = request.Subset ?? preset.Subset,
+            TestSubset = request.TestSubset ?? preset.TestSubset,
             Threads = threads,
-            OmpWaitPolicy = Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "(unset)",
-            DataFolder = data?.Folder ?? "(none: no data needed)",
-            DataOrigin = data?.Origin ?? "",
-            DataSplit = data?.Split ?? "",
-            TrainImages = firstSplit?.Split.Train.Count ?? 0,
-            ValidationImages = firstSplit?.Split.Validation.Count ?? 0,
-            TestImages = data?.Test.Count ?? 0,
-            Subset = options.Subset,
-            MeasureEvery = preset.MeasureEvery,
-            SlicePoints = preset.SlicePoints,
-            DataSha256 = data is null ? "" : RunPlan.Checksum(data, options.Subset),
-            Versions = Versions(),
+            Output = request.Output,
+            Resume = request.Resume,
+            Progress = request.Plain ? ProgressDisplay.Lines : ProgressDisplay.Auto,
+            OptionNames = OptionNames,
+            ChildProcesses = request.Jobs,
+            RunsElsewhere = request.Slurm is not null,
         };
-        settings.CommandLine = Reproduction(experiment, preset, options, rates, seeds, request, validation, data, threads);
-        return (spec, settings, data);
+        var comparison = new Comparison(options);
+        comparison.Settings.CommandLine = Reproduction(experiment, preset, comparison, request);
+        return comparison;
     }
 
     /// <summary>The experiment over a user's network (<c>--assembly</c>, or <c>--project</c> built first), or null without either.</summary>
@@ -336,36 +249,18 @@ public static class CompareCommand
         catch (Exception e) when (e is FileNotFoundException or InvalidDataException) { throw new UsageException(e.Message); }
     }
 
-    /// <summary>Writes the plan into <paramref name="output"/>, or with <paramref name="resume"/> opens the plan there, which must be
-    /// the one the same options make now (a run is never continued with other settings).</summary>
-    static Sweep OpenOrCreate(string output, RunPlan plan, bool resume)
-    {
-        if (resume && File.Exists(Path.Combine(output, RunPlan.FileName)))
-        {
-            Sweep existing;
-            try { existing = Sweep.Open(output); }
-            catch (InvalidDataException e) { throw new UsageException(e.Message); }
-            if (existing.Plan.Difference(plan) is { } difference)
-                throw new UsageException($"{Path.Combine(output, RunPlan.FileName)} was written by a run with other settings ({difference}); resume with the same options, or choose another --output");
-            return existing;
-        }
-        try { return Sweep.Create(output, plan); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new UsageException($"cannot write the plan to '{output}' ({e.Message}); choose a writable --output");
-        }
-    }
-
     static readonly System.Globalization.CultureInfo Inv = System.Globalization.CultureInfo.InvariantCulture;
 
     static string Plural(int n, string word) => Invariant($"{n} {word}{(n == 1 ? "" : "s")}");
 
     /// <summary>Every setting spelled out, so the command gives the same run on another machine (whatever its defaults or data search finds),
     /// each word quoted for a POSIX shell (a data folder or filter with spaces, quotes, <c>$</c>, <c>|</c> pastes as one argument).</summary>
-    internal static string Reproduction(Experiment experiment, Preset preset, TrainingOptions o, double[] rates, int[] seeds, CompareRequest request, double validation, Dataset? data, int threads)
+    internal static string Reproduction(Experiment experiment, Preset preset, Comparison comparison, CompareRequest request)
     {
         static string N(double x) => x.ToString(Inv);
         static string I(int x) => x.ToString(Inv);
+        var s = comparison.Settings;
+        var data = comparison.Data;
         var words = experiment.Origin is { Kind: VariantSource.UserAssembly, Assembly: { } assembly, Network: { } network }
             ? new List<string> { "netdsl", "compare", "--assembly", assembly, "--network", network, "-p", preset.Name }
             : new List<string> { "netdsl", "compare", "-x", experiment.Name, "-p", preset.Name };
@@ -373,55 +268,18 @@ public static class CompareCommand
         if (data is not null) words.AddRange(["--data", data.Folder]);
         if (experiment.What.HasFlag(Measures.Training))
         {
-            words.AddRange(["--epochs", I(o.Epochs), "--batch-size", I(o.BatchSize), "--lr", .. rates.Select(N), "--momentum", N(o.Momentum), "--weight-decay", N(o.WeightDecay), "--schedule", o.Schedule.ToString()]);
-            if (o.Augment != preset.Augment) words.AddRange(["--augment", o.Augment ? "true" : "false"]);
+            words.AddRange(["--epochs", I(s.Epochs), "--batch-size", I(s.BatchSize), "--lr", .. s.LearningRates.Select(N), "--momentum", N(s.Momentum), "--weight-decay", N(s.WeightDecay), "--schedule", s.Schedule]);
+            if (s.Augment != preset.Augment) words.AddRange(["--augment", s.Augment ? "true" : "false"]);
         }
         words.AddRange(["--init", request.Init.ToString()]);
         if (data is not null)
         {
-            if (o.Subset is { } n) words.AddRange(["--subset", I(n)]);
-            words.AddRange(["--validation", N(validation), "--test-subset", I(data.Test.Count)]);
+            if (s.Subset is { } n) words.AddRange(["--subset", I(n)]);
+            words.AddRange(["--validation", N(s.ValidationFraction), "--test-subset", I(data.Test.Count)]);
         }
-        words.AddRange(["--seeds", .. seeds.Select(I)]);
-        words.AddRange(["--threads", I(threads)]);
+        words.AddRange(["--seeds", .. s.Seeds.Select(I)]);
+        words.AddRange(["--threads", I(s.Threads)]);
         if (request.Only is { } only) words.AddRange(["--only", only]);
         return Escape.ShellCommand(words);
-    }
-
-    /// <summary>
-    /// Makes sure <paramref name="output"/> can take the run: creates it, checks it is writable, and refuses a folder that
-    /// already holds a run (unless resuming, which continues it).
-    /// </summary>
-    static void PrepareOutput(string output, bool resume)
-    {
-        if (File.Exists(output)) throw new UsageException($"--output '{output}' is a file; give a folder");
-        if (!resume && new[] { "index.html", "results.json", "checkpoints", RunPlan.FileName }.Any(f => Path.Exists(Path.Combine(output, f))))
-            throw new UsageException($"'{output}' already holds a run (plan, report, results.json or checkpoints); choose another --output, or pass --resume to continue that run");
-        try
-        {
-            Directory.CreateDirectory(output);
-            var probe = Path.Combine(output, $".write-test-{Environment.ProcessId}");
-            File.WriteAllText(probe, "");
-            File.Delete(probe);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new UsageException($"cannot write to the output folder '{output}' ({e.Message}); choose a writable --output");
-        }
-    }
-
-    static Dictionary<string, string> Versions()
-    {
-        var cpu = File.Exists("/proc/cpuinfo")
-            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim()
-            : null;
-        return new Dictionary<string, string>
-        {
-            ["NetDsl"] = RunPlan.ToolVersion,
-            ["TorchSharp"] = typeof(torch).Assembly.GetName().Version?.ToString() ?? "?",
-            [".NET"] = RuntimeInformation.FrameworkDescription,
-            ["OS"] = RuntimeInformation.OSDescription,
-            ["CPU"] = $"{cpu ?? RuntimeInformation.ProcessArchitecture.ToString()}, {Environment.ProcessorCount} logical cores",
-        };
     }
 }

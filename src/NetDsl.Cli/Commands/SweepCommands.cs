@@ -5,7 +5,7 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using NetDsl.Experiments;
-using NetDsl.Experiments.Reporting;
+using NetDsl.Experiments.Progress;
 using NetDsl.Experiments.Results;
 using NetDsl.Experiments.Sweeps;
 using NetDsl.Experiments.Training;
@@ -182,26 +182,8 @@ public static class SweepCommands
     /// without a result. Returns 1 when a job failed (the report is written all the same), else 0.
     /// </summary>
     /// <exception cref="UsageException">No job has finished, or the report cannot be written.</exception>
-    public static int Report(Sweep sweep, string output, bool headline)
-    {
-        var queue = Slurm.Submissions(sweep).Count > 0 ? Slurm.Queue(sweep, out _) : null;
-        var states = JobStates.Of(sweep, queue);
-        RunResults results;
-        try { results = Merge.Results(sweep, states); }
-        catch (InvalidDataException e) { throw new UsageException(e.Message); }
-        try { ReportWriter.Write(results, output); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new UsageException($"cannot write the report to '{output}' ({e.Message}); choose a writable --output"); }
-        if (headline)
-            foreach (var line in ReportWriter.Headline(results)) Console.WriteLine(line);
-        if (results.Incomplete.Count > 0)
-        {
-            Console.WriteLine($"{results.Incomplete.Count} of {results.PlannedJobs} jobs have no result ({JobStates.Count(states.Where(s => s.State != JobState.Done))}); the report lists them:");
-            foreach (var j in results.Incomplete.Take(10)) Console.WriteLine($"  {j.Id}: {j.State}{(j.Detail.Length > 0 ? $" ({j.Detail})" : "")}");
-            if (results.Incomplete.Count > 10) Console.WriteLine($"  ... and {results.Incomplete.Count - 10} more (`netdsl status {Slurm.Quote(sweep.Folder)}`)");
-        }
-        Console.WriteLine($"report: {Path.Combine(output, "index.html")}");
-        return states.Any(s => s.State == JobState.Failed) ? 1 : 0;
-    }
+    public static int Report(Sweep sweep, string output, bool headline) =>
+        Comparison.Report(sweep, output, headline, Console.Out).Status == ComparisonStatus.JobsFailed ? 1 : 0;
 }
 
 /// <summary>Progress of <c>netdsl job</c> as log lines (a Slurm task's log): start, the first step, each epoch, the end.</summary>

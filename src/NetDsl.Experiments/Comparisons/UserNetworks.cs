@@ -73,9 +73,35 @@ public static class UserNetworks
         return match.Count switch
         {
             1 => match[0],
-            0 => throw new InvalidDataException($"no network named '{network}' in '{path}'; it has: {names}"),
+            0 => throw new InvalidDataException($"no network named '{network}' in '{path}'; {(Suggest(network, all) is { } near ? $"did you mean {near}? " : "")}it has: {names}"),
             _ => throw new InvalidDataException($"'{network}' names {match.Count} networks in '{path}' ({string.Join(", ", match.Select(n => n.Name))}); give the full name"),
         };
+    }
+
+    /// <summary>The network whose full or short name is nearest to <paramref name="name"/>: equal ignoring case, else at most a third
+    /// of its letters edited (Levenshtein distance), or null.</summary>
+    static string? Suggest(string name, IReadOnlyList<Found> all)
+    {
+        static int Distance(string a, string b)
+        {
+            var row = Enumerable.Range(0, b.Length + 1).ToArray();
+            for (var i = 1; i <= a.Length; i++)
+            {
+                var diagonal = row[0];
+                row[0] = i;
+                for (var j = 1; j <= b.Length; j++)
+                {
+                    var above = row[j];
+                    var same = char.ToLowerInvariant(a[i - 1]) == char.ToLowerInvariant(b[j - 1]);
+                    row[j] = Math.Min(Math.Min(above + 1, row[j - 1] + 1), diagonal + (same ? 0 : 1));
+                    diagonal = above;
+                }
+            }
+            return row[b.Length];
+        }
+        return all.Select(n => (n.Name, Score: Math.Min(Distance(name, n.Name), Distance(name, n.Type.Name))))
+            .Where(x => x.Score <= Math.Max(1, name.Length / 3)).OrderBy(x => x.Score).ThenBy(x => x.Name, StringComparer.Ordinal)
+            .Select(x => x.Name).FirstOrDefault();
     }
 
     /// <summary>

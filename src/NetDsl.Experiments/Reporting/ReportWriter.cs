@@ -756,7 +756,10 @@ public static class ReportWriter
             var s = r.Settings;
             Markdown.AppendLine("## Reproduce");
             Markdown.AppendLine();
-            Markdown.AppendLine("The command below spells out every setting of this run, each word quoted for a POSIX shell (sh, bash, zsh).");
+            // A run made in code (NetDsl.Experiments.Comparison) records its program's command line: its settings are in the program.
+            Markdown.AppendLine(s.CommandLine.StartsWith("netdsl ", StringComparison.Ordinal)
+                ? "The command below spells out every setting of this run, each word quoted for a POSIX shell (sh, bash, zsh)."
+                : "This run was made in code (NetDsl.Experiments.Comparison) by the program below, each word quoted for a POSIX shell; its settings are those of the table, and the same program on the same data gives the same numbers.");
             Markdown.AppendLine();
             var fence = Escape.Fence(s.CommandLine);
             Markdown.AppendLine(fence);

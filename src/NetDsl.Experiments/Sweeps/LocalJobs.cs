@@ -88,9 +88,9 @@ public static class LocalJobs
     /// <param name="jobs">Jobs of its plan.</param>
     /// <param name="parallel">Child processes at once, at least 1.</param>
     /// <param name="progress">The display.</param>
-    /// <param name="stop">The parent's stop request: no new job starts, running ones are told to stop.</param>
+    /// <param name="stop">Whether the parent was asked to stop (a signal): no new job starts, running ones are told to stop.</param>
     /// <param name="command">The netdsl command to start (<see cref="Slurm.Command"/> by default).</param>
-    public static List<JobOutcome> Run(Sweep sweep, IReadOnlyList<PlannedJob> jobs, int parallel, IRunProgress? progress, StopSignal stop, IReadOnlyList<string>? command = null)
+    public static List<JobOutcome> Run(Sweep sweep, IReadOnlyList<PlannedJob> jobs, int parallel, IRunProgress? progress, Func<bool> stop, IReadOnlyList<string>? command = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(parallel, 1);
         command ??= Slurm.Command();
@@ -101,14 +101,14 @@ public static class LocalJobs
         var told = false;
         while (pending.Count > 0 || running.Count > 0)
         {
-            while (!stop.Requested && pending.Count > 0 && running.Count < parallel)
+            while (!stop() && pending.Count > 0 && running.Count < parallel)
             {
                 var job = pending.Dequeue();
                 var process = Start(command, sweep, job);
                 running[Task.Run(() => Relay(sweep, job, keys[job.Id], process, progress))] = (job, process);
             }
             if (running.Count == 0) break;
-            if (stop.Requested && !told)
+            if (stop() && !told)
             {
                 // Ctrl+C reaches the children from the terminal already; a SIGTERM sent to this process alone must be passed on.
                 foreach (var (_, p) in running.Values) Terminate(p);

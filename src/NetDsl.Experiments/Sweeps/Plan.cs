@@ -31,10 +31,16 @@ public sealed record VariantSource(string Kind, string? Experiment = null, strin
     /// <summary>The kind of a network in a user's assembly (<see cref="UserNetworks"/>).</summary>
     public const string UserAssembly = "assembly";
 
+    /// <summary>The kind of variants a program gave in code (<see cref="Comparison"/>): only that program can run their jobs;
+    /// <see cref="Experiment"/> is the run's name, <see cref="Assembly"/> the program's.</summary>
+    public const string Program = "program";
+
     /// <summary>Where the variants come from, in words: <c>experiment bn-residual</c>, or <c>MyLab.Net in /path/MyLab.dll (SHA-256 3ff0841f1e02...)</c>.</summary>
     public string Describe() => Kind == UserAssembly
         ? $"{Network} in {Assembly}" + (AssemblySha256 is { Length: >= 12 } sha ? $" (SHA-256 {sha[..12]}...)" : "")
-        : Kind == BuiltIn ? $"experiment {Experiment}" : $"a source of kind '{Kind}'";
+        : Kind == BuiltIn ? $"experiment {Experiment}"
+        : Kind == Program ? $"variants given in code by {(Assembly is null ? "a program" : Path.GetFileName(Assembly))}"
+        : $"a source of kind '{Kind}'";
 
     /// <summary>The experiment that holds the plan's variants.</summary>
     /// <exception cref="InvalidDataException">A kind or an experiment this netdsl does not have, an assembly that is gone, changed
@@ -44,6 +50,8 @@ public sealed record VariantSource(string Kind, string? Experiment = null, strin
         if (Kind == BuiltIn)
             return Catalog.Find(Experiment ?? "")
                 ?? throw new InvalidDataException($"the plan names the experiment '{Experiment}', which this netdsl does not have; run its jobs with the netdsl that wrote the plan");
+        if (Kind == Program)
+            throw new InvalidDataException($"the plan's variants were given in code by {(Assembly is null ? "a program" : $"'{Assembly}'")} (NetDsl.Experiments.Comparison), so only that program can run its jobs: run it again with the same options and Resume = true; `netdsl report` and `netdsl status` read the folder");
         if (Kind == UserAssembly && Assembly is not null && Network is not null)
         {
             if (!File.Exists(Assembly))

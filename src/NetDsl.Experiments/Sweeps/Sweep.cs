@@ -136,7 +136,21 @@ public sealed class Sweep
     /// <summary>While a job runs: who runs it (host, process, Slurm job, start), one line.</summary>
     public string RunningPath(PlannedJob job) => Path.Combine(JobsFolder, job.Id + ".running");
 
-    /// <summary>The run's spec and job keys, rebuilt from the plan.</summary>
+    /// <summary>
+    /// Gives the run's spec from this process (the <see cref="Comparison"/> that wrote or opened the plan), so that its jobs run from
+    /// the variants in memory instead of the plan's <see cref="RunPlan.Source"/>: a program's variants exist only in that program.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The spec plans other jobs than the plan.</exception>
+    internal void Provide(RunSpec spec)
+    {
+        var keys = spec.Jobs().ToDictionary(k => k.Id);
+        if (keys.Count != Plan.Jobs.Count || Plan.Jobs.Any(j => !keys.ContainsKey(j.Id)))
+            throw new InvalidDataException($"{Path.Combine(Folder, RunPlan.FileName)} plans other jobs than these options ({Plan.Jobs.Count} jobs, {Plan.Jobs[0].Id}, ...)");
+        resolved = (spec, keys);
+        runner = null;
+    }
+
+    /// <summary>The run's spec and job keys, rebuilt from the plan (or given by <see cref="Provide"/>).</summary>
     /// <exception cref="InvalidDataException">See <see cref="RunPlan.Resolve"/>.</exception>
     public (RunSpec Spec, IReadOnlyDictionary<string, JobKey> Keys) Resolve() => resolved ??= Plan.Resolve();
 

@@ -17,7 +17,7 @@ public partial class Unit
 
 /// <summary>
 /// A small ResNet for 28x28 grey images (Fashion-MNIST, MNIST) and its four variants: residual or plain, times BatchNorm
-/// after each convolution or none. `netdsl compare --project .` trains them side by side.
+/// after each convolution or none. Program.cs (or `netdsl compare --project .`) trains them side by side.
 /// </summary>
 [Network, Input(1, 28, 28), BatchNorm, Activation(Nonlinearity.ReLU)]
 [Variants(Residual = new[] { true, false }, BatchNorm = new[] { BatchNormVariant.AfterConv, BatchNormVariant.None })]

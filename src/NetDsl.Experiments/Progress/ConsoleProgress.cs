@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.IO;
 using System.Linq;
 using NetDsl.Experiments;
 using NetDsl.Experiments.Results;
@@ -8,23 +9,30 @@ using NetDsl.Experiments.Training;
 using Spectre.Console;
 using static System.FormattableString;
 
-namespace NetDsl.Cli.Commands;
+namespace NetDsl.Experiments.Progress;
 
-/// <summary>Progress as plain lines (output redirected to a file or a pipe): one line per job start, epoch and end.</summary>
-public sealed class LineProgress : IRunProgress
+/// <summary>Progress as plain lines (output redirected to a file or a pipe, or <see cref="ProgressDisplay.Lines"/>): one line per
+/// job start, epoch and end.</summary>
+/// <param name="output">Where the lines go; null: <see cref="Console.Out"/> at the time of each line.</param>
+public sealed class LineProgress(TextWriter? output = null) : IRunProgress
 {
+    /// <summary>Progress lines on the console.</summary>
+    public LineProgress() : this(null) { }
+
+    TextWriter Out => output ?? Console.Out;
+
     /// <inheritdoc/>
     public ITrainingProgress? Begin(JobKey job, int totalEpochs)
     {
-        Console.WriteLine($"{Name(job)}: {(totalEpochs > 0 ? $"training {totalEpochs} epoch(s)" : "measuring at initialization")}");
-        return new Sink(Name(job));
+        Out.WriteLine($"{Name(job)}: {(totalEpochs > 0 ? $"training {totalEpochs} epoch(s)" : "measuring at initialization")}");
+        return new Sink(Name(job), this);
     }
 
     /// <inheritdoc/>
-    public void End(JobKey job, JobResult run) => Console.WriteLine($"{Name(job)}: {Describe(run)}");
+    public void End(JobKey job, JobResult run) => Out.WriteLine($"{Name(job)}: {Describe(run)}");
 
     /// <inheritdoc/>
-    public void Failed(JobKey job, string message) => Console.WriteLine($"{Name(job)}: {message}");
+    public void Failed(JobKey job, string message) => Out.WriteLine($"{Name(job)}: {message}");
 
     static string Name(JobKey job) =>
         $"{job.Variant.Name} (seed {job.Seed}{(job.LearningRate is { } lr ? $", lr {lr.ToString(CultureInfo.InvariantCulture)}" : "")})";
@@ -46,12 +54,12 @@ public sealed class LineProgress : IRunProgress
         return string.Join(", ", parts);
     }
 
-    sealed class Sink(string name) : ITrainingProgress
+    sealed class Sink(string name, LineProgress owner) : ITrainingProgress
     {
         public void Step(int step, int totalSteps, double loss) { }
 
         public void Epoch(EpochRecord r, int totalEpochs) =>
-            Console.WriteLine(Invariant($"  {name} epoch {r.Epoch}/{totalEpochs}: train loss {r.TrainLoss:F3}, train accuracy {100 * r.TrainAccuracy:F1}%, validation accuracy {100 * r.ValidationAccuracy:F1}%, test accuracy {100 * r.TestAccuracy:F1}%, {r.Seconds:F1} s"));
+            owner.Out.WriteLine(Invariant($"  {name} epoch {r.Epoch}/{totalEpochs}: train loss {r.TrainLoss:F3}, train accuracy {100 * r.TrainAccuracy:F1}%, validation accuracy {100 * r.ValidationAccuracy:F1}%, test accuracy {100 * r.TestAccuracy:F1}%, {r.Seconds:F1} s"));
     }
 }
 
@@ -114,4 +122,15 @@ public sealed class BarProgress : IRunProgress
             task.Description = Markup.Escape(Invariant($"{name} e{r.Epoch}/{totalEpochs} loss {r.TrainLoss:F2}{last}"));
         }
     }
+}
+
+/// <summary>How <see cref="Comparison.Run(System.Threading.CancellationToken)"/> shows its progress.</summary>
+public enum ProgressDisplay
+{
+    /// <summary>Bars (<see cref="BarProgress"/>) on an interactive terminal, else lines (<see cref="LineProgress"/>) to <see cref="ComparisonOptions.Log"/>.</summary>
+    Auto,
+    /// <summary>Plain lines to <see cref="ComparisonOptions.Log"/>, even on a terminal (<c>netdsl compare --plain</c>).</summary>
+    Lines,
+    /// <summary>No per-job progress; the summary, notes, headline and report path still go to <see cref="ComparisonOptions.Log"/>.</summary>
+    None,
 }
