@@ -256,8 +256,13 @@ public static class CompareCommand
             ?? throw new UsageException($"unknown dataset '{request.Dataset}'; choose one of: {string.Join(", ", ImageDataset.All.Select(d => d.Name))}");
         if (RunPlan.NeedsData(experiment.What))
         {
+            // The data's shape sets the networks' [Input]: known before reading for the official datasets (refused before loading
+            // them), read from the files for a user's data.
+            var builtIn = experiment.Origin is null;
+            CheckFit(experiment.VariantsOf(preset), kind.Fit, builtIn);
             try { data = FashionMnist.Load(request.Data, kind); }
             catch (Exception e) when (e is IOException or InvalidDataException) { throw new UsageException(e.Message); }
+            CheckFit(experiment.VariantsOf(preset), data.Fit, builtIn);
             // Jobs may run in other processes and on other machines: they find the data by its absolute path.
             data = data with { Test = data.Test.Take(request.TestSubset ?? preset.TestSubset), Folder = Path.GetFullPath(data.Folder) };
             var available = data.Train.Take(request.Subset ?? preset.Subset).Count;
@@ -288,7 +293,8 @@ public static class CompareCommand
             Schedule = options.Schedule.ToString(),
             BatchNote = training && firstSplit is { } first ? Trainer.LastBatchNote(first.Split.Train.Count, batchSize) : null,
             Dataset = kind.Name,
-            ClassNames = kind.ClassNames.ToList(),
+            ClassNames = (data?.ClassNames ?? kind.ClassNames).ToList(),
+            ImageShape = (data?.Shape ?? kind.Shape ?? []).Select(d => (int)d).ToList(),
             Augment = options.Augment,
             Init = request.Init.ToString(),
             InitDescription = Initialization.Describe(request.Init),
@@ -312,6 +318,15 @@ public static class CompareCommand
         return (spec, settings, data);
     }
 
+    /// <summary>Refuses the first variant that does not take <paramref name="fit"/>'s images or give its classes (nothing with a null fit).</summary>
+    /// <exception cref="UsageException">The message names both shapes and the fix.</exception>
+    static void CheckFit(IEnumerable<VariantInfo> variants, DataShape? fit, bool builtIn)
+    {
+        if (fit is null) return;
+        foreach (var v in variants)
+            if (fit.Problem(v, builtIn) is { } problem) throw new UsageException(problem);
+    }
+
     /// <summary>The experiment over a user's network (<c>--assembly</c>, or <c>--project</c> built first), or null without either.</summary>
     /// <exception cref="UsageException">Both given, a missing or unloadable assembly, a project that does not build, no such network,
     /// or a network the data does not fit.</exception>
@@ -319,7 +334,8 @@ public static class CompareCommand
     {
         if (request.Assembly is null && request.Project is null && request.Network is not null)
             throw new UsageException("--network picks a network of --assembly or --project; give one of them too");
-        return FromUserAssembly(request.Assembly, request.Project, path => UserNetworks.ExperimentOf(UserNetworks.Select(path, request.Network), path));
+        var fit = ImageDataset.Find(request.Dataset)?.Fit;
+        return FromUserAssembly(request.Assembly, request.Project, path => UserNetworks.ExperimentOf(UserNetworks.Select(path, request.Network), path, fit));
     }
 
     /// <summary>
