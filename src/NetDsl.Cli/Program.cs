@@ -234,7 +234,7 @@ public static class Program
         var momentum = new Option<double>("--momentum") { Description = "SGD momentum.", DefaultValueFactory = _ => defaults.Momentum };
         var decay = new Option<double>("--weight-decay") { Description = "L2 weight decay.", DefaultValueFactory = _ => defaults.WeightDecay };
         var schedule = new Option<Schedule?>("--schedule") { Description = "Learning-rate schedule: Cosine, Step (/10 at 50% and 75%) or Constant. Default: the preset's (Cosine; Step for the papers' presets)." };
-        var augment = new Option<bool?>("--augment") { Description = "Random crop (2-pixel padding) and horizontal flip: --augment, or --augment false. Default: the preset's (off; on for the papers' full presets)." };
+        var augment = new Option<bool?>("--augment") { Description = "Random crop (padding 2 pixels for 28x28 images, 4 for 32x32: an eighth of the side from 32 up) and horizontal flip: --augment, or --augment false. Default: the preset's (off; on for the papers' full presets)." };
         var seeds = new Option<int[]>("--seeds", "-s") { Description = "Seeds (several give mean and spread): --seeds 0 1 2. Default: the preset's.", AllowMultipleArgumentsPerToken = true };
         var threads = new Option<int?>("--threads", "-t") { Description = "LibTorch threads per job (the plan fixes them: results depend on the thread count). Default: the cores divided between --jobs; with --slurm, --cpus-per-task or 1." };
         var jobs = new Option<int>("--jobs", "-j") { Description = "Jobs run at once on this machine, each in its own process with its share of the cores.", DefaultValueFactory = _ => 1 };

@@ -64,7 +64,7 @@ public sealed record Dataset(ImageSet Train, ImageSet Test, string Folder, strin
     public long[] Shape => Train.Shape;
 
     /// <summary>The images' shape and classes, for checking that a network fits (<see cref="DataShape.Problem"/>).</summary>
-    public DataShape Fit => new(Kind.Title, Shape, ClassNames.Count);
+    public DataShape Fit => new(Kind.Title, Shape, ClassNames.Count) { Images = Kind.Images };
 }
 
 /// <summary>How a dataset's files are laid out.</summary>
@@ -104,11 +104,15 @@ public sealed record ImageDataset(string Name, string Title, IReadOnlyList<strin
     {
         DataFormat.Cifar10Binary => $"the {Title} binary files (data_batch_1.bin to data_batch_5.bin, test_batch.bin)",
         DataFormat.ImageFolder => "train/<class>/ and test/<class>/ folders of images",
+        _ when Shape is null => "IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte; raw or .gz)",
         _ => $"the {Title} IDX files",
     };
 
     /// <summary>The shape and classes known before reading (<see cref="Shape"/>, <see cref="ClassNames"/>), or null for a user's data.</summary>
     public DataShape? Fit => Shape is { } shape ? new DataShape(Title, shape, ClassNames.Count) : null;
+
+    /// <summary>The images, in messages: <c>CIFAR-10 images</c>, <c>the images of your folder</c>.</summary>
+    public string Images => Format == DataFormat.ImageFolder ? "the images of your folder" : Shape is null ? "the images of your IDX files" : $"{Title} images";
 
     /// <summary>Fashion-MNIST (Xiao et al. 2017), the default: 10 kinds of clothing.</summary>
     public static readonly ImageDataset FashionMnist = new("fashion-mnist", "Fashion-MNIST", Data.FashionMnist.ClassNames, Data.FashionMnist.EnvironmentVariable, Data.FashionMnist.DebianFolder);
@@ -124,10 +128,10 @@ public sealed record ImageDataset(string Name, string Title, IReadOnlyList<strin
     };
 
     /// <summary>A user's own IDX files (MNIST's format) of any image size; classes are the labels 0 to the largest label found.</summary>
-    public static readonly ImageDataset Idx = new("idx", "IDX files", [], "NETDSL_IDX", null) { Shape = null, Fetchable = false };
+    public static readonly ImageDataset Idx = new("idx", "your IDX files", [], "NETDSL_IDX", null) { Shape = null, Fetchable = false };
 
     /// <summary>A user's own images in a folder per class (<see cref="ImageFolder"/>).</summary>
-    public static readonly ImageDataset Folder = new("folder", "image folder", [], "NETDSL_IMAGE_FOLDER", null)
+    public static readonly ImageDataset Folder = new("folder", "your image folder", [], "NETDSL_IMAGE_FOLDER", null)
     {
         Format = DataFormat.ImageFolder,
         Shape = null,
@@ -147,6 +151,9 @@ public sealed record ImageDataset(string Name, string Title, IReadOnlyList<strin
 /// <param name="Classes">Number of classes: the network's output size.</param>
 public sealed record DataShape(string Title, long[] Input, int Classes)
 {
+    /// <summary>The images, in messages (<c>CIFAR-10 images</c>, <c>the images of your folder</c>).</summary>
+    public string Images { get; init; } = $"{Title} images";
+
     /// <summary>Why <paramref name="variant"/> cannot train on this data (its <c>[Input]</c> or its output size), or null when it fits.
     /// <paramref name="builtIn"/> names the fix for a built-in experiment (compare your own network) instead of "declare [Input(...)]".</summary>
     public string? Problem(VariantInfo variant, bool builtIn = false)
@@ -155,9 +162,9 @@ public sealed record DataShape(string Title, long[] Input, int Classes)
         var shape = $"[{string.Join(", ", Input)}]";
         if (!input.SequenceEqual(Input))
             return builtIn
-                ? $"{variant.Name} takes input [{string.Join(", ", input)}] per sample; {Title} images are {shape}: the built-in experiments' networks are declared for 28x28 grey images. " +
+                ? $"{variant.Name} takes input [{string.Join(", ", input)}] per sample; {Images} are {shape}: the built-in experiments' networks are declared for 28x28 grey images. " +
                   $"Compare your own network declared with [Input({string.Join(", ", Input)})] (--assembly or --project, see the README's \"Compare your own networks\"), or use --dataset fashion-mnist or mnist"
-                : $"{variant.Name} takes input [{string.Join(", ", input)}] per sample; netdsl compare trains on {Title} images {shape}: declare [Input({string.Join(", ", Input)})]";
+                : $"{variant.Name} takes input [{string.Join(", ", input)}] per sample; netdsl compare trains on {Images} {shape}: declare [Input({string.Join(", ", Input)})]";
         if (!variant.Summary.OutputShape.SequenceEqual([(long)Classes]))
             return $"{variant.Name} outputs [{string.Join(", ", variant.Summary.OutputShape)}] per sample; {Title} has {Classes} classes: end the network with [Linear({Classes})] (after a flatten or global pooling)";
         return null;
