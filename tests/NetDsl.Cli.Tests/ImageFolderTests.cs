@@ -131,6 +131,23 @@ public sealed class ImageFolderTests : IDisposable
         Assert.Equal("error: CifarLabNet.Residual takes input [3, 32, 32] per sample; netdsl compare trains on the images of your folder [3, 8, 8]: declare [Input(3, 8, 8)]", error.Trim());
     }
 
+    [Fact]
+    public void Whether_a_rate_trains_depends_on_the_number_of_classes()
+    {
+        // Chance plus a ninth of the way to 100%: twice chance for 10 classes, as before.
+        Assert.Equal(0.2, NetDsl.Experiments.Analysis.Selection.TrainedThresholdFor(10));
+        Assert.Equal(10 / 18.0, NetDsl.Experiments.Analysis.Selection.TrainedThresholdFor(2), 15);
+        Assert.Equal(0.12, NetDsl.Experiments.Analysis.Selection.TrainedThresholdFor(100), 15);
+        Assert.Throws<ArgumentOutOfRangeException>(() => NetDsl.Experiments.Analysis.Selection.TrainedThresholdFor(1));
+        // 50% on validation is well above chance with 10 classes and chance itself with 2.
+        var job = new NetDsl.Experiments.Results.JobResult { Variant = "v", Seed = 0, LearningRate = 0.1 };
+        job.Epochs.Add(new NetDsl.Experiments.Results.EpochRecord(1, 0.1, 0.7, 0.5, 0.7, 0.5, 0.7, 0.5, 1, 0));
+        Assert.True(NetDsl.Experiments.Analysis.Selection.Select([job])!.Trained);
+        Assert.False(NetDsl.Experiments.Analysis.Selection.Select([job], classes: 2)!.Trained);
+        Assert.Equal(2, NetDsl.Experiments.Analysis.Selection.ClassesOf(new NetDsl.Experiments.Results.RunSettings { ClassNames = ["a", "b"] }));
+        Assert.Equal(10, NetDsl.Experiments.Analysis.Selection.ClassesOf(new NetDsl.Experiments.Results.RunSettings()));
+    }
+
     static byte[] Header(params int[] ints) => ints.SelectMany(i => new[] { (byte)(i >> 24), (byte)(i >> 16), (byte)(i >> 8), (byte)i }).ToArray();
 
     [Fact]
