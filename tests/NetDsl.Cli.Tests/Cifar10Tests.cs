@@ -12,8 +12,12 @@ using Xunit;
 
 namespace NetDsl.Cli.Tests;
 
-/// <summary>A user's residual unit for colour images (this test assembly plays the user's, as in <see cref="UserNetworkTests"/>).</summary>
-[Block, Residual, BatchNorm, Activation(Nonlinearity.ReLU)]
+/// <summary>A user's residual unit for colour images (this test assembly plays the user's, as in <see cref="UserNetworkTests"/>).
+/// Without BatchNorm: TorchSharp 0.107's own BatchNorm.forward increments num_batches_tracked with temporary Scalars
+/// (<c>num_batches_tracked.add_(1)</c>), which the GC can free while LibTorch reads them; under a busy full test run that failed
+/// this test's residual job with "For integral input tensors, argument alpha must not be a floating point number" (2 runs of 4).
+/// The data path under test does not need BatchNorm.</summary>
+[Block, Residual, Activation(Nonlinearity.ReLU)]
 public partial class CifarLabUnit
 {
     [Conv(Kernel = 3)] Conv2d conv1;
@@ -21,7 +25,7 @@ public partial class CifarLabUnit
 }
 
 /// <summary>A user's CIFAR-10 network: residual or plain.</summary>
-[Network, Input(3, 32, 32), BatchNorm, Activation(Nonlinearity.ReLU)]
+[Network, Input(3, 32, 32), Activation(Nonlinearity.ReLU)]
 [Variants(Residual = new[] { true, false })]
 public partial class CifarLabNet
 {
