@@ -265,6 +265,18 @@ public sealed class Cifar10CompareTests : IDisposable
     }
 
     [Fact]
+    public void List_says_which_dataset_a_colour_network_fits()
+    {
+        var (code, stdout, error) = CommandLineTests.Run("list", "--assembly", Me);
+        Assert.True(code == 0, error);
+        Assert.Contains("NetDsl.Cli.Tests.CifarLabNet: cannot be compared on Fashion-MNIST: CifarLabNet.Residual takes input [3, 32, 32] per sample; " +
+                        "netdsl compare trains on Fashion-MNIST images [1, 28, 28]: declare [Input(1, 28, 28)]. It fits --dataset cifar10.", stdout, StringComparison.Ordinal);
+        // Two outputs fit no official dataset, whatever the images: only your own data of that shape.
+        Assert.Contains("NetDsl.Cli.Tests.LabTwoClassNet: cannot be compared on Fashion-MNIST: LabTwoClassNet outputs [2] per sample; Fashion-MNIST has 10 classes: " +
+                        "end the network with [Linear(10)] (after a flatten or global pooling). It fits your own images of [1, 28, 28] (--dataset folder or idx).", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_users_colour_network_is_compared_on_a_cifar10_folder()
     {
         var data = SyntheticCifar.Learnable(Path.Combine(folder, "cifar"));
