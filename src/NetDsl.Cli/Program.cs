@@ -93,7 +93,7 @@ public static class Program
     static Command DataCommand()
     {
         var name = new Argument<string>("dataset") { Description = $"The dataset: {string.Join(", ", Fetch.All.Select(d => d.Name))}." };
-        var to = new Option<string?>("--to") { Description = $"Folder to put the files in. Default: {Fetch.DefaultFolder("<dataset>")}, where compare finds Fashion-MNIST." };
+        var to = new Option<string?>("--to") { Description = $"Folder to put the files in. Default: {Fetch.DefaultFolder("<dataset>")}, where compare finds it." };
         var mirror = new Option<string?>("--mirror") { Description = "Base URL of a mirror serving the same files (checked against the same published checksums). Default: the official location." };
         var fetch = new Command("fetch", "Download a dataset's official files, check their published checksums and that they read, then put them in place (nothing is left behind on failure).")
         {
@@ -147,12 +147,17 @@ public static class Program
                 foreach (var n in found)
                 {
                     Experiment e;
-                    try { e = UserNetworks.ExperimentOf(n, path); }
+                    try { e = UserNetworks.ExperimentOf(n, path, ImageDataset.FashionMnist.Fit); }
                     catch (InvalidDataException why)
                     {
                         e = new Experiment(n.Type.Name, 0, $"The variants of {n.Name}", "", n.Variants, Measures.None,
                             new("quick", _ => false, 0, null, [], []), new("full", _ => false, 0, null, [], []));
-                        Write(e, $"{n.Name}: cannot be compared on Fashion-MNIST: {why.Message}", n.Variants);
+                        // Other data it may fit: an official dataset of its shape, else a user's own data of that shape.
+                        var fits = ImageDataset.All.Where(d => d.Fit is { } f && n.Variants.All(v => f.Problem(v) is null)).Select(d => $"--dataset {d.Name}").ToList();
+                        var input = n.Variants[0].Summary.InputShape;
+                        var other = fits.Count > 0 ? $" It fits {string.Join(", ", fits)}."
+                            : input.Length == 3 ? $" It fits your own images of [{string.Join(", ", input)}] (--dataset folder or idx)." : "";
+                        Write(e, $"{n.Name}: cannot be compared on Fashion-MNIST: {why.Message}.{other}", n.Variants);
                         continue;
                     }
                     Write(e, null, n.Variants);
@@ -223,8 +228,8 @@ public static class Program
             if (result.GetValueOrDefault<string>() is { } value && !new[] { "quick", "full" }.Contains(value, StringComparer.OrdinalIgnoreCase))
                 result.AddError($"Argument '{value}' not recognized. Must be one of: 'quick', 'full'");
         });
-        var data = new Option<string?>("--data", "-d") { Description = $"Folder with the dataset's IDX files (raw or .gz). Default: ${FashionMnist.EnvironmentVariable} ($NETDSL_MNIST for MNIST), then the folder `netdsl data fetch` fills, then {FashionMnist.DebianFolder} (Debian's dataset-fashion-mnist), then the bundled Fashion-MNIST test split (8,000 training / 2,000 test images)." };
-        var dataset = new Option<string>("--dataset") { Description = $"The dataset: {string.Join(" or ", ImageDataset.All.Select(d => d.Name))} (both 28x28 grey images in 10 classes; `netdsl data fetch` downloads them).", DefaultValueFactory = _ => defaults.Dataset };
+        var data = new Option<string?>("--data", "-d") { Description = $"Folder with the dataset's files: IDX files (raw or .gz) for fashion-mnist, mnist and idx; the CIFAR-10 binary batches (or the folder holding cifar-10-batches-bin) for cifar10; train/<class>/ and test/<class>/ image folders for folder. Default: the dataset's environment variable (${FashionMnist.EnvironmentVariable}, $NETDSL_MNIST, $NETDSL_CIFAR10, $NETDSL_IDX, $NETDSL_IMAGE_FOLDER), then the folder `netdsl data fetch` fills, then {FashionMnist.DebianFolder} (Debian's dataset-fashion-mnist), then the bundled Fashion-MNIST test split (8,000 training / 2,000 test images)." };
+        var dataset = new Option<string>("--dataset") { Description = $"The dataset: {string.Join(", ", ImageDataset.All.Select(d => d.Name))}. fashion-mnist and mnist: 28x28 grey images, 10 classes; cifar10: 32x32 colour, 10 classes (`netdsl data fetch` downloads these three); idx: your own IDX files of any size; folder: your own images, a folder per class. The networks' [Input] must be the images' [C, H, W].", DefaultValueFactory = _ => defaults.Dataset };
         var epochs = new Option<int?>("--epochs", "-e") { Description = "Epochs (default: the preset's)." };
         var batch = new Option<int?>("--batch-size", "-b") { Description = "Images per SGD step (default: the preset's; quick 64, full 128)." };
         var lr = new Option<double[]>("--lr") { Description = "Learning-rate grid: each variant trains at every rate, and its row uses the rate with the best validation accuracy (--lr 0.01 0.05). Default: the preset's grid (`netdsl list`).", AllowMultipleArgumentsPerToken = true };
@@ -234,7 +239,7 @@ public static class Program
         var momentum = new Option<double>("--momentum") { Description = "SGD momentum.", DefaultValueFactory = _ => defaults.Momentum };
         var decay = new Option<double>("--weight-decay") { Description = "L2 weight decay.", DefaultValueFactory = _ => defaults.WeightDecay };
         var schedule = new Option<Schedule?>("--schedule") { Description = "Learning-rate schedule: Cosine, Step (/10 at 50% and 75%) or Constant. Default: the preset's (Cosine; Step for the papers' presets)." };
-        var augment = new Option<bool?>("--augment") { Description = "Random crop (2-pixel padding) and horizontal flip: --augment, or --augment false. Default: the preset's (off; on for the papers' full presets)." };
+        var augment = new Option<bool?>("--augment") { Description = "Random crop (padding 2 pixels for 28x28 images, 4 for 32x32: an eighth of the side from 32 up) and horizontal flip: --augment, or --augment false. Default: the preset's (off; on for the papers' full presets)." };
         var seeds = new Option<int[]>("--seeds", "-s") { Description = "Seeds (several give mean and spread): --seeds 0 1 2. Default: the preset's.", AllowMultipleArgumentsPerToken = true };
         var threads = new Option<int?>("--threads", "-t") { Description = "LibTorch threads per job (the plan fixes them: results depend on the thread count). Default: the cores divided between --jobs; with --slurm, --cpus-per-task or 1." };
         var jobs = new Option<int>("--jobs", "-j") { Description = "Jobs run at once on this machine, each in its own process with its share of the cores.", DefaultValueFactory = _ => 1 };

@@ -124,7 +124,7 @@ public sealed class UserNetworkTests : IDisposable
         Assert.Contains("LabNet.Plain.NoBn", stdout, StringComparison.Ordinal);
         Assert.Contains("quick: 3 epoch(s) on 3,000 training images less 10% for validation, 2,000 test images (batch 64), 4 variants x 3 seed(s) x learning rates 0.01, 0.05 = 24 jobs", stdout, StringComparison.Ordinal);
         Assert.Contains("NetDsl.Cli.Tests.LabColourNet: cannot be compared on Fashion-MNIST: LabColourNet takes input [3, 32, 32] per sample; " +
-                        "netdsl compare trains on Fashion-MNIST images [1, 28, 28]: declare [Input(1, 28, 28)]", stdout, StringComparison.Ordinal);
+                        "Fashion-MNIST images are [1, 28, 28]: declare [Input(1, 28, 28)]", stdout, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -147,7 +147,7 @@ public sealed class UserNetworkTests : IDisposable
             Error("--assembly", xunit));
         Assert.Matches($"^error: '{System.Text.RegularExpressions.Regex.Escape(Me)}' holds [0-9]+ networks \\(.*NetDsl.Cli.Tests.LabNet.*\\); choose one with --network$", Error("--assembly", Me));
         Assert.StartsWith("error: no network named 'Nope' in ", Error("--assembly", Me, "--network", "Nope"), StringComparison.Ordinal);
-        Assert.Equal("error: LabColourNet takes input [3, 32, 32] per sample; netdsl compare trains on Fashion-MNIST images [1, 28, 28]: declare [Input(1, 28, 28)]",
+        Assert.Equal("error: LabColourNet takes input [3, 32, 32] per sample; Fashion-MNIST images are [1, 28, 28]: declare [Input(1, 28, 28)]",
             Error("--assembly", Me, "--network", "LabColourNet"));
         Assert.Equal("error: LabTwoClassNet outputs [2] per sample; Fashion-MNIST has 10 classes: end the network with [Linear(10)] (after a flatten or global pooling)",
             Error("--assembly", Me, "--network", "NetDsl.Cli.Tests.LabTwoClassNet"));

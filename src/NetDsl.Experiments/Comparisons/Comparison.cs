@@ -166,15 +166,19 @@ public sealed class Comparison
         Dataset? data = null;
         if (RunPlan.NeedsData(what))
         {
+            // The data's shape sets the networks' [Input]: known before reading for the official datasets (refused before loading
+            // them), read from the files for a user's data.
+            var builtIn = options.Source is { Kind: VariantSource.BuiltIn };
             data = options.Data;
             if (data is null)
             {
+                CheckShapes(variants, options.DataKind.Fit, builtIn, options.Source is null);
                 try { data = FashionMnist.Load(options.DataFolder, options.DataKind); }
                 catch (Exception e) when (e is IOException or InvalidDataException) { throw new UsageException(e.Message); }
             }
             // Jobs may run in other processes and on other machines: they find the data by its absolute path.
             data = data with { Test = data.Test.Take(options.TestSubset), Folder = Path.GetFullPath(data.Folder) };
-            CheckShapes(variants, data, options.Source is null);
+            CheckShapes(variants, data.Fit, builtIn, options.Source is null);
             var available = data.Train.Take(options.TrainingSubset).Count;
             if (Math.Round(validation * available) < 1 || available - Math.Round(validation * available) < 2)
                 throw new UsageException(Invariant($"{N("TrainingSubset")} {available} with {N("ValidationFraction")} {validation} leaves no validation image or fewer than 2 training images; use more images"));
@@ -215,7 +219,8 @@ public sealed class Comparison
             Schedule = trainingOptions.Schedule.ToString(),
             BatchNote = training && firstSplit is { } first ? Trainer.LastBatchNote(first.Split.Train.Count, batchSize) : null,
             Dataset = (data?.Kind ?? options.DataKind).Name,
-            ClassNames = (data?.Kind ?? options.DataKind).ClassNames.ToList(),
+            ClassNames = (data?.ClassNames ?? options.DataKind.ClassNames).ToList(),
+            ImageShape = (data?.Shape ?? options.DataKind.Shape ?? []).Select(d => (int)d).ToList(),
             Augment = trainingOptions.Augment,
             Init = options.Init.ToString(),
             InitDescription = Initialization.Describe(options.Init),
@@ -411,19 +416,15 @@ public sealed class Comparison
         return sweep;
     }
 
-    /// <summary>The variants' input and output against the data: <c>[1, H, W]</c> images in, one logit per class out.</summary>
-    static void CheckShapes(IReadOnlyList<VariantInfo> variants, Dataset data, bool inCode)
+    /// <summary>The variants' input and output against the data (<see cref="DataShape.Problem"/>): its <c>[C, H, W]</c> images in, one
+    /// logit per class out; nothing with a null <paramref name="fit"/> (a user's data before it is read).</summary>
+    /// <exception cref="UsageException">The first variant that does not fit; the message names both shapes and the fix.</exception>
+    static void CheckShapes(IReadOnlyList<VariantInfo> variants, DataShape? fit, bool builtIn, bool inCode)
     {
-        long[] input = [1, data.Train.Height, data.Train.Width];
-        var classes = data.Kind.ClassNames.Count;
+        if (fit is null) return;
         foreach (var v in variants)
-        {
-            if (!v.Summary.InputShape.SequenceEqual(input))
-                throw new UsageException($"{v.Name} takes input [{string.Join(", ", v.Summary.InputShape)}] per sample; {data.Kind.Title} images are [{string.Join(", ", input)}]: declare [Input({string.Join(", ", input)})]" +
-                                         (inCode ? " (or give ComparisonVariant.Of that input shape)" : ""));
-            if (!v.Summary.OutputShape.SequenceEqual([(long)classes]))
-                throw new UsageException($"{v.Name} outputs [{string.Join(", ", v.Summary.OutputShape)}] per sample; {data.Kind.Title} has {classes} classes: end the network with [Linear({classes})] (after a flatten or global pooling)");
-        }
+            if (fit.Problem(v, builtIn) is { } problem)
+                throw new UsageException(problem + (inCode && !builtIn && !v.Summary.InputShape.SequenceEqual(fit.Input) ? " (or give ComparisonVariant.Of that input shape)" : ""));
     }
 
     static bool Instrumented(VariantInfo v)

@@ -121,7 +121,7 @@ public sealed class Runner(RunSpec spec, Dataset? data, string checkpoints)
                 ForwardSource = v.ForwardSource,
                 Jobs = g.Select(r => r.Item2).ToList(),
             };
-            variant.Selection = Analysis.Selection.Select(variant.Jobs);
+            variant.Selection = Analysis.Selection.Select(variant.Jobs, data?.ClassNames.Count ?? 10);
             return variant;
         }).ToList();
     }

@@ -5,6 +5,7 @@ using System.Linq;
 using System.Reflection;
 using System.Runtime.Loader;
 using System.Security.Cryptography;
+using NetDsl.Experiments.Data;
 using NetDsl.Experiments.Sweeps;
 using TorchSharp;
 
@@ -17,10 +18,10 @@ namespace NetDsl.Experiments;
 /// </summary>
 public static class UserNetworks
 {
-    /// <summary>The per-sample input the tool's data has: Fashion-MNIST images, <c>[1, 28, 28]</c>.</summary>
+    /// <summary>The per-sample input of the default data: Fashion-MNIST images, <c>[1, 28, 28]</c> (other datasets: <see cref="DataShape"/>).</summary>
     public static readonly long[] DataInput = [1, 28, 28];
 
-    /// <summary>The classes of the tool's data (Fashion-MNIST): a network must end with <c>[Linear(10)]</c>.</summary>
+    /// <summary>The classes of the default data (Fashion-MNIST): a network must end with <c>[Linear(10)]</c> to train on it.</summary>
     public const int DataClasses = 10;
 
     /// <summary>A network found in an assembly.</summary>
@@ -105,26 +106,23 @@ public static class UserNetworks
     }
 
     /// <summary>
-    /// The experiment that compares the variants of <paramref name="found"/> on Fashion-MNIST: training with validation-based
-    /// selection and the gradient profile at initialization, with the quick and full presets of the default experiment
-    /// (quick: 3 epochs on 3,000 images, 3 seeds, rates 0.01 and 0.05, batch 64; full: 15 epochs on all images, rates 0.01,
-    /// 0.03 and 0.1, batch 128).
+    /// The experiment that compares the variants of <paramref name="found"/>: training with validation-based selection and the
+    /// gradient profile at initialization, with the quick and full presets of the default experiment (quick: 3 epochs on 3,000
+    /// images, 3 seeds, rates 0.01 and 0.05, batch 64; full: 15 epochs on all images, rates 0.01, 0.03 and 0.1, batch 128).
     /// </summary>
     /// <param name="found">The network.</param>
     /// <param name="assemblyPath">Its assembly, recorded in plans so that jobs in other processes load the same file.</param>
-    /// <exception cref="InvalidDataException">A variant takes another input than <c>[1, 28, 28]</c> or does not output 10 classes.</exception>
-    public static Experiment ExperimentOf(Found found, string assemblyPath)
+    /// <param name="fit">The data it will train on (its image shape <c>[C, H, W]</c> and classes), checked against every variant's
+    /// <c>[Input]</c> and output; null checks nothing (a plan's jobs: the plan was checked when it was made).</param>
+    /// <exception cref="InvalidDataException">A variant takes another input than <paramref name="fit"/>'s images or does not output its
+    /// number of classes (<see cref="DataShape.Problem"/>).</exception>
+    public static Experiment ExperimentOf(Found found, string assemblyPath, DataShape? fit = null)
     {
         foreach (var v in found.Variants)
-        {
-            if (!v.Summary.InputShape.SequenceEqual(DataInput))
-                throw new InvalidDataException($"{v.Name} takes input [{string.Join(", ", v.Summary.InputShape)}] per sample; netdsl compare trains on Fashion-MNIST images [1, 28, 28]: declare [Input(1, 28, 28)]");
-            if (!v.Summary.OutputShape.SequenceEqual([(long)DataClasses]))
-                throw new InvalidDataException($"{v.Name} outputs [{string.Join(", ", v.Summary.OutputShape)}] per sample; Fashion-MNIST has {DataClasses} classes: end the network with [Linear({DataClasses})] (after a flatten or global pooling)");
-        }
+            if (fit?.Problem(v) is { } problem) throw new InvalidDataException(problem);
         var full = Path.GetFullPath(assemblyPath);
         return new Experiment(found.Type.Name, 0, $"The variants of {found.Name}",
-            $"Your network {found.Name} ({found.Variants.Count} variant{(found.Variants.Count == 1 ? "" : "s")} from {Path.GetFileName(full)}), trained side by side on Fashion-MNIST " +
+            $"Your network {found.Name} ({found.Variants.Count} variant{(found.Variants.Count == 1 ? "" : "s")} from {Path.GetFileName(full)}), trained side by side " +
             "with the learning rate and epoch of each variant chosen on validation, and the gradient at initialization.",
             found.Variants, Measures.Training | Measures.InitialGradients,
             Quick: Presets.Quick with { Include = _ => true },

@@ -57,7 +57,7 @@ public static class ReportWriter
     public static List<string> Headline(RunResults results)
     {
         var lines = new List<string>();
-        var rows = results.Variants.Select(v => (v, sel: v.Selection ?? Selection.Select(v.Jobs))).Where(x => x.sel is not null).Select(x => (x.v, sel: x.sel!)).ToList();
+        var rows = results.Variants.Select(v => (v, sel: v.Selection ?? Selection.Select(v.Jobs, Selection.ClassesOf(results.Settings)))).Where(x => x.sel is not null).Select(x => (x.v, sel: x.sel!)).ToList();
         if (results.Incomplete.Count > 0)
             lines.Add($"partial: {results.Incomplete.Count} of {results.PlannedJobs} jobs have no result ({string.Join(", ", results.Incomplete.GroupBy(j => j.State).Select(g => $"{g.Count()} {g.Key}"))}); the numbers below use the others");
         if (rows.Count == 0) return lines;
@@ -118,6 +118,9 @@ public static class ReportWriter
         public readonly List<string> Files = new();
 
         IEnumerable<VariantResult> V => r.Variants;
+
+        /// <summary>Classes of the data (what "chance" and "trains" mean).</summary>
+        int Classes => Selection.ClassesOf(r.Settings);
 
         public void Render()
         {
@@ -191,7 +194,8 @@ public static class ReportWriter
 
         static string Pct(double x) => double.IsFinite(x) ? (100 * x).ToString("F1", Inv) + "%" : "n/a";
 
-        /// <summary>The variant's selection (stored, or computed from its jobs).</summary>
+        /// <summary>The variant's selection (stored: the runner and merging store it with the data's class count; computed from its
+        /// jobs only for results written before selections were stored, all on 10-class Fashion-MNIST).</summary>
         static VariantSelection? Select(VariantResult v) => v.Selection ?? Selection.Select(v.Jobs);
 
         /// <summary>The jobs every finding of a variant uses: those at its chosen learning rate (all jobs when it does not train).</summary>
@@ -309,7 +313,7 @@ public static class ReportWriter
             md.Append(Inv, $"Each job trains on {st.TrainImages:N0} images and holds out {st.ValidationImages:N0} ({F(100 * st.ValidationFraction, "G")}%, stratified by class, drawn from the job's seed) for validation; {st.TestImages:N0} test images. ");
             md.Append(Inv, $"Every variant trains at each learning rate of the grid ({string.Join(", ", st.LearningRates.Select(x => F(x, "G")))}) with each seed. **Selection reads only validation:** in each job the epoch with the best validation accuracy, ");
             md.Append(Inv, $"per variant the rate with the best mean validation accuracy over seeds. The test accuracy reported is that of the selected epoch's model (the test set is evaluated after every epoch for the plots, and never used for a choice). ");
-            md.Append(Inv, $"A rate trains a variant when its mean validation accuracy exceeds {Pct(Selection.TrainedThreshold)} (twice chance).");
+            md.Append(Inv, $"A rate trains a variant when its mean validation accuracy exceeds {Pct(Selection.TrainedThresholdFor(Classes))} ({(Classes == 10 ? "twice chance" : $"chance, {F(100.0 / Classes, "G3")}% for {Classes} classes, plus a ninth of the way to 100%")}).");
             md.AppendLine();
             md.AppendLine();
             var rows = trained.Select(v => (v, sel: Select(v)!)).ToList();
@@ -356,7 +360,7 @@ public static class ReportWriter
                 Finding(text + ".");
             }
             foreach (var x in rows.Where(x => !x.sel.Trained))
-                Finding($"{Short(x.v)} did not train at any learning rate of the grid: its best mean validation accuracy is {Pct(x.sel.Rates.Max(q => q.ValidationAccuracy))} ({string.Join(", ", x.sel.Rates.Select(q => $"{Pct(q.ValidationAccuracy)} at {F(q.LearningRate, "G")}"))}; chance is 10%). It is left out of the comparison above; try other rates (--lr) or more epochs.");
+                Finding($"{Short(x.v)} did not train at any learning rate of the grid: its best mean validation accuracy is {Pct(x.sel.Rates.Max(q => q.ValidationAccuracy))} ({string.Join(", ", x.sel.Rates.Select(q => $"{Pct(q.ValidationAccuracy)} at {F(q.LearningRate, "G")}"))}; chance is {F(100.0 / Classes, "G3")}%). It is left out of the comparison above; try other rates (--lr) or more epochs.");
             foreach (var x in rows.Where(x => x.sel.Trained))
             {
                 var failing = x.sel.Rates.Where(q => !q.Trains).ToList();

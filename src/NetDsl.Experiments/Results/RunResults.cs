@@ -112,10 +112,14 @@ public sealed class RunSettings
     public int Threads { get; set; }
     /// <summary>OMP_WAIT_POLICY in the process environment.</summary>
     public string OmpWaitPolicy { get; set; } = "";
-    /// <summary>The dataset trained on (<c>compare --dataset</c>): <c>fashion-mnist</c> (also in results written before it was recorded) or <c>mnist</c>.</summary>
+    /// <summary>The dataset trained on (<c>compare --dataset</c>): <c>fashion-mnist</c> (also in results written before it was recorded),
+    /// <c>mnist</c>, <c>cifar10</c>, or a user's <c>idx</c> files or image <c>folder</c>.</summary>
     public string Dataset { get; set; } = "fashion-mnist";
     /// <summary>The dataset's class names by label; empty in results written before they were recorded (then Fashion-MNIST's).</summary>
     public List<string> ClassNames { get; set; } = new();
+    /// <summary>The per-sample image shape <c>[C, H, W]</c> trained on (<c>[1, 28, 28]</c>, <c>[3, 32, 32]</c>); empty without data and in
+    /// results written before it was recorded (then <c>[1, 28, 28]</c>).</summary>
+    public List<int> ImageShape { get; set; } = new();
     /// <summary>Where the data came from.</summary>
     public string DataFolder { get; set; } = "";
     /// <summary>How the data folder was chosen.</summary>

@@ -60,8 +60,8 @@ public static class Estimate
         torch.manual_seed(0);
         using var model = variant.Create();
         Initialization.Apply(model, init);
-        using var x = randn(batch, 1, 28, 28);
-        using var y = randint(0, 10, [batch], dtype: ScalarType.Int64);
+        using var x = randn([batch, .. variant.Summary.InputShape]);
+        using var y = randint(0, variant.Summary.OutputShape[^1], [batch], dtype: ScalarType.Int64);
         using var optimizer = optim.SGD(model.parameters(), 0.01, momentum: 0.9, weight_decay: 1e-4);
         model.train();
         void Step()
@@ -79,7 +79,7 @@ public static class Estimate
 
         model.eval();
         var evalBatch = Math.Max(batch, 256);
-        using var big = randn(evalBatch, 1, 28, 28);
+        using var big = randn([evalBatch, .. variant.Summary.InputShape]);
         using (no_grad())
         {
             using (NewDisposeScope()) model.call(big);

@@ -159,7 +159,7 @@ public static class Merge
                 ForwardSource = v.ForwardSource,
                 Jobs = jobs,
             };
-            variant.Selection = Selection.Select(variant.Jobs);
+            variant.Selection = Selection.Select(variant.Jobs, Selection.ClassesOf(results.Settings));
             results.Variants.Add(variant);
         }
         return results;

@@ -40,7 +40,7 @@ public sealed class Trainer : IDisposable
     readonly int stepsPerEpoch;
 
     /// <summary>Sets up training of <paramref name="model"/> (already initialized) on <paramref name="train"/>.</summary>
-    /// <param name="model">Classifier: <c>[N, 1, 28, 28]</c> to logits <c>[N, 10]</c>.</param>
+    /// <param name="model">Classifier: <c>[N, C, H, W]</c> (the images' shape) to logits <c>[N, classes]</c>.</param>
     /// <param name="train">Training images (already cut to the subset, validation images removed).</param>
     /// <param name="validation">Held-out training images evaluated after each epoch; what selection reads.</param>
     /// <param name="test">The test images evaluated after each epoch (reported, never selected on).</param>
@@ -87,7 +87,7 @@ public sealed class Trainer : IDisposable
     public int TotalSteps => stepsPerEpoch * options.Epochs;
 
     /// <summary>
-    /// Called before each optimizer step with the global step (0-based) and the batch <c>x [B, 1, 28, 28]</c>, <c>y [B]</c>,
+    /// Called before each optimizer step with the global step (0-based) and the batch <c>x [B, C, H, W]</c>, <c>y [B]</c>,
     /// at the weights the step starts from: where the runner takes Santurkar et al.'s measurements.
     /// </summary>
     public Action<int, Tensor, Tensor>? BeforeStep { get; set; }
@@ -177,7 +177,7 @@ public sealed class Trainer : IDisposable
 
     /// <summary>Mean cross-entropy (nats) and accuracy (0 to 1) of <paramref name="model"/> on <paramref name="set"/>, in eval mode, without gradients.
     /// The model's mode is restored afterwards.</summary>
-    /// <param name="model">Classifier: <c>[N, 1, 28, 28]</c> to logits <c>[N, C]</c>.</param>
+    /// <param name="model">Classifier: <c>[N, C, H, W]</c> to logits <c>[N, classes]</c>.</param>
     /// <param name="set">The images (at least one).</param>
     /// <param name="norm">Input normalization.</param>
     /// <param name="batchSize">Images per forward pass (at least 256 are used).</param>
