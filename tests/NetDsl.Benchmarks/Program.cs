@@ -42,7 +42,7 @@ if (args.Length > 0 && args[0] == "probe-profile")
 if (args.Length > 0 && args[0] == "interleaved")
 {
     TorchConfig.ApplyThreads();
-    Interleaved.Run();
+    Interleaved.Run(args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 40, 5, args.Length > 1 ? args[1] : null);
     return;
 }
 if (args.Length > 0 && args[0] == "forward-checks")
