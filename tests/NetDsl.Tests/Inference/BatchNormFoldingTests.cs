@@ -14,7 +14,7 @@ namespace NetDsl.Tests.Inference;
 /// The generated eval path folds each BatchNorm into the convolution or linear layer before it: outputs equal the unfused
 /// pass within 1e-5, never across an activation, and never stale after the weights or running statistics change.
 /// </summary>
-[Collection("BatchNormFolding")] // the tests switch the process-wide BatchNormFolding.Enabled
+[Collection(NetDsl.Tests.Inference.Unfused.Collection)] // the tests switch the process-wide BatchNormFolding.Enabled
 public class BatchNormFoldingTests
 {
     static readonly Scalar Rate = 0.1.ToScalar();
@@ -35,9 +35,8 @@ public class BatchNormFoldingTests
 
     static Tensor Unfused(nn.Module<Tensor, Tensor> net, Tensor x)
     {
-        BatchNormFolding.Enabled = false;
-        try { return net.call(x); }
-        finally { BatchNormFolding.Enabled = true; }
+        using var off = NetDsl.Tests.Inference.Unfused.Scope();
+        return net.call(x);
     }
 
     static double MaxDifference(Tensor a, Tensor b) => (a - b).abs().max().item<float>();
@@ -148,5 +147,26 @@ public class BatchNormFoldingTests
         using (no_grad()) net.call(randn(8, 1, 28, 28) * Rate + Rate);
         net.eval();
         Assert.True(MaxDifference(net.call(x), Unfused(net, x)) <= 1e-5);
+    }
+}
+
+/// <summary>
+/// Runs a test's eval passes unfused (every layer through its own <c>call</c>, bit for bit the training-mode layers): for tests
+/// of module calls (forward hooks), of bit-identical outputs, or of parity with another library's unfused layers. Tests that
+/// switch it share one xUnit collection, so none of them runs while another has it switched.
+/// </summary>
+internal static class Unfused
+{
+    public const string Collection = "BatchNormFolding";
+
+    public static IDisposable Scope()
+    {
+        BatchNormFolding.Enabled = false;
+        return new Restore();
+    }
+
+    sealed class Restore : IDisposable
+    {
+        public void Dispose() => BatchNormFolding.Enabled = true;
     }
 }
