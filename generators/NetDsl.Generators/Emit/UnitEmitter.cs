@@ -197,12 +197,17 @@ internal sealed class UnitEmitter
             v = "branchInput";
             shortcutInput = "shortcutInput";
         }
-        string Next(string expression)
+        // Folded walk: whether v holds a tensor made in this pass whose producer (a convolution, linear layer, BatchNorm or
+        // addition) does not keep it for backward, so a ReLU or the residual addition may write into it (as torchvision's
+        // ReLU(inplace=True) and out += identity): no new buffer, and autograd stays valid when gradients are on in eval mode.
+        bool fresh = false;
+        string Next(string expression, bool producesFresh = false)
         {
             // The first statement declares the working variable: "branch" inside a residual branch, else "y".
             var target = residual ? "branch" : "y";
             if (v is "x" or "sum" or "branchInput") { Out.Add($"{Tensor} {target} = {expression};"); v = target; }
             else Out.Add($"{v} = {expression};");
+            fresh = producesFresh;
             return v;
         }
         void Activate(Nonlinearity kind, string tapName, System.Func<string, string> call)
@@ -228,7 +233,7 @@ internal sealed class UnitEmitter
                     var name = s.NormNames[step.Layer];
                     Create(name, $"global::TorchSharp.Modules.BatchNorm{(mapHere ? "2d" : "1d")}", LayerKinds.BatchNorm(s.Norms[step.Layer], inSize, mapHere), declare: true);
                     firstWeighted ??= Me(name);
-                    Next(T(name, $"{Me(name)}.call({v})"));
+                    Next(T(name, $"{Me(name)}.call({v})"), producesFresh: true);
                     break;
                 }
                 case StepKind.Act:
@@ -239,11 +244,13 @@ internal sealed class UnitEmitter
                     // ReLU-only pre-activation applies the first layer's activation twice (before and after it): keep tap names unique.
                     var tapName = s.ActivationNames[step.Layer];
                     if (!actSeen.Add(tapName)) tapName += "_out";
-                    Activate(a.Kind, tapName, src => $"{Me(name)}.call({src})");
+                    if (folding && a.Kind == Nonlinearity.ReLU && fresh) Next($"{v}.relu_()"); // in place: see fresh
+                    else Activate(a.Kind, tapName, src => $"{Me(name)}.call({src})");
                     break;
                 }
                 case StepKind.Add:
-                    v = EmitShortcutAndSum(v, cur, shortcutInput);
+                    v = EmitShortcutAndSum(v, cur, shortcutInput, fresh);
+                    fresh = true;
                     residual = false; // after the sum, statements act on "y"
                     break;
                 default:
@@ -252,7 +259,7 @@ internal sealed class UnitEmitter
                     if (l.Kind == LayerKind.Stage)
                     {
                         string firstStride = block is not null && step.Layer == s.StridedLayer ? "stride" : l.Stride.ToString(CultureInfo.InvariantCulture);
-                        EmitStage(l, inSize, firstStride, ref v, Next);
+                        EmitStage(l, inSize, firstStride, ref v, e => Next(e));
                         firstWeighted ??= $"{Me(l.Name)}[0]";
                         if (block is not null) cur = PlanesName + (l.Block!.Expansion == 1 ? "" : " * " + l.Block.Expansion);
                         break;
@@ -265,12 +272,12 @@ internal sealed class UnitEmitter
                     if (FoldableNorm(k) is { } norm)
                     {
                         // Eval mode: the BatchNorm that follows becomes part of this layer's weights (NetDsl.Inference.BatchNormFolding).
-                        Next($"global::NetDsl.Inference.BatchNormFolding.{(l.Kind == LayerKind.Conv ? "Conv" : "Linear")}({Me(l.Name)}, {Me(norm)}, {v})");
+                        Next($"global::NetDsl.Inference.BatchNormFolding.{(l.Kind == LayerKind.Conv ? "Conv" : "Linear")}({Me(l.Name)}, {Me(norm)}, {v})", producesFresh: true);
                         folds++;
                         k++;
                     }
                     else if (l.Kind == LayerKind.Activation) Activate(l.Activation!.Kind, l.Name, src => $"{Me(l.Name)}.call({src})");
-                    else Next(T(l.Name, $"{Me(l.Name)}.call({v})"));
+                    else Next(T(l.Name, $"{Me(l.Name)}.call({v})"), producesFresh: l.IsWeight || l.Kind == LayerKind.BatchNorm);
                     if (l.IsWeight && block is not null) cur = outSize;
                     break;
                 }
@@ -299,7 +306,11 @@ internal sealed class UnitEmitter
     }
 
     /// <summary>Emits the shortcut and the addition; returns the variable holding the sum.</summary>
-    string EmitShortcutAndSum(string branch, string outSize, string input)
+    /// <param name="branch">The variable holding the branch's output.</param>
+    /// <param name="outSize">The unit's output size expression.</param>
+    /// <param name="input">The variable holding the unit's input as the shortcut sees it.</param>
+    /// <param name="branchFresh">The branch's tensor may be written in place (see <c>fresh</c> in <see cref="Walk"/>): the folded walk adds into it.</param>
+    string EmitShortcutAndSum(string branch, string outSize, string input, bool branchFresh)
     {
         var r = s.Residual!;
         var norm = s.Norms.Values.FirstOrDefault(n => n.Enabled);
@@ -366,7 +377,9 @@ internal sealed class UnitEmitter
             }
             scaled = $"{branch} * {Identifiers.BranchScale}";
         }
-        Out.Add($"{Tensor} sum = {T("sum", $"{scaled} + {shortcut}", "Sum")};");
+        Out.Add(folding && branchFresh && scaled == branch
+            ? $"{Tensor} sum = {branch}.add_({shortcut});" // in place into the branch's fresh output
+            : $"{Tensor} sum = {T("sum", $"{scaled} + {shortcut}", "Sum")};");
         return "sum";
     }
 

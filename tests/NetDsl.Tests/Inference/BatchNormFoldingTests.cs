@@ -70,6 +70,28 @@ public class BatchNormFoldingTests
     }
 
     [Fact]
+    public void Pre_activation_units_write_ReLU_in_place_only_into_their_own_tensors_and_keep_gradients_valid()
+    {
+        // PreActResNet20: BatchNorm before each convolution (nothing to fold there, the stem's pair folds); the eval path
+        // applies ReLU in place to BatchNorm outputs and adds in place into the branch's last convolution output.
+        using var scope = NewDisposeScope();
+        manual_seed(0);
+        var net = new PreActResNet20();
+        Randomize(net, 7);
+        net.eval();
+        var x = randn(8, 1, 28, 28).requires_grad_();
+        var copy = x.detach().clone();
+        var folded = net.call(x);
+        Assert.Equal(0.0, MaxDifference(x, copy)); // the caller's input is never written
+        var unfused = Unfused(net, x);
+        Assert.True(MaxDifference(folded, unfused) <= 1e-5, $"max |folded - unfused| = {MaxDifference(folded, unfused)}");
+        // Input gradients in eval mode through the in-place path equal the unfused path's.
+        var gFolded = autograd.grad(new[] { folded.square().sum() }, new[] { x })[0];
+        var gUnfused = autograd.grad(new[] { unfused.square().sum() }, new[] { x })[0];
+        Assert.True(MaxDifference(gFolded, gUnfused) <= 1e-4 * gUnfused.abs().max().item<float>(), $"max |gradient difference| = {MaxDifference(gFolded, gUnfused)}");
+    }
+
+    [Fact]
     public void Training_mode_and_an_attached_probe_take_the_unfused_path_bit_for_bit()
     {
         using var scope = NewDisposeScope();
