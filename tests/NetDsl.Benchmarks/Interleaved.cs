@@ -15,8 +15,16 @@ public static class Interleaved
     /// <summary>Runs every comparison and prints one line each.</summary>
     /// <param name="rounds">Timed rounds per comparison.</param>
     /// <param name="warmup">Untimed rounds first.</param>
-    public static void Run(int rounds = 40, int warmup = 5)
+    /// <param name="only">"probes" for the probe comparisons alone; null for all.</param>
+    public static void Run(int rounds = 40, int warmup = 5, string? only = null)
     {
+        if (only == "probes")
+        {
+            var p = new ProbeBenchmarks();
+            p.Setup();
+            Compare("ResNet-20 training step: all probes attached (recording everything) vs detached", p.Attached, p.Detached, rounds, warmup);
+            return;
+        }
         var b = new TrainingStepBenchmarks();
         b.Setup();
         Compare("ResNet-20 training step, batch 128, 28x28: generated vs hand-written", b.ResNet20_Generated, b.ResNet20_HandWritten, rounds, warmup);

@@ -24,6 +24,8 @@ public static class ProbeProfile
         var opt = optim.SGD(net.parameters(), 0.01, momentum: 0.9);
         using var x = randn(128, 1, 28, 28);
         using var y = randint(0, 10, new long[] { 128 });
+        // The last two configurations turn the probe's gradient-norm sharing off (Probe.ShareGradientNorms, internal), to
+        // measure what it saves.
         var configurations = new (string Name, ProbeOptions? Options, bool Parameters)[]
         {
             ("detached", null, false),
@@ -34,7 +36,10 @@ public static class ProbeProfile
             ("parameters only", new ProbeOptions { Activations = false, Gradients = false }, true),
             ("everything", new ProbeOptions(), true),
             ("everything, statistics over 16 of 128 samples", new ProbeOptions { ActivationSamples = 16 }, true),
+            ("gradients only, norms not shared", new ProbeOptions { Activations = false }, false),
+            ("everything, norms not shared", new ProbeOptions(), true),
         };
+        int unshared = configurations.Length - 2;
         var wall = configurations.Select(_ => new List<double>()).ToArray();
         var cpu = configurations.Select(_ => new List<double>()).ToArray();
         var self = Process.GetCurrentProcess();
@@ -44,6 +49,7 @@ public static class ProbeProfile
             {
                 var (_, options, parameters) = configurations[c];
                 using var probe = options is null ? null : Probe.Attach(net, options);
+                if (probe is not null && c >= unshared) probe.ShareGradientNorms = false;
                 self.Refresh();
                 var cpuBefore = self.TotalProcessorTime;
                 var sw = Stopwatch.StartNew();

@@ -42,7 +42,7 @@ if (args.Length > 0 && args[0] == "probe-profile")
 if (args.Length > 0 && args[0] == "interleaved")
 {
     TorchConfig.ApplyThreads();
-    Interleaved.Run();
+    Interleaved.Run(args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 40, 5, args.Length > 1 ? args[1] : null);
     return;
 }
 if (args.Length > 0 && args[0] == "forward-checks")
@@ -54,7 +54,7 @@ if (args.Length > 0 && args[0] == "forward-checks")
 if (args.Length > 0 && args[0] == "vs-pytorch")
 {
     TorchConfig.ApplyThreads();
-    VsPyTorch.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 40);
+    VsPyTorch.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 40, 5, args.Length > 2 && args[2] == "resnet");
     return;
 }
 BenchmarkSwitcher.FromAssembly(typeof(TrainingStepBenchmarks).Assembly).Run(args);

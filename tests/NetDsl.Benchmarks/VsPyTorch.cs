@@ -32,7 +32,8 @@ public static class VsPyTorch
     /// <summary>Runs both comparisons and prints the table.</summary>
     /// <param name="rounds">Timed rounds per model (one training step per side per round).</param>
     /// <param name="warmup">Untimed rounds first.</param>
-    public static void Run(int rounds = 40, int warmup = 5)
+    /// <param name="resnetOnly">Skip the residual MLP.</param>
+    public static void Run(int rounds = 40, int warmup = 5, bool resnetOnly = false)
     {
         var (mhz, clockSource) = MachineInfo.Clock();
         var (flopPerCycle, why) = MachineInfo.FlopPerCycle();
@@ -57,7 +58,21 @@ public static class VsPyTorch
         var mlp = new DeepResidualMlp();
         using (var x = randn(256, 1))
         using (var y = randn(256, 1))
-            rows.Add(Compare("residual MLP (50 units, width 200), batch 256", mlp, DeepResidualMlp.Summary, x, y, classify: false, lr: 1e-4, rounds, warmup, peak));
+            if (!resnetOnly) rows.Add(Compare("residual MLP (50 units, width 200), batch 256", mlp, DeepResidualMlp.Summary, x, y, classify: false, lr: 1e-4, rounds, warmup, peak));
+
+        // The probe goal in the same run: all probes attached (recording everything) vs detached, ResNet-20 training step.
+        var probes = new ProbeBenchmarks();
+        probes.Setup();
+        var probeSw = new Stopwatch();
+        double Time(Action step)
+        {
+            probeSw.Restart();
+            step();
+            return probeSw.Elapsed.TotalMilliseconds;
+        }
+        var probe = Interleaved.Compare(() => Time(probes.Attached), () => Time(probes.Detached), rounds, warmup);
+        Console.WriteLine($"ResNet-20 training step, all probes attached vs detached: {probe}");
+        rows.Add($"| ResNet-20, training step: probes attached vs detached (NetDsl alone; goal <= 1.10) | {probe.Ours:F1} ms | {probe.Reference:F1} ms (detached) | **{probe.Ratio:F3}** ({probe.Q1:F3} to {probe.Q3:F3}) | | |");
 
         Console.WriteLine();
         Console.WriteLine("| model | NetDsl | PyTorch | ratio NetDsl/PyTorch (IQR) | NetDsl GFLOP/s (of peak) | PyTorch GFLOP/s (of peak) |");
@@ -107,6 +122,11 @@ public static class VsPyTorch
                 if (!ok) throw new InvalidOperationException("NetDsl and PyTorch disagree: the timing would not compare the same computation");
             }
 
+            // Eval logits are checked now, while both sides hold the same weights; eval passes are timed after the training
+            // rounds (by then every method the eval pass calls is past .NET's tiered compilation, whose background compiler
+            // otherwise takes a core during the first rounds).
+            var evalTiming = classify ? CheckEval(net, x, peer) : null;
+
             var sw = new Stopwatch();
             var cpuOurs = new List<double>();
             var cpuTheirs = new List<double>();
@@ -150,7 +170,8 @@ public static class VsPyTorch
             double ours = gflop / (result.Ours / 1000), theirs = gflop / (result.Reference / 1000);
             Console.WriteLine($"FLOP per training step: 3 x 2 x {summary.TotalMultiplyAccumulates:N0} MACs x {x.shape[0]} = {gflop:F2} GFLOP; "
                 + $"NetDsl {ours:F1} GFLOP/s ({100 * ours / peak:F1}% of peak), PyTorch {theirs:F1} GFLOP/s ({100 * theirs / peak:F1}% of peak)");
-            return $"| {what} | {result.Ours:F1} ms | {result.Reference:F1} ms | **{result.Ratio:F3}** ({result.Q1:F3} to {result.Q3:F3}) "
+            string evalRow = evalTiming is null ? "" : evalTiming(what, summary, rounds, warmup, peak);
+            return evalRow + $"| {what}, training step | {result.Ours:F1} ms | {result.Reference:F1} ms | **{result.Ratio:F3}** ({result.Q1:F3} to {result.Q3:F3}) "
                 + $"| {ours:F1} ({100 * ours / peak:F1}%) | {theirs:F1} ({100 * theirs / peak:F1}%) |";
         }
         finally
@@ -160,6 +181,64 @@ public static class VsPyTorch
         }
     }
 
+    /// <summary>
+    /// Eval mode under <c>no_grad</c>, batch as in training: NetDsl's generated eval path (BatchNorm folded into the
+    /// convolutions, no taps) vs PyTorch's eager eval (goal &lt;= 0.8), and NetDsl's own unfused eval pass
+    /// (<see cref="NetDsl.Inference.BatchNormFolding.Enabled"/> off) vs the folded one, interleaved. The logits must agree to 1e-4 first.
+    /// </summary>
+    /// <returns>Two table rows.</returns>
+    static Func<string, ModelSummary, int, int, double, string> CheckEval(nn.Module<Tensor, Tensor> net, Tensor x, PythonPeer peer)
+    {
+        double[] Logits()
+        {
+            net.eval();
+            try
+            {
+                using var scope = NewDisposeScope();
+                using var noGrad = no_grad();
+                return net.call(x).to_type(ScalarType.Float64).cpu().data<double>().ToArray();
+            }
+            finally { net.train(); }
+        }
+        var ours = Logits();
+        var theirs = peer.Ask("evalcheck").GetProperty("logits").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        double maxDiff = ours.Zip(theirs, (a, b) => Math.Abs(a - b)).Max();
+        bool ok = maxDiff <= 1e-4 * Math.Max(1, theirs.Max(Math.Abs));
+        Console.WriteLine($"check, eval pass (BatchNorm folded on the NetDsl side): largest |logit difference| {maxDiff:E1} ({(ok ? "OK" : "MISMATCH")}, tolerance 1e-4 x max(1, |value|))");
+        if (!ok) throw new InvalidOperationException("NetDsl's folded eval pass and PyTorch's eval pass disagree");
+        return (what, summary, rounds, warmup, peak) => TimeEval(net, x, peer, what, summary, rounds, warmup, peak);
+    }
+
+    static string TimeEval(nn.Module<Tensor, Tensor> net, Tensor x, PythonPeer peer, string what, ModelSummary summary, int rounds, int warmup, double peak)
+    {
+        var sw = new Stopwatch();
+        double Eval()
+        {
+            net.eval();
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            sw.Restart();
+            net.call(x);
+            double ms = sw.Elapsed.TotalMilliseconds;
+            net.train();
+            return ms;
+        }
+        double Unfused()
+        {
+            NetDsl.Inference.BatchNormFolding.Enabled = false;
+            try { return Eval(); }
+            finally { NetDsl.Inference.BatchNormFolding.Enabled = true; }
+        }
+        var vsPyTorch = Interleaved.Compare(Eval, () => peer.Ask("evals 1").GetProperty("ms").GetDouble(), rounds, warmup);
+        Console.WriteLine($"NetDsl eval (folded) vs PyTorch eval: {vsPyTorch}");
+        var vsUnfused = Interleaved.Compare(Eval, Unfused, rounds, warmup);
+        Console.WriteLine($"NetDsl eval folded vs NetDsl eval unfused: {vsUnfused}");
+        double gflop = 2 * (double)summary.TotalMultiplyAccumulates * x.shape[0] / 1e9;
+        double o = gflop / (vsPyTorch.Ours / 1000), t = gflop / (vsPyTorch.Reference / 1000);
+        return $"| {what}, eval (NetDsl folded vs PyTorch eager, no_grad) | {vsPyTorch.Ours:F1} ms | {vsPyTorch.Reference:F1} ms | **{vsPyTorch.Ratio:F3}** ({vsPyTorch.Q1:F3} to {vsPyTorch.Q3:F3}) "
+            + $"| {o:F1} ({100 * o / peak:F1}%) | {t:F1} ({100 * t / peak:F1}%) |\n"
+            + $"| {what}, eval: NetDsl folded vs NetDsl unfused | {vsUnfused.Ours:F1} ms | {vsUnfused.Reference:F1} ms | {vsUnfused.Ratio:F3} ({vsUnfused.Q1:F3} to {vsUnfused.Q3:F3}) | | |\n";
+    }
 
     /// <summary>The PyTorch process: one JSON line per command (see <c>pytorch/training_step.py</c>).</summary>
     sealed class PythonPeer : IDisposable

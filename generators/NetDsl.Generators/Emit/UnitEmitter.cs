@@ -32,6 +32,16 @@ internal sealed class UnitEmitter
     readonly List<string> ctor = new();
     readonly List<string> registrations = new();
     readonly List<string> forward = new();
+    /// <summary>The eval-mode forward with each BatchNorm folded into the weight layer before it and no taps (second walk).</summary>
+    readonly List<string> folded = new();
+    /// <summary>True during the second walk, which writes <see cref="folded"/> and adds no fields or registrations.</summary>
+    bool folding;
+    /// <summary>BatchNorms the folded walk folded (none: no eval path is emitted).</summary>
+    int folds;
+    List<string> Out => folding ? folded : forward;
+    bool Tapping => taps && !folding;
+    /// <summary>The generated eval-mode method's name (prefixed like the probe field, so it cannot meet a user member).</summary>
+    const string FoldedForward = "netdslForwardFolded";
     /// <summary>Statements before the dispose scope: a network's input checks.</summary>
     readonly List<string> preamble = new();
     /// <summary>The first module in forward order that has parameters (its dtype is the input's), for a network's checks.</summary>
@@ -61,7 +71,7 @@ internal sealed class UnitEmitter
 
     /// <summary>Wraps an expression in a tap point (when the class has taps): <c>Tap("conv1", expr)</c>.</summary>
     string T(string name, string expression, string? kind = null) =>
-        !taps ? expression : $"Tap(\"{name}\", {expression}{(kind is null ? "" : ", " + Kinds + kind)})";
+        !Tapping ? expression : $"Tap(\"{name}\", {expression}{(kind is null ? "" : ", " + Kinds + kind)})";
 
     static string? ActivationTapKind(Nonlinearity a) => a switch
     {
@@ -95,7 +105,7 @@ internal sealed class UnitEmitter
     public static string EmitBlock(BlockSpec block, Layout layout, out string forwardMethod, CancellationToken ct)
     {
         var e = new UnitEmitter(UnitSchedule.Build(block.Layers.ToList(), block.Policy, isNetwork: false), block, null, block.Spatial, layout.DeclareLayers, ct);
-        e.Walk();
+        e.WalkBoth();
         var text = e.Write(layout.Standalone ? block.Namespace : null, block.Name, BlockDoc(block), BlockConstructorSignature(block), null, layout);
         forwardMethod = e.ForwardMethod;
         return text;
@@ -107,7 +117,7 @@ internal sealed class UnitEmitter
     {
         var spec = model.Spec;
         var e = new UnitEmitter(UnitSchedule.Build(spec.Layers.ToList(), spec.Policy, isNetwork: true), null, model, spec.InputShape.Count == 3, layout.DeclareLayers, ct);
-        e.Walk();
+        e.WalkBoth();
         var text = e.Write(spec.Namespace, spec.Name, SummaryDoc.NetworkDoc(model), $"public {Id(spec.Name)}() : base({Loaded(displayName ?? spec.Name)})",
             SummaryDoc.SummaryProperty(model, ct, displayName).Concat(PyTorchEmitter.Constant(model, displayName, ct)).Concat(layout.ExtraMembers), layout);
         forwardMethod = e.ForwardMethod;
@@ -146,6 +156,31 @@ internal sealed class UnitEmitter
         registrations.Add(name);
     }
 
+    /// <summary>The training forward, then the folded eval forward over the same schedule (bounded: one more pass over the steps).</summary>
+    void WalkBoth()
+    {
+        Walk();
+        folding = true;
+        Walk();
+        folding = false;
+    }
+
+    /// <summary>
+    /// The BatchNorm run right after step <paramref name="k"/> (a convolution or linear layer) that the folded walk can fold into
+    /// it: the layer's implied BatchNorm (After = Conv) or a declared BatchNorm field as the next step; null otherwise (an
+    /// activation in between, as with After = Activation, or nothing).
+    /// </summary>
+    string? FoldableNorm(int k)
+    {
+        var step = s.Steps[k];
+        var l = s.Layers[step.Layer];
+        if (!folding || step.Kind != StepKind.Layer || l.Kind is not (LayerKind.Conv or LayerKind.Linear) || k + 1 >= s.Steps.Count) return null;
+        var next = s.Steps[k + 1];
+        if (next.Kind == StepKind.Norm && next.Layer == step.Layer && s.NormNames.TryGetValue(next.Layer, out var implied)) return implied;
+        if (next.Kind == StepKind.Layer && s.Layers[next.Layer].Kind == LayerKind.BatchNorm) return s.Layers[next.Layer].Name;
+        return null;
+    }
+
     void Walk()
     {
         var layers = s.Layers;
@@ -154,25 +189,30 @@ internal sealed class UnitEmitter
         string v = "x";                           // the variable holding the current tensor
         bool residual = s.Residual is not null;
         string shortcutInput = "x";
-        if (residual && taps)
+        if (residual && Tapping)
         {
             // The unit's input, tapped once per path: their gradients are the branch's and the shortcut's shares.
-            forward.Add($"{Tensor} branchInput = Tap(\"branch_input\", x, {Kinds}BranchInput);");
-            forward.Add($"{Tensor} shortcutInput = Tap(\"shortcut_input\", x, {Kinds}ShortcutInput);");
+            Out.Add($"{Tensor} branchInput = Tap(\"branch_input\", x, {Kinds}BranchInput);");
+            Out.Add($"{Tensor} shortcutInput = Tap(\"shortcut_input\", x, {Kinds}ShortcutInput);");
             v = "branchInput";
             shortcutInput = "shortcutInput";
         }
-        string Next(string expression)
+        // Folded walk: whether v holds a tensor made in this pass whose producer (a convolution, linear layer, BatchNorm or
+        // addition) does not keep it for backward, so a ReLU or the residual addition may write into it (as torchvision's
+        // ReLU(inplace=True) and out += identity): no new buffer, and autograd stays valid when gradients are on in eval mode.
+        bool fresh = false;
+        string Next(string expression, bool producesFresh = false)
         {
             // The first statement declares the working variable: "branch" inside a residual branch, else "y".
             var target = residual ? "branch" : "y";
-            if (v is "x" or "sum" or "branchInput") { forward.Add($"{Tensor} {target} = {expression};"); v = target; }
-            else forward.Add($"{v} = {expression};");
+            if (v is "x" or "sum" or "branchInput") { Out.Add($"{Tensor} {target} = {expression};"); v = target; }
+            else Out.Add($"{v} = {expression};");
+            fresh = producesFresh;
             return v;
         }
         void Activate(Nonlinearity kind, string tapName, System.Func<string, string> call)
         {
-            if (taps && InputTapKind(kind) is { } input) Next(T(tapName + ".input", v, input));
+            if (Tapping && InputTapKind(kind) is { } input) Next(T(tapName + ".input", v, input));
             Next(T(tapName, call(v), ActivationTapKind(kind))); // the activation reads the tapped input
         }
         var actSeen = new HashSet<string>();
@@ -193,7 +233,7 @@ internal sealed class UnitEmitter
                     var name = s.NormNames[step.Layer];
                     Create(name, $"global::TorchSharp.Modules.BatchNorm{(mapHere ? "2d" : "1d")}", LayerKinds.BatchNorm(s.Norms[step.Layer], inSize, mapHere), declare: true);
                     firstWeighted ??= Me(name);
-                    Next(T(name, $"{Me(name)}.call({v})"));
+                    Next(T(name, $"{Me(name)}.call({v})"), producesFresh: true);
                     break;
                 }
                 case StepKind.Act:
@@ -204,11 +244,13 @@ internal sealed class UnitEmitter
                     // ReLU-only pre-activation applies the first layer's activation twice (before and after it): keep tap names unique.
                     var tapName = s.ActivationNames[step.Layer];
                     if (!actSeen.Add(tapName)) tapName += "_out";
-                    Activate(a.Kind, tapName, src => $"{Me(name)}.call({src})");
+                    if (folding && a.Kind == Nonlinearity.ReLU && fresh) Next($"{v}.relu_()"); // in place: see fresh
+                    else Activate(a.Kind, tapName, src => $"{Me(name)}.call({src})");
                     break;
                 }
                 case StepKind.Add:
-                    v = EmitShortcutAndSum(v, cur, shortcutInput);
+                    v = EmitShortcutAndSum(v, cur, shortcutInput, fresh);
+                    fresh = true;
                     residual = false; // after the sum, statements act on "y"
                     break;
                 default:
@@ -217,7 +259,7 @@ internal sealed class UnitEmitter
                     if (l.Kind == LayerKind.Stage)
                     {
                         string firstStride = block is not null && step.Layer == s.StridedLayer ? "stride" : l.Stride.ToString(CultureInfo.InvariantCulture);
-                        EmitStage(l, inSize, firstStride, ref v, Next);
+                        EmitStage(l, inSize, firstStride, ref v, e => Next(e));
                         firstWeighted ??= $"{Me(l.Name)}[0]";
                         if (block is not null) cur = PlanesName + (l.Block!.Expansion == 1 ? "" : " * " + l.Block.Expansion);
                         break;
@@ -227,16 +269,23 @@ internal sealed class UnitEmitter
                     bool bias = l.IsWeight && s.Bias(step.Layer);
                     Create(l.Name, LayerKinds.FieldTypeName(l), LayerKinds.Factory(l, inSize, outSize, stride, bias, spatial), declare: declareLayers);
                     if (l.IsWeight || l.Kind == LayerKind.BatchNorm) firstWeighted ??= Me(l.Name);
-                    if (l.Kind == LayerKind.Activation) Activate(l.Activation!.Kind, l.Name, src => $"{Me(l.Name)}.call({src})");
-                    else Next(T(l.Name, $"{Me(l.Name)}.call({v})"));
+                    if (FoldableNorm(k) is { } norm)
+                    {
+                        // Eval mode: the BatchNorm that follows becomes part of this layer's weights (NetDsl.Inference.BatchNormFolding).
+                        Next($"global::NetDsl.Inference.BatchNormFolding.{(l.Kind == LayerKind.Conv ? "Conv" : "Linear")}({Me(l.Name)}, {Me(norm)}, {v})", producesFresh: true);
+                        folds++;
+                        k++;
+                    }
+                    else if (l.Kind == LayerKind.Activation) Activate(l.Activation!.Kind, l.Name, src => $"{Me(l.Name)}.call({src})");
+                    else Next(T(l.Name, $"{Me(l.Name)}.call({v})"), producesFresh: l.IsWeight || l.Kind == LayerKind.BatchNorm);
                     if (l.IsWeight && block is not null) cur = outSize;
                     break;
                 }
             }
         }
-        forward.Add($"return {v}.MoveToOuterDisposeScope();");
+        Out.Add($"return {v}.MoveToOuterDisposeScope();");
         // A network checks its input before any layer runs (see NetDsl.ForwardChecks for why there and not in blocks).
-        if (network is not null) preamble.Add($"global::NetDsl.ForwardChecks.Input(this, x, Summary, {firstWeighted ?? "null"});");
+        if (network is not null && !folding) preamble.Add($"global::NetDsl.ForwardChecks.Input(this, x, Summary, {firstWeighted ?? "null"});");
     }
 
     void EmitStage(LayerSpec l, string inSize, string firstStride, ref string v, System.Func<string, string> next)
@@ -252,12 +301,16 @@ internal sealed class UnitEmitter
             items.Add(b.Spatial ? $"new {b.TypeName}({input}, {planes}, {(i == 0 ? firstStride : "1")})" : $"new {b.TypeName}({input}, {planes})");
         }
         Create(l.Name, $"global::TorchSharp.Modules.ModuleList<{b.TypeName}>", $"{Nn}.ModuleList<{b.TypeName}>({string.Join(", ", items)})", declare: declareLayers);
-        stages.Add(l.Name);
+        if (!folding) stages.Add(l.Name);
         for (int i = 0; i < l.Blocks; i++) v = next($"{Me(l.Name)}[{i}].call({v})");
     }
 
     /// <summary>Emits the shortcut and the addition; returns the variable holding the sum.</summary>
-    string EmitShortcutAndSum(string branch, string outSize, string input)
+    /// <param name="branch">The variable holding the branch's output.</param>
+    /// <param name="outSize">The unit's output size expression.</param>
+    /// <param name="input">The variable holding the unit's input as the shortcut sees it.</param>
+    /// <param name="branchFresh">The branch's tensor may be written in place (see <c>fresh</c> in <see cref="Walk"/>): the folded walk adds into it.</param>
+    string EmitShortcutAndSum(string branch, string outSize, string input, bool branchFresh)
     {
         var r = s.Residual!;
         var norm = s.Norms.Values.FirstOrDefault(n => n.Enabled);
@@ -267,44 +320,66 @@ internal sealed class UnitEmitter
             : $"{Nn}.Linear({InName}, {outSize}, hasBias: {LayerKinds.Lit(norm is null)})";
         if (norm is not null) projection += ", " + LayerKinds.BatchNorm(norm, outSize, spatial);
         string shapeChanges = spatial ? $"stride != 1 || {InName} != {outSize}" : $"{InName} != {outSize}";
+        bool declare = !folding; // the folded walk reuses the first walk's fields and registrations
+        // The folded walk folds the projection's BatchNorm too (NetDsl.Inference.BatchNormFolding.Projection).
+        string Project(string x)
+        {
+            if (!folding || norm is null) return $"this.downsample.call({x})";
+            folds++;
+            return $"global::NetDsl.Inference.BatchNormFolding.Projection(this.downsample, {x})";
+        }
         switch (r.Shortcut)
         {
             case ShortcutKind.Auto:
-                fields.Add($"private readonly {Nn}.Module<{Tensor}, {Tensor}> downsample;");
-                ctor.Add($"if ({shapeChanges})");
-                ctor.Add($"    this.downsample = {Nn}.Sequential({projection});");
-                forward.Add($"{Tensor} shortcut = {T("shortcut", $"this.downsample is null ? {input} : this.downsample.call({input})", "Shortcut")};");
+                if (declare)
+                {
+                    fields.Add($"private readonly {Nn}.Module<{Tensor}, {Tensor}> downsample;");
+                    ctor.Add($"if ({shapeChanges})");
+                    ctor.Add($"    this.downsample = {Nn}.Sequential({projection});");
+                    registrations.Add("downsample?");
+                }
+                Out.Add($"{Tensor} shortcut = {T("shortcut", $"this.downsample is null ? {input} : {Project(input)}", "Shortcut")};");
                 shortcut = "shortcut";
-                registrations.Add("downsample?");
                 break;
             case ShortcutKind.Projection:
-                fields.Add($"private readonly {Nn}.Module<{Tensor}, {Tensor}> downsample;");
-                ctor.Add($"this.downsample = {Nn}.Sequential({projection});");
-                forward.Add($"{Tensor} shortcut = {T("shortcut", $"this.downsample.call({input})", "Shortcut")};");
+                if (declare)
+                {
+                    fields.Add($"private readonly {Nn}.Module<{Tensor}, {Tensor}> downsample;");
+                    ctor.Add($"this.downsample = {Nn}.Sequential({projection});");
+                    registrations.Add("downsample");
+                }
+                Out.Add($"{Tensor} shortcut = {T("shortcut", Project(input), "Shortcut")};");
                 shortcut = "shortcut";
-                registrations.Add("downsample");
                 break;
             case ShortcutKind.ZeroPad:
-                fields.Add("private readonly long zeroPadStride, zeroPadChannels;");
-                ctor.Add($"this.zeroPadStride = {(spatial ? "stride" : "1")};");
-                ctor.Add($"this.zeroPadChannels = {shapeChanges} ? {outSize} : 0;");
-                forward.Add($"{Tensor} shortcut = {T("shortcut", $"this.zeroPadChannels == 0 ? {input} : global::NetDsl.Shortcuts.ZeroPad({input}, this.zeroPadStride, this.zeroPadChannels)", "Shortcut")};");
+                if (declare)
+                {
+                    fields.Add("private readonly long zeroPadStride, zeroPadChannels;");
+                    ctor.Add($"this.zeroPadStride = {(spatial ? "stride" : "1")};");
+                    ctor.Add($"this.zeroPadChannels = {shapeChanges} ? {outSize} : 0;");
+                }
+                Out.Add($"{Tensor} shortcut = {T("shortcut", $"this.zeroPadChannels == 0 ? {input} : global::NetDsl.Shortcuts.ZeroPad({input}, this.zeroPadStride, this.zeroPadChannels)", "Shortcut")};");
                 shortcut = "shortcut";
                 break;
         }
-        if (r.Shortcut == ShortcutKind.Identity && taps) forward.Add($"{Tensor} shortcut = Tap(\"shortcut\", {input}, {Kinds}Shortcut);");
-        if (r.Shortcut == ShortcutKind.Identity && taps) shortcut = "shortcut";
-        if (taps) forward.Add($"{branch} = Tap(\"branch\", {branch}, {Kinds}Branch);");
+        if (r.Shortcut == ShortcutKind.Identity && Tapping) Out.Add($"{Tensor} shortcut = Tap(\"shortcut\", {input}, {Kinds}Shortcut);");
+        if (r.Shortcut == ShortcutKind.Identity && Tapping) shortcut = "shortcut";
+        if (Tapping) Out.Add($"{branch} = Tap(\"branch\", {branch}, {Kinds}Branch);");
         string scaled = branch;
         if (r.BranchScale != 1.0)
         {
             // A Scalar kept alive by a field: a number in `branch * 0.1` becomes a temporary Scalar that a GC can free
             // while LibTorch reads it (see NetDsl.Native.Scalars).
-            fields.Add($"/// <summary>The residual branch's scale, {LayerKinds.Lit(r.BranchScale)}, as a TorchSharp Scalar that lives as long as the type.</summary>");
-            fields.Add($"private static readonly global::TorchSharp.Scalar {Identifiers.BranchScale} = global::TorchSharp.ScalarExtensionMethods.ToScalar({LayerKinds.Lit(r.BranchScale)});");
+            if (declare)
+            {
+                fields.Add($"/// <summary>The residual branch's scale, {LayerKinds.Lit(r.BranchScale)}, as a TorchSharp Scalar that lives as long as the type.</summary>");
+                fields.Add($"private static readonly global::TorchSharp.Scalar {Identifiers.BranchScale} = global::TorchSharp.ScalarExtensionMethods.ToScalar({LayerKinds.Lit(r.BranchScale)});");
+            }
             scaled = $"{branch} * {Identifiers.BranchScale}";
         }
-        forward.Add($"{Tensor} sum = {T("sum", $"{scaled} + {shortcut}", "Sum")};");
+        Out.Add(folding && branchFresh && scaled == branch
+            ? $"{Tensor} sum = {branch}.add_({shortcut});" // in place into the branch's fresh output
+            : $"{Tensor} sum = {T("sum", $"{scaled} + {shortcut}", "Sum")};");
         return "sum";
     }
 
@@ -398,6 +473,11 @@ internal sealed class UnitEmitter
         w.WriteLine("{");
         w.Indent++;
         foreach (var line in preamble) w.WriteLine(line);
+        if (folds > 0)
+        {
+            // Eval mode without a probe: the folded path (BatchNorm inside the weights, no taps).
+            w.WriteLine($"if (!this.training{(taps ? " && this.netdslProbe is null" : "")} && global::NetDsl.Inference.BatchNormFolding.Enabled) return this.{FoldedForward}(x);");
+        }
         // A using statement (not a declaration: C# 7.3) around the body; the scope needs no name.
         w.WriteLine("using (global::TorchSharp.torch.NewDisposeScope())");
         w.WriteLine("{");
@@ -411,6 +491,7 @@ internal sealed class UnitEmitter
             + string.Concat(preamble.Select(l => "    " + l.Replace("global::NetDsl.", "") + "\n"))
             + "    using (torch.NewDisposeScope())\n    {\n"
             + string.Concat(forward.Select(l => "        " + l.Replace("global::TorchSharp.torch.", "").Replace("global::NetDsl.Instrumentation.", "").Replace("global::NetDsl.", "") + "\n")) + "    }\n}\n";
+        if (folds > 0) WriteFolded(w);
         WriteInstrumentation(w);
         w.Indent--;
         w.WriteLine("}");
@@ -425,6 +506,27 @@ internal sealed class UnitEmitter
             w.WriteLine("}");
         }
         return text.ToString();
+    }
+
+    void WriteFolded(IndentedTextWriter w)
+    {
+        w.WriteLine();
+        w.WriteLine("/// <summary>");
+        w.WriteLine("/// The eval-mode forward pass (no probe attached): each BatchNorm that follows a convolution or linear layer is folded into its");
+        w.WriteLine("/// weights from the current parameters and running statistics (see <see cref=\"global::NetDsl.Inference.BatchNormFolding\"/>), and");
+        w.WriteLine("/// there are no tap points. Equal to the unfused pass within float32 rounding.");
+        w.WriteLine("/// </summary>");
+        w.WriteLine($"private {Tensor} {FoldedForward}({Tensor} x)");
+        w.WriteLine("{");
+        w.Indent++;
+        w.WriteLine("using (global::TorchSharp.torch.NewDisposeScope())");
+        w.WriteLine("{");
+        w.Indent++;
+        foreach (var line in folded) w.WriteLine(line);
+        w.Indent--;
+        w.WriteLine("}");
+        w.Indent--;
+        w.WriteLine("}");
     }
 
     void WriteInstrumentation(IndentedTextWriter w)

@@ -69,24 +69,57 @@ public sealed class Probe : IDisposable
 {
     readonly nn.Module module;
     readonly List<(string Name, Parameter Parameter, Tensor Before)> snapshots = new();
-    readonly Dictionary<string, (ResidualSplitRecord Record, Tensor? First)> splits = new();
+    readonly Dictionary<string, SplitState> splits = new();
     readonly Dictionary<ResidualSplitRecord, int> splitOrder = new(ReferenceEqualityComparer.Instance);
+    // Values computed on the device and read in one copy per phase (forward, CaptureGradients, CaptureUpdates):
+    // one device-to-host read instead of one per tap. Each entry is a 1-D float64 tensor and what to do with its values.
+    readonly List<(Tensor Values, Action<double[]> Use)> pendingForward = new(), pendingBackward = new();
+    // Tap outputs of this forward pass (the identity tensors handed back to the generated code), to recognise a
+    // residual unit whose input is another tap's output: that tap's gradient is the unit's total, no extra norm.
+    readonly Dictionary<Tensor, TapRecord> tapOutputs = new(ReferenceEqualityComparer.Instance);
+    readonly Dictionary<string, (TapRecord Source, Tensor Input)> unitSources = new();
+    readonly Dictionary<TapRecord, List<ResidualSplitRecord>> awaitingTotal = new(ReferenceEqualityComparer.Instance);
+    // The last gradients seen in backward, kept alive so their storage cannot be reused: a gradient that arrives
+    // again (autograd hands the same tensor through an identity tap chain and to both operands of a sum) shares its norm.
+    readonly List<(IntPtr Data, long[] Shape, long[] Strides, Tensor Keep, Tensor Norm)> recentGradients = new();
+    const int RecentGradients = 8;
+    Action? removeHook;
+    StepRecord current;
     bool attached;
     string? pendingNonFinite;
     Exception? pendingFailure;
+
+    /// <summary>Share gradient norms between taps that receive the same gradient (on by default; tests compare both ways).</summary>
+    internal bool ShareGradientNorms { get; set; } = true;
+
+    /// <summary>Gradient norms not computed because another tap's was shared, since attaching (for tests).</summary>
+    internal int SharedNorms { get; private set; }
 
     Probe(nn.Module module, ProbeOptions options)
     {
         this.module = module;
         Options = options;
-        Current = new StepRecord { Step = 0 };
+        current = new StepRecord { Step = 0 };
     }
 
     /// <summary>What this probe records.</summary>
     public ProbeOptions Options { get; }
 
-    /// <summary>The step being recorded.</summary>
-    public StepRecord Current { get; private set; }
+    /// <summary>
+    /// The step being recorded. Values still on the device are read first, in one copy for all taps (forward statistics
+    /// are read when the module's <c>call</c> returns; gradient norms when this is read after backward, or by <see cref="CaptureGradients"/>).
+    /// </summary>
+    /// <exception cref="NonFiniteException">A forward statistic read here is NaN or infinite (under <see cref="NonFinitePolicy.Throw"/>;
+    /// only when the module ran through <c>forward</c> instead of <c>call</c>, which checks at the end of the pass).</exception>
+    public StepRecord Current
+    {
+        get
+        {
+            ReadForward();
+            ReadBackward();
+            return current;
+        }
+    }
 
     /// <summary>Earlier steps, when <see cref="ProbeOptions.KeepHistory"/> is on.</summary>
     public List<StepRecord> History { get; } = new();
@@ -111,6 +144,13 @@ public sealed class Probe : IDisposable
                 throw new InvalidOperationException($"'{module.GetType().Name}' already has a probe attached; dispose or detach it first (one probe per module)");
             var probe = new Probe(module, options ?? new ProbeOptions());
             instrumented.AttachProbe(probe, "");
+            // At the end of the root's forward pass (through call), read the pass's statistics in one copy and
+            // raise a non-finite activation there, before the loss is formed.
+            if (module is nn.Module<Tensor, Tensor> root)
+            {
+                var remover = root.register_forward_hook((_, _, output) => { probe.ReadForward(); return output; });
+                probe.removeHook = remover.remove;
+            }
             probe.attached = true;
             Owners.AddOrUpdate(module, probe);
             return probe;
@@ -122,6 +162,8 @@ public sealed class Probe : IDisposable
     {
         if (!attached) return;
         ((IInstrumented)module).AttachProbe(null, "");
+        removeHook?.Invoke();
+        removeHook = null;
         attached = false;
         lock (Owners) Owners.Remove(module);
     }
@@ -130,16 +172,50 @@ public sealed class Probe : IDisposable
 
     /// <summary>Starts recording step <paramref name="step"/> (the previous step goes to <see cref="History"/> when kept).</summary>
     /// <param name="step">The step number, reported in records and errors.</param>
+    /// <exception cref="NonFiniteException">The previous step's forward statistics, not read yet, hold NaN or infinity (see <see cref="Current"/>).</exception>
     public void BeginStep(int step)
     {
-        if (Options.KeepHistory && Current.Taps.Count + Current.Parameters.Count > 0) History.Add(Current);
-        Current = new StepRecord { Step = step };
-        pendingNonFinite = null;
-        pendingFailure = null;
-        foreach (var (_, first) in splits.Values) first?.Dispose();
+        try
+        {
+            ReadForward();
+            ReadBackward();
+        }
+        finally
+        {
+            if (Options.KeepHistory && current.Taps.Count + current.Parameters.Count > 0) History.Add(current);
+            current = new StepRecord { Step = step };
+            pendingNonFinite = null;
+            pendingFailure = null;
+            DisposePending();
+            ClearStep();
+            DisposeSnapshots();
+        }
+    }
+
+    void DisposePending()
+    {
+        foreach (var list in new[] { pendingForward, pendingBackward })
+        {
+            foreach (var t in list.Select(p => p.Values).Distinct(ReferenceEqualityComparer.Instance)) ((Tensor)t!).Dispose();
+            list.Clear();
+        }
+    }
+
+    void ClearStep()
+    {
+        foreach (var state in splits.Values) state.First?.Dispose();
         splits.Clear();
         splitOrder.Clear();
-        DisposeSnapshots();
+        tapOutputs.Clear();
+        unitSources.Clear();
+        awaitingTotal.Clear();
+        ClearRecentGradients();
+    }
+
+    void ClearRecentGradients()
+    {
+        foreach (var g in recentGradients) g.Keep.Dispose();
+        recentGradients.Clear();
     }
 
     /// <summary>
@@ -151,15 +227,41 @@ public sealed class Probe : IDisposable
     /// <param name="x">The tapped tensor <c>[N, ...]</c>.</param>
     /// <param name="kind">What the tap sees.</param>
     /// <returns>A tensor equal to <paramref name="x"/>, bit for bit.</returns>
-    /// <exception cref="NonFiniteException"><paramref name="x"/> holds NaN or infinity (under <see cref="NonFinitePolicy.Throw"/>).</exception>
+    /// <exception cref="NonFiniteException">Not thrown here: a NaN or infinity in <paramref name="x"/> is raised when the root module's
+    /// <c>call</c> returns (under <see cref="NonFinitePolicy.Throw"/>), or when <see cref="Current"/> is next read.</exception>
     public Tensor Tap(string name, Tensor x, TapKind kind)
     {
         var record = new TapRecord { Name = name, Kind = kind, Shape = x.shape };
-        Current.Taps.Add(record);
-        if (Options.Activations && Current.Step % Math.Max(1, Options.ActivationEvery) == 0) Measure(record, x);
+        current.Taps.Add(record);
+        if (Options.Activations && current.Step % Math.Max(1, Options.ActivationEvery) == 0) Measure(record, x);
         if (!Options.Gradients || !x.requires_grad) return x;
-        if (!Options.ResidualSplit && record.Kind is TapKind.BranchInput or TapKind.ShortcutInput) return x;
-        return TapFunction.apply(x, new Sink(this, record));
+        if (record.Kind is TapKind.BranchInput or TapKind.ShortcutInput)
+        {
+            if (!Options.ResidualSplit) return x;
+            NoteUnitSource(record, x);
+        }
+        var y = TapFunction.apply(x, new Sink(this, record));
+        if (ShareGradientNorms) tapOutputs[y] = record;
+        return y;
+    }
+
+    // A unit's input is tapped twice (branch and shortcut), and in generated code used by nothing else: when it is
+    // another tap's output, that tap's gradient is exactly the sum of the two paths' gradients (autograd adds them there).
+    void NoteUnitSource(TapRecord record, Tensor x)
+    {
+        var unit = UnitOf(record.Name);
+        if (record.Kind == TapKind.BranchInput)
+        {
+            if (ShareGradientNorms && tapOutputs.Remove(x, out var source)) unitSources[unit] = (source, x);
+            else unitSources.Remove(unit);
+        }
+        else if (unitSources.TryGetValue(unit, out var s) && !ReferenceEquals(s.Input, x)) unitSources.Remove(unit); // both taps must see the same tensor
+    }
+
+    static string UnitOf(string name)
+    {
+        int dot = name.LastIndexOf('.');
+        return dot < 0 ? "" : name.Substring(0, dot);
     }
 
     // Static, so never finalized during a native call (see NetDsl.Native.Scalars).
@@ -182,10 +284,9 @@ public sealed class Probe : IDisposable
         List<Tensor> stats;
         if (record.Kind == TapKind.ReluOutput && d.shape[0] > 0)
         {
-            // Per unit, the largest and smallest value over the batch: a unit is never active when its
-            // largest is 0, always active when its smallest is positive; the global extremes follow.
-            var highest = d.amax(new long[] { 0 });
-            var lowest = d.amin(new long[] { 0 });
+            // Per unit, the largest and smallest value over the batch (one pass for both): a unit is never active
+            // when its largest is 0, always active when its smallest is positive; the global extremes follow.
+            var (lowest, highest) = d.aminmax(0, false);
             stats = new List<Tensor> { flat.sum(), flat.dot(flat), lowest.min(), highest.max() };
             stats.Add(highest.le(Scalars.Zero).to_type(ScalarType.Float32).mean()); // never active over the batch
             stats.Add(lowest.gt(Scalars.Zero).to_type(ScalarType.Float32).mean());  // always active
@@ -204,10 +305,16 @@ public sealed class Probe : IDisposable
             stats.Add(a.lt(Scalars.One).to_type(ScalarType.Float32).mean());
             stats.Add(a.gt(threshold).to_type(ScalarType.Float32).mean());
         }
-        var values = stack(stats.Select(t => t.to_type(ScalarType.Float64)).ToArray()).cpu().data<double>().ToArray();
+        double n = flat.shape[0];
+        var values = stack(stats.Select(t => t.to_type(ScalarType.Float64)).ToArray()).DetachFromDisposeScope();
+        pendingForward.Add((values, v => UseStatistics(record, v, n)));
+    }
+
+    void UseStatistics(TapRecord record, double[] values, double n)
+    {
         // NaN anywhere makes the sum NaN; infinity makes the min or max infinite: no separate pass needed.
         if (!double.IsFinite(values[0]) || !double.IsFinite(values[2]) || !double.IsFinite(values[3])) NonFinite(record.Name, "forward");
-        double n = flat.shape[0], mean = values[0] / n;
+        double mean = values[0] / n;
         // Unbiased variance, as torch.std: (sum x^2 - (sum x)^2 / n) / (n - 1), never below 0 from rounding.
         double variance = n > 1 ? Math.Max(0, (values[1] - values[0] * values[0] / n) / (n - 1)) : double.NaN;
         (record.Mean, record.Std, record.Min, record.Max) = (mean, Math.Sqrt(variance), values[2], values[3]);
@@ -215,53 +322,183 @@ public sealed class Probe : IDisposable
         if (record.Kind is TapKind.SigmoidInput or TapKind.TanhInput) (record.NearLinearFraction, record.SaturatedFraction) = (values[4], values[5]);
     }
 
+    /// <summary>Reads every pending value of <paramref name="pending"/> in one copy, frees them, then applies them in order.</summary>
+    static void Read(List<(Tensor Values, Action<double[]> Use)> pending)
+    {
+        if (pending.Count == 0) return;
+        double[] all;
+        var lengths = new int[pending.Count];
+        try
+        {
+            for (int i = 0; i < pending.Count; i++) lengths[i] = (int)pending[i].Values.shape[0];
+            using var scope = NewDisposeScope();
+            all = cat(pending.Select(p => p.Values).ToArray(), 0).cpu().data<double>().ToArray();
+        }
+        finally
+        {
+            // A tensor can stand for several taps (a shared gradient norm): dispose each once.
+            foreach (var t in pending.Select(p => p.Values).Distinct(ReferenceEqualityComparer.Instance)) ((Tensor)t!).Dispose();
+        }
+        var uses = pending.Select(p => p.Use).ToArray();
+        pending.Clear();
+        int offset = 0;
+        for (int i = 0; i < uses.Length; i++)
+        {
+            uses[i](all.AsSpan(offset, lengths[i]).ToArray());
+            offset += lengths[i];
+        }
+    }
+
+    void ReadForward() => Read(pendingForward);
+
+    void ReadBackward() => Read(pendingBackward);
+
     // Runs inside LibTorch's backward: it must not throw (an exception cannot cross the native call).
     // A non-finite gradient is remembered and raised by CaptureGradients, right after backward.
     void OnGradient(TapRecord record, Tensor grad)
     {
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        record.GradientNorm = grad.norm().to_type(ScalarType.Float64).item<double>();
-        // Any NaN or infinity in the gradient makes its norm NaN or infinite.
-        if (!double.IsFinite(record.GradientNorm.Value) && pendingNonFinite is null) pendingNonFinite = record.Name;
+        var norm = GradientNorm(grad);
+        pendingBackward.Add((norm, v =>
+        {
+            record.GradientNorm = v[0];
+            // Any NaN or infinity in the gradient makes its norm NaN or infinite.
+            if (!double.IsFinite(v[0]) && pendingNonFinite is null) pendingNonFinite = record.Name;
+        }));
+        if (awaitingTotal.Remove(record, out var units))
+            foreach (var u in units) pendingBackward.Add((norm, v => u.TotalGradientNorm = v[0]));
         if (record.Kind is not (TapKind.BranchInput or TapKind.ShortcutInput)) return;
         // The two paths of one unit's input: combine their gradients once both have arrived. A second
         // backward pass in the same step (gradient accumulation) leaves the first pass's split as it is.
-        int dot = record.Name.LastIndexOf('.');
-        var unit = dot < 0 ? "" : record.Name.Substring(0, dot);
+        var unit = UnitOf(record.Name);
+        bool shortcut = record.Kind == TapKind.ShortcutInput;
         if (!splits.TryGetValue(unit, out var split))
         {
             var r = new ResidualSplitRecord { Unit = unit };
             // Keep the records in forward order (backward reaches the last unit first).
-            int position = Current.Taps.IndexOf(record);
-            int at = Current.ResidualSplits.FindIndex(x => splitOrder[x] > position);
-            if (at < 0) Current.ResidualSplits.Add(r); else Current.ResidualSplits.Insert(at, r);
+            int position = current.Taps.IndexOf(record);
+            int at = current.ResidualSplits.FindIndex(x => splitOrder[x] > position);
+            if (at < 0) current.ResidualSplits.Add(r); else current.ResidualSplits.Insert(at, r);
             splitOrder[r] = position;
-            splits[unit] = (r, grad.detach().clone().MoveToOuterDisposeScope());
-            Assign(r, record);
-            return;
+            split = new SplitState(r);
+            splits[unit] = split;
+            if (unitSources.TryGetValue(unit, out var link))
+            {
+                var source = link.Source;
+                SharedNorms++;
+                // The unit's input is another tap's output: its gradient, which reaches that tap later in this
+                // pass, is the total (the sum of both paths, added by autograd), so no copy and no extra norm.
+                if (!awaitingTotal.TryGetValue(source, out var list)) awaitingTotal[source] = list = new();
+                list.Add(r);
+            }
+            else
+            {
+                using var noGrad = no_grad();
+                split.First = grad.detach().clone().DetachFromDisposeScope();
+            }
         }
-        if (split.First is null) return;
-        Assign(split.Record, record);
-        split.Record.TotalGradientNorm = (split.First + grad).norm().to_type(ScalarType.Float64).item<double>();
-        split.First.Dispose();
-        splits[unit] = (split.Record, null);
+        else if (split.Parts >= 2) return;
+        split.Parts++;
+        var rec = split.Record;
+        pendingBackward.Add((norm, v => { if (shortcut) rec.ShortcutGradientNorm = v[0]; else rec.BranchGradientNorm = v[0]; }));
+        if (split.Parts == 2 && split.First is { } first)
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            var total = (first + grad).norm().to_type(ScalarType.Float64).reshape(1).DetachFromDisposeScope();
+            pendingBackward.Add((total, v => rec.TotalGradientNorm = v[0]));
+            first.Dispose();
+            split.First = null;
+        }
     }
 
-    static void Assign(ResidualSplitRecord split, TapRecord record)
+    /// <summary>
+    /// The norm of <paramref name="grad"/> as a 1-element float64 tensor, shared with an earlier tap that received
+    /// the very same gradient (same storage, offset, shape and strides, kept alive so it cannot be another one).
+    /// </summary>
+    Tensor GradientNorm(Tensor grad)
     {
-        if (record.Kind == TapKind.ShortcutInput) split.ShortcutGradientNorm = record.GradientNorm!.Value;
-        else split.BranchGradientNorm = record.GradientNorm!.Value;
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        IntPtr data = IntPtr.Zero;
+        long[] shape = grad.shape, strides = Array.Empty<long>();
+        if (ShareGradientNorms && grad.dtype == ScalarType.Float32 && grad.numel() > 0)
+        {
+            using var storage = grad.storage<float>();
+            data = storage.data_ptr() + (nint)(grad.storage_offset() * sizeof(float));
+            strides = grad.stride();
+            foreach (var g in recentGradients)
+                if (g.Data == data && g.Shape.AsSpan().SequenceEqual(shape) && g.Strides.AsSpan().SequenceEqual(strides))
+                {
+                    SharedNorms++;
+                    return g.Norm;
+                }
+        }
+        var norm = grad.norm().to_type(ScalarType.Float64).reshape(1).DetachFromDisposeScope();
+        if (data != IntPtr.Zero)
+        {
+            if (recentGradients.Count == RecentGradients)
+            {
+                recentGradients[0].Keep.Dispose();
+                recentGradients.RemoveAt(0);
+            }
+            recentGradients.Add((data, shape, strides, grad.detach().DetachFromDisposeScope(), norm));
+        }
+        return norm;
+    }
+
+    sealed class SplitState(ResidualSplitRecord record)
+    {
+        public ResidualSplitRecord Record { get; } = record;
+        public Tensor? First { get; set; }
+        public int Parts { get; set; }
     }
 
     /// <summary>
     /// After backward, before the optimizer step: records every parameter's gradient norm and weight norm,
-    /// and keeps a copy of the weights for <see cref="CaptureUpdates"/>.
+    /// and keeps a copy of the weights for <see cref="CaptureUpdates"/>. Every value of the step still on the
+    /// device (tap gradient norms, the residual split, parameter norms, buffer checks) is read in one copy.
     /// </summary>
     /// <exception cref="NonFiniteException">A gradient at a tap point (seen during backward), a floating-point buffer (BatchNorm's
     /// running statistics, updated by this step's forward pass) or a parameter gradient holds NaN or infinity (under <see cref="NonFinitePolicy.Throw"/>).</exception>
     public void CaptureGradients()
     {
+        ReadForward();
+        ClearRecentGradients();
+        DisposeSnapshots();
+        current.Parameters.Clear();
+        var parameters = module.named_parameters().ToList();
+        var buffers = module.named_buffers().Where(b => b.buffer.is_floating_point() && b.buffer.numel() > 0).ToList();
+        var gradientFinite = new bool[parameters.Count];
+        string? badBuffer = null;
+        using (no_grad())
+        {
+            // Buffers (BatchNorm's running mean and variance) are updated in forward and used by every later evaluation:
+            // a NaN there (say, the variance of a batch of one) poisons every eval output silently.
+            if (buffers.Count > 0)
+            {
+                using var scope = NewDisposeScope();
+                var finite = stack(buffers.Select(b => b.buffer.isfinite().all().to_type(ScalarType.Float64)).ToArray()).DetachFromDisposeScope();
+                pendingBackward.Add((finite, v => { int bad = Array.IndexOf(v, 0.0); if (bad >= 0) badBuffer = buffers[bad].name; }));
+            }
+            for (int i = 0; i < parameters.Count; i++)
+            {
+                using var scope = NewDisposeScope();
+                var (name, p) = parameters[i];
+                var record = new ParameterRecord { Name = name };
+                current.Parameters.Add(record);
+                int at = i;
+                var norms = p.grad is { } g
+                    ? stack(new[] { p.norm().to_type(ScalarType.Float64), g.isfinite().all().to_type(ScalarType.Float64), g.norm().to_type(ScalarType.Float64) })
+                    : p.norm().to_type(ScalarType.Float64).reshape(1);
+                pendingBackward.Add((norms.DetachFromDisposeScope(), v =>
+                {
+                    record.WeightNorm = v[0];
+                    gradientFinite[at] = v.Length == 1 || v[1] != 0;
+                    if (v.Length == 3) record.GradientNorm = v[2];
+                }));
+            }
+        }
+        ReadBackward();
         if (pendingFailure is { } failure)
         {
             pendingFailure = null;
@@ -272,58 +509,36 @@ public sealed class Probe : IDisposable
             pendingNonFinite = null;
             NonFinite(where, "backward");
         }
-        DisposeSnapshots();
-        Current.Parameters.Clear();
-        using var noGrad = no_grad();
-        CheckBuffers();
-        foreach (var (name, p) in module.named_parameters())
-        {
-            using var scope = NewDisposeScope();
-            var record = new ParameterRecord { Name = name, WeightNorm = p.norm().to_type(ScalarType.Float64).item<double>() };
-            if (p.grad is { } g)
-            {
-                if (!g.isfinite().all().item<bool>()) NonFinite(name, "parameter gradient");
-                record.GradientNorm = g.norm().to_type(ScalarType.Float64).item<double>();
-            }
-            Current.Parameters.Add(record);
-            snapshots.Add((name, p, p.detach().clone().MoveToOuterDisposeScope()));
-        }
+        if (badBuffer is not null) NonFinite(badBuffer, "buffer (running statistics)");
+        for (int i = 0; i < parameters.Count; i++)
+            if (!gradientFinite[i]) NonFinite(parameters[i].name, "parameter gradient");
+        using (no_grad())
+            foreach (var (name, p) in parameters)
+                snapshots.Add((name, p, p.detach().clone().DetachFromDisposeScope()));
     }
 
-    /// <summary>
-    /// Buffers (BatchNorm's running mean and variance) are updated in forward and used by every later evaluation:
-    /// a NaN there (say, the variance of a batch of one) poisons every eval output silently. One device read for all.
-    /// </summary>
-    void CheckBuffers()
-    {
-        var buffers = module.named_buffers().Where(b => b.buffer.is_floating_point() && b.buffer.numel() > 0).ToList();
-        if (buffers.Count == 0) return;
-        using var scope = NewDisposeScope();
-        var finite = stack(buffers.Select(b => b.buffer.isfinite().all()).ToArray()).cpu().data<bool>().ToArray();
-        int bad = Array.IndexOf(finite, false);
-        if (bad >= 0) NonFinite(buffers[bad].name, "buffer (running statistics)");
-    }
-
-    /// <summary>After the optimizer step: records each parameter's relative update ||w_after - w_before|| / ||w_before||.</summary>
+    /// <summary>After the optimizer step: records each parameter's relative update ||w_after - w_before|| / ||w_before|| (one device read for all).</summary>
     /// <exception cref="InvalidOperationException"><see cref="CaptureGradients"/> was not called in this step.</exception>
     public void CaptureUpdates()
     {
         if (snapshots.Count == 0) throw new InvalidOperationException("call CaptureGradients() after backward and before the optimizer step, then CaptureUpdates() after it");
-        using var noGrad = no_grad();
-        for (int i = 0; i < snapshots.Count; i++)
+        using (var scope = NewDisposeScope())
+        using (no_grad())
         {
-            using var scope = NewDisposeScope();
-            var (_, p, before) = snapshots[i];
-            double denominator = Current.Parameters[i].WeightNorm;
-            Current.Parameters[i].UpdateRatio = denominator == 0 ? double.NaN : (p - before).norm().to_type(ScalarType.Float64).item<double>() / denominator;
+            var updates = stack(snapshots.Select(s => (s.Parameter - s.Before).norm().to_type(ScalarType.Float64)).ToArray()).cpu().data<double>().ToArray();
+            for (int i = 0; i < snapshots.Count; i++)
+            {
+                double denominator = current.Parameters[i].WeightNorm;
+                current.Parameters[i].UpdateRatio = denominator == 0 ? double.NaN : updates[i] / denominator;
+            }
         }
         DisposeSnapshots();
     }
 
     void NonFinite(string where, string pass)
     {
-        if (Options.OnNonFinite == NonFinitePolicy.Throw) throw new NonFiniteException(where, pass, Current.Step);
-        NonFiniteEvents.Add($"step {Current.Step}: {pass} at '{where}'");
+        if (Options.OnNonFinite == NonFinitePolicy.Throw) throw new NonFiniteException(where, pass, current.Step);
+        NonFiniteEvents.Add($"step {current.Step}: {pass} at '{where}'");
     }
 
     void DisposeSnapshots()
@@ -337,8 +552,8 @@ public sealed class Probe : IDisposable
     {
         Detach();
         DisposeSnapshots();
-        foreach (var (_, first) in splits.Values) first?.Dispose();
-        splits.Clear();
+        DisposePending();
+        ClearStep();
     }
 
     sealed record Sink(Probe Probe, TapRecord Record);

@@ -7,6 +7,8 @@ script once per model and drives it over stdin/stdout, one command per line, one
 
   (start)     -> {"torch": version, "threads": ..., "interop_threads": ..., "omp_wait_policy": ..., ...}
   check       -> one training step; {"loss": loss before the update, "logits": first output, flattened}
+  evalcheck   -> one eval-mode forward pass under no_grad (the model goes back to train mode); {"logits": output, flattened}
+  evals N     -> N such eval passes; {"ms", "cpu_ms", "minor_faults"} as for steps
   steps N     -> N training steps; {"ms": wall time of the N steps (time.perf_counter), "cpu_ms": CPU time of all threads,
                  "minor_faults": page faults served without I/O, mostly first touches of freshly mapped memory}
   quit        -> exits
@@ -171,6 +173,23 @@ def main(directory):
         if cmd[0] == "check":
             out, loss = step()
             reply({"loss": float(loss), "logits": out.detach().reshape(-1).tolist()})
+        elif cmd[0] == "evalcheck":
+            net.eval()
+            with torch.no_grad():
+                out = net(x)
+            net.train()
+            reply({"logits": out.reshape(-1).tolist()})
+        elif cmd[0] == "evals":
+            n = int(cmd[1])
+            net.eval()
+            faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+            start, cpu = time.perf_counter(), time.process_time()
+            with torch.no_grad():
+                for _ in range(n):
+                    net(x)
+            elapsed, cpu_ms = (time.perf_counter() - start) * 1000.0, (time.process_time() - cpu) * 1000.0
+            net.train()
+            reply({"ms": elapsed, "cpu_ms": cpu_ms, "minor_faults": resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults})
         elif cmd[0] == "steps":
             n = int(cmd[1])
             faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt

@@ -9,6 +9,7 @@ using static TorchSharp.torch;
 namespace NetDsl.Tests.Generated;
 
 /// <summary>The compile-time summary agrees with the module that runs.</summary>
+[Collection(NetDsl.Tests.Inference.Unfused.Collection)] // hooks on every layer in eval mode: unfused
 public class SummaryTests
 {
     /// <summary>Runs one forward pass with a hook on every module named in the summary; returns (name, per-sample shape) in call order.</summary>
@@ -26,6 +27,7 @@ public class SummaryTests
         // Shared parameter-free modules (relu) are registered once but called at several places:
         // hooks report them under their registered name, so compare against the summary's own names.
         net.eval();
+        using (NetDsl.Tests.Inference.Unfused.Scope())
         using (no_grad())
         using (var x = randn(new[] { 2L }.Concat(summary.InputShape).ToArray()))
         using (var y = net.call(x))

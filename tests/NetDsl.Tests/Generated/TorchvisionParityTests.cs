@@ -9,6 +9,7 @@ using static TorchSharp.torch;
 namespace NetDsl.Tests.Generated;
 
 /// <summary>Generated ResNets against TorchVision for .NET (a port of torchvision.models.resnet).</summary>
+[Collection(NetDsl.Tests.Inference.Unfused.Collection)]
 public class TorchvisionParityTests
 {
     static long Count(nn.Module m) => m.parameters().Sum(p => p.numel());
@@ -24,11 +25,20 @@ public class TorchvisionParityTests
         using var _ = no_grad();
         manual_seed(3);
         using var x = randn(2, 3, 224, 224);
-        using var a = ours.call(x);
         using var b = theirs.call(x);
-        Assert.Equal(new long[] { 2, 1000 }, a.shape);
-        double diff = (a - b).abs().max().item<float>();
-        Assert.True(diff <= 1e-5, $"max |logit difference| = {diff:E3}");
+        // The same layers, unfused: torchvision's numbers to 1e-5.
+        using (var off = NetDsl.Tests.Inference.Unfused.Scope())
+        using (var a = ours.call(x))
+        {
+            Assert.Equal(new long[] { 2, 1000 }, a.shape);
+            double diff = (a - b).abs().max().item<float>();
+            Assert.True(diff <= 1e-5, $"max |logit difference| = {diff:E3}");
+        }
+        // NetDsl's default eval path (BatchNorm folded into each convolution): rounding differs and accumulates with depth
+        // (measured: ResNet-50 3.3e-5 at logits of about 1), so 1e-4 here; ResNet-20 meets 1e-5 (BatchNormFoldingTests).
+        using var folded = ours.call(x);
+        double foldedDiff = (folded - b).abs().max().item<float>();
+        Assert.True(foldedDiff <= 1e-4, $"folded: max |logit difference| = {foldedDiff:E3}");
     }
 
     [Fact]
