@@ -187,6 +187,53 @@ public sealed class DataTests : IDisposable
     }
 
     [Fact]
+    public void Each_dataset_is_searched_in_its_variable_then_the_fetch_folder_under_XDG_DATA_HOME_and_a_missing_one_says_where_to_get_it()
+    {
+        string[] names = ["XDG_DATA_HOME", FashionMnist.EnvironmentVariable, ImageDataset.Mnist.EnvironmentVariable];
+        var saved = names.Select(Environment.GetEnvironmentVariable).ToArray();
+        try
+        {
+            foreach (var name in names) Environment.SetEnvironmentVariable(name, null);
+            var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+            Assert.Equal(Path.Combine(home, ".local", "share", "netdsl", "datasets", "mnist"), Fetch.DefaultFolder("mnist"));
+            var xdg = Path.Combine(folder, "xdg");
+            Environment.SetEnvironmentVariable("XDG_DATA_HOME", xdg);
+            var fetchedMnist = Path.Combine(xdg, "netdsl", "datasets", "mnist");
+            Assert.Equal(fetchedMnist, Fetch.DefaultFolder("mnist"));
+
+            // MNIST has no Debian package and no bundled copy: nothing fetched is an error that names the three ways to get it.
+            Assert.Equal("no MNIST found: run `netdsl data fetch mnist`, pass --data, or set NETDSL_MNIST",
+                Assert.Throws<DirectoryNotFoundException>(() => FashionMnist.Locate(null, ImageDataset.Mnist)).Message);
+            Directory.CreateDirectory(fetchedMnist);
+            Assert.Throws<DirectoryNotFoundException>(() => FashionMnist.Locate(null, ImageDataset.Mnist));   // the folder alone is not the files
+            File.WriteAllBytes(Path.Combine(fetchedMnist, "t10k-images-idx3-ubyte.gz"), []);
+            Assert.Equal((fetchedMnist, "netdsl data fetch mnist"), FashionMnist.Locate(null, ImageDataset.Mnist));
+            // Fashion-MNIST's fetched files come before the bundled copy (the raw name counts too).
+            var fetchedFashion = Path.Combine(xdg, "netdsl", "datasets", "fashion-mnist");
+            Directory.CreateDirectory(fetchedFashion);
+            File.WriteAllBytes(Path.Combine(fetchedFashion, "t10k-images-idx3-ubyte"), []);
+            Assert.Equal((fetchedFashion, "netdsl data fetch fashion-mnist"), FashionMnist.Locate(null));
+            // Each dataset reads its own variable only.
+            Environment.SetEnvironmentVariable(ImageDataset.Mnist.EnvironmentVariable, folder);
+            Assert.Equal((folder, "NETDSL_MNIST"), FashionMnist.Locate(null, ImageDataset.Mnist));
+            Assert.Equal((fetchedFashion, "netdsl data fetch fashion-mnist"), FashionMnist.Locate(null));
+
+            var missing = Path.Combine(folder, "missing");
+            Assert.Equal($"data folder '{missing}' does not exist; pass a folder with the MNIST IDX files, or leave --data out to use $NETDSL_MNIST, `netdsl data fetch mnist`'s folder",
+                Assert.Throws<DirectoryNotFoundException>(() => FashionMnist.Locate(missing, ImageDataset.Mnist)).Message);
+            Assert.Equal($"data folder '{missing}' does not exist; pass a folder with the Fashion-MNIST IDX files, or leave --data out to use $NETDSL_FASHION_MNIST, " +
+                         "`netdsl data fetch fashion-mnist`'s folder, /usr/share/datasets/fashion-mnist or the bundled copy",
+                Assert.Throws<DirectoryNotFoundException>(() => FashionMnist.Locate(missing)).Message);
+            Assert.Same(ImageDataset.Mnist, ImageDataset.Find("MNIST"));
+            Assert.Null(ImageDataset.Find("cifar10"));
+        }
+        finally
+        {
+            for (var i = 0; i < names.Length; i++) Environment.SetEnvironmentVariable(names[i], saved[i]);
+        }
+    }
+
+    [Fact]
     public void The_normalization_of_a_set_is_its_pixel_mean_and_population_deviation()
     {
         // Pixels 0, 51, 102, 255 (in [0, 1]: 0, 0.2, 0.4, 1): mean 0.4, population variance (0.16 + 0.04 + 0 + 0.36) / 4 = 0.14.

@@ -143,6 +143,20 @@ public sealed class FetchTests : IDisposable
     }
 
     [Fact]
+    public async Task A_mirror_given_without_a_trailing_slash_is_the_folder_the_files_come_from()
+    {
+        // The dataset's own address leads nowhere: every file must come from the mirror, joined with one '/'.
+        var dataset = Serve3And2() with { BaseUrl = "http://127.0.0.1:1/nowhere/" };
+        var target = Path.Combine(folder, "tiny");
+        using var http = new HttpClient();
+        var log = new StringWriter();
+        Assert.True(await Fetch.RunAsync(dataset, target, http, log, baseUrl.TrimEnd('/')));
+        Assert.Equal(served.Keys.Select(name => $"downloading {baseUrl}{name}").Append($"Tiny: 4 files verified, in {target}"),
+            log.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        foreach (var (name, bytes) in served) Assert.Equal(bytes, File.ReadAllBytes(Path.Combine(target, name)));
+    }
+
+    [Fact]
     public void A_wrong_checksum_names_the_file_and_writes_nothing()
     {
         var dataset = Serve3And2();
