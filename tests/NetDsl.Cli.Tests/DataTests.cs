@@ -225,7 +225,8 @@ public sealed class DataTests : IDisposable
                          "`netdsl data fetch fashion-mnist`'s folder, /usr/share/datasets/fashion-mnist or the bundled copy",
                 Assert.Throws<DirectoryNotFoundException>(() => FashionMnist.Locate(missing)).Message);
             Assert.Same(ImageDataset.Mnist, ImageDataset.Find("MNIST"));
-            Assert.Null(ImageDataset.Find("cifar10"));
+            Assert.Same(ImageDataset.Cifar10, ImageDataset.Find("CIFAR10"));
+            Assert.Null(ImageDataset.Find("cifar100"));
         }
         finally
         {
