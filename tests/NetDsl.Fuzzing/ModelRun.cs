@@ -5,6 +5,7 @@ using System.Linq;
 using System.Reflection;
 using System.Runtime.Loader;
 using TorchSharp;
+using NetDsl.Inference;
 using static TorchSharp.torch;
 
 namespace NetDsl.Fuzzing;
@@ -133,6 +134,42 @@ public static class ModelRun
             finally
             {
                 foreach (var remove in hooks) remove();
+            }
+
+            // Eval mode (after the training step moved the running statistics): the generated folded path (each BatchNorm
+            // folded into the layer before it, ReLU and the residual addition in place) gives what the unfused layers give,
+            // and leaves its input alone.
+            try
+            {
+                using var scope = NewDisposeScope();
+                using var noGrad = no_grad();
+                net.eval();
+                var x = randn(new long[] { Batch }.Concat(summary.InputShape).ToArray());
+                var input = x.clone();
+                Tensor folded, unfused;
+                try
+                {
+                    BatchNormFolding.Enabled = true;
+                    folded = net.call(x);
+                    BatchNormFolding.Enabled = false;
+                    unfused = net.call(x);
+                }
+                finally
+                {
+                    BatchNormFolding.Enabled = true;
+                }
+                if (!x.equal(input).all().item<bool>()) problems.Add("the eval pass wrote into its input");
+                if (unfused.isfinite().all().item<bool>())
+                {
+                    double difference = (folded.to(float64) - unfused.to(float64)).abs().max().item<double>();
+                    double size = unfused.to(float64).abs().max().item<double>();
+                    if (!(difference <= 1e-4 * (1 + size)))
+                        problems.Add($"eval: the folded path differs from the unfused layers by {difference:E2} (largest output {size:E2})");
+                }
+            }
+            catch (Exception e)
+            {
+                problems.Add("the eval pass threw " + Unwrap(e));
             }
         }
         return problems;
