@@ -20,58 +20,12 @@ namespace NetDsl.Cli.Tests;
 public sealed class Cifar10FetchTests : IDisposable
 {
     readonly string folder = Directory.CreateTempSubdirectory("netdsl-fetch-cifar-").FullName;
-    readonly Dictionary<string, byte[]> served = new();
-    readonly HashSet<string> truncated = new();
-    readonly HttpListener listener = new();
-    readonly string baseUrl;
-    readonly Task serving;
-    int requests;
-
-    public Cifar10FetchTests()
-    {
-        using (var probe = new TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            baseUrl = $"http://127.0.0.1:{((IPEndPoint)probe.LocalEndpoint).Port}/kriz/";
-        }
-        listener.Prefixes.Add(baseUrl);
-        listener.Start();
-        serving = Task.Run(Serve);
-    }
+    readonly LocalFileServer server = new("kriz/");
 
     public void Dispose()
     {
-        listener.Close();
-        try { serving.Wait(TimeSpan.FromSeconds(5)); } catch (AggregateException) { }
+        server.Dispose();
         Directory.Delete(folder, recursive: true);
-    }
-
-    async Task Serve()
-    {
-        while (listener.IsListening)
-        {
-            HttpListenerContext context;
-            try { context = await listener.GetContextAsync(); }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException) { return; }
-            Interlocked.Increment(ref requests);
-            var name = context.Request.Url!.AbsolutePath.Split('/').Last();
-            if (!served.TryGetValue(name, out var bytes))
-            {
-                context.Response.StatusCode = 404;
-                context.Response.Close();
-                continue;
-            }
-            context.Response.ContentLength64 = bytes.Length;
-            if (truncated.Contains(name))
-            {
-                await context.Response.OutputStream.WriteAsync(bytes.AsMemory(0, bytes.Length / 2));
-                await context.Response.OutputStream.FlushAsync();
-                context.Response.Abort();
-                continue;
-            }
-            await context.Response.OutputStream.WriteAsync(bytes);
-            context.Response.Close();
-        }
     }
 
     const string Archive = "cifar-10-binary.tar.gz";
@@ -98,8 +52,8 @@ public sealed class Cifar10FetchTests : IDisposable
     /// "published" checksum of the test's archive).</summary>
     DownloadableDataset Serve(byte[] archive, string? md5 = null)
     {
-        served[Archive] = archive;
-        return Fetch.Cifar10 with { BaseUrl = baseUrl, Files = [new DownloadFile(Archive, md5 ?? Convert.ToHexStringLower(MD5.HashData(archive)))] };
+        server.Files[Archive] = archive;
+        return Fetch.Cifar10 with { BaseUrl = server.BaseUrl, Files = [new DownloadFile(Archive, md5 ?? Convert.ToHexStringLower(MD5.HashData(archive)))] };
     }
 
     bool Run(DownloadableDataset dataset, string target, out string log)
@@ -136,7 +90,7 @@ public sealed class Cifar10FetchTests : IDisposable
         var dataset = Serve(TarGz(members, ("cifar-10-batches-bin/../../escaped.bin", [1, 2, 3])));
         var target = Path.Combine(folder, "cifar10");
         Assert.True(Run(dataset, target, out var log));
-        Assert.Contains($"downloading {baseUrl}{Archive}", log, StringComparison.Ordinal);
+        Assert.Contains($"downloading {server.BaseUrl}{Archive}", log, StringComparison.Ordinal);
         Assert.Contains($"CIFAR-10: {Archive} verified, 7 files unpacked into {target}", log, StringComparison.Ordinal);
         Assert.Equal(members.Keys.Order(StringComparer.Ordinal), Directory.GetFiles(target).Select(Path.GetFileName).Order(StringComparer.Ordinal)!);
         foreach (var (name, bytes) in members) Assert.Equal(bytes, File.ReadAllBytes(Path.Combine(target, name)));
@@ -145,9 +99,9 @@ public sealed class Cifar10FetchTests : IDisposable
         var data = FashionMnist.Load(target, ImageDataset.Cifar10);
         Assert.Equal((6, 2, 3), (data.Train.Count, data.Test.Count, data.Train.Channels));
         // Again: the unpacked files read, nothing is downloaded.
-        var before = requests;
+        var before = server.Requests;
         Assert.False(Run(dataset, target, out var again));
-        Assert.Equal(before, requests);
+        Assert.Equal(before, server.Requests);
         Assert.Equal($"CIFAR-10 is already in {target} (its files read)\n", again.Replace("\r", "", StringComparison.Ordinal));
         // A folder with part of the dataset, or a damaged file, is not taken for it.
         File.Delete(Path.Combine(target, "data_batch_4.bin"));
@@ -161,8 +115,8 @@ public sealed class Cifar10FetchTests : IDisposable
         var dataset = Serve(TarGz(Members()), md5: new string('0', 32));
         var target = Path.Combine(folder, "cifar10");
         var e = Assert.Throws<InvalidDataException>(() => Run(dataset, target, out _));
-        var actual = Convert.ToHexStringLower(MD5.HashData(served[Archive]));
-        Assert.Equal($"{baseUrl}{Archive}: MD5 {actual}, but the published checksum is {new string('0', 32)}: the file is corrupt or not the official one; nothing was written", e.Message);
+        var actual = Convert.ToHexStringLower(MD5.HashData(server.Files[Archive]));
+        Assert.Equal($"{server.BaseUrl}{Archive}: MD5 {actual}, but the published checksum is {new string('0', 32)}: the file is corrupt or not the official one; nothing was written", e.Message);
         AssertNothingLeft(target);
     }
 
@@ -170,10 +124,10 @@ public sealed class Cifar10FetchTests : IDisposable
     public void An_interrupted_download_is_an_error_and_writes_nothing()
     {
         var dataset = Serve(TarGz(Members()));
-        truncated.Add(Archive);
+        server.Truncated.Add(Archive);
         var target = Path.Combine(folder, "cifar10");
         var e = Assert.Throws<HttpRequestException>(() => Run(dataset, target, out _));
-        Assert.StartsWith($"{baseUrl}{Archive}: the download broke off after ", e.Message, StringComparison.Ordinal);
+        Assert.StartsWith($"{server.BaseUrl}{Archive}: the download broke off after ", e.Message, StringComparison.Ordinal);
         Assert.EndsWith("nothing was written, run the command again", e.Message, StringComparison.Ordinal);
         AssertNothingLeft(target);
     }
@@ -219,11 +173,11 @@ public sealed class Cifar10FetchTests : IDisposable
     {
         Serve(TarGz(Members()));
         var target = Path.Combine(folder, "cifar10");
-        var (code, stdout, error) = CommandLineTests.Run("data", "fetch", "cifar10", "--to", target, "--mirror", baseUrl);
+        var (code, stdout, error) = CommandLineTests.Run("data", "fetch", "cifar10", "--to", target, "--mirror", server.BaseUrl);
         Assert.Equal(1, code);
-        Assert.Contains($"downloading {baseUrl}{Archive}", stdout, StringComparison.Ordinal);
-        var actual = Convert.ToHexStringLower(MD5.HashData(served[Archive]));
-        Assert.Equal($"error: {baseUrl}{Archive}: MD5 {actual}, but the published checksum is c32a1d4ab5d03f1284b67883e8d87530: the file is corrupt or not the official one; nothing was written", error.Trim());
+        Assert.Contains($"downloading {server.BaseUrl}{Archive}", stdout, StringComparison.Ordinal);
+        var actual = Convert.ToHexStringLower(MD5.HashData(server.Files[Archive]));
+        Assert.Equal($"error: {server.BaseUrl}{Archive}: MD5 {actual}, but the published checksum is c32a1d4ab5d03f1284b67883e8d87530: the file is corrupt or not the official one; nothing was written", error.Trim());
         AssertNothingLeft(target);
         var unknown = CommandLineTests.Run("data", "fetch", "cifar100");
         Assert.Equal(2, unknown.Code);

@@ -20,63 +20,12 @@ namespace NetDsl.Cli.Tests;
 public sealed class FetchTests : IDisposable
 {
     readonly string folder = Directory.CreateTempSubdirectory("netdsl-fetch-").FullName;
-    readonly Dictionary<string, byte[]> served = new();
-    readonly HashSet<string> truncated = new();
-    readonly HttpListener listener = new();
-    readonly string baseUrl;
-    readonly Task serving;
-    int requests;
-
-    public FetchTests()
-    {
-        var port = FreePort();
-        baseUrl = $"http://127.0.0.1:{port}/data/";
-        listener.Prefixes.Add(baseUrl);
-        listener.Start();
-        serving = Task.Run(Serve);
-    }
+    readonly LocalFileServer server = new("data/");
 
     public void Dispose()
     {
-        listener.Close();
-        try { serving.Wait(TimeSpan.FromSeconds(5)); } catch (AggregateException) { }
+        server.Dispose();
         Directory.Delete(folder, recursive: true);
-    }
-
-    static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
-
-    async Task Serve()
-    {
-        while (listener.IsListening)
-        {
-            HttpListenerContext context;
-            try { context = await listener.GetContextAsync(); }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException) { return; }
-            Interlocked.Increment(ref requests);
-            var name = context.Request.Url!.AbsolutePath.Split('/').Last();
-            if (!served.TryGetValue(name, out var bytes))
-            {
-                context.Response.StatusCode = 404;
-                context.Response.Close();
-                continue;
-            }
-            context.Response.ContentLength64 = bytes.Length;
-            if (truncated.Contains(name))
-            {
-                // Half the body, then the connection drops: the client must notice the short body.
-                await context.Response.OutputStream.WriteAsync(bytes.AsMemory(0, bytes.Length / 2));
-                await context.Response.OutputStream.FlushAsync();
-                context.Response.Abort();
-                continue;
-            }
-            await context.Response.OutputStream.WriteAsync(bytes);
-            context.Response.Close();
-        }
     }
 
     static byte[] Gzip(byte[] raw)
@@ -96,14 +45,14 @@ public sealed class FetchTests : IDisposable
         return header.Concat(body).ToArray();
     }
 
-    /// <summary>A 3-image training split and a 2-image test split served as .gz, and the dataset entry naming their checksums.</summary>
+    /// <summary>A 3-image training split and a 2-image test split server.Files as .gz, and the dataset entry naming their checksums.</summary>
     DownloadableDataset Serve3And2()
     {
-        served["train-images-idx3-ubyte.gz"] = Gzip(Idx(NetDsl.Experiments.Data.Idx.ImagesMagic, 3, 28, 28));
-        served["train-labels-idx1-ubyte.gz"] = Gzip(Idx(NetDsl.Experiments.Data.Idx.LabelsMagic, 3));
-        served["t10k-images-idx3-ubyte.gz"] = Gzip(Idx(NetDsl.Experiments.Data.Idx.ImagesMagic, 2, 28, 28));
-        served["t10k-labels-idx1-ubyte.gz"] = Gzip(Idx(NetDsl.Experiments.Data.Idx.LabelsMagic, 2));
-        return new DownloadableDataset("tiny", "Tiny", baseUrl, served.Select(kv => new DownloadFile(kv.Key, Convert.ToHexStringLower(MD5.HashData(kv.Value)))).ToList());
+        server.Files["train-images-idx3-ubyte.gz"] = Gzip(Idx(NetDsl.Experiments.Data.Idx.ImagesMagic, 3, 28, 28));
+        server.Files["train-labels-idx1-ubyte.gz"] = Gzip(Idx(NetDsl.Experiments.Data.Idx.LabelsMagic, 3));
+        server.Files["t10k-images-idx3-ubyte.gz"] = Gzip(Idx(NetDsl.Experiments.Data.Idx.ImagesMagic, 2, 28, 28));
+        server.Files["t10k-labels-idx1-ubyte.gz"] = Gzip(Idx(NetDsl.Experiments.Data.Idx.LabelsMagic, 2));
+        return new DownloadableDataset("tiny", "Tiny", server.BaseUrl, server.Files.Select(kv => new DownloadFile(kv.Key, Convert.ToHexStringLower(MD5.HashData(kv.Value)))).ToList());
     }
 
     bool Run(DownloadableDataset dataset, string target, out string log)
@@ -128,17 +77,17 @@ public sealed class FetchTests : IDisposable
         var dataset = Serve3And2();
         var target = Path.Combine(folder, "tiny");
         Assert.True(Run(dataset, target, out var log));
-        Assert.Equal(served.Keys.Order(), Directory.GetFiles(target).Select(Path.GetFileName).Order()!);
-        foreach (var (name, bytes) in served) Assert.Equal(bytes, File.ReadAllBytes(Path.Combine(target, name)));
+        Assert.Equal(server.Files.Keys.Order(), Directory.GetFiles(target).Select(Path.GetFileName).Order()!);
+        foreach (var (name, bytes) in server.Files) Assert.Equal(bytes, File.ReadAllBytes(Path.Combine(target, name)));
         Assert.Contains("Tiny: 4 files verified, in " + target, log, StringComparison.Ordinal);
         // What compare loads from it.
         var data = FashionMnist.Load(target);
         Assert.Equal((3, 2), (data.Train.Count, data.Test.Count));
         Assert.DoesNotContain(Directory.GetFileSystemEntries(folder), p => Path.GetFileName(p).Contains("partial", StringComparison.Ordinal));
         // Again: verified in place, not downloaded.
-        var before = requests;
+        var before = server.Requests;
         Assert.False(Run(dataset, target, out var again));
-        Assert.Equal(before, requests);
+        Assert.Equal(before, server.Requests);
         Assert.Equal($"Tiny is already in {target} (checksums verified)\n", again.Replace("\r", "", StringComparison.Ordinal));
     }
 
@@ -150,10 +99,10 @@ public sealed class FetchTests : IDisposable
         var target = Path.Combine(folder, "tiny");
         using var http = new HttpClient();
         var log = new StringWriter();
-        Assert.True(await Fetch.RunAsync(dataset, target, http, log, baseUrl.TrimEnd('/')));
-        Assert.Equal(served.Keys.Select(name => $"downloading {baseUrl}{name}").Append($"Tiny: 4 files verified, in {target}"),
+        Assert.True(await Fetch.RunAsync(dataset, target, http, log, server.BaseUrl.TrimEnd('/')));
+        Assert.Equal(server.Files.Keys.Select(name => $"downloading {server.BaseUrl}{name}").Append($"Tiny: 4 files verified, in {target}"),
             log.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-        foreach (var (name, bytes) in served) Assert.Equal(bytes, File.ReadAllBytes(Path.Combine(target, name)));
+        foreach (var (name, bytes) in server.Files) Assert.Equal(bytes, File.ReadAllBytes(Path.Combine(target, name)));
     }
 
     [Fact]
@@ -163,8 +112,8 @@ public sealed class FetchTests : IDisposable
         var wrong = dataset with { Files = dataset.Files.Select(f => f.Name == "t10k-images-idx3-ubyte.gz" ? f with { Md5 = new string('0', 32) } : f).ToList() };
         var target = Path.Combine(folder, "tiny");
         var e = Assert.Throws<InvalidDataException>(() => Run(wrong, target, out _));
-        var actual = Convert.ToHexStringLower(MD5.HashData(served["t10k-images-idx3-ubyte.gz"]));
-        Assert.Equal($"{baseUrl}t10k-images-idx3-ubyte.gz: MD5 {actual}, but the published checksum is {new string('0', 32)}: the file is corrupt or not the official one; nothing was written", e.Message);
+        var actual = Convert.ToHexStringLower(MD5.HashData(server.Files["t10k-images-idx3-ubyte.gz"]));
+        Assert.Equal($"{server.BaseUrl}t10k-images-idx3-ubyte.gz: MD5 {actual}, but the published checksum is {new string('0', 32)}: the file is corrupt or not the official one; nothing was written", e.Message);
         AssertNothingLeft(target);
     }
 
@@ -172,10 +121,10 @@ public sealed class FetchTests : IDisposable
     public void An_interrupted_download_is_an_error_and_writes_nothing()
     {
         var dataset = Serve3And2();
-        truncated.Add("train-labels-idx1-ubyte.gz");
+        server.Truncated.Add("train-labels-idx1-ubyte.gz");
         var target = Path.Combine(folder, "tiny");
         var e = Assert.Throws<HttpRequestException>(() => Run(dataset, target, out _));
-        Assert.StartsWith($"{baseUrl}train-labels-idx1-ubyte.gz: the download broke off after ", e.Message, StringComparison.Ordinal);
+        Assert.StartsWith($"{server.BaseUrl}train-labels-idx1-ubyte.gz: the download broke off after ", e.Message, StringComparison.Ordinal);
         Assert.EndsWith("nothing was written, run the command again", e.Message, StringComparison.Ordinal);
         AssertNothingLeft(target);
     }
@@ -185,9 +134,9 @@ public sealed class FetchTests : IDisposable
     {
         var dataset = Serve3And2();
         // The publisher's checksum of a broken archive (the gzip stream cut in half): the bytes match, the content does not read.
-        var whole = served["t10k-images-idx3-ubyte.gz"];
+        var whole = server.Files["t10k-images-idx3-ubyte.gz"];
         var broken = whole[..(whole.Length / 2)];
-        served["t10k-images-idx3-ubyte.gz"] = broken;
+        server.Files["t10k-images-idx3-ubyte.gz"] = broken;
         var listed = dataset with { Files = dataset.Files.Select(f => f.Name == "t10k-images-idx3-ubyte.gz" ? f with { Md5 = Convert.ToHexStringLower(MD5.HashData(broken)) } : f).ToList() };
         var target = Path.Combine(folder, "tiny");
         var e = Assert.Throws<InvalidDataException>(() => Run(listed, target, out _));
@@ -200,10 +149,10 @@ public sealed class FetchTests : IDisposable
     public void A_missing_file_on_the_server_and_a_foreign_file_in_the_target_are_refused()
     {
         var dataset = Serve3And2();
-        served.Remove("train-labels-idx1-ubyte.gz");
+        server.Files.Remove("train-labels-idx1-ubyte.gz");
         var target = Path.Combine(folder, "tiny");
         var e = Assert.Throws<HttpRequestException>(() => Run(dataset, target, out _));
-        Assert.Equal($"{baseUrl}train-labels-idx1-ubyte.gz: the server answered 404 Not Found; nothing was written (check the address, or try again later)", e.Message);
+        Assert.Equal($"{server.BaseUrl}train-labels-idx1-ubyte.gz: the server answered 404 Not Found; nothing was written (check the address, or try again later)", e.Message);
         AssertNothingLeft(target);
 
         Directory.CreateDirectory(target);
@@ -231,25 +180,25 @@ public sealed class FetchTests : IDisposable
     {
         Serve3And2();
         var target = Path.Combine(folder, "mnist");
-        var (code, stdout, error) = CommandLineTests.Run("data", "fetch", "mnist", "--to", target, "--mirror", baseUrl);
+        var (code, stdout, error) = CommandLineTests.Run("data", "fetch", "mnist", "--to", target, "--mirror", server.BaseUrl);
         Assert.Equal(1, code);
-        Assert.Contains($"downloading {baseUrl}train-images-idx3-ubyte.gz", stdout, StringComparison.Ordinal);
-        var actual = Convert.ToHexStringLower(MD5.HashData(served["train-images-idx3-ubyte.gz"]));
-        Assert.Equal($"error: {baseUrl}train-images-idx3-ubyte.gz: MD5 {actual}, but the published checksum is f68b3c2dcbeaaa9fbdd348bbdeb94873: the file is corrupt or not the official one; nothing was written", error.Trim());
+        Assert.Contains($"downloading {server.BaseUrl}train-images-idx3-ubyte.gz", stdout, StringComparison.Ordinal);
+        var actual = Convert.ToHexStringLower(MD5.HashData(server.Files["train-images-idx3-ubyte.gz"]));
+        Assert.Equal($"error: {server.BaseUrl}train-images-idx3-ubyte.gz: MD5 {actual}, but the published checksum is f68b3c2dcbeaaa9fbdd348bbdeb94873: the file is corrupt or not the official one; nothing was written", error.Trim());
         AssertNothingLeft(target);
 
         var unknown = CommandLineTests.Run("data", "fetch", "imagenet");
         Assert.Equal(2, unknown.Code);
         Assert.Equal("error: unknown dataset 'imagenet'; choose one of: fashion-mnist, mnist, cifar10", unknown.Error.Trim());
         // Nothing listens on the port: a connection error says what to do instead.
-        var closed = CommandLineTests.Run("data", "fetch", "mnist", "--to", target, "--mirror", $"http://127.0.0.1:{FreePort()}/");
+        var closed = CommandLineTests.Run("data", "fetch", "mnist", "--to", target, "--mirror", $"http://127.0.0.1:{LocalFileServer.FreePort()}/");
         Assert.Equal(1, closed.Code);
         Assert.Contains("no connection (", closed.Error, StringComparison.Ordinal);
         Assert.EndsWith("nothing was written. Check the network, give --mirror <url> of a copy of the files, or download them yourself and pass their folder to compare with --data", closed.Error.Trim(), StringComparison.Ordinal);
         AssertNothingLeft(target);
         var file = Path.Combine(folder, "a-file");
         File.WriteAllText(file, "x");
-        Assert.Equal($"error: '{file}' is a file; --to takes a folder (created if missing)", CommandLineTests.Run("data", "fetch", "mnist", "--to", file, "--mirror", baseUrl).Error.Trim());
+        Assert.Equal($"error: '{file}' is a file; --to takes a folder (created if missing)", CommandLineTests.Run("data", "fetch", "mnist", "--to", file, "--mirror", server.BaseUrl).Error.Trim());
         var badMirror = CommandLineTests.Run("data", "fetch", "mnist", "--mirror", "not a url");
         Assert.Equal(2, badMirror.Code);
         Assert.StartsWith("error: --mirror 'not a url' is not an absolute URL", badMirror.Error.Trim(), StringComparison.Ordinal);
