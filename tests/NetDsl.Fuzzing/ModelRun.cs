@@ -161,8 +161,9 @@ public static class ModelRun
                 if (!x.equal(input).all().item<bool>()) problems.Add("the eval pass wrote into its input");
                 if (unfused.isfinite().all().item<bool>())
                 {
-                    double difference = (folded.to(float64) - unfused.to(float64)).abs().max().item<double>();
-                    double size = unfused.to(float64).abs().max().item<double>();
+                    var reference = unfused.to(float64);
+                    double difference = (folded.to(float64) - reference).abs().max().item<double>();
+                    double size = reference.abs().max().item<double>();
                     if (!(difference <= 1e-4 * (1 + size)))
                         problems.Add($"eval: the folded path differs from the unfused layers by {difference:E2} (largest output {size:E2})");
                 }
