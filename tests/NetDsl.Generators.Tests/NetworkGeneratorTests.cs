@@ -103,6 +103,13 @@ public class NetworkGeneratorTests
     [InlineData("ND0013", "[Block, Residual]\npublic partial class B { [Conv(Kernel = 3, Padding = 2)] Conv2d conv1; [Conv] Conv2d conv2; }\n[Network, Input(4, 3, 3)]\npublic partial class Net { [{|Stage(Blocks = 1, Channels = 4, Stride = 2)|}] ModuleList<B> layer1; }")]
     [InlineData("ND0014", "[Block] public partial class Inner { [Conv] Conv2d conv1; }\n[Block(Expansion = 4)]\npublic partial class {|Outer|} { [Conv] Conv2d conv1; [Stage] ModuleList<Inner> inner; }")]
     [InlineData("ND0014", "[Network, Block, Input(4)]\npublic partial class {|Net|} { [Linear(3)] Linear fc; }")]
+    [InlineData("ND0014", "[Network, Input(4), BatchNorm, {|GroupNorm|}]\npublic partial class Net { [Linear(3)] Linear fc; }")]
+    [InlineData("ND0022", "[Network, Input(4)]\npublic partial class Net { [Linear(3)] Linear fc; [{|GroupNorm|}] BatchNorm1d other; }")]
+    [InlineData("ND0004", "[Network, Input(1, 8, 8)]\npublic partial class Net { [Conv(4)] Conv2d conv1; [LayerNorm] {|LayerNorm|} ln; [Flatten] Flatten f; [Linear(2)] Linear fc; }")]
+    [InlineData("ND0003", "[Network, Input(1, 8, 8), {|GroupNorm(Groups = 0)|}]\npublic partial class Net { [Conv(4)] Conv2d conv1; [Flatten] Flatten f; [Linear(2)] Linear fc; }")]
+    [InlineData("ND0003", "[Network, Input(1, 8, 8)]\npublic partial class Net { [Conv(4)] Conv2d conv1; [{|BatchNorm(Enabled = false)|}] BatchNorm2d bn; [Flatten] Flatten f; [Linear(2)] Linear fc; }")]
+    [InlineData("ND0041", "[Network, Input(1, 8, 8), GroupNorm, Activation(Nonlinearity.ReLU)]\npublic partial class Net { [{|Conv(16)|}] Conv2d conv1; [Flatten] Flatten f; [Linear(2)] Linear fc; }")]
+    [InlineData("ND0041", "[Network, Input(1, 8, 8)]\npublic partial class Net { [Conv(6)] Conv2d conv1; [{|GroupNorm(Groups = 4)|}] GroupNorm gn; [Flatten] Flatten f; [Linear(2)] Linear fc; }")]
     [InlineData("ND0018", "[Network, Input(4)]\npublic partial class Net { [Linear(3)] Linear {|train|}; }")]
     [InlineData("ND0018", "[Network, Input(4)]\npublic partial class Net { [Linear(3)] Linear fc; public int {|Summary|} => 1; }")]
     [InlineData("ND0018", "[Network, Input(4)]\npublic partial class Net { [Linear(3)] Linear fc; public TorchSharp.torch.Tensor {|forward|}(TorchSharp.torch.Tensor t) => t; }")]
@@ -129,6 +136,9 @@ public class NetworkGeneratorTests
     [InlineData("ND0029", "[Block, Residual] public partial class B { [Linear] Linear fc1; }\n[Network, Input(4), {|Variants(Depth = new[] { 2, 3, 2 })|}]\npublic partial class Net { [Stage(Blocks = 2, Channels = 4)] ModuleList<B> layers; }")]
     [InlineData("ND0003", "[Block, Residual] public partial class B { [Linear] Linear fc1; }\n[Network, Input(4), {|Variants(Depth = new[] { 0, 3 })|}]\npublic partial class Net { [Stage(Blocks = 2, Channels = 4)] ModuleList<B> layers; }")]
     [InlineData("ND0028", "[Network, Input(4), {|Variants(Residual = new[] { true, false })|}]\npublic partial class Net { [Linear(3)] Linear fc; }")]
+    [InlineData("ND0028", "[Network, Input(4), BatchNorm, {|Variants(BatchNorm = new[] { BatchNormVariant.AfterConv }, Normalization = new[] { Normalization.GroupNorm })|}]\npublic partial class Net { [Linear(8)] Linear fc1; [Linear(3)] Linear fc; }")]
+    [InlineData("ND0003", "[Network, Input(4), BatchNorm, {|Variants(Normalization = new[] { Normalization.BatchNorm, Normalization.GroupNorm }, Groups = 0)|}]\npublic partial class Net { [Linear(8)] Linear fc1; [Linear(3)] Linear fc; }")]
+    [InlineData("ND0041", "[Network, Input(4), BatchNorm, {|Variants(Normalization = new[] { Normalization.BatchNorm, Normalization.GroupNorm })|}]\npublic partial class Net { [Linear(8)] Linear fc1; [Linear(3)] Linear fc; }")]
     public void Matrix_errors_report_their_ID_at_the_attribute_and_generate_no_variants(string id, string markup)
     {
         var (result, span) = RunMarkup(markup);

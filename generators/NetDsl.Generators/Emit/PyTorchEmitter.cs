@@ -137,14 +137,11 @@ internal sealed class PyTorchEmitter
 
     static string PyString(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
 
-    /// <summary>A Python float literal: <c>0.1</c>, <c>1e-05</c>.</summary>
-    static string Num(double d) =>
-        double.IsNaN(d) ? "float(\"nan\")" : double.IsInfinity(d) ? (d > 0 ? "float(\"inf\")" : "-float(\"inf\")") : LayerKinds.Lit(d);
+    static string Num(double d) => LayerKinds.PyLit(d);
 
     static string Shape(IEnumerable<long> dims) => "[N, " + string.Join(", ", dims) + "]";
 
-    static string BatchNorm(BatchNormPolicy p, string features, bool map) =>
-        $"nn.BatchNorm{(map ? "2d" : "1d")}({features}" + (p.Eps == 1e-5 ? "" : ", eps=" + Num(p.Eps)) + (p.Momentum == 0.1 ? "" : ", momentum=" + Num(p.Momentum)) + ")";
+    static string Norm(NormPolicy p, string features, bool map) => Kinds.Normalization.Norms.Of(p.Kind).PyTorch(p, features, map);
 
     static string Activation(ActivationPolicy a) => a.Kind switch
     {
@@ -158,7 +155,7 @@ internal sealed class PyTorchEmitter
         $"nn.{type}(kernel_size={l.Kernel}, stride={l.PoolStride}" + (l.Padding == 0 ? "" : ", padding=" + l.Padding) + ")";
 
     /// <summary>The Python expression building layer <paramref name="l"/> (mirrors <see cref="LayerKinds.Factory"/>).</summary>
-    static string Factory(LayerSpec l, string inSize, string outSize, string stride, bool bias) => l.Kind switch
+    static string Factory(LayerSpec l, string inSize, string outSize, string stride, bool bias, bool map) => l.Kind switch
     {
         LayerKind.Conv => $"nn.Conv2d({inSize}, {outSize}, kernel_size={l.Kernel}, stride={stride}" + (l.EffectivePadding == 0 ? "" : ", padding=" + l.EffectivePadding) + $", bias={Bool(bias)})",
         LayerKind.Linear => $"nn.Linear({inSize}, {outSize}, bias={Bool(bias)})",
@@ -167,7 +164,7 @@ internal sealed class PyTorchEmitter
         LayerKind.GlobalAvgPool => "nn.AdaptiveAvgPool2d(1)",
         LayerKind.Flatten => "nn.Flatten()",
         LayerKind.Dropout => $"nn.Dropout(p={Num(l.P)})",
-        LayerKind.BatchNorm => BatchNorm(l.BatchNorm ?? BatchNormPolicy.None, inSize, l.Out == 2),
+        LayerKind.Norm => Norm(l.Norm!, inSize, map),
         LayerKind.Activation => Activation(l.Activation ?? ActivationPolicy.None),
         _ => "None",
     };
@@ -219,7 +216,7 @@ internal sealed class PyTorchEmitter
                 case StepKind.Norm:
                 {
                     var name = s.NormNames[step.Layer];
-                    Create(name, BatchNorm(s.Norms[step.Layer], inSize, mapHere));
+                    Create(name, Norm(s.Norms[step.Layer], inSize, mapHere));
                     Next($"{Get(name)}({v})");
                     break;
                 }
@@ -250,7 +247,7 @@ internal sealed class PyTorchEmitter
                     string outSize = block is null ? l.Out.ToString(CultureInfo.InvariantCulture) : step.Layer == s.LastChannelLayer ? outExpr : planesName;
                     string stride = block is not null && step.Layer == s.StridedLayer ? "stride" : l.Stride.ToString(CultureInfo.InvariantCulture);
                     bool bias = l.IsWeight && s.Bias(step.Layer);
-                    Create(l.Name, Factory(l, inSize, outSize, stride, bias));
+                    Create(l.Name, Factory(l, inSize, outSize, stride, bias, mapHere));
                     Next($"{Get(l.Name)}({v})");
                     if (l.IsWeight && block is not null) cur = outSize;
                     break;
@@ -293,7 +290,7 @@ internal sealed class PyTorchEmitter
         string projection = spatial
             ? $"nn.Conv2d({inName}, {outSize}, kernel_size=1, stride=stride, bias={Bool(norm is null)})"
             : $"nn.Linear({inName}, {outSize}, bias={Bool(norm is null)})";
-        if (norm is not null) projection += ", " + BatchNorm(norm, outSize, spatial);
+        if (norm is not null) projection += ", " + Norm(norm, outSize, spatial);
         string shapeChanges = spatial ? $"stride != 1 or {inName} != {outSize}" : $"{inName} != {outSize}";
         string shortcut = "x";
         switch (r.Shortcut)

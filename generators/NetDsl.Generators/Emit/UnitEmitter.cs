@@ -4,6 +4,7 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Threading;
+using NetDsl.Generators.Kinds.Normalization;
 using NetDsl.Generators.Model;
 using NetDsl.Generators.Naming;
 using NetDsl.Generators.Planning;
@@ -176,8 +177,8 @@ internal sealed class UnitEmitter
         var l = s.Layers[step.Layer];
         if (!folding || step.Kind != StepKind.Layer || l.Kind is not (LayerKind.Conv or LayerKind.Linear) || k + 1 >= s.Steps.Count) return null;
         var next = s.Steps[k + 1];
-        if (next.Kind == StepKind.Norm && next.Layer == step.Layer && s.NormNames.TryGetValue(next.Layer, out var implied)) return implied;
-        if (next.Kind == StepKind.Layer && s.Layers[next.Layer].Kind == LayerKind.BatchNorm) return s.Layers[next.Layer].Name;
+        if (next.Kind == StepKind.Norm && next.Layer == step.Layer && s.NormNames.TryGetValue(next.Layer, out var implied) && Norms.Of(s.Norms[next.Layer].Kind).Foldable) return implied;
+        if (next.Kind == StepKind.Layer && s.Layers[next.Layer] is { Kind: LayerKind.Norm, Norm: { } explicitNorm } && Norms.Of(explicitNorm.Kind).Foldable) return s.Layers[next.Layer].Name;
         return null;
     }
 
@@ -231,7 +232,8 @@ internal sealed class UnitEmitter
                 case StepKind.Norm:
                 {
                     var name = s.NormNames[step.Layer];
-                    Create(name, $"global::TorchSharp.Modules.BatchNorm{(mapHere ? "2d" : "1d")}", LayerKinds.BatchNorm(s.Norms[step.Layer], inSize, mapHere), declare: true);
+                    var kind = Norms.Of(s.Norms[step.Layer].Kind);
+                    Create(name, "global::TorchSharp.Modules." + kind.ModuleType(mapHere), kind.Factory(s.Norms[step.Layer], inSize, mapHere), declare: true);
                     firstWeighted ??= Me(name);
                     Next(T(name, $"{Me(name)}.call({v})"), producesFresh: true);
                     break;
@@ -267,8 +269,8 @@ internal sealed class UnitEmitter
                     string outSize = block is null ? l.Out.ToString(CultureInfo.InvariantCulture) : step.Layer == lastChannel ? OutExpr : PlanesName;
                     string stride = block is not null && step.Layer == s.StridedLayer ? "stride" : l.Stride.ToString(CultureInfo.InvariantCulture);
                     bool bias = l.IsWeight && s.Bias(step.Layer);
-                    Create(l.Name, LayerKinds.FieldTypeName(l), LayerKinds.Factory(l, inSize, outSize, stride, bias, spatial), declare: declareLayers);
-                    if (l.IsWeight || l.Kind == LayerKind.BatchNorm) firstWeighted ??= Me(l.Name);
+                    Create(l.Name, LayerKinds.FieldTypeName(l, mapHere), LayerKinds.Factory(l, inSize, outSize, stride, bias, mapHere), declare: declareLayers);
+                    if (l.IsWeight || l.Kind == LayerKind.Norm) firstWeighted ??= Me(l.Name);
                     if (FoldableNorm(k) is { } norm)
                     {
                         // Eval mode: the BatchNorm that follows becomes part of this layer's weights (NetDsl.Inference.BatchNormFolding).
@@ -277,7 +279,7 @@ internal sealed class UnitEmitter
                         k++;
                     }
                     else if (l.Kind == LayerKind.Activation) Activate(l.Activation!.Kind, l.Name, src => $"{Me(l.Name)}.call({src})");
-                    else Next(T(l.Name, $"{Me(l.Name)}.call({v})"), producesFresh: l.IsWeight || l.Kind == LayerKind.BatchNorm);
+                    else Next(T(l.Name, $"{Me(l.Name)}.call({v})"), producesFresh: l.IsWeight || l.Kind == LayerKind.Norm);
                     if (l.IsWeight && block is not null) cur = outSize;
                     break;
                 }
@@ -318,13 +320,13 @@ internal sealed class UnitEmitter
         string projection = spatial
             ? $"{Nn}.Conv2d({InName}, {outSize}, kernel_size: 1, stride: stride, bias: {LayerKinds.Lit(norm is null)})"
             : $"{Nn}.Linear({InName}, {outSize}, hasBias: {LayerKinds.Lit(norm is null)})";
-        if (norm is not null) projection += ", " + LayerKinds.BatchNorm(norm, outSize, spatial);
+        if (norm is not null) projection += ", " + Norms.Of(norm.Kind).Factory(norm, outSize, spatial);
         string shapeChanges = spatial ? $"stride != 1 || {InName} != {outSize}" : $"{InName} != {outSize}";
         bool declare = !folding; // the folded walk reuses the first walk's fields and registrations
         // The folded walk folds the projection's BatchNorm too (NetDsl.Inference.BatchNormFolding.Projection).
         string Project(string x)
         {
-            if (!folding || norm is null) return $"this.downsample.call({x})";
+            if (!folding || norm is null || !Norms.Of(norm.Kind).Foldable) return $"this.downsample.call({x})";
             folds++;
             return $"global::NetDsl.Inference.BatchNormFolding.Projection(this.downsample, {x})";
         }

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Globalization;
+using NetDsl.Generators.Kinds.Normalization;
 
 namespace NetDsl.Generators.Model;
 
@@ -25,7 +26,7 @@ internal static class LayerKinds
         ["NetDsl.StageAttribute"] = LayerKind.Stage,
     };
 
-    /// <summary>The TorchSharp module type (without namespace) a field of this kind must have; Stage, BatchNorm and Activation are checked separately.</summary>
+    /// <summary>The TorchSharp module type (without namespace) a field of this kind must have; Stage, normalization and activation layers are checked separately.</summary>
     public static string FieldType(LayerKind kind) => kind switch
     {
         LayerKind.Conv => "Conv2d",
@@ -36,8 +37,7 @@ internal static class LayerKinds
         LayerKind.Flatten => "Flatten",
         LayerKind.Dropout => "Dropout",
         LayerKind.Stage => "ModuleList<TBlock>",
-        LayerKind.BatchNorm => "BatchNorm2d",
-        _ => "ReLU",
+        _ => throw new System.ArgumentOutOfRangeException(nameof(kind), kind, "normalization and activation layers take their type from their policy"),
     };
 
     public static string ActivationType(Nonlinearity a) => a switch
@@ -67,7 +67,10 @@ internal static class LayerKinds
         _ => $"global::TorchSharp.torch.nn.{ActivationType(a.Kind)}()",
     };
 
-    /// <summary>C# expression building the layer; sizes are C# expressions (numbers in networks, constructor parameters in blocks).</summary>
+    /// <summary>
+    /// C# expression building the layer; sizes are C# expressions (numbers in networks, constructor parameters in blocks);
+    /// <paramref name="spatial"/>: the layer's input is a map <c>[N, C, H, W]</c> (an explicit normalization layer is built for what it gets).
+    /// </summary>
     public static string Factory(LayerSpec l, string inSize, string outSize, string stride, bool bias, bool spatial) => l.Kind switch
     {
         // padding 0 is left out: a literal 0 also converts to TorchSharp's Padding enum, making the call ambiguous.
@@ -78,18 +81,15 @@ internal static class LayerKinds
         LayerKind.GlobalAvgPool => "global::TorchSharp.torch.nn.AdaptiveAvgPool2d(1)",
         LayerKind.Flatten => "global::TorchSharp.torch.nn.Flatten()",
         LayerKind.Dropout => $"global::TorchSharp.torch.nn.Dropout({Lit(l.P)})",
-        LayerKind.BatchNorm => BatchNorm(l.BatchNorm ?? BatchNormPolicy.None, inSize, l.Out == 2), // the declared field type decides
+        LayerKind.Norm => Norms.Of(l.Norm!.Kind).Factory(l.Norm, inSize, spatial),
         LayerKind.Activation => ActivationFactory(l.Activation ?? ActivationPolicy.None),
-        _ => "null!",
+        _ => throw new System.ArgumentOutOfRangeException(nameof(l), l.Kind, "a stage is built by the emitter"),
     };
 
-    public static string BatchNorm(BatchNormPolicy p, string features, bool spatial) =>
-        $"global::TorchSharp.torch.nn.BatchNorm{(spatial ? "2d" : "1d")}({features}, eps: {Lit(p.Eps)}, momentum: {Lit(p.Momentum)})";
-
-    /// <summary>The C# type of a layer's field, for generated classes that declare their own layers (variants).</summary>
-    public static string FieldTypeName(LayerSpec l) => l.Kind switch
+    /// <summary>The C# type of a layer's field, for generated classes that declare their own layers (variants); <paramref name="spatial"/> as in <see cref="Factory"/>.</summary>
+    public static string FieldTypeName(LayerSpec l, bool spatial) => l.Kind switch
     {
-        LayerKind.BatchNorm => Global + (l.Out == 2 ? "BatchNorm2d" : "BatchNorm1d"),
+        LayerKind.Norm => Global + Norms.Of(l.Norm!.Kind).ModuleType(spatial),
         LayerKind.Activation => Global + ActivationType((l.Activation ?? ActivationPolicy.None).Kind),
         LayerKind.Stage => Global + "ModuleList<" + l.Block!.TypeName + ">",
         _ => Global + FieldType(l.Kind),
@@ -100,7 +100,7 @@ internal static class LayerKinds
     /// <summary>The summary's kind column: the TorchSharp module type.</summary>
     public static string SummaryKind(LayerSpec l, bool spatial) => l.Kind switch
     {
-        LayerKind.BatchNorm => spatial ? "BatchNorm2d" : "BatchNorm1d",
+        LayerKind.Norm => Norms.Of(l.Norm!.Kind).ModuleType(spatial),
         LayerKind.Activation => ActivationType((l.Activation ?? ActivationPolicy.None).Kind),
         _ => FieldType(l.Kind),
     };
@@ -108,6 +108,10 @@ internal static class LayerKinds
     /// <summary>Output spatial size of a convolution or pooling window: floor((n + 2p - k) / s) + 1.</summary>
     public static long WindowOutput(long n, int kernel, int stride, int padding) =>
         n + 2L * padding < kernel ? 0 : (n + 2L * padding - kernel) / stride + 1;
+
+    /// <summary>A Python float literal: <c>0.1</c>, <c>1e-5</c>, <c>float("nan")</c>.</summary>
+    public static string PyLit(double d) =>
+        double.IsNaN(d) ? "float(\"nan\")" : double.IsInfinity(d) ? (d > 0 ? "float(\"inf\")" : "-float(\"inf\")") : Lit(d);
 
     public static string Lit(bool b) => b ? "true" : "false";
 

@@ -30,6 +30,9 @@ internal static class Limits
     /// </summary>
     public const int MaxWindow = 1024;
 
+    /// <summary>GroupNorm's groups (ND0003); real networks use 1 to 64 (Wu &amp; He 2018), InstanceNorm as many as the channels.</summary>
+    public const int MaxGroups = 65_536;
+
     /// <summary>Rows of the Summary table in a generated class's XML doc comment (the hover text); the Summary property holds all.</summary>
     public const int MaxDocRows = 300;
 }

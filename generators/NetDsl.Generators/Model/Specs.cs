@@ -7,12 +7,22 @@ internal enum ShortcutKind { Auto, Identity, ZeroPad, Projection }
 internal enum UnitOrder { Original, BnAfterAddition, ReluBeforeAddition, ReluOnlyPreActivation, FullPreActivation }
 
 /// <summary>Every layer kind the DSL knows. <see cref="LayerKinds"/> holds what each one means.</summary>
-internal enum LayerKind { Conv, Linear, MaxPool, AvgPool, GlobalAvgPool, Flatten, Dropout, Stage, BatchNorm, Activation }
+internal enum LayerKind { Conv, Linear, MaxPool, AvgPool, GlobalAvgPool, Flatten, Dropout, Stage, Norm, Activation }
 
-/// <summary>BatchNorm policy; <see cref="Enabled"/> false means none.</summary>
-internal sealed record BatchNormPolicy(bool Enabled, BnAfter After, double Eps, double Momentum)
+/// <summary>The normalization kinds (<see cref="Kinds.Normalization.Norms"/> holds what each one means).</summary>
+internal enum NormKind { None, Batch, Group, Layer }
+
+/// <summary>
+/// Normalization policy (torchvision's <c>norm_layer</c>): which kind, where it goes, and its settings. <see cref="Momentum"/>
+/// is BatchNorm's, <see cref="Groups"/> GroupNorm's; both are kept whatever the kind, so a variant
+/// that switches the kind keeps the declared settings of the others.
+/// </summary>
+internal sealed record NormPolicy(NormKind Kind, BnAfter After, double Eps, double Momentum, int Groups)
 {
-    public static readonly BatchNormPolicy None = new(false, BnAfter.Convolution, 1e-5, 0.1);
+    /// <summary>Wu &amp; He 2018's default group count.</summary>
+    public const int DefaultGroups = 32;
+    public bool Enabled => Kind != NormKind.None;
+    public static readonly NormPolicy None = new(NormKind.None, BnAfter.Convolution, 1e-5, 0.1, DefaultGroups);
 }
 
 /// <summary>Activation policy.</summary>
@@ -28,7 +38,7 @@ internal sealed record ResidualPolicy(bool Enabled, ShortcutKind Shortcut, UnitO
 }
 
 /// <summary>The policies of a class (block or network), after defaults.</summary>
-internal sealed record Policy(BatchNormPolicy BatchNorm, ActivationPolicy Activation, ResidualPolicy Residual);
+internal sealed record Policy(NormPolicy Norm, ActivationPolicy Activation, ResidualPolicy Residual);
 
 /// <summary>
 /// One declared layer field, as written (sizes not yet inferred). Plain values only: no symbols,
@@ -36,20 +46,20 @@ internal sealed record Policy(BatchNormPolicy BatchNorm, ActivationPolicy Activa
 /// </summary>
 /// <param name="Name">Field name = state_dict prefix.</param>
 /// <param name="Kind">Layer kind.</param>
-/// <param name="Out">Conv/Linear output size, Stage channels; 0 = from the enclosing block.</param>
+/// <param name="Out">Conv/Linear output size, Stage channels; 0 = from the enclosing block. An explicit normalization layer: the rank its field type needs (<see cref="Kinds.Normalization.Ranks"/>).</param>
 /// <param name="Kernel">Conv/pool kernel.</param>
 /// <param name="Stride">Conv/pool stride (pool: 0 = kernel); Stage: first block's stride.</param>
 /// <param name="Padding">Conv/pool padding; -1 = same (kernel / 2).</param>
-/// <param name="Bias">Explicit bias, or null for "off when BatchNorm directly follows".</param>
+/// <param name="Bias">Explicit bias, or null for "off when a normalization directly follows".</param>
 /// <param name="Strided">Conv in a block that takes the block's stride.</param>
 /// <param name="P">Dropout probability.</param>
 /// <param name="Blocks">Stage: number of blocks.</param>
 /// <param name="Block">Stage: the block type.</param>
-/// <param name="BatchNorm">Per-layer BatchNorm override (or the explicit BatchNorm layer's settings).</param>
+/// <param name="Norm">Per-layer normalization override (or the explicit normalization layer's kind and settings).</param>
 /// <param name="Activation">Per-layer activation override (or the explicit activation layer's kind).</param>
 internal sealed record LayerSpec(
     string Name, LayerKind Kind, int Out, int Kernel, int Stride, int Padding, bool? Bias, bool Strided, double P,
-    int Blocks, BlockSpec? Block, BatchNormPolicy? BatchNorm, ActivationPolicy? Activation)
+    int Blocks, BlockSpec? Block, NormPolicy? Norm, ActivationPolicy? Activation)
 {
     public bool IsWeight => Kind is LayerKind.Conv or LayerKind.Linear;
     public int EffectivePadding => Padding >= 0 ? Padding : Kernel / 2;
@@ -66,11 +76,11 @@ internal sealed record LayerSpec(
 /// <param name="Layers">Layers in forward order.</param>
 /// <param name="FileStem">The stem of the generated file's name (see <c>Naming.HintNames</c>).</param>
 /// <param name="Taps">Whether the generated forward has tap points (<c>[Block(Taps = false)]</c> leaves them out).</param>
-/// <param name="StatesBatchNorm">The block has its own [BatchNorm] (else a variant's network policy applies to it).</param>
+/// <param name="StatesNorm">The block has its own normalization attribute (else a variant's network policy applies to it).</param>
 /// <param name="StatesActivation">The block has its own [Activation].</param>
 /// <param name="ExpandedLayers">Summary rows of one instance, nested stages expanded and the shortcut projection counted (see <see cref="Limits.MaxExpandedLayers"/>).</param>
 internal sealed record BlockSpec(string TypeName, string? Namespace, string Name, int Expansion, bool Spatial, Policy Policy, EquatableArray<LayerSpec> Layers, string FileStem,
-    bool Taps = true, bool StatesBatchNorm = false, bool StatesActivation = false, long ExpandedLayers = 0);
+    bool Taps = true, bool StatesNorm = false, bool StatesActivation = false, long ExpandedLayers = 0);
 
 /// <summary>A parsed <c>[Network]</c> class.</summary>
 /// <param name="Namespace">Containing namespace, null for global.</param>
@@ -89,7 +99,7 @@ internal sealed record SummaryRow(string Name, string Kind, EquatableArray<long>
 /// <param name="Spec">The parsed network.</param>
 /// <param name="Summary">The compile-time summary rows.</param>
 /// <param name="StepInputs">Per step of the network's schedule: channels (or features) of the step's input.</param>
-/// <param name="StepRanks">Per step: rank of the step's per-sample input (3 maps, 1 vectors), which picks BatchNorm2d or 1d.</param>
+/// <param name="StepRanks">Per step: rank of the step's per-sample input (3 maps, 1 vectors), which picks BatchNorm2d or 1d (LayerNorm: GroupNorm(1, C) or LayerNorm).</param>
 /// <param name="Variants">The variant matrix, when the network has [Variants].</param>
 internal sealed record NetworkModel(NetworkSpec Spec, EquatableArray<SummaryRow> Summary, EquatableArray<long> StepInputs, EquatableArray<int> StepRanks,
     EquatableArray<VariantModel> Variants = default);

@@ -42,7 +42,7 @@ internal static class Identifiers
     public const string ZeroPadChannels = "zeroPadChannels";
     /// <summary>The static TorchSharp Scalar holding a residual block's branch scale.</summary>
     public const string BranchScale = "netdslBranchScale";
-    /// <summary>The final BatchNorm a pre-activation variant adds after the last stage.</summary>
+    /// <summary>The final normalization (of the variant's kind) a pre-activation variant adds after the last stage.</summary>
     public const string FinalNorm = "bn_final";
 
     /// <summary>The final activation a pre-activation variant adds after the last stage: <c>relu_final</c>.</summary>
@@ -70,7 +70,7 @@ internal static class Identifiers
     public static List<(string Name, string What)> Members(UnitSchedule schedule, IReadOnlyList<LayerSpec> layers, bool isNetwork, bool hasVariants)
     {
         var generated = new List<(string Name, string What)>();
-        generated.AddRange(schedule.NormNames.Select(kv => (kv.Value, "the BatchNorm of '" + layers[kv.Key].Name + "'")));
+        generated.AddRange(schedule.NormNames.Select(kv => (kv.Value, "the " + Kinds.Normalization.Norms.Of(schedule.Norms[kv.Key].Kind).Name + " of '" + layers[kv.Key].Name + "'")));
         generated.AddRange(schedule.ActivationModules().Select(a => (LayerKinds.ActivationField(a.Kind), "the shared " + a.Kind + " module")));
         if (schedule.Residual is { Shortcut: ShortcutKind.Auto or ShortcutKind.Projection }) generated.Add((Downsample, "the projection shortcut"));
         if (schedule.Residual is { Shortcut: ShortcutKind.ZeroPad })

@@ -7,6 +7,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using NetDsl.Generators.Diagnostics;
+using NetDsl.Generators.Kinds.Normalization;
 using NetDsl.Generators.Model;
 using NetDsl.Generators.Naming;
 using NetDsl.Generators.Planning;
@@ -28,7 +29,6 @@ internal sealed class ClassReader
     public const string NetworkAttribute = "NetDsl.NetworkAttribute";
     public const string BlockAttribute = "NetDsl.BlockAttribute";
     const string InputAttribute = "NetDsl.InputAttribute";
-    const string BatchNormAttribute = "NetDsl.BatchNormAttribute";
     const string ActivationAttribute = "NetDsl.ActivationAttribute";
     const string ResidualAttribute = "NetDsl.ResidualAttribute";
     const string ModuleList = "TorchSharp.Modules.ModuleList<T>";
@@ -238,23 +238,30 @@ internal sealed class ClassReader
         return ok ? sizes : null;
     }
 
-    /// <summary>The class-level policies with their defaults: no BatchNorm, no activation, plain.</summary>
+    /// <summary>The class-level policies with their defaults: no normalization, no activation, plain.</summary>
     public Policy ReadPolicy(INamedTypeSymbol type) => new(
-        ReadBatchNorm(type) ?? BatchNormPolicy.None,
+        ReadNorm(type) ?? NormPolicy.None,
         ReadActivation(type) ?? ActivationPolicy.None,
         ReadResidual(type) ?? ResidualPolicy.Off);
 
-    public BatchNormPolicy? ReadBatchNorm(ISymbol symbol)
+    /// <summary>The normalization attributes on <paramref name="symbol"/> ([BatchNorm], [GroupNorm], [LayerNorm]), with their kinds.</summary>
+    static List<(AttributeData Attribute, INormKind Kind)> NormAttributes(ISymbol symbol) =>
+        symbol.GetAttributes().Select(a => (Attribute: a, Kind: Norms.ByAttribute(a.AttributeClass?.ToDisplayString() ?? "")))
+            .Where(a => a.Kind is not null).Select(a => (a.Attribute, a.Kind!)).ToList();
+
+    /// <summary>Whether <paramref name="symbol"/> states a normalization policy of any kind.</summary>
+    static bool StatesNorm(ISymbol symbol) => NormAttributes(symbol).Count > 0;
+
+    /// <summary>The normalization policy <paramref name="symbol"/> states, or null; two kinds on one symbol are reported (ND0014) and the first is used.</summary>
+    public NormPolicy? ReadNorm(ISymbol symbol)
     {
-        var a = Find(symbol, BatchNormAttribute);
-        if (a is null) return null;
-        var at = Where(a);
-        int after = NamedInt(a, "After", 0);
-        if (!CheckEnum(after, 2, $"BatchNorm.After on '{symbol.Name}'", "Layer", "Conv, Activation", at)) after = 0;
-        double eps = NamedDouble(a, "Eps", 1e-5), momentum = NamedDouble(a, "Momentum", 0.1);
-        if (!(eps > 0) || double.IsInfinity(eps)) Report(DiagnosticDescriptors.InvalidValue, at, $"BatchNorm.Eps on '{symbol.Name}'", Fmt(eps), "positive and finite");
-        if (!(momentum >= 0 && momentum <= 1)) Report(DiagnosticDescriptors.InvalidValue, at, $"BatchNorm.Momentum on '{symbol.Name}'", Fmt(momentum), "between 0 and 1");
-        return new BatchNormPolicy(NamedBool(a, "Enabled", true), (BnAfter)after, eps, momentum);
+        var found = NormAttributes(symbol);
+        if (found.Count == 0) return null;
+        if (found.Count > 1)
+            Report(DiagnosticDescriptors.ConflictingPolicies, Where(found[1].Attribute), $"'{symbol.Name}' states {string.Join(" and ", found.Select(f => "[" + f.Kind.Name + "]"))}",
+                "keep one normalization (torchvision's norm_layer is one kind per network)");
+        var (a, kind) = found[0];
+        return kind.Read(new PolicyArguments(a, kind.Name, symbol.Name, Where(a), (d, at, args) => Report(d, at, args)));
     }
 
     public ActivationPolicy? ReadActivation(ISymbol symbol)
@@ -304,7 +311,7 @@ internal sealed class ClassReader
         foreach (var f in type.GetMembers().OfType<IFieldSymbol>())
         {
             ct.ThrowIfCancellationRequested();
-            bool netDsl = f.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() is { } n && (LayerKinds.ByAttribute.ContainsKey(n) || n == BatchNormAttribute || n == ActivationAttribute));
+            bool netDsl = f.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() is { } n && (LayerKinds.ByAttribute.ContainsKey(n) || Norms.ByAttribute(n) is not null || n == ActivationAttribute));
             if (netDsl && (f.IsStatic || f.AssociatedSymbol is IPropertySymbol))
                 Report(DiagnosticDescriptors.NotAnInstanceField, LocationInfo.From((f.AssociatedSymbol ?? f).Locations.FirstOrDefault()),
                     (f.AssociatedSymbol ?? f).Name, f.AssociatedSymbol is IPropertySymbol ? "a property" : "static");
@@ -353,7 +360,7 @@ internal sealed class ClassReader
                 Unresolved = true;
                 continue;
             }
-            var bn = ReadBatchNorm(field);
+            var bn = ReadNorm(field);
             var act = ReadActivation(field);
 
             if (layerAttributes.Count > 1)
@@ -364,13 +371,19 @@ internal sealed class ClassReader
             }
             if (layerAttributes.Count == 0)
             {
-                // Explicit BatchNorm / activation layers: the policy attribute on a field of the module's type.
-                var bnAttribute = Find(field, BatchNormAttribute);
+                // Explicit normalization / activation layers: the policy attribute on a field of the module's type.
+                var norms = NormAttributes(field);
+                var bnAttribute = norms.Count > 0 ? norms[0].Attribute : null;
+                var normKind = norms.Count > 0 ? norms[0].Kind : null;
+                var explicitType = normKind?.FieldTypes.FirstOrDefault(t => fieldType == LayerKinds.Modules + t.Type);
                 var actAttribute = Find(field, ActivationAttribute);
                 if (bnAttribute is not null && actAttribute is not null)
-                    Report(DiagnosticDescriptors.MultipleLayerAttributes, LocationInfo.From(field.Locations.FirstOrDefault()), field.Name, "[BatchNorm], [Activation]");
-                else if (bnAttribute is not null && fieldType is LayerKinds.Modules + "BatchNorm2d" or LayerKinds.Modules + "BatchNorm1d")
-                    result.Add(new ReadLayer(Layer(field.Name, LayerKind.BatchNorm, @out: fieldType.EndsWith("2d", System.StringComparison.Ordinal) ? 2 : 1, bn: bn), Where(bnAttribute), typeAt));
+                    Report(DiagnosticDescriptors.MultipleLayerAttributes, LocationInfo.From(field.Locations.FirstOrDefault()), field.Name, $"[{normKind!.Name}], [Activation]");
+                else if (norms.Count > 1) { } // ND0014, reported by ReadNorm
+                else if (bnAttribute is not null && bn is { Enabled: false })
+                    Report(DiagnosticDescriptors.InvalidValue, Where(bnAttribute), $"The BatchNorm of explicit layer '{field.Name}'", "Enabled = false", "enabled (remove the field for none)");
+                else if (bnAttribute is not null && explicitType is { Type: not null } t && bn is not null)
+                    result.Add(new ReadLayer(Layer(field.Name, LayerKind.Norm, @out: t.Rank, bn: bn), Where(bnAttribute), typeAt));
                 else if (actAttribute is not null && bnAttribute is null && act is not null)
                 {
                     var expected = LayerKinds.Modules + LayerKinds.ActivationType(act.Kind);
@@ -383,8 +396,8 @@ internal sealed class ClassReader
                 }
                 else if (bnAttribute is not null || actAttribute is not null)
                 {
-                    var which = bnAttribute is not null ? "BatchNorm" : "Activation";
-                    var types = bnAttribute is not null ? "BatchNorm2d or BatchNorm1d" : "ReLU, LeakyReLU, Sigmoid, Tanh or GELU";
+                    var which = normKind is not null ? normKind.Name : "Activation";
+                    var types = normKind is not null ? string.Join(" or ", normKind.FieldTypes.Select(f => f.Type)) : "ReLU, LeakyReLU, Sigmoid, Tanh or GELU";
                     Report(DiagnosticDescriptors.MisplacedPolicy, Where(bnAttribute ?? actAttribute!), which, field.Name, types);
                 }
                 else if (!field.IsStatic && SuggestAttribute(field.Type) is { } suggestion)
@@ -427,17 +440,19 @@ internal sealed class ClassReader
             "Flatten" => "[Flatten]",
             "Dropout" => "[Dropout(P = 0.5)]",
             "BatchNorm1d" or "BatchNorm2d" => "[BatchNorm]",
+            "GroupNorm" => "[GroupNorm(Groups = 32)]",
+            "LayerNorm" => "[LayerNorm]",
             "ReLU" or "LeakyReLU" or "Sigmoid" or "Tanh" or "GELU" => $"[Activation(Nonlinearity.{type.Name})]",
             _ => "a NetDsl layer attribute (NetDsl builds only annotated fields)",
         };
     }
 
     static LayerSpec Layer(string name, LayerKind kind, int @out = 0, int kernel = 0, int stride = 1, int padding = 0, bool? bias = null,
-        bool strided = false, double p = 0, int blocks = 0, BlockSpec? block = null, BatchNormPolicy? bn = null, ActivationPolicy? act = null) =>
+        bool strided = false, double p = 0, int blocks = 0, BlockSpec? block = null, NormPolicy? bn = null, ActivationPolicy? act = null) =>
         new(name, kind, @out, kernel, stride, padding, bias, strided, p, blocks, block, bn, act);
 
     LayerSpec? ReadLayer(IFieldSymbol field, LayerKind kind, AttributeData a, LocationInfo? at, string fieldType, LocationInfo? typeAt,
-        bool inBlock, ImmutableStack<string> blockPath, BatchNormPolicy? bn, ActivationPolicy? act)
+        bool inBlock, ImmutableStack<string> blockPath, NormPolicy? bn, ActivationPolicy? act)
     {
         string label = $"'{field.Name}'";
         if (kind != LayerKind.Stage)
@@ -451,7 +466,7 @@ internal sealed class ClassReader
         }
         if (kind is not (LayerKind.Conv or LayerKind.Linear) && (bn is not null || act is not null))
         {
-            Report(DiagnosticDescriptors.MisplacedPolicy, at, bn is not null ? "BatchNorm" : "Activation", field.Name, "Conv2d or Linear (a weight layer)");
+            Report(DiagnosticDescriptors.MisplacedPolicy, at, bn is not null ? NormAttributes(field)[0].Kind.Name : "Activation", field.Name, "Conv2d or Linear (a weight layer)");
             return null;
         }
 
@@ -536,7 +551,7 @@ internal sealed class ClassReader
             // do: say so where the stage is declared, since the declared network and its same-settings variant then differ.
             var network = field.ContainingType;
             var missing = new List<(string What, string Declare)>();
-            if (Find(network, BatchNormAttribute) is not null && Find(blockType, BatchNormAttribute) is null) missing.Add(("[BatchNorm]", "[BatchNorm]"));
+            if (NormAttributes(network) is { Count: > 0 } networkNorm && !StatesNorm(blockType)) missing.Add(("[" + networkNorm[0].Kind.Name + "]", "[" + networkNorm[0].Kind.Name + "]"));
             if (Find(network, ActivationAttribute) is not null && Find(blockType, ActivationAttribute) is null) missing.Add(("[Activation]", "[Activation(...)]"));
             if (missing.Count > 0)
                 Report(DiagnosticDescriptors.BlockWithoutNetworkPolicy, typeAt, blockType.Name, string.Join(" or ", missing.Select(m => m.What)), network.Name,
@@ -613,8 +628,8 @@ internal sealed class ClassReader
         var specs = layers.Select(l => l.Spec).ToList();
 
         bool spatial = specs.Any(l => l.Kind is LayerKind.Conv or LayerKind.MaxPool or LayerKind.AvgPool or LayerKind.GlobalAvgPool or LayerKind.Flatten
-            || l.Kind == LayerKind.Stage && l.Block!.Spatial || l.Kind == LayerKind.BatchNorm && l.Out == 2);
-        bool vector = specs.Any(l => l.Kind == LayerKind.Linear || l.Kind == LayerKind.Stage && !l.Block!.Spatial || l.Kind == LayerKind.BatchNorm && l.Out == 1);
+            || l.Kind == LayerKind.Stage && l.Block!.Spatial || l.Kind == LayerKind.Norm && l.Out == Ranks.Map);
+        bool vector = specs.Any(l => l.Kind == LayerKind.Linear || l.Kind == LayerKind.Stage && !l.Block!.Spatial || l.Kind == LayerKind.Norm && l.Out == Ranks.Vector);
         var at = NameLocation(type);
         if (spatial && vector) Report(DiagnosticDescriptors.BlockMixesKinds, at, type.Name);
         if (!specs.Any(l => l.IsWeight || l.Kind == LayerKind.Stage) && !HasErrors && !BlockInvalid && !Unresolved)
@@ -640,17 +655,17 @@ internal sealed class ClassReader
         return new BlockSpec(type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat), type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString(),
             type.Name, expansion, spatial || !vector, policy, new EquatableArray<LayerSpec>(specs), HintNames.Stem(type, ct),
             Taps: blockAttribute is null || NamedBool(blockAttribute, "Taps", true),
-            StatesBatchNorm: Find(type, BatchNormAttribute) is not null, StatesActivation: Find(type, ActivationAttribute) is not null, ExpandedLayers: expanded);
+            StatesNorm: StatesNorm(type), StatesActivation: Find(type, ActivationAttribute) is not null, ExpandedLayers: expanded);
     }
 
     /// <summary>Policy combinations that have no meaning.</summary>
     public void CheckPolicy(string className, Policy policy, IReadOnlyList<LayerSpec> layers, LocationInfo? at)
     {
         var order = policy.Residual.Order;
-        bool anyBnAfterAct = policy.BatchNorm is { Enabled: true, After: BnAfter.Activation }
-            || layers.Any(l => l.BatchNorm is { Enabled: true, After: BnAfter.Activation });
-        if (policy.Residual.Enabled && anyBnAfterAct && order is not (UnitOrder.Original or UnitOrder.ReluBeforeAddition))
-            Report(DiagnosticDescriptors.ConflictingPolicies, at, $"'{className}' puts BatchNorm after the activation, but the unit order {order} fixes where BatchNorm goes",
+        var afterAct = new[] { policy.Norm }.Concat(layers.Select(l => l.Norm))
+            .FirstOrDefault(n => n is { Enabled: true, After: BnAfter.Activation });
+        if (policy.Residual.Enabled && afterAct is not null && order is not (UnitOrder.Original or UnitOrder.ReluBeforeAddition))
+            Report(DiagnosticDescriptors.ConflictingPolicies, at, $"'{className}' puts {Norms.Of(afterAct.Kind).Name} after the activation, but the unit order {order} fixes where {Norms.Of(afterAct.Kind).Name} goes",
                 "use After = Conv, or UnitOrder.Original / ReluBeforeAddition");
         if (!policy.Residual.Enabled && order is UnitOrder.BnAfterAddition or UnitOrder.ReluBeforeAddition or UnitOrder.ReluOnlyPreActivation)
             Report(DiagnosticDescriptors.ConflictingPolicies, at, $"'{className}' has the unit order {order} but no residual addition",

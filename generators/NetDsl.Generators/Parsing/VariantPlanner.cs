@@ -4,6 +4,7 @@ using System.Linq;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using NetDsl.Generators.Diagnostics;
+using NetDsl.Generators.Kinds.Normalization;
 using NetDsl.Generators.Model;
 using NetDsl.Generators.Naming;
 using NetDsl.Generators.Planning;
@@ -19,10 +20,13 @@ internal static class VariantPlanner
 {
     public const string VariantsAttribute = "NetDsl.VariantsAttribute";
 
-    sealed record Combo(bool? Residual, BatchNormPolicy? BatchNorm, string? BatchNormName, UnitOrder? Order, Nonlinearity? Activation, int? Depth);
+    /// <summary>One combination of axis values; null = the axis is absent. <see cref="Norm"/> comes from the BatchNorm or the Normalization axis, named by <see cref="BatchNormName"/> or <see cref="NormalizationName"/>.</summary>
+    sealed record Combo(bool? Residual, NormPolicy? Norm, string? BatchNormName, string? NormalizationName, UnitOrder? Order, Nonlinearity? Activation, int? Depth);
 
     static readonly string[] OrderNames = { "PostAct", "BnAfterAddition", "ReluBeforeAddition", "ReluOnlyPreAct", "PreAct" };
     static readonly string[] BatchNormNames = { "BnAfterConv", "BnAfterActivation", "NoBn" };
+    /// <summary>The Normalization axis's values in the order of <c>NetDsl.Normalization</c>: each kind of the catalog, then none.</summary>
+    static readonly string[] NormalizationNames = Norms.All.Select(k => k.Name).Concat(new[] { "NoNorm" }).ToArray();
 
     /// <summary>The variants of <paramref name="spec"/>'s [Variants] matrix; problems go to <paramref name="diagnostics"/> (then the list is partial and unused).</summary>
     /// <param name="type">The network class.</param>
@@ -64,10 +68,18 @@ internal static class VariantPlanner
         var batchNorm = Axis<int>("BatchNorm", v => v is int i ? i : null, i => i is >= 0 and < 3, "a BatchNormVariant (AfterConv, AfterActivation, None)");
         var order = Axis<int>("Order", v => v is int i ? i : null, i => i is >= 0 and < 5, "a UnitOrder (Original, BnAfterAddition, ReluBeforeAddition, ReluOnlyPreActivation, FullPreActivation)");
         var activation = Axis<int>("Activation", v => v is int i ? i : null, i => i is >= 0 and < 6, "a Nonlinearity (None, ReLU, LeakyReLU, Sigmoid, Tanh, GELU)");
+        var normalization = Axis<int>("Normalization", v => v is int i ? i : null, i => i >= 0 && i < NormalizationNames.Length,
+            "a Normalization (" + string.Join(", ", Norms.All.Select(k => k.Name)) + ", None)");
+        int groups = attribute.NamedArguments.FirstOrDefault(kv => kv.Key == "Groups").Value.Value is int g ? g : NormPolicy.DefaultGroups;
+        if (groups <= 0 || groups > Limits.MaxGroups)
+            Report(DiagnosticDescriptors.InvalidValue, "Groups of [Variants]", groups.ToString(CultureInfo.InvariantCulture), "between 1 and " + Limits.MaxGroups.ToString("N0", CultureInfo.InvariantCulture));
+        if (batchNorm is not null && normalization is not null)
+            Report(DiagnosticDescriptors.EmptyMatrix, "it has both a BatchNorm axis (BatchNorm's placement) and a Normalization axis (the kind)",
+                "keep one: Normalization places each kind where the class's policy places its normalization");
         var depth = Axis<int>("Depth", v => v is int i ? i : null, i => i is >= 1 and <= Limits.MaxBlocks, $"between 1 and {Limits.MaxBlocks.ToString(CultureInfo.InvariantCulture)}");
         if (diagnostics.Count > errors) return result;
         // Bound the work before doing any: the number of combinations, then the layers of all variants together.
-        long combinations = new[] { residual?.Count, batchNorm?.Count, order?.Count, activation?.Count, depth?.Count }.Aggregate(1L, (n, c) => Expansion.Multiply(n, c ?? 1));
+        long combinations = new[] { residual?.Count, batchNorm?.Count, normalization?.Count, order?.Count, activation?.Count, depth?.Count }.Aggregate(1L, (n, c) => Expansion.Multiply(n, c ?? 1));
         if (combinations > Limits.MaxVariants)
         {
             Report(DiagnosticDescriptors.TooManyVariants, $"the matrix has {Expansion.Show(combinations)} combinations", $"{Limits.MaxVariants} variants per matrix", "list fewer axis values");
@@ -79,14 +91,20 @@ internal static class VariantPlanner
             return result;
         }
 
-        var bnTemplate = spec.Policy.BatchNorm;
-        var combos = new List<(Combo Combo, List<string> Names)> { (new Combo(null, null, null, null, null, null), new List<string>()) };
+        // The declared normalization's settings (eps, momentum, placement) carry over to the kinds the axes put in its place.
+        var template = spec.Policy.Norm;
+        var combos = new List<(Combo Combo, List<string> Names)> { (new Combo(null, null, null, null, null, null, null), new List<string>()) };
         combos = Expand(combos, residual, (c, v) => c with { Residual = v }, v => v ? "Residual" : "Plain");
         combos = Expand(combos, batchNorm, (c, v) => c with
         {
-            BatchNorm = v == 2 ? bnTemplate with { Enabled = false } : bnTemplate with { Enabled = true, After = v == 0 ? BnAfter.Convolution : BnAfter.Activation },
+            Norm = v == 2 ? template with { Kind = NormKind.None } : template with { Kind = NormKind.Batch, After = v == 0 ? BnAfter.Convolution : BnAfter.Activation },
             BatchNormName = BatchNormNames[v],
         }, v => BatchNormNames[v]);
+        combos = Expand(combos, normalization, (c, v) => c with
+        {
+            Norm = v < Norms.All.Count ? template with { Kind = Norms.All[v].Kind, Groups = groups } : template with { Kind = NormKind.None },
+            NormalizationName = NormalizationNames[v],
+        }, v => NormalizationNames[v]);
         combos = Expand(combos, order, (c, v) => c with { Order = (UnitOrder)v }, v => OrderNames[v]);
         combos = Expand(combos, activation, (c, v) => c with { Activation = (Nonlinearity)v }, v => ((Nonlinearity)v).ToString());
         combos = Expand(combos, depth, (c, v) => c with { Depth = v }, v => "Depth" + v);
@@ -124,6 +142,7 @@ internal static class VariantPlanner
             var settings = new List<Setting>();
             if (combo.Residual is { } r) settings.Add(new Setting("Residual", r ? "on" : "off"));
             if (combo.BatchNormName is { } b) settings.Add(new Setting("BatchNorm", b));
+            if (combo.NormalizationName is { } n) settings.Add(new Setting("Normalization", n));
             if (combo.Order is { } o) settings.Add(new Setting("Order", o.ToString()));
             if (combo.Activation is { } a) settings.Add(new Setting("Activation", a.ToString()));
             if (combo.Depth is { } d) settings.Add(new Setting("Depth", d.ToString(CultureInfo.InvariantCulture)));
@@ -170,7 +189,7 @@ internal static class VariantPlanner
         meaningless = null;
         var policy = spec.Policy with
         {
-            BatchNorm = c.BatchNorm ?? spec.Policy.BatchNorm,
+            Norm = c.Norm ?? spec.Policy.Norm,
             Activation = c.Activation is { } a ? spec.Policy.Activation with { Kind = a } : spec.Policy.Activation,
         };
 
@@ -188,7 +207,7 @@ internal static class VariantPlanner
                 Order = c.Order ?? bp.Residual.Order,
             };
             var blockPolicy = new Policy(
-                c.BatchNorm ?? (b.StatesBatchNorm ? bp.BatchNorm : policy.BatchNorm),
+                c.Norm ?? (b.StatesNorm ? bp.Norm : policy.Norm),
                 c.Activation is { } act ? (b.StatesActivation ? bp.Activation : policy.Activation) with { Kind = act } : b.StatesActivation ? bp.Activation : policy.Activation,
                 residualPolicy);
             reason ??= Meaningless(blockPolicy);
@@ -218,13 +237,13 @@ internal static class VariantPlanner
                 l = overridden;
             }
             if (makePreAct && i < firstStage && l.IsWeight)
-                l = l with { BatchNorm = BatchNormPolicy.None, Activation = ActivationPolicy.None };
+                l = l with { Norm = NormPolicy.None, Activation = ActivationPolicy.None };
             layersOut.Add(l);
             if (makePreAct && i == lastStage)
             {
                 bool spatialOut = l.Block!.Spatial;
-                if (policy.BatchNorm.Enabled)
-                    layersOut.Add(new LayerSpec(Identifiers.FinalNorm, LayerKind.BatchNorm, spatialOut ? 2 : 1, 0, 1, 0, null, false, 0, 0, null, policy.BatchNorm, null));
+                if (policy.Norm.Enabled)
+                    layersOut.Add(new LayerSpec(Identifiers.FinalNorm, LayerKind.Norm, spatialOut ? 2 : 1, 0, 1, 0, null, false, 0, 0, null, policy.Norm, null));
                 if (policy.Activation.Kind != Nonlinearity.None)
                     layersOut.Add(new LayerSpec(Identifiers.FinalActivation(policy.Activation.Kind), LayerKind.Activation, 0, 0, 1, 0, null, false, 0, 0, null, null, policy.Activation));
             }
@@ -265,18 +284,20 @@ internal static class VariantPlanner
     }
 
     /// <summary>
-    /// A per-layer override follows the matrix: enabled BatchNorm takes the axis placement, a non-None activation
-    /// the axis kind. Explicit BatchNorm layers disappear in variants without BatchNorm (null), and explicit
-    /// activation layers take the axis kind.
+    /// A per-layer override follows the matrix: an enabled normalization takes the axis kind and placement, a non-None
+    /// activation the axis kind. Explicit normalization layers disappear in variants without normalization (null) and take
+    /// the Normalization axis's kind; explicit activation layers take the axis kind.
     /// </summary>
     static LayerSpec? Override(LayerSpec l, Combo c)
     {
-        if (l.Kind == LayerKind.BatchNorm) return c.BatchNorm is { Enabled: false } ? null : l;
+        // An explicit normalization layer: gone without normalization; the Normalization axis gives it the axis kind.
+        if (l.Kind == LayerKind.Norm)
+            return c.Norm is { Enabled: false } ? null : c is { NormalizationName: not null, Norm: { } axisNorm } ? l with { Norm = l.Norm! with { Kind = axisNorm.Kind, Groups = axisNorm.Groups } } : l;
         if (l.Kind == LayerKind.Activation && c.Activation is { } a && a != Nonlinearity.None) return l with { Activation = l.Activation! with { Kind = a } };
         if (!l.IsWeight) return l;
-        var bn = l.BatchNorm is { Enabled: true } && c.BatchNorm is { } axis ? axis : l.BatchNorm;
+        var bn = l.Norm is { Enabled: true } && c.Norm is { } axis ? axis : l.Norm;
         var act = l.Activation is { Kind: not Nonlinearity.None } && c.Activation is { } kind ? l.Activation with { Kind = kind } : l.Activation;
-        return l with { BatchNorm = bn, Activation = act };
+        return l with { Norm = bn, Activation = act };
     }
 
     static string? Meaningless(Policy p)
@@ -284,8 +305,8 @@ internal static class VariantPlanner
         var order = p.Residual.Order;
         if (!p.Residual.Enabled && order is UnitOrder.BnAfterAddition or UnitOrder.ReluBeforeAddition or UnitOrder.ReluOnlyPreActivation)
             return $"{order} needs a residual addition";
-        if (p.Residual.Enabled && p.BatchNorm is { Enabled: true, After: BnAfter.Activation } && order is not (UnitOrder.Original or UnitOrder.ReluBeforeAddition))
-            return $"{order} fixes where BatchNorm goes";
+        if (p.Residual.Enabled && p.Norm is { Enabled: true, After: BnAfter.Activation } && order is not (UnitOrder.Original or UnitOrder.ReluBeforeAddition))
+            return $"{order} fixes where {Norms.Of(p.Norm.Kind).Name} goes";
         return null;
     }
 }

@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using NetDsl.Generators.Diagnostics;
+using NetDsl.Generators.Kinds.Normalization;
 using NetDsl.Generators.Model;
 
 namespace NetDsl.Generators.Planning;
@@ -129,7 +130,8 @@ internal sealed class ShapeInference
                         if (!Residual(s, prefix, input, x, stride, useSite!.Value, unit.Items)) return null;
                         break;
                     case StepKind.Norm:
-                        unit.Items.Add(new SummaryRow(s.NormNames[step.Layer], x.Length == 3 ? "BatchNorm2d" : "BatchNorm1d", Shape(x), 2 * x[0], 0));
+                        if (!Normalizes(s.Norms[step.Layer], x[0], $"The {Norms.Of(s.Norms[step.Layer].Kind).Name} of {(name.Length > 0 ? name : network)}", where)) return null;
+                        unit.Items.Add(NormRow(s.NormNames[step.Layer], s.Norms[step.Layer], x));
                         break;
                     case StepKind.Act:
                     {
@@ -205,15 +207,22 @@ internal sealed class ShapeInference
                 parameters = features * x[0] + (s.Bias(index) ? features : 0);
                 macs = features * x[0];
                 break;
-            case LayerKind.BatchNorm:
-                if ((l.Out == 2) != spatial)
+            case LayerKind.Norm:
+            {
+                var kind = Norms.Of(l.Norm!.Kind);
+                if (l.Out != Ranks.Any && (l.Out == Ranks.Map) != spatial)
                 {
-                    Report(DiagnosticDescriptors.WrongFieldType, inBlock ? where : typeAt(index) ?? where, l.Name, l.Out == 2 ? "BatchNorm2d" : "BatchNorm1d", "BatchNorm", spatial ? "TorchSharp.Modules.BatchNorm2d" : "TorchSharp.Modules.BatchNorm1d");
+                    // The declared type needs the other rank: name the type that fits here, or say there is none.
+                    var fits = kind.FieldTypes.FirstOrDefault(t => t.Rank == Ranks.Any || (t.Rank == Ranks.Map) == spatial).Type;
+                    Report(DiagnosticDescriptors.WrongFieldType, inBlock ? where : typeAt(index) ?? where, l.Name, kind.FieldTypes.First(t => t.Rank == l.Out).Type, kind.Name,
+                        fits is null ? $"TorchSharp.Modules.{kind.ModuleType(spatial)} with [{Norms.Of(NormKind.Group).Name}(Groups = 1)]" : "TorchSharp.Modules." + fits);
                     return null;
                 }
+                if (!Normalizes(l.Norm, x[0], $"The {kind.Name} layer {name}", where)) return null;
                 y = x;
-                parameters = 2 * x[0];
+                parameters = kind.Parameters(x[0]);
                 break;
+            }
             case LayerKind.Stage:
                 return Stage(l, prefix, x, inBlock ? planes : l.Out, inBlock && index == s.StridedLayer ? blockStride : l.Stride, where, items);
             default: // Dropout, explicit activation
@@ -282,7 +291,11 @@ internal sealed class ShapeInference
             shortcut = subsampled;
             long weights = branch[0] * input[0];
             items.Add(new SummaryRow("downsample.0", spatial ? "Conv2d" : "Linear", Shape(shortcut), weights + (d is null ? branch[0] : 0), weights * (spatial ? shortcut[1] * shortcut[2] : 1)));
-            if (d is not null) items.Add(new SummaryRow("downsample.1", spatial ? "BatchNorm2d" : "BatchNorm1d", Shape(shortcut), 2 * branch[0], 0));
+            if (d is not null)
+            {
+                if (!Normalizes(d, branch[0], $"The shortcut projection's {Norms.Of(d.Kind).Name} in {prefix.TrimEnd('.')} ({site.Block})", site.Location)) return false;
+                items.Add(NormRow("downsample.1", d, shortcut));
+            }
             fix = "the branch's spatial size must equal the input subsampled by the stride; check the branch's kernels and padding";
         }
         if (!shortcut.SequenceEqual(branch))
@@ -295,6 +308,21 @@ internal sealed class ShapeInference
     }
 
     static EquatableArray<long> Shape(long[] s) => new(s);
+
+    /// <summary>The Summary row of a normalization layer on <paramref name="x"/> (its kind picks the module type and counts the parameters).</summary>
+    static SummaryRow NormRow(string name, NormPolicy p, long[] x)
+    {
+        var kind = Norms.Of(p.Kind);
+        return new SummaryRow(name, kind.ModuleType(x.Length == 3), Shape(x), kind.Parameters(x[0]), 0);
+    }
+
+    /// <summary>Whether the normalization can run on <paramref name="channels"/> channels; reports ND0041 when not (GroupNorm's groups must divide them).</summary>
+    bool Normalizes(NormPolicy p, long channels, string what, LocationInfo? where)
+    {
+        if (Norms.Of(p.Kind).Problem(p, channels) is not { } problem) return true;
+        Report(DiagnosticDescriptors.NormCannotSplit, where, what, problem, p.Groups.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return false;
+    }
 
     void Report(Microsoft.CodeAnalysis.DiagnosticDescriptor d, LocationInfo? at, params string[] args) => Diagnostics.Add(DiagnosticInfo.Create(d, at, args));
 }

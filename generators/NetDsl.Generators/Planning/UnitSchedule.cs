@@ -33,7 +33,7 @@ internal sealed class UnitSchedule
     public IReadOnlyList<LayerSpec> Layers { get; init; } = null!;
     public IReadOnlyList<Step> Steps { get; init; } = null!;
     /// <summary>Per weight layer: the BatchNorm policy that applies (disabled = none).</summary>
-    public IReadOnlyDictionary<int, BatchNormPolicy> Norms { get; init; } = null!;
+    public IReadOnlyDictionary<int, NormPolicy> Norms { get; init; } = null!;
     /// <summary>Per weight layer: the activation that applies.</summary>
     public IReadOnlyDictionary<int, ActivationPolicy> Activations { get; init; } = null!;
     /// <summary>Per weight layer with a BatchNorm: its field name (<c>bn1</c> for <c>conv1</c>).</summary>
@@ -57,11 +57,11 @@ internal sealed class UnitSchedule
     public static UnitSchedule Build(IReadOnlyList<LayerSpec> layers, Policy policy, bool isNetwork)
     {
         var weights = Enumerable.Range(0, layers.Count).Where(i => layers[i].IsWeight).ToList();
-        var norms = new Dictionary<int, BatchNormPolicy>();
+        var norms = new Dictionary<int, NormPolicy>();
         var acts = new Dictionary<int, ActivationPolicy>();
         foreach (var i in weights)
         {
-            norms[i] = layers[i].BatchNorm ?? policy.BatchNorm;
+            norms[i] = layers[i].Norm ?? policy.Norm;
             acts[i] = layers[i].Activation ?? policy.Activation;
         }
 
@@ -72,7 +72,7 @@ internal sealed class UnitSchedule
             int head = weights[weights.Count - 1];
             if (!layers.Skip(head + 1).Any(l => l.Kind == LayerKind.Stage))
             {
-                if (layers[head].BatchNorm is null) norms[head] = BatchNormPolicy.None;
+                if (layers[head].Norm is null) norms[head] = NormPolicy.None;
                 if (layers[head].Activation is null) acts[head] = ActivationPolicy.None;
             }
         }

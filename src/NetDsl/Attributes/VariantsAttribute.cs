@@ -14,6 +14,22 @@ public enum BatchNormVariant
 }
 
 /// <summary>
+/// The normalization kinds a variant matrix can compare (torchvision's <c>norm_layer</c>), each placed where the class's
+/// normalization policy places it (after the weight layer when the class states none).
+/// </summary>
+public enum Normalization
+{
+    /// <summary><c>nn.BatchNorm2d</c> / <c>BatchNorm1d</c> (Ioffe &amp; Szegedy 2015): batch statistics in training, running ones in eval.</summary>
+    BatchNorm,
+    /// <summary><c>nn.GroupNorm(G, C)</c> (Wu &amp; He 2018) with G = <see cref="VariantsAttribute.Groups"/>: per sample, no batch dependence.</summary>
+    GroupNorm,
+    /// <summary>LayerNorm (Ba et al. 2016): <c>nn.LayerNorm(F)</c> on vectors, <c>nn.GroupNorm(1, C)</c> on maps.</summary>
+    LayerNorm,
+    /// <summary>No normalization anywhere (convolution biases come back on).</summary>
+    None,
+}
+
+/// <summary>
 /// Fans one <see cref="NetworkAttribute">network</see> out into a matrix of variants, each its own
 /// generated type with its own straight-line <c>forward</c>: the class <c>Net.Variants.Plain_NoBn</c> for the
 /// variant named <c>"Net.Plain.NoBn"</c>, with every axis that has more than one value in the name.
@@ -39,6 +55,16 @@ public sealed class VariantsAttribute : Attribute
 
     /// <summary>BatchNorm placements. Names: <c>BnAfterConv</c>, <c>BnAfterActivation</c>, <c>NoBn</c>.</summary>
     public BatchNormVariant[]? BatchNorm { get; set; }
+
+    /// <summary>
+    /// Normalization kinds, placed as the class's normalization policy places them. Names: <c>BatchNorm</c>, <c>GroupNorm</c>,
+    /// <c>LayerNorm</c>, <c>NoNorm</c>. Explicit normalization layers take the axis kind (and disappear with <c>None</c>). Use
+    /// either this axis (which kind) or <see cref="BatchNorm"/> (BatchNorm's placement), not both (ND0028).
+    /// </summary>
+    public Normalization[]? Normalization { get; set; }
+
+    /// <summary>The group count of the <see cref="NetDsl.Normalization.GroupNorm"/> variants. Default 32 (Wu &amp; He 2018); every normalized layer's channels must be a multiple of it (ND0041).</summary>
+    public int Groups { get; set; } = 32;
 
     /// <summary>Residual unit orders (He et al. 2016, Fig. 4). Names: <c>PostAct</c>, <c>BnAfterAddition</c>, <c>ReluBeforeAddition</c>, <c>ReluOnlyPreAct</c>, <c>PreAct</c>.</summary>
     public UnitOrder[]? Order { get; set; }

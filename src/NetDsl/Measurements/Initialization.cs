@@ -68,6 +68,12 @@ public static class Initialization
                 case BatchNorm2d bn2:
                     ResetBatchNorm(bn2.weight, bn2.bias);
                     break;
+                case GroupNorm gn:   // torchvision's resnet.py resets BatchNorm and GroupNorm alike
+                    ResetBatchNorm(gn.weight, gn.bias);
+                    break;
+                case LayerNorm ln:
+                    ResetBatchNorm(ln.weight, ln.bias);
+                    break;
             }
         }
     }
@@ -81,9 +87,9 @@ public static class Initialization
     /// <summary>A one-line description of <paramref name="scheme"/> for reports (paper and formula).</summary>
     public static string Describe(InitScheme scheme) => scheme switch
     {
-        InitScheme.HeFanIn => "He et al. 2015, fan-in (as He et al. 2016): conv and linear weights N(0, 2/fan_in), biases 0, BatchNorm 1/0",
-        InitScheme.TorchvisionFanOut => "torchvision ResNet: conv weights N(0, 2/fan_out), BatchNorm 1/0, linear layers at PyTorch's default",
-        InitScheme.PyTorchDefault => "PyTorch default: weights and biases U(-1/sqrt(fan_in), 1/sqrt(fan_in)), BatchNorm 1/0",
+        InitScheme.HeFanIn => "He et al. 2015, fan-in (as He et al. 2016): conv and linear weights N(0, 2/fan_in), biases 0, normalization (BatchNorm, GroupNorm, LayerNorm) 1/0",
+        InitScheme.TorchvisionFanOut => "torchvision ResNet: conv weights N(0, 2/fan_out), normalization 1/0, linear layers at PyTorch's default",
+        InitScheme.PyTorchDefault => "PyTorch default: weights and biases U(-1/sqrt(fan_in), 1/sqrt(fan_in)), normalization 1/0",
         _ => throw new ArgumentOutOfRangeException(nameof(scheme)),
     };
 }

@@ -157,6 +157,47 @@ public partial class MatrixUnit
     [Conv] Conv2d conv2;
 }
 
+// ---- the normalization family ------------------------------------------------------------------------------
+
+/// <summary>GroupNorm as a block policy: after each convolution and in the projection shortcut (torchvision's norm_layer).</summary>
+[Block, Residual, GroupNorm(Groups = 2), Activation(Nonlinearity.ReLU)]
+public partial class GroupNormUnit
+{
+    [Conv] Conv2d conv1;
+    [Conv] Conv2d conv2;
+}
+
+/// <summary>
+/// GroupNorm as the network policy (Eps 1e-3), LayerNorm as a field override on maps (GroupNorm(1, C)) and on vectors after
+/// the activation (nn.LayerNorm), an explicit GroupNorm on maps and an explicit LayerNorm on vectors.
+/// </summary>
+[Network, Input(3, 8, 8), GroupNorm(Groups = 2, Eps = 1e-3), Activation(Nonlinearity.ReLU)]
+public partial class NormFamilyNet
+{
+    [Conv(4)] Conv2d conv1;
+    [Conv(4), LayerNorm] Conv2d conv2;
+    [Stage(Blocks = 1, Channels = 4)] ModuleList<GroupNormUnit> layer1;
+    [Stage(Blocks = 1, Channels = 8, Stride = 2)] ModuleList<GroupNormUnit> layer2;
+    [GroupNorm(Groups = 4)] GroupNorm gn;
+    [GlobalAvgPool] AdaptiveAvgPool2d avgpool;
+    [Linear(6), LayerNorm(After = Activation)] Linear fc3;
+    [LayerNorm(Eps = 1e-4)] LayerNorm ln;
+    [Linear(3)] Linear fc;
+}
+
+/// <summary>The Normalization axis: every kind (GroupNorm with 2 groups) and none; the explicit BatchNorm layer takes the axis kind.</summary>
+[Network, Input(3, 8, 8), BatchNorm, Activation(Nonlinearity.ReLU)]
+[Variants(Normalization = new[] { Normalization.BatchNorm, Normalization.GroupNorm, Normalization.LayerNorm, Normalization.None }, Groups = 2)]
+public partial class NormMatrixNet
+{
+    [Conv(4)] Conv2d conv1;
+    [Stage(Blocks = 1, Channels = 4)] ModuleList<MatrixUnit> layer1;
+    [Stage(Blocks = 1, Channels = 6, Stride = 2)] ModuleList<MatrixUnit> layer2;
+    [BatchNorm] BatchNorm2d bn;
+    [GlobalAvgPool] AdaptiveAvgPool2d avgpool;
+    [Linear(3)] Linear fc;
+}
+
 /// <summary>Residual x BatchNorm placement: six variants; the explicit BatchNorm layer is left out of the NoBn ones.</summary>
 [Network, Input(3, 8, 8), BatchNorm, Activation(Nonlinearity.ReLU)]
 [Variants(Residual = new[] { true, false }, BatchNorm = new[] { BatchNormVariant.AfterConv, BatchNormVariant.AfterActivation, BatchNormVariant.None })]

@@ -192,6 +192,93 @@ public class ConstructTwinTests
             M("conv1", Conv(1, 4, 3)), M("bn_conv1", BatchNorm2d(4)), M("relu", ReLU()), M("pool", MaxPool2d(2, stride: 2)), M("flatten", Flatten()),
             M("fc1", Linear(36, 16, hasBias: false)), M("bn_fc1", BatchNorm1d(16)), M("dropout", Dropout(0.1)), M("fc2", Linear(16, 3)));
 
+    // ---- the normalization family ----------------------------------------------------------------------------
+    /// <summary>A basic unit with <paramref name="norm"/> (a module for C channels; null: none) after each convolution and in the projection.</summary>
+    static Twin NormUnit(long cin, long planes, long stride, Func<long, Module<Tensor, Tensor>>? norm)
+    {
+        bool n = norm is not null, project = stride != 1 || cin != planes;
+        var modules = new List<(string, Module)> { M("conv1", Conv(cin, planes, 3, stride, bias: !n)) };
+        if (n) modules.Add(M("bn1", norm!(planes)));
+        modules.Add(M("relu", ReLU()));
+        modules.Add(M("conv2", Conv(planes, planes, 3, bias: !n)));
+        if (n) modules.Add(M("bn2", norm!(planes)));
+        if (project) modules.Add(M("downsample", n ? Sequential(Conv(cin, planes, 1, stride), norm!(planes)) : Sequential(Conv(cin, planes, 1, stride, bias: true))));
+        Tensor N(Twin m, string name, Tensor t) => n ? m[name].call(t) : t;
+        return new Twin((m, x) => m["relu"].call(N(m, "bn2", m["conv2"].call(m["relu"].call(N(m, "bn1", m["conv1"].call(x))))) + (project ? m["downsample"].call(x) : x)),
+            modules.ToArray());
+    }
+
+    static Twin NormFamilyNetTwin() =>
+        new((m, x) =>
+            {
+                x = m["relu"].call(m["bn1"].call(m["conv1"].call(x)));
+                x = m["relu"].call(m["bn2"].call(m["conv2"].call(x)));
+                x = m["gn"].call(Run(m, "layer2", Run(m, "layer1", x)));
+                x = m["bn3"].call(m["relu"].call(m["fc3"].call(m["avgpool"].call(x).flatten(1))));
+                return m["fc"].call(m["ln"].call(x));
+            },
+            M("conv1", Conv(3, 4, 3)), M("bn1", GroupNorm(2, 4, eps: 1e-3)), M("relu", ReLU()),
+            M("conv2", Conv(4, 4, 3)), M("bn2", GroupNorm(1, 4)),                       // [LayerNorm] on maps: statistics over [C, H, W]
+            M("layer1", Blocks(NormUnit(4, 4, 1, c => GroupNorm(2, c)))), M("layer2", Blocks(NormUnit(4, 8, 2, c => GroupNorm(2, c)))),
+            M("gn", GroupNorm(4, 8)), M("avgpool", AdaptiveAvgPool2d(1)),
+            M("fc3", Linear(8, 6)), M("bn3", LayerNorm(6)),                                // after the activation: fc3 keeps its bias
+            M("ln", LayerNorm(6, eps: 1e-4)), M("fc", Linear(6, 3)));
+
+    /// <summary>NormMatrixNet under one Normalization value: <paramref name="norm"/> builds it for C channels (null: none).</summary>
+    static Twin NormMatrixTwin(Func<long, Module<Tensor, Tensor>>? norm)
+    {
+        bool n = norm is not null;
+        var modules = new List<(string, Module)> { M("conv1", Conv(3, 4, 3, bias: !n)) };
+        if (n) modules.Add(M("bn1", norm!(4)));
+        modules.Add(M("relu", ReLU()));
+        modules.Add(M("layer1", Blocks(NormUnit(4, 4, 1, norm))));
+        modules.Add(M("layer2", Blocks(NormUnit(4, 6, 2, norm))));
+        if (n) modules.Add(M("bn", norm!(6)));                                           // the explicit BatchNorm layer, of the axis kind
+        modules.Add(M("avgpool", AdaptiveAvgPool2d(1)));
+        modules.Add(M("fc", Linear(6, 3)));
+        return new Twin((m, x) =>
+        {
+            x = m["conv1"].call(x);
+            if (n) x = m["bn1"].call(x);
+            x = Run(m, "layer2", Run(m, "layer1", m["relu"].call(x)));
+            if (n) x = m["bn"].call(x);
+            return Head(m, x);
+        }, modules.ToArray());
+    }
+
+    static readonly Dictionary<string, (Func<long, Module<Tensor, Tensor>>? Norm, long Parameters)> NormVariants = new()
+    {
+        // 108 + 8; 144 + 8 + 144 + 8; 216 + 12 + 324 + 12 + projection 24 + 12; explicit 12; fc 21 (every kind has 2C parameters)
+        ["NormMatrixNet.BatchNorm"] = (c => BatchNorm2d(c), 1053),
+        ["NormMatrixNet.GroupNorm"] = (c => GroupNorm(2, c), 1053),
+        ["NormMatrixNet.LayerNorm"] = (c => GroupNorm(1, c), 1053),
+        // every convolution with its bias: 112; 148 + 148; 222 + 330 + projection 24 + 6; fc 21
+        ["NormMatrixNet.NoNorm"] = (null, 1011),
+    };
+
+    [Fact]
+    public void The_normalization_axis_lists_each_kind_and_none_with_its_setting()
+    {
+        Assert.Equal(NormVariants.Keys, NormMatrixNet.Variants.All.Select(v => v.Name));
+        Assert.Equal(new[] { "BatchNorm", "GroupNorm", "LayerNorm", "NoNorm" }, NormMatrixNet.Variants.All.Select(v => v.Settings["Normalization"]));
+        Assert.All(NormMatrixNet.Variants.All, v => Assert.Single(v.Settings));
+    }
+
+    [Theory]
+    [InlineData("NormMatrixNet.BatchNorm")]
+    [InlineData("NormMatrixNet.GroupNorm")]
+    [InlineData("NormMatrixNet.LayerNorm")]
+    [InlineData("NormMatrixNet.NoNorm")]
+    public void Normalization_variant_equals_its_twin(string name)
+    {
+        var v = NormMatrixNet.Variants.All.Single(x => x.Name == name);
+        var (norm, parameters) = NormVariants[name];
+        manual_seed(0);
+        var generated = v.Create();
+        Assert.Equal(parameters, v.Summary.TotalParameters);
+        TwinAssert.Equal(generated, NormMatrixTwin(norm), Maps, Logits, parameters);
+    }
+
     // ---- the table -------------------------------------------------------------------------------------------
     sealed record Case(Func<Module<Tensor, Tensor>> Generated, Func<Module<Tensor, Tensor>> Twin, long[] Input, long[] Output, long Parameters, ModelSummary Summary);
 
@@ -216,6 +303,8 @@ public class ConstructTwinTests
         // 144 + 8 + 144 + 8 + 16 + 8; 10
         ["Strided unit on a 1x1 map"] = new(() => new OnePixelNet(), OnePixelNetTwin, new long[] { 4, 4, 1, 1 }, new long[] { 4, 2 }, 338, OnePixelNet.Summary),
         // 36 + 8 + 576 + 32 + 51
+        // conv1 108 + 8, conv2 144 + 8; layer1 144 + 8 + 144 + 8; layer2 288 + 16 + 576 + 16 + projection 32 + 16; gn 16; fc3 54 + bn3 12; ln 12; fc 21
+        ["GroupNorm and LayerNorm: policies, field overrides, projection, explicit layers on maps and vectors"] = new(() => new NormFamilyNet(), NormFamilyNetTwin, Maps, Logits, 1631, NormFamilyNet.Summary),
         ["CNN with a dense head: BatchNorm2d then BatchNorm1d, MaxPool, Flatten, Dropout"] = new(() => new CnnWithDenseHead(), CnnWithDenseHeadTwin, new long[] { 4, 1, 6, 6 }, Logits, 703, CnnWithDenseHead.Summary),
     };
 

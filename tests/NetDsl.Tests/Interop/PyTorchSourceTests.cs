@@ -71,10 +71,13 @@ public sealed class PyTorchSourceTests(ITestOutputHelper output) : IDisposable
         new("DeepResidualMlp", DeepResidualMlp.PyTorchSource, () => new DeepResidualMlp(), new long[] { 8, 1 }, true, Float64: true),
         new("NestedStageNet", NestedStageNet.PyTorchSource, () => new NestedStageNet(), new long[] { 4, 4, 8, 8 }, true),
         new("KindsNet", KindsNet.PyTorchSource, () => new KindsNet(), new long[] { 4, 3, 16, 16 }, false), // dropout: eval
+        // GroupNorm and LayerNorm (policies, overrides, projection, explicit layers on maps and vectors): 1,631 parameters by hand.
+        new("NormFamilyNet", Generated.Constructs.NormFamilyNet.PyTorchSource, () => new Generated.Constructs.NormFamilyNet(), new long[] { 4, 3, 8, 8 }, true, 1631),
     }
     .Concat(Variants(BnResidualMatrix.Variants.All, 4))
     .Concat(Variants(PreActMatrix.Variants.All, 4))
     .Concat(Variants(OrderMatrix.Variants.All, 4))
+    .Concat(Variants(Generated.Constructs.NormMatrixNet.Variants.All, 4))
     .ToList();
 
     [Fact]

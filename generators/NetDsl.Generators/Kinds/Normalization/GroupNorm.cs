@@ -1,0 +1,45 @@
+using System.Collections.Generic;
+using System.Globalization;
+using NetDsl.Generators.Model;
+using NetDsl.Generators.Parsing;
+
+namespace NetDsl.Generators.Kinds.Normalization;
+
+/// <summary>GroupNorm (Wu &amp; He 2018): <c>nn.GroupNorm(G, C)</c>, statistics per sample over each group of C / G channels and all positions.</summary>
+internal sealed class GroupNorm : INormKind
+{
+    public NormKind Kind => NormKind.Group;
+    public string Attribute => "NetDsl.GroupNormAttribute";
+    public string Name => "GroupNorm";
+
+    public NormPolicy Read(PolicyArguments a)
+    {
+        var after = a.After();
+        double eps = a.Eps();
+        int groups = a.Int("Groups", NormPolicy.DefaultGroups);
+        if (groups <= 0 || groups > Limits.MaxGroups)
+        {
+            a.Invalid("Groups", groups.ToString(CultureInfo.InvariantCulture), "between 1 and " + Limits.MaxGroups.ToString("N0", CultureInfo.InvariantCulture));
+            groups = NormPolicy.DefaultGroups;
+        }
+        return new NormPolicy(NormKind.Group, after, eps, 0.1, groups);
+    }
+
+    // nn.GroupNorm takes [N, C, *]: maps and vectors alike.
+    public IReadOnlyList<(string Type, int Rank)> FieldTypes { get; } = new[] { ("GroupNorm", Ranks.Any) };
+
+    public string ModuleType(bool map) => "GroupNorm";
+
+    public string Factory(NormPolicy p, string features, bool map) =>
+        $"global::NetDsl.NormalizationLayers.GroupNorm({p.Groups.ToString(CultureInfo.InvariantCulture)}, {features}, eps: {LayerKinds.Lit(p.Eps)})";
+
+    public string PyTorch(NormPolicy p, string features, bool map) =>
+        $"nn.GroupNorm({p.Groups.ToString(CultureInfo.InvariantCulture)}, {features}" + (p.Eps == 1e-5 ? "" : ", eps=" + LayerKinds.PyLit(p.Eps)) + ")";
+
+    public long Parameters(long features) => 2 * features;
+
+    public string? Problem(NormPolicy p, long features) => features % p.Groups == 0 ? null
+        : $"{features.ToString(CultureInfo.InvariantCulture)} channels cannot be split into {p.Groups.ToString(CultureInfo.InvariantCulture)} groups";
+
+    public bool Foldable => false;
+}
