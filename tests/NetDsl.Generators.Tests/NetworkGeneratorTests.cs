@@ -110,6 +110,13 @@ public class NetworkGeneratorTests
     [InlineData("ND0003", "[Network, Input(1, 8, 8)]\npublic partial class Net { [Conv(4)] Conv2d conv1; [{|BatchNorm(Enabled = false)|}] BatchNorm2d bn; [Flatten] Flatten f; [Linear(2)] Linear fc; }")]
     [InlineData("ND0041", "[Network, Input(1, 8, 8), GroupNorm, Activation(Nonlinearity.ReLU)]\npublic partial class Net { [{|Conv(16)|}] Conv2d conv1; [Flatten] Flatten f; [Linear(2)] Linear fc; }")]
     [InlineData("ND0041", "[Network, Input(1, 8, 8)]\npublic partial class Net { [Conv(6)] Conv2d conv1; [{|GroupNorm(Groups = 4)|}] GroupNorm gn; [Flatten] Flatten f; [Linear(2)] Linear fc; }")]
+    [InlineData("ND0009", "[Network, Input(4), {|Init((Init)9)|}]\npublic partial class Net { [Linear(3)] Linear fc; }")]
+    [InlineData("ND0014", "[Block, Init(Init.SkipInit)]\npublic partial class {|B|} { [Conv] Conv2d conv1; }")]
+    [InlineData("ND0014", "[Block, Residual, Init(Init.ZeroGamma)]\npublic partial class {|B|} { [Conv] Conv2d conv1; }")]
+    [InlineData("ND0014", "[Block, Residual(Order = UnitOrder.FullPreActivation), BatchNorm, Init(Init.ZeroGamma)]\npublic partial class {|B|} { [Conv] Conv2d conv1; }")]
+    [InlineData("ND0014", "[Network, Input(4), BatchNorm, Init(Init.Fixup)]\npublic partial class {|Net|} { [Linear(8)] Linear fc1; [Linear(3)] Linear fc; }")]
+    [InlineData("ND0014", "[Network, Input(4), Init(Init.SkipInit)]\npublic partial class {|Net|} { [Linear(8)] Linear fc1; [Linear(3)] Linear fc; }")]
+    [InlineData("ND0042", "[Block, Residual] public partial class B { [Conv] Conv2d conv1; }\n[Network, Input(1, 8, 8), Init(Init.Fixup)]\npublic partial class Net { [Conv(4)] Conv2d conv1; [Stage(Blocks = 1, Channels = 4)] {|ModuleList<B>|} layer1; [Flatten] Flatten f; [Linear(2)] Linear fc; }")]
     [InlineData("ND0018", "[Network, Input(4)]\npublic partial class Net { [Linear(3)] Linear {|train|}; }")]
     [InlineData("ND0018", "[Network, Input(4)]\npublic partial class Net { [Linear(3)] Linear fc; public int {|Summary|} => 1; }")]
     [InlineData("ND0018", "[Network, Input(4)]\npublic partial class Net { [Linear(3)] Linear fc; public TorchSharp.torch.Tensor {|forward|}(TorchSharp.torch.Tensor t) => t; }")]
@@ -136,9 +143,9 @@ public class NetworkGeneratorTests
     [InlineData("ND0029", "[Block, Residual] public partial class B { [Linear] Linear fc1; }\n[Network, Input(4), {|Variants(Depth = new[] { 2, 3, 2 })|}]\npublic partial class Net { [Stage(Blocks = 2, Channels = 4)] ModuleList<B> layers; }")]
     [InlineData("ND0003", "[Block, Residual] public partial class B { [Linear] Linear fc1; }\n[Network, Input(4), {|Variants(Depth = new[] { 0, 3 })|}]\npublic partial class Net { [Stage(Blocks = 2, Channels = 4)] ModuleList<B> layers; }")]
     [InlineData("ND0028", "[Network, Input(4), {|Variants(Residual = new[] { true, false })|}]\npublic partial class Net { [Linear(3)] Linear fc; }")]
-    [InlineData("ND0028", "[Network, Input(4), BatchNorm, {|Variants(BatchNorm = new[] { BatchNormVariant.AfterConv }, Normalization = new[] { Normalization.GroupNorm })|}]\npublic partial class Net { [Linear(8)] Linear fc1; [Linear(3)] Linear fc; }")]
-    [InlineData("ND0003", "[Network, Input(4), BatchNorm, {|Variants(Normalization = new[] { Normalization.BatchNorm, Normalization.GroupNorm }, Groups = 0)|}]\npublic partial class Net { [Linear(8)] Linear fc1; [Linear(3)] Linear fc; }")]
-    [InlineData("ND0041", "[Network, Input(4), BatchNorm, {|Variants(Normalization = new[] { Normalization.BatchNorm, Normalization.GroupNorm })|}]\npublic partial class Net { [Linear(8)] Linear fc1; [Linear(3)] Linear fc; }")]
+    [InlineData("ND0028", "[Network, Input(4), BatchNorm, {|Variants(BatchNorm = new[] { BatchNormVariant.AfterConv }, Normalization = new[] { NormalizationVariant.GroupNorm })|}]\npublic partial class Net { [Linear(8)] Linear fc1; [Linear(3)] Linear fc; }")]
+    [InlineData("ND0003", "[Network, Input(4), BatchNorm, {|Variants(Normalization = new[] { NormalizationVariant.BatchNorm, NormalizationVariant.GroupNorm }, Groups = 0)|}]\npublic partial class Net { [Linear(8)] Linear fc1; [Linear(3)] Linear fc; }")]
+    [InlineData("ND0041", "[Network, Input(4), BatchNorm, {|Variants(Normalization = new[] { NormalizationVariant.BatchNorm, NormalizationVariant.GroupNorm })|}]\npublic partial class Net { [Linear(8)] Linear fc1; [Linear(3)] Linear fc; }")]
     public void Matrix_errors_report_their_ID_at_the_attribute_and_generate_no_variants(string id, string markup)
     {
         var (result, span) = RunMarkup(markup);

@@ -181,6 +181,10 @@ internal static class DiagnosticDescriptors
         "GroupNorm's groups do not divide the channels",
         "{0} cannot run: {1}; use a group count that divides every normalized layer's channels (Groups = {2} needs multiples of {2}), or change the widths");
 
+    public static readonly DiagnosticDescriptor BlockWithoutInitScalars = Error("ND0042",
+        "Block lacks the scalars of the network's Init",
+        "'{0}' uses Init.{1}, which adds scalars to every residual block, but block '{2}' of stage '{3}' does not state [Init(Init.{1})]; declare it on '{2}' (its type is generated once, from its own attributes), or compare initializations with [Variants(Init = ...)]");
+
     public static readonly DiagnosticDescriptor InternalError = new("ND0999",
         "NetDsl generator failure",
         "NetDsl could not process '{0}': {1}; please report this with the declaration",
@@ -192,7 +196,7 @@ internal static class DiagnosticDescriptors
         InvalidInputRank, UnknownEnumValue, EmptyOutput, StageTypeNotBlock, BlockCycle, ResidualCannotAdd,
         ConflictingPolicies, NeedsSpatialMap, FixedSizeInBlock, MissingSize, ImpliedNameClash, BlockMixesKinds,
         ResidualOnNetwork, MultipleLayerAttributes, MisplacedPolicy, UserConstructor, StrideOnVectorBlock, UnannotatedModule, NotAnInstanceField, SkippedVariants, EmptyMatrix, DuplicateVariant, VariantsOnBlock,
-        LayersInSeveralParts, EvenKernelSamePadding, TooManyLayers, TooManyVariants, ClassNamedLikeMember, LanguageVersionTooLow, HiddenReferencedType, HiddenByRegistry, BlockFromAnotherAssembly, BlockWithoutNetworkPolicy, NormCannotSplit, InternalError,
+        LayersInSeveralParts, EvenKernelSamePadding, TooManyLayers, TooManyVariants, ClassNamedLikeMember, LanguageVersionTooLow, HiddenReferencedType, HiddenByRegistry, BlockFromAnotherAssembly, BlockWithoutNetworkPolicy, NormCannotSplit, BlockWithoutInitScalars, InternalError,
     };
 
     static readonly Dictionary<string, DiagnosticDescriptor> ByIdMap = All.ToDictionary(d => d.Id);

@@ -186,6 +186,7 @@ internal sealed class PyTorchEmitter
         var init = new List<string>();
         var forward = new List<string>();
         var created = new HashSet<string>();
+        int scalars = 0; // scalar parameters go first in __init__: a state_dict lists a module's own parameters before its children's
         void Create(string name, string factory)
         {
             if (created.Add(name)) init.Add(Set(name, factory));
@@ -226,6 +227,13 @@ internal sealed class PyTorchEmitter
                     var name = LayerKinds.ActivationField(a.Kind);
                     Create(name, Activation(a));
                     Next($"{Get(name)}({v})");
+                    break;
+                }
+                case StepKind.Scalar:
+                {
+                    var name = step.Scalar!;
+                    if (created.Add(name)) init.Insert(scalars++, Set(name, $"nn.Parameter(torch.{(step.Multiply && name != "alpha" ? "ones" : "zeros")}(1))"));
+                    Next($"{v} {(step.Multiply ? "*" : "+")} {Get(name)}");
                     break;
                 }
                 case StepKind.Add:
@@ -286,25 +294,26 @@ internal sealed class PyTorchEmitter
     static string ShortcutAndSum(UnitSchedule s, string branch, string outSize, bool spatial, string inName, List<string> init, List<string> forward)
     {
         var r = s.Residual!;
-        var norm = s.Norms.Values.FirstOrDefault(n => n.Enabled);
+        var norm = s.ProjectionNorm;
         string projection = spatial
-            ? $"nn.Conv2d({inName}, {outSize}, kernel_size=1, stride=stride, bias={Bool(norm is null)})"
-            : $"nn.Linear({inName}, {outSize}, bias={Bool(norm is null)})";
+            ? $"nn.Conv2d({inName}, {outSize}, kernel_size=1, stride=stride, bias={Bool(s.ProjectionBias)})"
+            : $"nn.Linear({inName}, {outSize}, bias={Bool(s.ProjectionBias)})";
         if (norm is not null) projection += ", " + Norm(norm, outSize, spatial);
         string shapeChanges = spatial ? $"stride != 1 or {inName} != {outSize}" : $"{inName} != {outSize}";
         string shortcut = "x";
+        string projected = s.FirstInputBias is { } bias ? $"x + {Get(bias)}" : "x"; // Fixup: the projection sees the first scalar bias
         switch (r.Shortcut)
         {
             case ShortcutKind.Auto:
                 init.Add("self.downsample = None  # projection shortcut only where the shape changes");
                 init.Add($"if {shapeChanges}:");
                 init.Add($"    self.downsample = nn.Sequential({projection})");
-                forward.Add("shortcut = x if self.downsample is None else self.downsample(x)");
+                forward.Add($"shortcut = x if self.downsample is None else self.downsample({projected})");
                 shortcut = "shortcut";
                 break;
             case ShortcutKind.Projection:
                 init.Add($"self.downsample = nn.Sequential({projection})");
-                forward.Add("shortcut = self.downsample(x)");
+                forward.Add($"shortcut = self.downsample({projected})");
                 shortcut = "shortcut";
                 break;
             case ShortcutKind.ZeroPad:

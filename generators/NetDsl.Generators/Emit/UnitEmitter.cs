@@ -32,6 +32,8 @@ internal sealed class UnitEmitter
     readonly List<string> fields = new();
     readonly List<string> ctor = new();
     readonly List<string> registrations = new();
+    /// <summary>The unit's own scalar parameters (Fixup, SkipInit), registered before its sub-modules as PyTorch orders a state_dict.</summary>
+    readonly List<string> parameters = new();
     readonly List<string> forward = new();
     /// <summary>The eval-mode forward with each BatchNorm folded into the weight layer before it and no taps (second walk).</summary>
     readonly List<string> folded = new();
@@ -250,6 +252,20 @@ internal sealed class UnitEmitter
                     else Activate(a.Kind, tapName, src => $"{Me(name)}.call({src})");
                     break;
                 }
+                case StepKind.Scalar:
+                {
+                    // A learnable scalar (Fixup's biases and multiplier, SkipInit's alpha): built once, a parameter of this module.
+                    var name = step.Scalar!;
+                    if (!created.ContainsKey(name))
+                    {
+                        created[name] = "scalar";
+                        fields.Add($"private readonly global::TorchSharp.Modules.Parameter {Id(name)};");
+                        ctor.Add($"{Me(name)} = {Nn}.Parameter(global::TorchSharp.torch.{(step.Multiply && name != "alpha" ? "ones" : "zeros")}(1));");
+                        parameters.Add(name);
+                    }
+                    Next($"{v} {(step.Multiply ? "*" : "+")} {Me(name)}");
+                    break;
+                }
                 case StepKind.Add:
                     v = EmitShortcutAndSum(v, cur, shortcutInput, fresh);
                     fresh = true;
@@ -315,17 +331,19 @@ internal sealed class UnitEmitter
     string EmitShortcutAndSum(string branch, string outSize, string input, bool branchFresh)
     {
         var r = s.Residual!;
-        var norm = s.Norms.Values.FirstOrDefault(n => n.Enabled);
+        var norm = s.ProjectionNorm;
         string shortcut = input;
         string projection = spatial
-            ? $"{Nn}.Conv2d({InName}, {outSize}, kernel_size: 1, stride: stride, bias: {LayerKinds.Lit(norm is null)})"
-            : $"{Nn}.Linear({InName}, {outSize}, hasBias: {LayerKinds.Lit(norm is null)})";
+            ? $"{Nn}.Conv2d({InName}, {outSize}, kernel_size: 1, stride: stride, bias: {LayerKinds.Lit(s.ProjectionBias)})"
+            : $"{Nn}.Linear({InName}, {outSize}, hasBias: {LayerKinds.Lit(s.ProjectionBias)})";
         if (norm is not null) projection += ", " + Norms.Of(norm.Kind).Factory(norm, outSize, spatial);
         string shapeChanges = spatial ? $"stride != 1 || {InName} != {outSize}" : $"{InName} != {outSize}";
         bool declare = !folding; // the folded walk reuses the first walk's fields and registrations
         // The folded walk folds the projection's BatchNorm too (NetDsl.Inference.BatchNormFolding.Projection).
         string Project(string x)
         {
+            // Fixup: the projection sees the input with the first scalar bias added, as in the reference code.
+            if (s.FirstInputBias is { } bias) x = $"{x} + {Me(bias)}";
             if (!folding || norm is null || !Norms.Of(norm.Kind).Foldable) return $"this.downsample.call({x})";
             folds++;
             return $"global::NetDsl.Inference.BatchNormFolding.Projection(this.downsample, {x})";
@@ -411,7 +429,8 @@ internal sealed class UnitEmitter
         }
         foreach (var line in doc) w.WriteLine("/// " + line);
         w.WriteLine($"[global::System.CodeDom.Compiler.GeneratedCode(\"NetDsl.Generators\", \"{version}\")]");
-        w.WriteLine($"{layout.Modifiers} {Id(name)} : {Nn}.Module<{Tensor}, {Tensor}>, global::NetDsl.Instrumentation.IInstrumented");
+        w.WriteLine($"{layout.Modifiers} {Id(name)} : {Nn}.Module<{Tensor}, {Tensor}>, global::NetDsl.Instrumentation.IInstrumented"
+            + (s.ExposesBranch ? ", global::NetDsl.IResidualUnit" : "") + (block is null && s.Init is not null ? ", global::NetDsl.IDeclaresInit" : ""));
         w.WriteLine("{");
         w.Indent++;
         foreach (var nested in layout.Nested)
@@ -450,11 +469,14 @@ internal sealed class UnitEmitter
         w.WriteLine("{");
         w.Indent++;
         foreach (var line in ctor) w.WriteLine(line);
+        foreach (var p in parameters) w.WriteLine($"this.register_parameter(\"{p}\", {Me(p)});");
         foreach (var r in registrations)
         {
             var module = r.TrimEnd('?');
             w.WriteLine(r.EndsWith("?", System.StringComparison.Ordinal) ? $"if (!({Me(module)} is null)) this.register_module(\"{module}\", {Me(module)});" : $"this.register_module(\"{module}\", {Me(module)});");
         }
+        if (block is null && s.Init is { } init)
+            w.WriteLine($"global::NetDsl.Inits.Apply(this, global::NetDsl.Init.{init});");
         w.Indent--;
         w.WriteLine("}");
         w.WriteLine();
@@ -531,8 +553,29 @@ internal sealed class UnitEmitter
         w.WriteLine("}");
     }
 
+    /// <summary>The members the initialization family reads: the branch's weight layers and the normalization ending it; a network's declared Init.</summary>
+    void WriteInitMembers(IndentedTextWriter w)
+    {
+        if (s.ExposesBranch)
+        {
+            var weights = Enumerable.Range(0, s.Layers.Count).Where(i => s.Layers[i].IsWeight).Select(i => Me(s.Layers[i].Name));
+            w.WriteLine();
+            w.WriteLine("/// <inheritdoc />");
+            w.WriteLine($"global::System.Collections.Generic.IReadOnlyList<{Nn}.Module> global::NetDsl.IResidualUnit.BranchWeights => new {Nn}.Module[] {{ {string.Join(", ", weights)} }};");
+            w.WriteLine("/// <inheritdoc />");
+            w.WriteLine($"{Nn}.Module global::NetDsl.IResidualUnit.BranchEndNorm => {(s.BranchEndNorm is { } end ? Me(end) : "null")};");
+        }
+        if (block is null && s.Init is { } init)
+        {
+            w.WriteLine();
+            w.WriteLine("/// <inheritdoc />");
+            w.WriteLine($"global::NetDsl.Init global::NetDsl.IDeclaresInit.Init => global::NetDsl.Init.{init};");
+        }
+    }
+
     void WriteInstrumentation(IndentedTextWriter w)
     {
+        WriteInitMembers(w);
         w.WriteLine();
         w.WriteLine("/// <inheritdoc />");
         w.WriteLine("void global::NetDsl.Instrumentation.IInstrumented.AttachProbe(global::NetDsl.Instrumentation.Probe probe, string prefix)");

@@ -37,8 +37,17 @@ internal sealed record ResidualPolicy(bool Enabled, ShortcutKind Shortcut, UnitO
     public static readonly ResidualPolicy Off = new(false, ShortcutKind.Auto, UnitOrder.Original, 1.0);
 }
 
-/// <summary>The policies of a class (block or network), after defaults.</summary>
-internal sealed record Policy(NormPolicy Norm, ActivationPolicy Activation, ResidualPolicy Residual);
+/// <summary>Mirror of the runtime's <c>NetDsl.Init</c> (values must match).</summary>
+internal enum InitKind { PyTorchDefault, HeFanIn, HeFanOut, ZeroGamma, Fixup, SkipInit }
+
+/// <summary>The policies of a class (block or network), after defaults; <see cref="Init"/> null when the class states none.</summary>
+internal sealed record Policy(NormPolicy Norm, ActivationPolicy Activation, ResidualPolicy Residual, InitKind? Init = null)
+{
+    /// <summary>Fixup's scalars (a bias before each weight layer and activation, a multiplier ending each residual branch) are part of the unit.</summary>
+    public bool Fixup => Init == InitKind.Fixup;
+    /// <summary>SkipInit's <c>alpha</c> ends each residual branch.</summary>
+    public bool SkipInit => Init == InitKind.SkipInit;
+}
 
 /// <summary>
 /// One declared layer field, as written (sizes not yet inferred). Plain values only: no symbols,

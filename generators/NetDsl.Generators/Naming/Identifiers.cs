@@ -79,6 +79,7 @@ internal static class Identifiers
             generated.Add((ZeroPadChannels, "the zero-padding shortcut's channels"));
         }
         if (schedule.Residual is { } r && r.BranchScale != 1.0) generated.Add((BranchScale, "the branch scale's Scalar"));
+        generated.AddRange(schedule.Scalars.Select(n => (n, n == "alpha" ? "SkipInit's scalar alpha" : n == "scale" ? "Fixup's scalar multiplier" : "a Fixup scalar bias")));
         generated.Add((Forward, "the forward pass"));
         generated.Add((Tap, "the tap-point helper"));
         generated.Add((Probe, "the attached probe"));

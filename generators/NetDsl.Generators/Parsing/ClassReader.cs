@@ -31,6 +31,7 @@ internal sealed class ClassReader
     const string InputAttribute = "NetDsl.InputAttribute";
     const string ActivationAttribute = "NetDsl.ActivationAttribute";
     const string ResidualAttribute = "NetDsl.ResidualAttribute";
+    const string InitAttribute = "NetDsl.InitAttribute";
     const string ModuleList = "TorchSharp.Modules.ModuleList<T>";
 
     readonly CancellationToken ct;
@@ -242,7 +243,38 @@ internal sealed class ClassReader
     public Policy ReadPolicy(INamedTypeSymbol type) => new(
         ReadNorm(type) ?? NormPolicy.None,
         ReadActivation(type) ?? ActivationPolicy.None,
-        ReadResidual(type) ?? ResidualPolicy.Off);
+        ReadResidual(type) ?? ResidualPolicy.Off,
+        ReadInit(type));
+
+    /// <summary>The [Init] scheme a class states, unchecked (null when none or out of range).</summary>
+    static InitKind? DeclaredInit(ISymbol type) =>
+        Find(type, InitAttribute) is { ConstructorArguments: { Length: 1 } args } && args[0].Value is int v && v >= 0 && v < 6 ? (InitKind)v : null;
+
+    /// <summary>The [Init] scheme the class states, or null.</summary>
+    InitKind? ReadInit(INamedTypeSymbol type)
+    {
+        var a = Find(type, InitAttribute);
+        if (a is null) return null;
+        int init = a.ConstructorArguments.Length == 1 && a.ConstructorArguments[0].Value is int v ? v : 0;
+        if (!CheckEnum(init, 6, $"Init on '{type.Name}'", "Init", "PyTorchDefault, HeFanIn, HeFanOut, ZeroGamma, Fixup, SkipInit", Where(a))) return null;
+        return (InitKind)init;
+    }
+
+    /// <summary>Why <paramref name="policy"/>'s Init means nothing for a unit with these policies and the fix, or null (also the variant planner's rule).</summary>
+    public static (string Problem, string Fix)? InitProblem(Policy policy, IReadOnlyList<LayerSpec> layers, bool isNetwork)
+    {
+        if (policy.Init is not ({ } init and (InitKind.ZeroGamma or InitKind.Fixup or InitKind.SkipInit))) return null;
+        bool anyNorm = policy.Norm.Enabled || layers.Any(l => l.Norm is { Enabled: true });
+        if (init == InitKind.Fixup && anyNorm)
+            return ("Init.Fixup is for networks without normalization (Zhang et al. 2019)", "remove the normalization, or use Init.SkipInit or Init.ZeroGamma");
+        if (isNetwork) return null; // its blocks are checked where its stages are read
+        if (!policy.Residual.Enabled) return ($"Init.{init} acts on residual branches, and the block has no residual addition", "add [Residual], or use HeFanIn or HeFanOut");
+        if (init == InitKind.ZeroGamma && !anyNorm)
+            return ("Init.ZeroGamma sets the scale of the normalization ending each residual branch to 0, and the block has no normalization", "add one ([BatchNorm]), or use Init.SkipInit");
+        if (init == InitKind.ZeroGamma && policy.Residual.Order is UnitOrder.BnAfterAddition or UnitOrder.FullPreActivation)
+            return ($"Init.ZeroGamma needs a normalization ending the residual branch, and the unit order {policy.Residual.Order} ends it with another layer", "use UnitOrder.Original, ReluBeforeAddition or ReluOnlyPreActivation, or Init.SkipInit");
+        return null;
+    }
 
     /// <summary>The normalization attributes on <paramref name="symbol"/> ([BatchNorm], [GroupNorm], [LayerNorm]), with their kinds.</summary>
     static List<(AttributeData Attribute, INormKind Kind)> NormAttributes(ISymbol symbol) =>
@@ -595,6 +627,16 @@ internal sealed class ClassReader
         }
         if (!block.Spatial && stride != 1)
             Report(DiagnosticDescriptors.StrideOnVectorBlock, at, field.Name, stride.ToString(CultureInfo.InvariantCulture), blockType.Name);
+        // A network's Init acts on its blocks' residual branches: Fixup and SkipInit need their scalars in the block's own
+        // generated type (ND0042); zero-gamma needs a normalization ending each branch.
+        if (!inBlock && DeclaredInit(field.ContainingType) is InitKind.ZeroGamma or InitKind.Fixup or InitKind.SkipInit && block.Policy.Residual.Enabled)
+        {
+            var networkInit = DeclaredInit(field.ContainingType)!.Value;
+            if (networkInit is InitKind.Fixup or InitKind.SkipInit && block.Policy.Init != networkInit)
+                Report(DiagnosticDescriptors.BlockWithoutInitScalars, typeAt, field.ContainingType.Name, networkInit.ToString(), blockType.Name, field.Name);
+            else if (InitProblem(block.Policy with { Init = networkInit }, block.Layers.ToList(), isNetwork: false) is { } problem)
+                Report(DiagnosticDescriptors.ConflictingPolicies, typeAt, $"'{field.ContainingType.Name}': {problem.Problem} (block '{blockType.Name}' of stage '{field.Name}')", problem.Fix);
+        }
         return Layer(field.Name, LayerKind.Stage, @out: channels, stride: stride, blocks: blocks, block: block);
     }
 
@@ -659,8 +701,10 @@ internal sealed class ClassReader
     }
 
     /// <summary>Policy combinations that have no meaning.</summary>
-    public void CheckPolicy(string className, Policy policy, IReadOnlyList<LayerSpec> layers, LocationInfo? at)
+    public void CheckPolicy(string className, Policy policy, IReadOnlyList<LayerSpec> layers, LocationInfo? at, bool isNetwork = false)
     {
+        if (InitProblem(policy, layers, isNetwork) is { } init)
+            Report(DiagnosticDescriptors.ConflictingPolicies, at, $"'{className}': {init.Problem}", init.Fix);
         var order = policy.Residual.Order;
         var afterAct = new[] { policy.Norm }.Concat(layers.Select(l => l.Norm))
             .FirstOrDefault(n => n is { Enabled: true, After: BnAfter.Activation });

@@ -37,7 +37,11 @@ internal static class Parsers
             if (layers.Count == 0 && !reader.HasErrors && !reader.BlockInvalid && !reader.Unresolved)
                 reader.Diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoLayers, ClassReader.NameLocation(type), type.Name, "layer fields", "[Linear(10)] or [Conv(16)]"));
             var specs = layers.Select(l => l.Spec).ToList();
-            reader.CheckPolicy(type.Name, policy with { Residual = ResidualPolicy.Off }, specs, ClassReader.NameLocation(type));
+            reader.CheckPolicy(type.Name, policy with { Residual = ResidualPolicy.Off }, specs, ClassReader.NameLocation(type), isNetwork: true);
+            if (policy.Init is InitKind.ZeroGamma or InitKind.Fixup or InitKind.SkipInit && !reader.HasErrors && !reader.BlockInvalid && !reader.Unresolved
+                && !specs.Any(l => l.Kind == LayerKind.Stage && l.Block!.Policy.Residual.Enabled))
+                reader.Diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ConflictingPolicies, ClassReader.NameLocation(type),
+                    $"'{type.Name}': Init.{policy.Init} acts on residual branches, and it has no stage of residual blocks", "use HeFanIn or HeFanOut, or stages of [Residual] blocks"));
             reader.CheckNames(type, layers, policy, isNetwork: true);
             if (reader.HasErrors || reader.BlockInvalid || reader.Unresolved || input is null)
                 return new ParseResult<NetworkModel>(null, new EquatableArray<DiagnosticInfo>(reader.Diagnostics), ClassReader.Stub(type, isNetwork: true, compilation, ct));

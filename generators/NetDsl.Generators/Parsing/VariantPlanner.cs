@@ -21,11 +21,11 @@ internal static class VariantPlanner
     public const string VariantsAttribute = "NetDsl.VariantsAttribute";
 
     /// <summary>One combination of axis values; null = the axis is absent. <see cref="Norm"/> comes from the BatchNorm or the Normalization axis, named by <see cref="BatchNormName"/> or <see cref="NormalizationName"/>.</summary>
-    sealed record Combo(bool? Residual, NormPolicy? Norm, string? BatchNormName, string? NormalizationName, UnitOrder? Order, Nonlinearity? Activation, int? Depth);
+    sealed record Combo(bool? Residual, NormPolicy? Norm, string? BatchNormName, string? NormalizationName, UnitOrder? Order, Nonlinearity? Activation, int? Depth, InitKind? Init = null);
 
     static readonly string[] OrderNames = { "PostAct", "BnAfterAddition", "ReluBeforeAddition", "ReluOnlyPreAct", "PreAct" };
     static readonly string[] BatchNormNames = { "BnAfterConv", "BnAfterActivation", "NoBn" };
-    /// <summary>The Normalization axis's values in the order of <c>NetDsl.Normalization</c>: each kind of the catalog, then none.</summary>
+    /// <summary>The Normalization axis's values in the order of <c>NetDsl.NormalizationVariant</c>: each kind of the catalog, then none.</summary>
     static readonly string[] NormalizationNames = Norms.All.Select(k => k.Name).Concat(new[] { "NoNorm" }).ToArray();
 
     /// <summary>The variants of <paramref name="spec"/>'s [Variants] matrix; problems go to <paramref name="diagnostics"/> (then the list is partial and unused).</summary>
@@ -69,17 +69,18 @@ internal static class VariantPlanner
         var order = Axis<int>("Order", v => v is int i ? i : null, i => i is >= 0 and < 5, "a UnitOrder (Original, BnAfterAddition, ReluBeforeAddition, ReluOnlyPreActivation, FullPreActivation)");
         var activation = Axis<int>("Activation", v => v is int i ? i : null, i => i is >= 0 and < 6, "a Nonlinearity (None, ReLU, LeakyReLU, Sigmoid, Tanh, GELU)");
         var normalization = Axis<int>("Normalization", v => v is int i ? i : null, i => i >= 0 && i < NormalizationNames.Length,
-            "a Normalization (" + string.Join(", ", Norms.All.Select(k => k.Name)) + ", None)");
+            "a NormalizationVariant (" + string.Join(", ", Norms.All.Select(k => k.Name)) + ", None)");
         int groups = attribute.NamedArguments.FirstOrDefault(kv => kv.Key == "Groups").Value.Value is int g ? g : NormPolicy.DefaultGroups;
         if (groups <= 0 || groups > Limits.MaxGroups)
             Report(DiagnosticDescriptors.InvalidValue, "Groups of [Variants]", groups.ToString(CultureInfo.InvariantCulture), "between 1 and " + Limits.MaxGroups.ToString("N0", CultureInfo.InvariantCulture));
         if (batchNorm is not null && normalization is not null)
             Report(DiagnosticDescriptors.EmptyMatrix, "it has both a BatchNorm axis (BatchNorm's placement) and a Normalization axis (the kind)",
                 "keep one: Normalization places each kind where the class's policy places its normalization");
+        var initAxis = Axis<int>("Init", v => v is int i ? i : null, i => i is >= 0 and < 6, "an Init (PyTorchDefault, HeFanIn, HeFanOut, ZeroGamma, Fixup, SkipInit)");
         var depth = Axis<int>("Depth", v => v is int i ? i : null, i => i is >= 1 and <= Limits.MaxBlocks, $"between 1 and {Limits.MaxBlocks.ToString(CultureInfo.InvariantCulture)}");
         if (diagnostics.Count > errors) return result;
         // Bound the work before doing any: the number of combinations, then the layers of all variants together.
-        long combinations = new[] { residual?.Count, batchNorm?.Count, normalization?.Count, order?.Count, activation?.Count, depth?.Count }.Aggregate(1L, (n, c) => Expansion.Multiply(n, c ?? 1));
+        long combinations = new[] { residual?.Count, batchNorm?.Count, normalization?.Count, initAxis?.Count, order?.Count, activation?.Count, depth?.Count }.Aggregate(1L, (n, c) => Expansion.Multiply(n, c ?? 1));
         if (combinations > Limits.MaxVariants)
         {
             Report(DiagnosticDescriptors.TooManyVariants, $"the matrix has {Expansion.Show(combinations)} combinations", $"{Limits.MaxVariants} variants per matrix", "list fewer axis values");
@@ -106,6 +107,7 @@ internal static class VariantPlanner
             NormalizationName = NormalizationNames[v],
         }, v => NormalizationNames[v]);
         combos = Expand(combos, order, (c, v) => c with { Order = (UnitOrder)v }, v => OrderNames[v]);
+        combos = Expand(combos, initAxis, (c, v) => c with { Init = (InitKind)v }, v => ((InitKind)v).ToString());
         combos = Expand(combos, activation, (c, v) => c with { Activation = (Nonlinearity)v }, v => ((Nonlinearity)v).ToString());
         combos = Expand(combos, depth, (c, v) => c with { Depth = v }, v => "Depth" + v);
 
@@ -144,6 +146,7 @@ internal static class VariantPlanner
             if (combo.BatchNormName is { } b) settings.Add(new Setting("BatchNorm", b));
             if (combo.NormalizationName is { } n) settings.Add(new Setting("Normalization", n));
             if (combo.Order is { } o) settings.Add(new Setting("Order", o.ToString()));
+            if (combo.Init is { } init) settings.Add(new Setting("Init", init.ToString()));
             if (combo.Activation is { } a) settings.Add(new Setting("Activation", a.ToString()));
             if (combo.Depth is { } d) settings.Add(new Setting("Depth", d.ToString(CultureInfo.InvariantCulture)));
             var model = new NetworkModel(variantSpec, new EquatableArray<SummaryRow>(inference.Rows), new EquatableArray<long>(inference.StepInputs), new EquatableArray<int>(inference.StepRanks));
@@ -191,6 +194,7 @@ internal static class VariantPlanner
         {
             Norm = c.Norm ?? spec.Policy.Norm,
             Activation = c.Activation is { } a ? spec.Policy.Activation with { Kind = a } : spec.Policy.Activation,
+            Init = c.Init ?? spec.Policy.Init,
         };
 
         // First the blocks' policies and layers under the combination (keyed by the declared block type), in the order met.
@@ -209,9 +213,11 @@ internal static class VariantPlanner
             var blockPolicy = new Policy(
                 c.Norm ?? (b.StatesNorm ? bp.Norm : policy.Norm),
                 c.Activation is { } act ? (b.StatesActivation ? bp.Activation : policy.Activation) with { Kind = act } : b.StatesActivation ? bp.Activation : policy.Activation,
-                residualPolicy);
+                residualPolicy,
+                c.Init ?? bp.Init);
             reason ??= Meaningless(blockPolicy);
             var layers = b.Layers.Select(l => l.Kind == LayerKind.Stage ? l with { Block = SpecializeBlock(l.Block!) } : Override(l, c)).OfType<LayerSpec>().ToList();
+            reason ??= ClassReader.InitProblem(blockPolicy, layers, isNetwork: false)?.Problem;
             var result = b with { Policy = blockPolicy, Layers = new EquatableArray<LayerSpec>(layers), Namespace = null };
             specialized[b.TypeName] = result;
             order.Add(b.TypeName);
@@ -248,6 +254,9 @@ internal static class VariantPlanner
                     layersOut.Add(new LayerSpec(Identifiers.FinalActivation(policy.Activation.Kind), LayerKind.Activation, 0, 0, 1, 0, null, false, 0, 0, null, null, policy.Activation));
             }
         }
+        reason ??= ClassReader.InitProblem(policy, layersOut, isNetwork: true)?.Problem;
+        if (policy.Init is InitKind.ZeroGamma or InitKind.Fixup or InitKind.SkipInit && !layersOut.Any(l => l.Kind == LayerKind.Stage && l.Block!.Policy.Residual.Enabled))
+            reason ??= $"Init.{policy.Init} acts on residual branches, and the variant has none";
         meaningless = reason;
 
         // Then the names of the blocks as types nested in the variant's class: unique among the class's members (its

@@ -133,6 +133,10 @@ internal sealed class ShapeInference
                         if (!Normalizes(s.Norms[step.Layer], x[0], $"The {Norms.Of(s.Norms[step.Layer].Kind).Name} of {(name.Length > 0 ? name : network)}", where)) return null;
                         unit.Items.Add(NormRow(s.NormNames[step.Layer], s.Norms[step.Layer], x));
                         break;
+                    case StepKind.Scalar:
+                        // Fixup's biases and multiplier, SkipInit's alpha: one parameter each, shape unchanged.
+                        unit.Items.Add(new SummaryRow(step.Scalar!, "Parameter", Shape(x), 1, 0));
+                        break;
                     case StepKind.Act:
                     {
                         var a = s.Activations[step.Layer];
@@ -287,10 +291,10 @@ internal sealed class ShapeInference
         }
         else
         {
-            var d = s.Norms.Values.FirstOrDefault(n => n.Enabled);
+            var d = s.ProjectionNorm;
             shortcut = subsampled;
             long weights = branch[0] * input[0];
-            items.Add(new SummaryRow("downsample.0", spatial ? "Conv2d" : "Linear", Shape(shortcut), weights + (d is null ? branch[0] : 0), weights * (spatial ? shortcut[1] * shortcut[2] : 1)));
+            items.Add(new SummaryRow("downsample.0", spatial ? "Conv2d" : "Linear", Shape(shortcut), weights + (s.ProjectionBias ? branch[0] : 0), weights * (spatial ? shortcut[1] * shortcut[2] : 1)));
             if (d is not null)
             {
                 if (!Normalizes(d, branch[0], $"The shortcut projection's {Norms.Of(d.Kind).Name} in {prefix.TrimEnd('.')} ({site.Block})", site.Location)) return false;

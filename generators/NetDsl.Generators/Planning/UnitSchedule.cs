@@ -16,13 +16,17 @@ internal enum StepKind
     Flatten,
     /// <summary>The residual addition: everything before it is the branch, everything after it acts on the sum.</summary>
     Add,
+    /// <summary>A learnable scalar <see cref="Step.Scalar"/> added to (or, <see cref="Step.Multiply"/>, multiplying) the current tensor: Fixup's biases and multiplier, SkipInit's alpha.</summary>
+    Scalar,
 }
 
 /// <summary>One step of a forward pass.</summary>
 /// <param name="Kind">What the step does.</param>
 /// <param name="Layer">Index into the class's layers (the weight layer owning a Norm or Act).</param>
 /// <param name="NormOnInput">A pre-activation BatchNorm, which normalizes the weight layer's input, not its output.</param>
-internal sealed record Step(StepKind Kind, int Layer, bool NormOnInput = false);
+/// <param name="Scalar">A Scalar step's parameter name (<c>bias1a</c>, <c>scale</c>, <c>alpha</c>).</param>
+/// <param name="Multiply">A Scalar step multiplies (initial value 1, or 0 for SkipInit's alpha) instead of adding (initial value 0).</param>
+internal sealed record Step(StepKind Kind, int Layer, bool NormOnInput = false, string? Scalar = null, bool Multiply = false);
 
 /// <summary>
 /// The order in which a block's or network's layers, implied BatchNorms, activations and residual
@@ -46,9 +50,28 @@ internal sealed class UnitSchedule
     public int StridedLayer { get; init; } = -1;
     /// <summary>Index of the last layer that sets the channel count (a weight layer or a stage): a block's output size comes from it.</summary>
     public int LastChannelLayer { get; init; } = -1;
+    /// <summary>The initialization the unit states (null: none); Fixup and SkipInit add <see cref="StepKind.Scalar"/> steps.</summary>
+    public InitKind? Init { get; init; }
+    /// <summary>Fixup: the scalar bias added to the unit's input before the first weight layer (its projection shortcut sees it too, as in the reference code), or null.</summary>
+    public string? FirstInputBias { get; init; }
+    /// <summary>Whether the unit exposes its residual branch to the initialization family (<c>NetDsl.IResidualUnit</c>): a residual unit stating ZeroGamma, Fixup or SkipInit.</summary>
+    public bool ExposesBranch => Residual is not null && Init is InitKind.ZeroGamma or InitKind.Fixup or InitKind.SkipInit;
+    /// <summary>The member holding the normalization that ends the residual branch (zero-gamma's target), or null.</summary>
+    public string? BranchEndNorm { get; init; }
+    /// <summary>The names of the unit's scalar parameters, in the order they are created.</summary>
+    public IEnumerable<string> Scalars => Steps.Where(t => t.Kind == StepKind.Scalar).Select(t => t.Scalar!).Distinct();
 
-    /// <summary>Whether weight layer <paramref name="i"/> has a bias: explicit, or off when a BatchNorm directly follows it.</summary>
-    public bool Bias(int i) => Layers[i].Bias ?? !(Norms[i].Enabled && Norms[i].After == BnAfter.Convolution);
+    /// <summary>
+    /// Whether weight layer <paramref name="i"/> has a bias: explicit, or off when a normalization directly follows it; under
+    /// Fixup a convolution has none (its scalar biases take the place, as in the reference code's <c>bias=False</c>).
+    /// </summary>
+    public bool Bias(int i) => Layers[i].Bias ?? (Init == InitKind.Fixup ? Layers[i].Kind != LayerKind.Conv : !(Norms[i].Enabled && Norms[i].After == BnAfter.Convolution));
+
+    /// <summary>The normalization of the projection shortcut (<c>downsample.1</c>): the unit's first enabled one, or null.</summary>
+    public NormPolicy? ProjectionNorm => Norms.Values.FirstOrDefault(n => n.Enabled);
+
+    /// <summary>Whether the projection's convolution or linear layer has a bias: without a normalization after it, except under Fixup.</summary>
+    public bool ProjectionBias => ProjectionNorm is null && Init != InitKind.Fixup;
 
     /// <summary>The distinct activation modules the unit needs, in a stable order.</summary>
     public IEnumerable<ActivationPolicy> ActivationModules() =>
@@ -150,18 +173,74 @@ internal sealed class UnitSchedule
             }
         }
 
+        var init = policy.Init;
+        string? firstInputBias = null;
+        if (init == InitKind.Fixup) steps = FixupSteps(steps, layers, weights, residual is not null, out firstInputBias);
+        if (init == InitKind.SkipInit && residual is not null)
+            steps.Insert(steps.FindIndex(t => t.Kind == StepKind.Add), new Step(StepKind.Scalar, -1, Scalar: "alpha", Multiply: true));
+        var normNames = Name(layers, weights.Where(i => norms[i].Enabled), _ => "bn");
+
         return new UnitSchedule
         {
             Layers = layers,
             Steps = steps,
+            Init = init,
+            FirstInputBias = firstInputBias,
+            BranchEndNorm = residual is null ? null : EndNorm(steps, layers, normNames),
             Norms = norms,
             Activations = acts,
-            NormNames = Name(layers, weights.Where(i => norms[i].Enabled), _ => "bn"),
+            NormNames = normNames,
             ActivationNames = Name(layers, weights.Where(i => acts[i].Kind != Nonlinearity.None), i => LayerKinds.ActivationField(acts[i].Kind)),
             Residual = residual,
             StridedLayer = isNetwork ? -1 : FindStrided(layers),
             LastChannelLayer = last,
         };
+    }
+
+    /// <summary>
+    /// Fixup's scalars (Zhang et al. 2019, section 3, rule 3): a bias before each weight layer (<c>bias1a</c> before <c>conv1</c>)
+    /// and before each activation (<c>bias1b</c> after <c>conv1</c>), and a multiplier <c>scale</c> ending a residual branch,
+    /// then the last layer's <c>b</c> bias when no activation inside the branch took it (it is the bias before the activation
+    /// that follows the addition), named as the reference code names them.
+    /// </summary>
+    static List<Step> FixupSteps(List<Step> steps, IReadOnlyList<LayerSpec> layers, List<int> weights, bool residual, out string? firstInputBias)
+    {
+        var names = Name(layers, weights, _ => "bias");
+        string A(int i) => names[i] + (char.IsDigit(names[i][names[i].Length - 1]) ? "a" : "_a");
+        string B(int i) => names[i] + (char.IsDigit(names[i][names[i].Length - 1]) ? "b" : "_b");
+        firstInputBias = weights.Count > 0 ? A(weights[0]) : null;
+        var result = new List<Step>();
+        var usedB = new HashSet<int>();
+        bool afterAdd = false;
+        foreach (var step in steps)
+        {
+            if (step.Kind == StepKind.Layer && layers[step.Layer].IsWeight) result.Add(new Step(StepKind.Scalar, step.Layer, Scalar: A(step.Layer)));
+            else if (step.Kind == StepKind.Act && !afterAdd && usedB.Add(step.Layer)) result.Add(new Step(StepKind.Scalar, step.Layer, Scalar: B(step.Layer)));
+            else if (step.Kind == StepKind.Add)
+            {
+                result.Add(new Step(StepKind.Scalar, -1, Scalar: "scale", Multiply: true));
+                int last = weights.Count > 0 ? weights[weights.Count - 1] : -1;
+                if (last >= 0 && usedB.Add(last)) result.Add(new Step(StepKind.Scalar, last, Scalar: B(last)));
+                afterAdd = true;
+            }
+            result.Add(step);
+        }
+        return result;
+    }
+
+    /// <summary>The member holding the normalization whose output ends the residual branch (activations after it skipped), or null.</summary>
+    static string? EndNorm(List<Step> steps, IReadOnlyList<LayerSpec> layers, Dictionary<int, string> normNames)
+    {
+        int add = steps.FindIndex(t => t.Kind == StepKind.Add);
+        for (int k = add - 1; k >= 0; k--)
+        {
+            var step = steps[k];
+            if (step.Kind is StepKind.Act or StepKind.Scalar) continue;
+            if (step.Kind == StepKind.Norm) return normNames[step.Layer];
+            if (step.Kind == StepKind.Layer && layers[step.Layer].Kind == LayerKind.Norm) return layers[step.Layer].Name;
+            return null;
+        }
+        return null;
     }
 
     /// <summary>The convolution marked Strided, else the first with a kernel larger than 1, else the first (torchvision's BasicBlock and Bottleneck v1.5); without convolutions, the first nested stage.</summary>

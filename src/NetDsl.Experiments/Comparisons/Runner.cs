@@ -165,7 +165,7 @@ public sealed class Runner(RunSpec spec, Dataset? data, string checkpoints)
         var baseline = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         using var model = job.Variant.Create();
         Initialization.Apply(model, spec.Init);
-        var run = new JobResult { Variant = job.Variant.Name, Seed = job.Seed, LearningRate = job.LearningRate };
+        var run = new JobResult { Variant = job.Variant.Name, Seed = job.Seed, LearningRate = job.LearningRate, Init = Initialization.Applied(model, spec.Init) };
 
         if (Experiment.What.HasFlag(Measures.Shattering))
         {

@@ -310,6 +310,9 @@ public static class ReportWriter
             md.AppendLine();
             // One Append per sentence: a handler argument that is a concatenation defeats Stryker's mutation of it (CS1620).
             md.Append(Inv, $"SGD, momentum {F(st.Momentum, "G")}, weight decay {F(st.WeightDecay, "G")}, {Md(st.Schedule)} schedule, batch {st.BatchSize}, {Plural(st.Epochs, "epoch")}, augmentation {(st.Augment ? "on" : "off")}, initialization {Md(st.Init)}. ");
+            var declared = V.Select(v => (Variant: v, Init: v.Jobs.Select(j => j.Init).FirstOrDefault(i => i.EndsWith(" (declared)", StringComparison.Ordinal)))).Where(d => d.Init is not null).ToList();
+            if (declared.Count > 0)
+                md.Append(Inv, $"Variants that declare their own initialization keep it: {string.Join(", ", declared.Select(d => $"{Short(d.Variant)} {Md(d.Init!.Replace(" (declared)", "", StringComparison.Ordinal))}"))}. ");
             md.Append(Inv, $"Each job trains on {st.TrainImages:N0} images and holds out {st.ValidationImages:N0} ({F(100 * st.ValidationFraction, "G")}%, stratified by class, drawn from the job's seed) for validation; {st.TestImages:N0} test images. ");
             md.Append(Inv, $"Every variant trains at each learning rate of the grid ({string.Join(", ", st.LearningRates.Select(x => F(x, "G")))}) with each seed. **Selection reads only validation:** in each job the epoch with the best validation accuracy, ");
             md.Append(Inv, $"per variant the rate with the best mean validation accuracy over seeds. The test accuracy reported is that of the selected epoch's model (the test set is evaluated after every epoch for the plots, and never used for a choice). ");

@@ -182,6 +182,11 @@ public sealed class JobResult
     public int Seed { get; set; }
     /// <summary>Base learning rate; null for experiments that do not train.</summary>
     public double? LearningRate { get; set; }
+    /// <summary>
+    /// The initialization this job's network got: the comparison's scheme (<c>HeFanIn</c>), or the one the variant declares
+    /// with <c>[Init]</c> or the <c>Init</c> axis, which it keeps (<c>Fixup (declared)</c>); empty in results written before it existed.
+    /// </summary>
+    public string Init { get; set; } = "";
     /// <summary>Per-epoch curves (validation and test after every epoch).</summary>
     public List<EpochRecord> Epochs { get; set; } = new();
     /// <summary>Why training stopped early (a non-finite loss), or null.</summary>

@@ -17,7 +17,7 @@ public enum BatchNormVariant
 /// The normalization kinds a variant matrix can compare (torchvision's <c>norm_layer</c>), each placed where the class's
 /// normalization policy places it (after the weight layer when the class states none).
 /// </summary>
-public enum Normalization
+public enum NormalizationVariant
 {
     /// <summary><c>nn.BatchNorm2d</c> / <c>BatchNorm1d</c> (Ioffe &amp; Szegedy 2015): batch statistics in training, running ones in eval.</summary>
     BatchNorm,
@@ -61,9 +61,9 @@ public sealed class VariantsAttribute : Attribute
     /// <c>LayerNorm</c>, <c>NoNorm</c>. Explicit normalization layers take the axis kind (and disappear with <c>None</c>). Use
     /// either this axis (which kind) or <see cref="BatchNorm"/> (BatchNorm's placement), not both (ND0028).
     /// </summary>
-    public Normalization[]? Normalization { get; set; }
+    public NormalizationVariant[]? Normalization { get; set; }
 
-    /// <summary>The group count of the <see cref="NetDsl.Normalization.GroupNorm"/> variants. Default 32 (Wu &amp; He 2018); every normalized layer's channels must be a multiple of it (ND0041).</summary>
+    /// <summary>The group count of the <see cref="NormalizationVariant.GroupNorm"/> variants. Default 32 (Wu &amp; He 2018); every normalized layer's channels must be a multiple of it (ND0041).</summary>
     public int Groups { get; set; } = 32;
 
     /// <summary>Residual unit orders (He et al. 2016, Fig. 4). Names: <c>PostAct</c>, <c>BnAfterAddition</c>, <c>ReluBeforeAddition</c>, <c>ReluOnlyPreAct</c>, <c>PreAct</c>.</summary>
@@ -71,6 +71,14 @@ public sealed class VariantsAttribute : Attribute
 
     /// <summary>Activations. Names: the <see cref="Nonlinearity"/> member (<c>ReLU</c>, <c>Sigmoid</c>, ...).</summary>
     public Nonlinearity[]? Activation { get; set; }
+
+    /// <summary>
+    /// Initializations (<see cref="NetDsl.Init"/>), applied by each variant's constructor; the Fixup and SkipInit variants also
+    /// get those schemes' scalars in their residual blocks. Names: the member (<c>HeFanIn</c>, <c>Fixup</c>, ...). Combinations
+    /// that mean nothing (zero-gamma without a normalization ending each branch, Fixup with a normalization, any of the three
+    /// on plain blocks) are skipped (ND0027).
+    /// </summary>
+    public Init[]? Init { get; set; }
 
     /// <summary>Blocks per network stage, each positive. Names: <c>Depth3</c>, ...</summary>
     public int[]? Depth { get; set; }

@@ -43,10 +43,29 @@ public static class Initialization
     /// </summary>
     /// <param name="module">Any TorchSharp module; parameters keep their shapes, dtype and device.</param>
     /// <param name="scheme">The scheme.</param>
+    /// <remarks>A network that declares its own initialization (<see cref="IDeclaresInit"/>: <c>[Init]</c> or the <c>Init</c>
+    /// variant axis) is left as its constructor made it.</remarks>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="scheme"/> is not a defined value.</exception>
     public static void Apply(nn.Module module, InitScheme scheme)
     {
         if (!Enum.IsDefined(scheme)) throw new ArgumentOutOfRangeException(nameof(scheme), scheme, "not an InitScheme");
+        // A network that declares its initialization was built with it (its constructor applied it): a comparison-wide
+        // scheme would undo a Fixup or zero-gamma start, so that network keeps its own (see Applied).
+        if (module is IDeclaresInit) return;
+        ApplyScheme(module, scheme);
+    }
+
+    /// <summary>
+    /// What <see cref="Apply"/> gives <paramref name="module"/>: its declared <see cref="Init"/> (<see cref="IDeclaresInit"/>)
+    /// when it has one, else <paramref name="scheme"/>; as a name for results and reports (<c>Fixup (declared)</c>, <c>HeFanIn</c>).
+    /// </summary>
+    /// <param name="module">The module.</param>
+    /// <param name="scheme">The comparison's scheme.</param>
+    public static string Applied(nn.Module module, InitScheme scheme) => module is IDeclaresInit d ? d.Init + " (declared)" : scheme.ToString();
+
+    /// <summary>The scheme itself, whatever the module declares (used by <see cref="Inits.Apply"/>).</summary>
+    internal static void ApplyScheme(nn.Module module, InitScheme scheme)
+    {
         if (scheme == InitScheme.PyTorchDefault) return;
         using var noGrad = no_grad();
         foreach (var (_, m) in module.named_modules())

@@ -187,13 +187,75 @@ public partial class NormFamilyNet
 
 /// <summary>The Normalization axis: every kind (GroupNorm with 2 groups) and none; the explicit BatchNorm layer takes the axis kind.</summary>
 [Network, Input(3, 8, 8), BatchNorm, Activation(Nonlinearity.ReLU)]
-[Variants(Normalization = new[] { Normalization.BatchNorm, Normalization.GroupNorm, Normalization.LayerNorm, Normalization.None }, Groups = 2)]
+[Variants(Normalization = new[] { NormalizationVariant.BatchNorm, NormalizationVariant.GroupNorm, NormalizationVariant.LayerNorm, NormalizationVariant.None }, Groups = 2)]
 public partial class NormMatrixNet
 {
     [Conv(4)] Conv2d conv1;
     [Stage(Blocks = 1, Channels = 4)] ModuleList<MatrixUnit> layer1;
     [Stage(Blocks = 1, Channels = 6, Stride = 2)] ModuleList<MatrixUnit> layer2;
     [BatchNorm] BatchNorm2d bn;
+    [GlobalAvgPool] AdaptiveAvgPool2d avgpool;
+    [Linear(3)] Linear fc;
+}
+
+// ---- the initialization family ----------------------------------------------------------------------------
+
+/// <summary>Fixup's unit (Zhang et al. 2019, the reference FixupBasicBlock): scalar biases before each convolution and activation, a multiplier.</summary>
+[Block, Residual, Init(Init.Fixup), Activation(Nonlinearity.ReLU)]
+public partial class FixupUnit
+{
+    [Conv] Conv2d conv1;
+    [Conv] Conv2d conv2;
+}
+
+/// <summary>A Fixup network without normalization: L = 3 residual branches of m = 2 layers; the projection sees x + bias1a.</summary>
+[Network, Input(3, 8, 8), Init(Init.Fixup), Activation(Nonlinearity.ReLU)]
+public partial class FixupNet
+{
+    [Conv(4)] Conv2d conv1;
+    [Stage(Blocks = 2, Channels = 4)] ModuleList<FixupUnit> layer1;
+    [Stage(Blocks = 1, Channels = 6, Stride = 2)] ModuleList<FixupUnit> layer2;
+    [GlobalAvgPool] AdaptiveAvgPool2d avgpool;
+    [Linear(3)] Linear fc;
+}
+
+/// <summary>Wide enough (32 channels, L = 4 branches) for the initial weights' statistics to be measured to about 1%.</summary>
+[Network, Input(3, 8, 8), Init(Init.Fixup), Activation(Nonlinearity.ReLU)]
+public partial class FixupWideNet
+{
+    [Conv(32)] Conv2d conv1;
+    [Stage(Blocks = 4, Channels = 32)] ModuleList<FixupUnit> layer1;
+    [GlobalAvgPool] AdaptiveAvgPool2d avgpool;
+    [Linear(3)] Linear fc;
+}
+
+/// <summary>SkipInit's unit (De &amp; Smith 2020) with BatchNorm: the branch times a learnable alpha that starts at 0.</summary>
+[Block, Residual, BatchNorm, Init(Init.SkipInit), Activation(Nonlinearity.ReLU)]
+public partial class SkipInitUnit
+{
+    [Conv] Conv2d conv1;
+    [Conv] Conv2d conv2;
+}
+
+[Network, Input(3, 8, 8), BatchNorm, Init(Init.SkipInit), Activation(Nonlinearity.ReLU)]
+public partial class SkipInitNet
+{
+    [Conv(4)] Conv2d conv1;
+    [Stage(Blocks = 2, Channels = 4)] ModuleList<SkipInitUnit> layer1;
+    [Stage(Blocks = 1, Channels = 6, Stride = 2)] ModuleList<SkipInitUnit> layer2;
+    [GlobalAvgPool] AdaptiveAvgPool2d avgpool;
+    [Linear(3)] Linear fc;
+}
+
+/// <summary>The Init axis crossed with Normalization: 12 combinations, of which zero-gamma without normalization and Fixup with it are skipped.</summary>
+[Network, Input(3, 8, 8), BatchNorm, Activation(Nonlinearity.ReLU)]
+[Variants(Normalization = new[] { NormalizationVariant.BatchNorm, NormalizationVariant.None },
+          Init = new[] { Init.PyTorchDefault, Init.HeFanIn, Init.HeFanOut, Init.ZeroGamma, Init.Fixup, Init.SkipInit })]
+public partial class InitMatrixNet
+{
+    [Conv(4)] Conv2d conv1;
+    [Stage(Blocks = 1, Channels = 4)] ModuleList<MatrixUnit> layer1;
+    [Stage(Blocks = 1, Channels = 6, Stride = 2)] ModuleList<MatrixUnit> layer2;
     [GlobalAvgPool] AdaptiveAvgPool2d avgpool;
     [Linear(3)] Linear fc;
 }

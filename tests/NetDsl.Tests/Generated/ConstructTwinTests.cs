@@ -279,6 +279,60 @@ public class ConstructTwinTests
         TwinAssert.Equal(generated, NormMatrixTwin(norm), Maps, Logits, parameters);
     }
 
+    // ---- the initialization family ---------------------------------------------------------------------------
+    /// <summary>
+    /// The generated module with every parameter drawn from N(0, 0.3^2): Fixup and SkipInit start with zero layers and scalars,
+    /// which would leave most gradients zero and untested (TwinAssert wants each non-zero).
+    /// </summary>
+    static Module<Tensor, Tensor> Randomized(Module<Tensor, Tensor> module)
+    {
+        using (no_grad())
+            foreach (var p in module.parameters()) p.normal_(0, 0.3);
+        return module;
+    }
+
+    /// <summary>The reference FixupBasicBlock (hongyi-zhang/Fixup): conv(x + b1a) + b1b, relu, conv(. + b2a) * scale + b2b, + shortcut, relu.</summary>
+    static Twin FixupUnitTwin(long cin, long planes, long stride)
+    {
+        bool project = stride != 1 || cin != planes;
+        var modules = new List<(string, Module)> { M("conv1", Conv(cin, planes, 3, stride)), M("relu", ReLU()), M("conv2", Conv(planes, planes, 3)) };
+        if (project) modules.Add(M("downsample", Sequential(Conv(cin, planes, 1, stride))));
+        return new Twin((m, x) =>
+            {
+                var y = m["relu"].call(m["conv1"].call(x + m.S("bias1a")) + m.S("bias1b"));
+                y = m["conv2"].call(y + m.S("bias2a")) * m.S("scale") + m.S("bias2b");
+                return m["relu"].call(y + (project ? m["downsample"].call(x + m.S("bias1a")) : x));
+            }, modules.ToArray()).WithScalars("bias1a", "bias1b", "bias2a", "scale", "bias2b");
+    }
+
+    static Twin FixupNetTwin() =>
+        new Twin((m, x) =>
+            {
+                x = m["relu"].call(m["conv1"].call(x + m.S("bias1a")) + m.S("bias1b"));
+                x = Run(m, "layer2", Run(m, "layer1", x));
+                return m["fc"].call(m["avgpool"].call(x).flatten(1) + m.S("bias_fc_a"));
+            },
+            M("conv1", Conv(3, 4, 3)), M("relu", ReLU()),
+            M("layer1", Blocks(FixupUnitTwin(4, 4, 1), FixupUnitTwin(4, 4, 1))), M("layer2", Blocks(FixupUnitTwin(4, 6, 2))),
+            M("avgpool", AdaptiveAvgPool2d(1)), M("fc", Linear(6, 3))).WithScalars("bias1a", "bias1b", "bias_fc_a");
+
+    /// <summary>SkipInit (De &amp; Smith 2020): relu(alpha * F(x) + shortcut(x)) with F the BatchNorm basic branch.</summary>
+    static Twin SkipInitUnitTwin(long cin, long planes, long stride)
+    {
+        bool project = stride != 1 || cin != planes;
+        var modules = new List<(string, Module)> { M("conv1", Conv(cin, planes, 3, stride)), M("bn1", BatchNorm2d(planes)), M("relu", ReLU()), M("conv2", Conv(planes, planes, 3)), M("bn2", BatchNorm2d(planes)) };
+        if (project) modules.Add(M("downsample", Sequential(Conv(cin, planes, 1, stride), BatchNorm2d(planes))));
+        return new Twin((m, x) =>
+                m["relu"].call(m["bn2"].call(m["conv2"].call(m["relu"].call(m["bn1"].call(m["conv1"].call(x))))) * m.S("alpha") + (project ? m["downsample"].call(x) : x)),
+            modules.ToArray()).WithScalars("alpha");
+    }
+
+    static Twin SkipInitNetTwin() =>
+        new((m, x) => Head(m, Run(m, "layer2", Run(m, "layer1", m["relu"].call(m["bn1"].call(m["conv1"].call(x)))))),
+            M("conv1", Conv(3, 4, 3)), M("bn1", BatchNorm2d(4)), M("relu", ReLU()),
+            M("layer1", Blocks(SkipInitUnitTwin(4, 4, 1), SkipInitUnitTwin(4, 4, 1))), M("layer2", Blocks(SkipInitUnitTwin(4, 6, 2))),
+            M("avgpool", AdaptiveAvgPool2d(1)), M("fc", Linear(6, 3)));
+
     // ---- the table -------------------------------------------------------------------------------------------
     sealed record Case(Func<Module<Tensor, Tensor>> Generated, Func<Module<Tensor, Tensor>> Twin, long[] Input, long[] Output, long Parameters, ModelSummary Summary);
 
@@ -305,6 +359,10 @@ public class ConstructTwinTests
         // 36 + 8 + 576 + 32 + 51
         // conv1 108 + 8, conv2 144 + 8; layer1 144 + 8 + 144 + 8; layer2 288 + 16 + 576 + 16 + projection 32 + 16; gn 16; fc3 54 + bn3 12; ln 12; fc 21
         ["GroupNorm and LayerNorm: policies, field overrides, projection, explicit layers on maps and vectors"] = new(() => new NormFamilyNet(), NormFamilyNetTwin, Maps, Logits, 1631, NormFamilyNet.Summary),
+        // conv1 108 + bias1a, bias1b; layer1 2 x (144 + 144 + 5 scalars); layer2 216 + 324 + 5 + projection 24 (no biases); fc 21 + bias_fc_a
+        ["Fixup: scalar biases and multiplier, bias-free convolutions, the projection on x + bias1a"] = new(() => Randomized(new FixupNet()), FixupNetTwin, Maps, Logits, 1287, FixupNet.Summary),
+        // 108 + 8; 2 x (144 + 8 + 144 + 8 + alpha); 216 + 12 + 324 + 12 + alpha + projection 24 + 12; 21
+        ["SkipInit: alpha at the end of each residual branch"] = new(() => Randomized(new SkipInitNet()), SkipInitNetTwin, Maps, Logits, 1348, SkipInitNet.Summary),
         ["CNN with a dense head: BatchNorm2d then BatchNorm1d, MaxPool, Flatten, Dropout"] = new(() => new CnnWithDenseHead(), CnnWithDenseHeadTwin, new long[] { 4, 1, 6, 6 }, Logits, 703, CnnWithDenseHead.Summary),
     };
 

@@ -109,6 +109,23 @@ public sealed class Twin : nn.Module<Tensor, Tensor>
         }
     }
 
+    readonly Dictionary<string, Parameter> scalars = new();
+
+    /// <summary>Registers learnable scalars (Fixup's biases and multiplier, SkipInit's alpha) as parameters of this twin; returns it.</summary>
+    public Twin WithScalars(params string[] names)
+    {
+        foreach (var name in names)
+        {
+            var p = new Parameter(zeros(1));
+            scalars[name] = p;
+            register_parameter(name, p);
+        }
+        return this;
+    }
+
+    /// <summary>The scalar parameter registered as <paramref name="name"/>.</summary>
+    public Tensor S(string name) => scalars[name];
+
     /// <summary>The child registered as <paramref name="name"/>.</summary>
     public nn.Module<Tensor, Tensor> this[string name] => (nn.Module<Tensor, Tensor>)byName[name];
 

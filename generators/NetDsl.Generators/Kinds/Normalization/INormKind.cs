@@ -17,7 +17,7 @@ internal interface INormKind
     /// <summary>Its attribute's metadata name (<c>NetDsl.GroupNormAttribute</c>).</summary>
     string Attribute { get; }
 
-    /// <summary>Its name in messages, in the member of <c>NetDsl.Normalization</c> and in variant names (<c>GroupNorm</c>).</summary>
+    /// <summary>Its name in messages, in the member of <c>NetDsl.NormalizationVariant</c> and in variant names (<c>GroupNorm</c>).</summary>
     string Name { get; }
 
     /// <summary>The settings its attribute states (placement, eps, and the kind's own), invalid ones reported through <paramref name="a"/>.</summary>

@@ -7,7 +7,7 @@ namespace NetDsl.Generators.Kinds.Normalization;
 /// <summary>The catalog of normalization kinds: the one list a new kind is added to.</summary>
 internal static class Norms
 {
-    /// <summary>Every kind, in the order of <c>NetDsl.Normalization</c>'s members (the variant axis's values 0, 1, 2; 3 is none).</summary>
+    /// <summary>Every kind, in the order of <c>NetDsl.NormalizationVariant</c>'s members (the variant axis's values 0, 1, 2; 3 is none).</summary>
     public static readonly IReadOnlyList<INormKind> All = new INormKind[] { new BatchNorm(), new GroupNorm(), new LayerNorm() };
 
     /// <summary>The kind of a policy; <see cref="NormKind.None"/> has none.</summary>
