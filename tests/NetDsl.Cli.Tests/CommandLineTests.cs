@@ -115,11 +115,28 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public void The_normalization_free_experiment_compares_two_normalizations_and_three_starts_without_one_at_two_depths()
+    {
+        var e = NetDsl.Experiments.Catalog.Find("normalization-free")!;
+        Assert.Equal(
+        [
+            "NormFreeNet.BatchNorm.HeFanIn.Depth3", "NormFreeNet.BatchNorm.HeFanIn.Depth9", "NormFreeNet.GroupNorm.HeFanIn.Depth3", "NormFreeNet.GroupNorm.HeFanIn.Depth9",
+            "NormFreeNet.NoNorm.HeFanIn.Depth3", "NormFreeNet.NoNorm.HeFanIn.Depth9", "NormFreeNet.NoNorm.Fixup.Depth3", "NormFreeNet.NoNorm.Fixup.Depth9",
+            "NormFreeNet.NoNorm.SkipInit.Depth3", "NormFreeNet.NoNorm.SkipInit.Depth9",
+        ], e.Variants.Select(v => v.Name));
+        // The matrix skips Fixup with a normalization (Zhang et al. remove it); the experiment leaves out SkipInit with one.
+        Assert.DoesNotContain(NetDsl.Experiments.NormFreeNet.Variants.All, v => v.Settings["Init"] == "Fixup" && v.Settings["Normalization"] != "NoNorm");
+        Assert.Equal(14, NetDsl.Experiments.NormFreeNet.Variants.All.Count);
+        // 6n + 2 weight layers at n = 3 and 9.
+        Assert.All(e.Variants, v => Assert.Equal(v.Name.EndsWith("Depth3", StringComparison.Ordinal) ? 20 : 56, v.Summary.Layers.Count(l => l.Kind is "Conv2d" or "Linear")));
+    }
+
+    [Fact]
     public void List_names_every_experiment()
     {
         var (code, output, _) = Run("list");
         Assert.Equal(0, code);
-        foreach (var name in new[] { "bn-residual", "gradient-flow", "bn-placement", "smoothness", "covariate-shift", "preactivation", "degradation", "shattering" })
+        foreach (var name in new[] { "bn-residual", "gradient-flow", "bn-placement", "smoothness", "covariate-shift", "preactivation", "degradation", "normalization-free", "shattering" })
             Assert.Contains(name, output);
         // Each preset's plan with its job count (variants x seeds x rates), and each variant's size from its compile-time summary.
         var lines = output.Split('\n').Select(l => l.TrimEnd()).ToList();

@@ -261,6 +261,24 @@ public sealed class ReportTests : IDisposable
     }
 
     [Fact]
+    public void The_normalization_free_finding_compares_each_variant_without_normalization_with_BatchNorm_at_its_depth_and_names_declared_inits()
+    {
+        var results = Sample();
+        // Good (test 0.900, 0.902, 0.904) is BatchNorm with He's initialization, Bad (0.800, 0.802, 0.804) has no normalization and Fixup.
+        results.Variants[0].Settings = new() { ["Normalization"] = "BatchNorm", ["Init"] = "HeFanIn", ["Depth"] = "3" };
+        results.Variants[1].Settings = new() { ["Normalization"] = "NoNorm", ["Init"] = "Fixup", ["Depth"] = "3" };
+        foreach (var j in results.Variants[1].Jobs) j.Init = "Fixup (declared)";
+        ReportWriter.Write(results, folder);
+        var md = File.ReadAllText(Path.Combine(folder, "report.md"));
+        Assert.Contains("> **Finding.** At 6 weight layers, BatchNorm with He's initialization reaches 90.2% (95% CI 89.7% to 90.7%) test accuracy; " +
+            "without normalization, Fixup's test accuracy is lower than BatchNorm's by 10.00 points (95% CI -10.45 to -9.55, Welch, 3 seeds): below BatchNorm.", md);
+        Assert.Contains("Variants that declare their own initialization keep it: Bad (Fixup). ", md);
+        // Without both axes, no such finding.
+        ReportWriter.Write(Sample(), folder);
+        Assert.DoesNotContain("without normalization", File.ReadAllText(Path.Combine(folder, "report.md")));
+    }
+
+    [Fact]
     public void A_claim_whose_interval_contains_zero_says_not_distinguishable()
     {
         var results = Sample();

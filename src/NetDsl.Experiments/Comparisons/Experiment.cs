@@ -168,6 +168,16 @@ public static class Catalog
             Quick: new("quick", _ => true, Epochs: 1, Subset: 1000, [0], [0.05], BatchSize: 64, TestSubset: 1000),
             Full: new("full", _ => true, Epochs: PaperEpochs, Subset: null, ThreeSeeds, PaperGrid, Schedule: Schedule.Step, Augment: true)),
 
+        new("normalization-free", 8, "Normalization or initialization: residual networks without BatchNorm",
+            "Question 8: is it the normalization that lets deep residual networks train, or that each unit starts near the identity? " +
+            "Residual networks of 20 and 56 layers with BatchNorm or GroupNorm (Wu & He 2018) and He's initialization, and without normalization " +
+            "with He's, Fixup's (Zhang et al. 2019: zero-initialized last layer of each branch, branches scaled by L^(-1/(2m-2)), scalar biases and multiplier) " +
+            "or SkipInit's (De & Smith 2020: a scalar alpha = 0 on each branch). Test accuracy against the BatchNorm network at each depth, and the gradient at initialization.",
+            NormFreeNet.Variants.All.Where(v => Is(v, "Init", "HeFanIn") || Is(v, "Normalization", "NoNorm")).ToList(),
+            Measures.Training | Measures.InitialGradients,
+            Quick: new("quick", _ => true, Epochs: 2, Subset: 3000, TwoSeeds, QuickGrid, BatchSize: 64, TestSubset: 2000),
+            Full: new("full", _ => true, Epochs: 15, Subset: null, ThreeSeeds, FullGrid)),
+
         new("shattering", 7, "Shattered gradients",
             "Question 7 (Balduzzi et al. 2017, Fig. 1-3): f: R -> R of width 200 on 256 inputs in [-2, 2); does df/dx decorrelate into white noise with depth? " +
             "Feedforward vs residual (pre-activation, branch scale 1 and 0.1), with and without BatchNorm (statistics over the grid, then frozen), depths 2 to 50.",

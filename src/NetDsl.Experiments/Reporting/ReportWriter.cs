@@ -312,7 +312,7 @@ public static class ReportWriter
             md.Append(Inv, $"SGD, momentum {F(st.Momentum, "G")}, weight decay {F(st.WeightDecay, "G")}, {Md(st.Schedule)} schedule, batch {st.BatchSize}, {Plural(st.Epochs, "epoch")}, augmentation {(st.Augment ? "on" : "off")}, initialization {Md(st.Init)}. ");
             var declared = V.Select(v => (Variant: v, Init: v.Jobs.Select(j => j.Init).FirstOrDefault(i => i.EndsWith(" (declared)", StringComparison.Ordinal)))).Where(d => d.Init is not null).ToList();
             if (declared.Count > 0)
-                md.Append(Inv, $"Variants that declare their own initialization keep it: {string.Join(", ", declared.Select(d => $"{Short(d.Variant)} {Md(d.Init!.Replace(" (declared)", "", StringComparison.Ordinal))}"))}. ");
+                md.Append(Inv, $"Variants that declare their own initialization keep it: {string.Join(", ", declared.Select(d => $"{Short(d.Variant)} ({Md(d.Init!.Replace(" (declared)", "", StringComparison.Ordinal))})"))}. ");
             md.Append(Inv, $"Each job trains on {st.TrainImages:N0} images and holds out {st.ValidationImages:N0} ({F(100 * st.ValidationFraction, "G")}%, stratified by class, drawn from the job's seed) for validation; {st.TestImages:N0} test images. ");
             md.Append(Inv, $"Every variant trains at each learning rate of the grid ({string.Join(", ", st.LearningRates.Select(x => F(x, "G")))}) with each seed. **Selection reads only validation:** in each job the epoch with the best validation accuracy, ");
             md.Append(Inv, $"per variant the rate with the best mean validation accuracy over seeds. The test accuracy reported is that of the selected epoch's model (the test set is evaluated after every epoch for the plots, and never used for a choice). ");
@@ -371,6 +371,7 @@ public static class ReportWriter
                     Finding($"{Short(x.v)} does not train at {string.Join(" or ", failing.Select(q => F(q.LearningRate, "G")))} (validation accuracy {string.Join(", ", failing.Select(q => Pct(q.ValidationAccuracy)))}) but does at {F(x.sel.LearningRate, "G")} ({Pct(x.sel.Rates.First(q => q.LearningRate == x.sel.LearningRate).ValidationAccuracy)}): with one shared rate the comparison would have measured which variant tolerates that rate.");
             }
             Degradation(rows.Where(x => x.sel.Trained).Select(x => x.v).ToList());
+            NormalizationFree(rows.Select(x => (x.v, x.sel)).ToList());
             Plot("validation_accuracy.png", "Validation accuracy per epoch (chosen rate; band: ±1 sd over seeds)", "epoch", "validation accuracy (%)",
                 trained.Select(v => MeanCurve(v, e => 100 * e.ValidationAccuracy)));
             Plot("test_accuracy.png", "Test accuracy per epoch (chosen rate; band: ±1 sd over seeds)", "epoch", "test accuracy (%)",
@@ -481,6 +482,44 @@ public static class ReportWriter
                 Finding($"{Md(g.Key)}: the {deep.WeightLayers}-layer network ends at training loss {F(Mean(ld))} vs {F(Mean(ls))} for the {shallow.WeightLayers}-layer one " +
                         $"({Claim($"{deep.WeightLayers}-layer net", ld, $"{shallow.WeightLayers}-layer net", ls, "training loss", 1, "nats")}); {verdict}." +
                         AtEachRate(deep, shallow, FinalLoss, "final training loss", "nats"));
+            }
+        }
+
+        /// <summary>
+        /// The normalization-free question (Zhang et al. 2019; De &amp; Smith 2020): at each depth, each variant without
+        /// normalization against the BatchNorm one with He's initialization, test accuracy at each one's chosen rate, Welch's
+        /// interval. Applies when the variants vary both Normalization and Init.
+        /// </summary>
+        void NormalizationFree(List<(VariantResult v, VariantSelection sel)> rows)
+        {
+            if (!rows.Any(x => x.v.Settings.ContainsKey("Normalization") && x.v.Settings.ContainsKey("Init"))) return;
+            foreach (var depth in rows.GroupBy(x => x.v.Settings.GetValueOrDefault("Depth", "")))
+            {
+                var reference = depth.FirstOrDefault(x => x.v.Settings.GetValueOrDefault("Normalization") == "BatchNorm" && x.v.Settings.GetValueOrDefault("Init") == "HeFanIn");
+                var free = depth.Where(x => x.v.Settings.GetValueOrDefault("Normalization") == "NoNorm").ToList();
+                if (reference.v is null || free.Count == 0) continue;
+                var layers = reference.v.WeightLayers;
+                if (!reference.sel.Trained)
+                {
+                    Finding($"At {layers} weight layers BatchNorm with He's initialization did not train at any rate of the grid: no reference to compare the variants without normalization with.");
+                    continue;
+                }
+                static IEnumerable<double> Test(VariantSelection sel) => sel.Epochs.Select(e => e.TestAccuracy);
+                var parts = free.Select(x =>
+                {
+                    var init = Md(x.v.Settings.GetValueOrDefault("Init", ""));
+                    if (!x.sel.Trained) return $"without normalization, {init} did not train at any rate of the grid";
+                    var w = Statistics.Welch(Test(x.sel), Test(reference.sel));
+                    var verdict = !double.IsFinite(w.Low) ? "" : !w.Distinguishable ? ": as good as BatchNorm within these seeds"
+                        : w.Difference < 0 ? ": below BatchNorm" : ": above BatchNorm";
+                    return $"without normalization, {Claim(init, Test(x.sel), "BatchNorm", Test(reference.sel), "test accuracy", 100, "points")}{verdict}";
+                });
+                var group = depth.FirstOrDefault(x => x.v.Settings.GetValueOrDefault("Normalization") == "GroupNorm" && x.v.Settings.GetValueOrDefault("Init") == "HeFanIn");
+                var gn = group.v is null ? "" : group.sel.Trained
+                    ? $" GroupNorm: {Claim("GroupNorm", Test(group.sel), "BatchNorm", Test(reference.sel), "test accuracy", 100, "points")}."
+                    : " GroupNorm did not train at any rate of the grid.";
+                Finding($"At {layers} weight layers, BatchNorm with He's initialization reaches {Interval(Statistics.Summarize(Test(reference.sel)), 100, "F1", "%", withMean: true)} test accuracy; " +
+                        string.Join("; ", parts) + "." + gn);
             }
         }
 
