@@ -13,16 +13,14 @@ namespace NetDsl.Generators.Naming;
 /// </summary>
 internal static class ReferencedTypes
 {
-    /// <summary>Metadata names (namespace, type, arity) of every type generated code names.</summary>
-    static readonly (string[] Namespace, string Type, int Arity)[] Names =
+    /// <summary>Metadata names (namespace, type, arity) of every type generated code names; the normalization modules come from the catalog.</summary>
+    static readonly (string[] Namespace, string Type, int Arity)[] Names = new (string[] Namespace, string Type, int Arity)[]
     {
         (new[] { "TorchSharp" }, "torch", 0), (new[] { "TorchSharp" }, "Scalar", 0), (new[] { "TorchSharp" }, "ScalarExtensionMethods", 0),
         (new[] { "TorchSharp", "Modules" }, "Conv2d", 0), (new[] { "TorchSharp", "Modules" }, "Linear", 0),
         (new[] { "TorchSharp", "Modules" }, "MaxPool2d", 0), (new[] { "TorchSharp", "Modules" }, "AvgPool2d", 0),
         (new[] { "TorchSharp", "Modules" }, "AdaptiveAvgPool2d", 0), (new[] { "TorchSharp", "Modules" }, "Flatten", 0),
-        (new[] { "TorchSharp", "Modules" }, "Dropout", 0), (new[] { "TorchSharp", "Modules" }, "BatchNorm1d", 0),
-        (new[] { "TorchSharp", "Modules" }, "BatchNorm2d", 0), (new[] { "TorchSharp", "Modules" }, "ReLU", 0),
-        (new[] { "TorchSharp", "Modules" }, "GroupNorm", 0), (new[] { "TorchSharp", "Modules" }, "LayerNorm", 0),
+        (new[] { "TorchSharp", "Modules" }, "Dropout", 0), (new[] { "TorchSharp", "Modules" }, "ReLU", 0),
         (new[] { "TorchSharp", "Modules" }, "LeakyReLU", 0), (new[] { "TorchSharp", "Modules" }, "Sigmoid", 0),
         (new[] { "TorchSharp", "Modules" }, "Tanh", 0), (new[] { "TorchSharp", "Modules" }, "GELU", 0),
         (new[] { "TorchSharp", "Modules" }, "Identity", 0), (new[] { "TorchSharp", "Modules" }, "ModuleList", 1),
@@ -34,7 +32,8 @@ internal static class ReferencedTypes
         (new[] { "System" }, "InvalidOperationException", 0), (new[] { "System" }, "ArgumentException", 0),
         (new[] { "System", "CodeDom", "Compiler" }, "GeneratedCodeAttribute", 0),
         (new[] { "System", "Collections", "Generic" }, "IReadOnlyList", 1), (new[] { "System", "Collections", "Generic" }, "Dictionary", 2),
-    };
+    }.Concat(Kinds.Normalization.Norms.All.SelectMany(k => k.FieldTypes.Select(t => t.Type).Concat(new[] { k.ModuleType(true), k.ModuleType(false) }))
+        .Distinct().Select(t => (new[] { "TorchSharp", "Modules" }, t, 0))).ToArray();
 
     /// <summary>
     /// The first declaration in the project's source that takes the place of a type generated code names (ND0037), or

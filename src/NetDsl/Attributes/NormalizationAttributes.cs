@@ -74,3 +74,19 @@ public sealed class LayerNormAttribute : Attribute
     /// <summary>Added to the variance for numerical stability. Default 1e-5 (PyTorch's).</summary>
     public double Eps { get; set; } = 1e-5;
 }
+
+/// <summary>
+/// The normalization kinds a variant matrix can compare (torchvision's <c>norm_layer</c>), each placed where the class's
+/// normalization policy places it (after the weight layer when the class states none).
+/// </summary>
+public enum NormalizationVariant
+{
+    /// <summary><c>nn.BatchNorm2d</c> / <c>BatchNorm1d</c> (Ioffe &amp; Szegedy 2015): batch statistics in training, running ones in eval.</summary>
+    BatchNorm,
+    /// <summary><c>nn.GroupNorm(G, C)</c> (Wu &amp; He 2018) with G = <see cref="VariantsAttribute.Groups"/>: per sample, no batch dependence.</summary>
+    GroupNorm,
+    /// <summary>LayerNorm (Ba et al. 2016): <c>nn.LayerNorm(F)</c> on vectors, <c>nn.GroupNorm(1, C)</c> on maps.</summary>
+    LayerNorm,
+    /// <summary>No normalization anywhere (convolution biases come back on).</summary>
+    None,
+}

@@ -14,22 +14,6 @@ public enum BatchNormVariant
 }
 
 /// <summary>
-/// The normalization kinds a variant matrix can compare (torchvision's <c>norm_layer</c>), each placed where the class's
-/// normalization policy places it (after the weight layer when the class states none).
-/// </summary>
-public enum NormalizationVariant
-{
-    /// <summary><c>nn.BatchNorm2d</c> / <c>BatchNorm1d</c> (Ioffe &amp; Szegedy 2015): batch statistics in training, running ones in eval.</summary>
-    BatchNorm,
-    /// <summary><c>nn.GroupNorm(G, C)</c> (Wu &amp; He 2018) with G = <see cref="VariantsAttribute.Groups"/>: per sample, no batch dependence.</summary>
-    GroupNorm,
-    /// <summary>LayerNorm (Ba et al. 2016): <c>nn.LayerNorm(F)</c> on vectors, <c>nn.GroupNorm(1, C)</c> on maps.</summary>
-    LayerNorm,
-    /// <summary>No normalization anywhere (convolution biases come back on).</summary>
-    None,
-}
-
-/// <summary>
 /// Fans one <see cref="NetworkAttribute">network</see> out into a matrix of variants, each its own
 /// generated type with its own straight-line <c>forward</c>: the class <c>Net.Variants.Plain_NoBn</c> for the
 /// variant named <c>"Net.Plain.NoBn"</c>, with every axis that has more than one value in the name.
