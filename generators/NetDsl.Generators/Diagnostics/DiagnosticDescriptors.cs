@@ -177,9 +177,9 @@ internal static class DiagnosticDescriptors
         "Block '{0}' states no {1}, so in '{2}' it runs without (a block type is generated once, from its own attributes), while the variants of a [Variants] matrix give it the network's; declare {3} on '{0}' to have it in both",
         Category, DiagnosticSeverity.Info, isEnabledByDefault: true);
 
-    public static readonly DiagnosticDescriptor NormCannotSplit = Error("ND0041",
-        "GroupNorm's groups do not divide the channels",
-        "{0} cannot run: {1}; use a group count that divides every normalized layer's channels (Groups = {2} needs multiples of {2}), or change the widths");
+    public static readonly DiagnosticDescriptor NormCannotRun = Error("ND0041",
+        "Normalization cannot run on the layer's shape",
+        "{0} cannot run: {1}");
 
     public static readonly DiagnosticDescriptor BlockWithoutInitScalars = Error("ND0042",
         "Block lacks the scalars of the network's Init",
@@ -196,7 +196,7 @@ internal static class DiagnosticDescriptors
         InvalidInputRank, UnknownEnumValue, EmptyOutput, StageTypeNotBlock, BlockCycle, ResidualCannotAdd,
         ConflictingPolicies, NeedsSpatialMap, FixedSizeInBlock, MissingSize, ImpliedNameClash, BlockMixesKinds,
         ResidualOnNetwork, MultipleLayerAttributes, MisplacedPolicy, UserConstructor, StrideOnVectorBlock, UnannotatedModule, NotAnInstanceField, SkippedVariants, EmptyMatrix, DuplicateVariant, VariantsOnBlock,
-        LayersInSeveralParts, EvenKernelSamePadding, TooManyLayers, TooManyVariants, ClassNamedLikeMember, LanguageVersionTooLow, HiddenReferencedType, HiddenByRegistry, BlockFromAnotherAssembly, BlockWithoutNetworkPolicy, NormCannotSplit, BlockWithoutInitScalars, InternalError,
+        LayersInSeveralParts, EvenKernelSamePadding, TooManyLayers, TooManyVariants, ClassNamedLikeMember, LanguageVersionTooLow, HiddenReferencedType, HiddenByRegistry, BlockFromAnotherAssembly, BlockWithoutNetworkPolicy, NormCannotRun, BlockWithoutInitScalars, InternalError,
     };
 
     static readonly Dictionary<string, DiagnosticDescriptor> ByIdMap = All.ToDictionary(d => d.Id);

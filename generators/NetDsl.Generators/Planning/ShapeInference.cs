@@ -130,7 +130,7 @@ internal sealed class ShapeInference
                         if (!Residual(s, prefix, input, x, stride, useSite!.Value, unit.Items)) return null;
                         break;
                     case StepKind.Norm:
-                        if (!Normalizes(s.Norms[step.Layer], x[0], $"The {Norms.Of(s.Norms[step.Layer].Kind).Name} of {(name.Length > 0 ? name : network)}", where)) return null;
+                        if (!Normalizes(s.Norms[step.Layer], x[0], x.Length == 3, $"The {Norms.Of(s.Norms[step.Layer].Kind).Name} of {(name.Length > 0 ? name : network)}", where)) return null;
                         unit.Items.Add(NormRow(s.NormNames[step.Layer], s.Norms[step.Layer], x));
                         break;
                     case StepKind.Scalar:
@@ -222,7 +222,7 @@ internal sealed class ShapeInference
                         fits is null ? $"TorchSharp.Modules.{kind.ModuleType(spatial)} with [{Norms.Of(NormKind.Group).Name}(Groups = 1)]" : "TorchSharp.Modules." + fits);
                     return null;
                 }
-                if (!Normalizes(l.Norm, x[0], $"The {kind.Name} layer {name}", where)) return null;
+                if (!Normalizes(l.Norm, x[0], spatial, $"The {kind.Name} layer {name}", where)) return null;
                 y = x;
                 parameters = kind.Parameters(x[0]);
                 break;
@@ -297,7 +297,7 @@ internal sealed class ShapeInference
             items.Add(new SummaryRow("downsample.0", spatial ? "Conv2d" : "Linear", Shape(shortcut), weights + (s.ProjectionBias ? branch[0] : 0), weights * (spatial ? shortcut[1] * shortcut[2] : 1)));
             if (d is not null)
             {
-                if (!Normalizes(d, branch[0], $"The shortcut projection's {Norms.Of(d.Kind).Name} in {prefix.TrimEnd('.')} ({site.Block})", site.Location)) return false;
+                if (!Normalizes(d, branch[0], spatial, $"The shortcut projection's {Norms.Of(d.Kind).Name} in {prefix.TrimEnd('.')} ({site.Block})", site.Location)) return false;
                 items.Add(NormRow("downsample.1", d, shortcut));
             }
             fix = "the branch's spatial size must equal the input subsampled by the stride; check the branch's kernels and padding";
@@ -320,11 +320,11 @@ internal sealed class ShapeInference
         return new SummaryRow(name, kind.ModuleType(x.Length == 3), Shape(x), kind.Parameters(x[0]), 0);
     }
 
-    /// <summary>Whether the normalization can run on <paramref name="channels"/> channels; reports ND0041 when not (GroupNorm's groups must divide them).</summary>
-    bool Normalizes(NormPolicy p, long channels, string what, LocationInfo? where)
+    /// <summary>Whether the normalization can run on <paramref name="channels"/> channels; reports ND0041 with the kind's reason and fix when not (GroupNorm's groups must divide them).</summary>
+    bool Normalizes(NormPolicy p, long channels, bool map, string what, LocationInfo? where)
     {
-        if (Norms.Of(p.Kind).Problem(p, channels) is not { } problem) return true;
-        Report(DiagnosticDescriptors.NormCannotSplit, where, what, problem, p.Groups.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (Norms.Of(p.Kind).Problem(p, channels, map) is not { } problem) return true;
+        Report(DiagnosticDescriptors.NormCannotRun, where, what, problem);
         return false;
     }
 

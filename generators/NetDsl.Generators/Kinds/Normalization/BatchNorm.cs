@@ -31,7 +31,7 @@ internal sealed class BatchNorm : INormKind
 
     public long Parameters(long features) => 2 * features;
 
-    public string? Problem(NormPolicy p, long features) => null;
+    public string? Problem(NormPolicy p, long features, bool map) => null;
 
     public bool Foldable => true;
 }

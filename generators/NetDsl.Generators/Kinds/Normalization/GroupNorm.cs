@@ -38,8 +38,12 @@ internal sealed class GroupNorm : INormKind
 
     public long Parameters(long features) => 2 * features;
 
-    public string? Problem(NormPolicy p, long features) => features % p.Groups == 0 ? null
-        : $"{features.ToString(CultureInfo.InvariantCulture)} channels cannot be split into {p.Groups.ToString(CultureInfo.InvariantCulture)} groups";
+    public string? Problem(NormPolicy p, long features, bool map)
+    {
+        if (features % p.Groups == 0) return null;
+        var groups = p.Groups.ToString(CultureInfo.InvariantCulture);
+        return $"{features.ToString(CultureInfo.InvariantCulture)} channels cannot be split into {groups} groups; use a group count that divides every normalized layer's channels (Groups = {groups} needs multiples of {groups}), or change the widths";
+    }
 
     public bool Foldable => false;
 }

@@ -38,8 +38,8 @@ internal interface INormKind
     /// <summary>Its parameters (the per-channel scale and shift) on <paramref name="features"/> channels or features.</summary>
     long Parameters(long features);
 
-    /// <summary>Why it cannot normalize <paramref name="features"/> channels (ND0041), or null.</summary>
-    string? Problem(NormPolicy p, long features);
+    /// <summary>Why it cannot normalize <paramref name="features"/> channels of maps (<paramref name="map"/>) or vectors, and the fix (ND0041), or null.</summary>
+    string? Problem(NormPolicy p, long features, bool map);
 
     /// <summary>Whether the eval-mode path folds it into the convolution or linear layer before it (a fixed affine map in eval mode).</summary>
     bool Foldable { get; }
