@@ -269,8 +269,9 @@ internal sealed class ClassReader
             return ("Init.Fixup is for networks without normalization (Zhang et al. 2019)", "remove the normalization, or use Init.SkipInit or Init.ZeroGamma");
         if (isNetwork) return null; // its blocks are checked where its stages are read
         if (!policy.Residual.Enabled) return ($"Init.{init} acts on residual branches, and the block has no residual addition", "add [Residual], or use HeFanIn or HeFanOut");
-        if (init == InitKind.ZeroGamma && !anyNorm)
-            return ("Init.ZeroGamma sets the scale of the normalization ending each residual branch to 0, and the block has no normalization", "add one ([BatchNorm]), or use Init.SkipInit");
+        bool scaled = new[] { policy.Norm }.Concat(layers.Select(l => l.Norm)).Any(n => n is { Enabled: true } && Norms.Of(n.Kind).Parameters(1) > 0);
+        if (init == InitKind.ZeroGamma && !scaled)
+            return ("Init.ZeroGamma sets the scale of the normalization ending each residual branch to 0, and the block has no normalization with a scale", "add one ([BatchNorm], [GroupNorm] or [LayerNorm]), or use Init.SkipInit");
         if (init == InitKind.ZeroGamma && policy.Residual.Order is UnitOrder.BnAfterAddition or UnitOrder.FullPreActivation)
             return ($"Init.ZeroGamma needs a normalization ending the residual branch, and the unit order {policy.Residual.Order} ends it with another layer", "use UnitOrder.Original, ReluBeforeAddition or ReluOnlyPreActivation, or Init.SkipInit");
         return null;
