@@ -10,7 +10,7 @@ internal enum UnitOrder { Original, BnAfterAddition, ReluBeforeAddition, ReluOnl
 internal enum LayerKind { Conv, Linear, MaxPool, AvgPool, GlobalAvgPool, Flatten, Dropout, Stage, Norm, Activation }
 
 /// <summary>The normalization kinds (<see cref="Kinds.Normalization.Norms"/> holds what each one means).</summary>
-internal enum NormKind { None, Batch, Group, Layer }
+internal enum NormKind { None, Batch, Group, Layer, Instance }
 
 /// <summary>
 /// Normalization policy (torchvision's <c>norm_layer</c>): which kind, where it goes, and its settings. <see cref="Momentum"/>

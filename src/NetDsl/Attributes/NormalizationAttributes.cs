@@ -76,6 +76,23 @@ public sealed class LayerNormAttribute : Attribute
 }
 
 /// <summary>
+/// InstanceNorm policy (Ulyanov et al. 2016, "Instance Normalization", eq. 2): each channel of each sample normalized over its
+/// positions, as <c>nn.InstanceNorm2d(C)</c> with PyTorch's defaults: no scale and shift, no running statistics (0 parameters,
+/// the same in training and eval mode). Maps only (ND0041 on vectors, which have no positions). On a class: one follows every
+/// weight layer, placed per <see cref="After"/>, named like torchvision (<c>bn1</c> for <c>conv1</c>); on a weight-layer field:
+/// overrides the class policy; on a field of type <c>TorchSharp.Modules.InstanceNorm2d</c>: an explicit layer.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class | AttributeTargets.Field, Inherited = false, AllowMultiple = false)]
+public sealed class InstanceNormAttribute : Attribute
+{
+    /// <summary>Placement: <see cref="Layer.Conv"/> (after the weight layer, default) or <see cref="Layer.Activation"/> (after its activation).</summary>
+    public Layer After { get; set; } = Layer.Conv;
+
+    /// <summary>Added to the variance for numerical stability. Default 1e-5 (PyTorch's).</summary>
+    public double Eps { get; set; } = 1e-5;
+}
+
+/// <summary>
 /// The normalization kinds a variant matrix can compare (torchvision's <c>norm_layer</c>), each placed where the class's
 /// normalization policy places it (after the weight layer when the class states none).
 /// </summary>
@@ -87,6 +104,8 @@ public enum NormalizationVariant
     GroupNorm,
     /// <summary>LayerNorm (Ba et al. 2016): <c>nn.LayerNorm(F)</c> on vectors, <c>nn.GroupNorm(1, C)</c> on maps.</summary>
     LayerNorm,
+    /// <summary><c>nn.InstanceNorm2d(C)</c> (Ulyanov et al. 2016): per sample and channel, no parameters; maps only.</summary>
+    InstanceNorm,
     /// <summary>No normalization anywhere (convolution biases come back on).</summary>
     None,
 }

@@ -185,9 +185,20 @@ public partial class NormFamilyNet
     [Linear(3)] Linear fc;
 }
 
+/// <summary>InstanceNorm as the class policy and as an explicit layer (Eps 1e-3): no parameters, maps only.</summary>
+[Network, Input(3, 8, 8), InstanceNorm, Activation(Nonlinearity.ReLU)]
+public partial class InstanceNormNet
+{
+    [Conv(4)] Conv2d conv1;
+    [Conv(6, Stride = 2)] Conv2d conv2;
+    [InstanceNorm(Eps = 1e-3)] InstanceNorm2d inorm;
+    [GlobalAvgPool] AdaptiveAvgPool2d avgpool;
+    [Linear(3)] Linear fc;
+}
+
 /// <summary>The Normalization axis: every kind (GroupNorm with 2 groups) and none; the explicit BatchNorm layer takes the axis kind.</summary>
 [Network, Input(3, 8, 8), BatchNorm, Activation(Nonlinearity.ReLU)]
-[Variants(Normalization = new[] { NormalizationVariant.BatchNorm, NormalizationVariant.GroupNorm, NormalizationVariant.LayerNorm, NormalizationVariant.None }, Groups = 2)]
+[Variants(Normalization = new[] { NormalizationVariant.BatchNorm, NormalizationVariant.GroupNorm, NormalizationVariant.LayerNorm, NormalizationVariant.InstanceNorm, NormalizationVariant.None }, Groups = 2)]
 public partial class NormMatrixNet
 {
     [Conv(4)] Conv2d conv1;

@@ -208,6 +208,11 @@ public class ConstructTwinTests
             modules.ToArray());
     }
 
+    static Twin InstanceNormNetTwin() =>
+        new((m, x) => Head(m, m["inorm"].call(m["relu"].call(m["bn2"].call(m["conv2"].call(m["relu"].call(m["bn1"].call(m["conv1"].call(x)))))))),
+            M("conv1", Conv(3, 4, 3)), M("bn1", InstanceNorm2d(4)), M("relu", ReLU()), M("conv2", Conv(4, 6, 3, 2)), M("bn2", InstanceNorm2d(6)),
+            M("inorm", InstanceNorm2d(6, eps: 1e-3)), M("avgpool", AdaptiveAvgPool2d(1)), M("fc", Linear(6, 3)));
+
     static Twin NormFamilyNetTwin() =>
         new((m, x) =>
             {
@@ -252,6 +257,8 @@ public class ConstructTwinTests
         ["NormMatrixNet.BatchNorm"] = (c => BatchNorm2d(c), 1053),
         ["NormMatrixNet.GroupNorm"] = (c => GroupNorm(2, c), 1053),
         ["NormMatrixNet.LayerNorm"] = (c => GroupNorm(1, c), 1053),
+        // no parameters in any norm: 1,053 less 8 + 16 + 36 + 12
+        ["NormMatrixNet.InstanceNorm"] = (c => InstanceNorm2d(c), 981),
         // every convolution with its bias: 112; 148 + 148; 222 + 330 + projection 24 + 6; fc 21
         ["NormMatrixNet.NoNorm"] = (null, 1011),
     };
@@ -260,7 +267,7 @@ public class ConstructTwinTests
     public void The_normalization_axis_lists_each_kind_and_none_with_its_setting()
     {
         Assert.Equal(NormVariants.Keys, NormMatrixNet.Variants.All.Select(v => v.Name));
-        Assert.Equal(new[] { "BatchNorm", "GroupNorm", "LayerNorm", "NoNorm" }, NormMatrixNet.Variants.All.Select(v => v.Settings["Normalization"]));
+        Assert.Equal(new[] { "BatchNorm", "GroupNorm", "LayerNorm", "InstanceNorm", "NoNorm" }, NormMatrixNet.Variants.All.Select(v => v.Settings["Normalization"]));
         Assert.All(NormMatrixNet.Variants.All, v => Assert.Single(v.Settings));
     }
 
@@ -268,6 +275,7 @@ public class ConstructTwinTests
     [InlineData("NormMatrixNet.BatchNorm")]
     [InlineData("NormMatrixNet.GroupNorm")]
     [InlineData("NormMatrixNet.LayerNorm")]
+    [InlineData("NormMatrixNet.InstanceNorm")]
     [InlineData("NormMatrixNet.NoNorm")]
     public void Normalization_variant_equals_its_twin(string name)
     {
@@ -363,6 +371,8 @@ public class ConstructTwinTests
         ["Fixup: scalar biases and multiplier, bias-free convolutions, the projection on x + bias1a"] = new(() => Randomized(new FixupNet()), FixupNetTwin, Maps, Logits, 1287, FixupNet.Summary),
         // 108 + 8; 2 x (144 + 8 + 144 + 8 + alpha); 216 + 12 + 324 + 12 + alpha + projection 24 + 12; 21
         ["SkipInit: alpha at the end of each residual branch"] = new(() => Randomized(new SkipInitNet()), SkipInitNetTwin, Maps, Logits, 1348, SkipInitNet.Summary),
+        // conv1 108, conv2 216 (no biases: a norm follows), no parameters in the InstanceNorms; fc 21
+        ["InstanceNorm: policy and explicit layer, no parameters"] = new(() => new InstanceNormNet(), InstanceNormNetTwin, Maps, Logits, 345, InstanceNormNet.Summary),
         ["CNN with a dense head: BatchNorm2d then BatchNorm1d, MaxPool, Flatten, Dropout"] = new(() => new CnnWithDenseHead(), CnnWithDenseHeadTwin, new long[] { 4, 1, 6, 6 }, Logits, 703, CnnWithDenseHead.Summary),
     };
 

@@ -8,7 +8,7 @@ namespace NetDsl.Generators.Kinds.Normalization;
 internal static class Norms
 {
     /// <summary>Every kind, in the order of <c>NetDsl.NormalizationVariant</c>'s members (the variant axis's values 0, 1, 2; 3 is none).</summary>
-    public static readonly IReadOnlyList<INormKind> All = new INormKind[] { new BatchNorm(), new GroupNorm(), new LayerNorm() };
+    public static readonly IReadOnlyList<INormKind> All = new INormKind[] { new BatchNorm(), new GroupNorm(), new LayerNorm(), new InstanceNorm() };
 
     /// <summary>The kind of a policy; <see cref="NormKind.None"/> has none.</summary>
     /// <exception cref="KeyNotFoundException"><paramref name="kind"/> is <see cref="NormKind.None"/>.</exception>
