@@ -88,8 +88,16 @@ public static class ModelRun
             if (parameters != summary.TotalParameters) problems.Add($"{parameters} parameters, Summary says {summary.TotalParameters}");
             var modules = net.named_modules().Where(m => !m.module.children().Any()).ToDictionary(m => m.name, m => m.module);
             var rowNames = new HashSet<string>(summary.Layers.Select(l => l.Name));
+            var named = net.named_parameters().ToDictionary(p => p.name, p => p.parameter);
             foreach (var row in summary.Layers)
             {
+                // A learnable scalar (Fixup's biases and multiplier, SkipInit's alpha) is a parameter of its unit, not a module.
+                if (row.Kind == "Parameter")
+                {
+                    if (!named.TryGetValue(row.Name, out var scalar)) problems.Add($"Summary row '{row.Name}' (Parameter) has no parameter");
+                    else if (scalar.numel() != row.Parameters) problems.Add($"'{row.Name}' has {scalar.numel()} elements, Summary says {row.Parameters}");
+                    continue;
+                }
                 if (!modules.TryGetValue(row.Name, out var module)) { problems.Add($"Summary row '{row.Name}' ({row.Kind}) has no module"); continue; }
                 if (module.GetType().Name != row.Kind) problems.Add($"'{row.Name}' is a {module.GetType().Name}, Summary says {row.Kind}");
                 long own = module.parameters(recurse: false).Sum(p => p.numel());
@@ -116,7 +124,7 @@ public static class ModelRun
                 var expected = new long[] { Batch }.Concat(summary.OutputShape).ToArray();
                 if (!y.shape.SequenceEqual(expected)) problems.Add($"output [{string.Join(", ", y.shape)}], Summary says [{string.Join(", ", expected)}]");
                 var traced = calls.Select(c => $"{c.Name} [{string.Join(", ", c.Shape)}]").ToList();
-                var rows = summary.Layers.Select(l => $"{l.Name} [{string.Join(", ", l.OutputShape)}]").ToList();
+                var rows = summary.Layers.Where(l => l.Kind != "Parameter").Select(l => $"{l.Name} [{string.Join(", ", l.OutputShape)}]").ToList();
                 if (!traced.SequenceEqual(rows))
                 {
                     int i = 0;

@@ -256,7 +256,7 @@ internal sealed class ClassReader
         var a = Find(type, InitAttribute);
         if (a is null) return null;
         int init = a.ConstructorArguments.Length == 1 && a.ConstructorArguments[0].Value is int v ? v : 0;
-        if (!CheckEnum(init, 6, $"Init on '{type.Name}'", "Init", "PyTorchDefault, HeFanIn, HeFanOut, ZeroGamma, Fixup, SkipInit", Where(a))) return null;
+        if (!CheckEnum<InitKind>(init, $"Init on '{type.Name}'", "Init", Where(a))) return null;
         return (InitKind)init;
     }
 
@@ -302,7 +302,7 @@ internal sealed class ClassReader
         var a = Find(symbol, ActivationAttribute);
         if (a is null) return null;
         int kind = a.ConstructorArguments.Length == 1 && a.ConstructorArguments[0].Value is int v ? v : 0;
-        if (!CheckEnum(kind, 6, $"Activation on '{symbol.Name}'", "Nonlinearity", "None, ReLU, LeakyReLU, Sigmoid, Tanh, GELU", Where(a))) kind = 0;
+        if (!CheckEnum<Nonlinearity>(kind, $"Activation on '{symbol.Name}'", "Nonlinearity", Where(a))) kind = 0;
         double slope = NamedDouble(a, "NegativeSlope", 0.01);
         if (double.IsNaN(slope) || double.IsInfinity(slope))
             Report(DiagnosticDescriptors.InvalidValue, Where(a), $"Activation.NegativeSlope on '{symbol.Name}'", Fmt(slope), "a finite number");
@@ -315,17 +315,19 @@ internal sealed class ClassReader
         if (a is null) return null;
         var at = Where(a);
         int shortcut = NamedInt(a, "Shortcut", 0), order = NamedInt(a, "Order", 0);
-        if (!CheckEnum(shortcut, 4, $"Residual.Shortcut on '{type.Name}'", "Shortcut", "Auto, Identity, ZeroPad, Projection", at)) shortcut = 0;
-        if (!CheckEnum(order, 5, $"Residual.Order on '{type.Name}'", "UnitOrder", "Original, BnAfterAddition, ReluBeforeAddition, ReluOnlyPreActivation, FullPreActivation", at)) order = 0;
+        if (!CheckEnum<ShortcutKind>(shortcut, $"Residual.Shortcut on '{type.Name}'", "Shortcut", at)) shortcut = 0;
+        if (!CheckEnum<UnitOrder>(order, $"Residual.Order on '{type.Name}'", "UnitOrder", at)) order = 0;
         double scale = NamedDouble(a, "BranchScale", 1.0);
         if (double.IsNaN(scale) || double.IsInfinity(scale)) Report(DiagnosticDescriptors.InvalidValue, at, $"Residual.BranchScale on '{type.Name}'", Fmt(scale), "a finite number");
         return new ResidualPolicy(NamedBool(a, "Enabled", true), (ShortcutKind)shortcut, (UnitOrder)order, scale);
     }
 
-    bool CheckEnum(int value, int count, string what, string enumName, string names, LocationInfo? at)
+    /// <summary>Whether <paramref name="value"/> is a member of the runtime's enum <paramref name="enumName"/>, whose mirror <typeparamref name="T"/> names its members (MirrorTests keeps them in step); reports ND0009 when not.</summary>
+    bool CheckEnum<T>(int value, string what, string enumName, LocationInfo? at) where T : struct, System.Enum
     {
-        if (value >= 0 && value < count) return true;
-        Report(DiagnosticDescriptors.UnknownEnumValue, at, what, value.ToString(CultureInfo.InvariantCulture), enumName, names);
+        var names = System.Enum.GetNames(typeof(T));
+        if (value >= 0 && value < names.Length) return true;
+        Report(DiagnosticDescriptors.UnknownEnumValue, at, what, value.ToString(CultureInfo.InvariantCulture), enumName, string.Join(", ", names));
         return false;
     }
 

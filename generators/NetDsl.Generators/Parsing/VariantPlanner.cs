@@ -66,8 +66,8 @@ internal static class VariantPlanner
         int errors = diagnostics.Count;
         var residual = Axis<bool>("Residual", v => v is bool b ? b : null, _ => true, "true or false");
         var batchNorm = Axis<int>("BatchNorm", v => v is int i ? i : null, i => i is >= 0 and < 3, "a BatchNormVariant (AfterConv, AfterActivation, None)");
-        var order = Axis<int>("Order", v => v is int i ? i : null, i => i is >= 0 and < 5, "a UnitOrder (Original, BnAfterAddition, ReluBeforeAddition, ReluOnlyPreActivation, FullPreActivation)");
-        var activation = Axis<int>("Activation", v => v is int i ? i : null, i => i is >= 0 and < 6, "a Nonlinearity (None, ReLU, LeakyReLU, Sigmoid, Tanh, GELU)");
+        var order = Axis<int>("Order", v => v is int i ? i : null, Member<UnitOrder>, "a UnitOrder (" + Names<UnitOrder>() + ")");
+        var activation = Axis<int>("Activation", v => v is int i ? i : null, Member<Nonlinearity>, "a Nonlinearity (" + Names<Nonlinearity>() + ")");
         var normalization = Axis<int>("Normalization", v => v is int i ? i : null, i => i >= 0 && i < NormalizationNames.Length,
             "a NormalizationVariant (" + string.Join(", ", Norms.All.Select(k => k.Name)) + ", None)");
         int groups = attribute.NamedArguments.FirstOrDefault(kv => kv.Key == "Groups").Value.Value is int g ? g : NormPolicy.DefaultGroups;
@@ -76,7 +76,7 @@ internal static class VariantPlanner
         if (batchNorm is not null && normalization is not null)
             Report(DiagnosticDescriptors.EmptyMatrix, "it has both a BatchNorm axis (BatchNorm's placement) and a Normalization axis (the kind)",
                 "keep one: Normalization places each kind where the class's policy places its normalization");
-        var initAxis = Axis<int>("Init", v => v is int i ? i : null, i => i is >= 0 and < 6, "an Init (PyTorchDefault, HeFanIn, HeFanOut, ZeroGamma, Fixup, SkipInit)");
+        var initAxis = Axis<int>("Init", v => v is int i ? i : null, Member<InitKind>, "an Init (" + Names<InitKind>() + ")");
         var depth = Axis<int>("Depth", v => v is int i ? i : null, i => i is >= 1 and <= Limits.MaxBlocks, $"between 1 and {Limits.MaxBlocks.ToString(CultureInfo.InvariantCulture)}");
         if (diagnostics.Count > errors) return result;
         // Bound the work before doing any: the number of combinations, then the layers of all variants together.
@@ -157,6 +157,11 @@ internal static class VariantPlanner
             Report(DiagnosticDescriptors.EmptyMatrix, $"every combination of '{spec.Name}''s matrix is meaningless", "change the axes");
         return result;
     }
+
+    /// <summary>Whether <paramref name="value"/> is a member of the runtime enum mirrored by <typeparamref name="T"/>.</summary>
+    static bool Member<T>(int value) where T : struct, System.Enum => value >= 0 && value < System.Enum.GetNames(typeof(T)).Length;
+
+    static string Names<T>() where T : struct, System.Enum => string.Join(", ", System.Enum.GetNames(typeof(T)));
 
     static List<(Combo, List<string>)> Expand<T>(List<(Combo Combo, List<string> Names)> combos, List<T>? values, System.Func<Combo, T, Combo> apply, System.Func<T, string> name)
     {

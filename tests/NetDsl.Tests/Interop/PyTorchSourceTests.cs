@@ -75,6 +75,7 @@ public sealed class PyTorchSourceTests(ITestOutputHelper output) : IDisposable
         // Fixup's scalars (and bias-free convolutions, the projection on x + bias1a) and SkipInit's alpha: 1,287 and 1,348 by hand.
         new("FixupNet", Generated.Constructs.FixupNet.PyTorchSource, () => new Generated.Constructs.FixupNet(), new long[] { 4, 3, 8, 8 }, true, 1287),
         new("SkipInitNet", Generated.Constructs.SkipInitNet.PyTorchSource, () => new Generated.Constructs.SkipInitNet(), new long[] { 4, 3, 8, 8 }, true, 1348),
+        new("InstanceNormNet", Generated.Constructs.InstanceNormNet.PyTorchSource, () => new Generated.Constructs.InstanceNormNet(), new long[] { 4, 3, 8, 8 }, true, 345),
         new("NormFamilyNet", Generated.Constructs.NormFamilyNet.PyTorchSource, () => new Generated.Constructs.NormFamilyNet(), new long[] { 4, 3, 8, 8 }, true, 1631),
     }
     .Concat(Variants(BnResidualMatrix.Variants.All, 4))
