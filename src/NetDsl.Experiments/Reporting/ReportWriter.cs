@@ -311,7 +311,9 @@ public static class ReportWriter
             // One Append per sentence: a handler argument that is a concatenation defeats Stryker's mutation of it (CS1620).
             md.Append(Inv, $"SGD, momentum {F(st.Momentum, "G")}, weight decay {F(st.WeightDecay, "G")}, {Md(st.Schedule)} schedule, batch {st.BatchSize}, {Plural(st.Epochs, "epoch")}, augmentation {(st.Augment ? "on" : "off")}, initialization {Md(st.Init)}. ");
             var declared = V.Select(v => (Variant: v, Init: v.Jobs.Select(j => j.Init).FirstOrDefault(i => i.EndsWith(" (declared)", StringComparison.Ordinal)))).Where(d => d.Init is not null).ToList();
-            if (declared.Count > 0)
+            if (declared.Count > 0 && declared.Count == V.Count() && V.All(v => v.Settings.ContainsKey("Init")))
+                md.Append(Inv, $"Every variant declares its own initialization (the Init column of the variants table), which replaces {Md(st.Init)}. ");
+            else if (declared.Count > 0)
                 md.Append(Inv, $"Variants that declare their own initialization keep it: {string.Join(", ", declared.Select(d => $"{Short(d.Variant)} ({Md(d.Init!.Replace(" (declared)", "", StringComparison.Ordinal))})"))}. ");
             md.Append(Inv, $"Each job trains on {st.TrainImages:N0} images and holds out {st.ValidationImages:N0} ({F(100 * st.ValidationFraction, "G")}%, stratified by class, drawn from the job's seed) for validation; {st.TestImages:N0} test images. ");
             md.Append(Inv, $"Every variant trains at each learning rate of the grid ({string.Join(", ", st.LearningRates.Select(x => F(x, "G")))}) with each seed. **Selection reads only validation:** in each job the epoch with the best validation accuracy, ");
@@ -510,8 +512,7 @@ public static class ReportWriter
                     var init = Md(x.v.Settings.GetValueOrDefault("Init", ""));
                     if (!x.sel.Trained) return $"without normalization, {init} did not train at any rate of the grid";
                     var w = Statistics.Welch(Test(x.sel), Test(reference.sel));
-                    var verdict = !double.IsFinite(w.Low) ? "" : !w.Distinguishable ? ": as good as BatchNorm within these seeds"
-                        : w.Difference < 0 ? ": below BatchNorm" : ": above BatchNorm";
+                    var verdict = !double.IsFinite(w.Low) || !w.Distinguishable ? "" : w.Difference < 0 ? ": below BatchNorm" : ": above BatchNorm";
                     return $"without normalization, {Claim(init, Test(x.sel), "BatchNorm", Test(reference.sel), "test accuracy", 100, "points")}{verdict}";
                 });
                 var group = depth.FirstOrDefault(x => x.v.Settings.GetValueOrDefault("Normalization") == "GroupNorm" && x.v.Settings.GetValueOrDefault("Init") == "HeFanIn");
