@@ -161,9 +161,11 @@ public static class ReportWriter
 
         // ---- helpers ----------------------------------------------------------------------------------------------
 
-        /// <summary>The variant's settings other than <paramref name="except"/>, readable: <c>Residual.BnAfterConv</c>, <c>Plain.NoBn</c>.</summary>
+        /// <summary>The variant's settings other than the axis <paramref name="except"/>, readable: <c>Residual.BnAfterConv</c>, <c>Plain.NoBn</c>
+        /// (the Residual axis by its typed value, as variant names spell it; other entries as their text).</summary>
         static string Label(VariantResult v, string except) =>
-            string.Join(".", v.Settings.Where(kv => kv.Key != except).Select(kv => kv.Key == "Residual" ? (kv.Value == "on" ? "Residual" : "Plain") : kv.Value));
+            string.Join(".", v.Settings.Where(kv => kv.Key != except)
+                .Select(kv => kv.Key == nameof(VariantSettings.Residual) ? (v.Axes.Residual == true ? "Residual" : "Plain") : kv.Value));
 
         /// <summary>The variant's name without its network (<c>Residual.BnAfterConv</c>), as it is: for plot legends.</summary>
         static string Plain(VariantResult v) => v.Name.Contains('.') ? v.Name[(v.Name.IndexOf('.') + 1)..] : v.Name;
@@ -459,8 +461,8 @@ public static class ReportWriter
         void Degradation(List<VariantResult> trained)
         {
             static double FinalLoss(JobResult j) => j.Epochs.Count == 0 || j.Diverged is not null ? double.NaN : j.Epochs[^1].TrainLoss;
-            var groups = trained.Where(v => v.Settings.ContainsKey("Depth"))
-                .GroupBy(v => Label(v, "Depth"))
+            var groups = trained.Where(v => v.Axes.Depth is not null)
+                .GroupBy(v => Label(v, nameof(VariantSettings.Depth)))
                 .Where(g => g.Count() > 1);
             foreach (var g in groups)
             {
@@ -637,8 +639,8 @@ public static class ReportWriter
                     MeanSd(Chosen(v).Select(j => Mean(j.CovariateShift.SelectMany(p => p.Layers.Skip(1)).Select(x => x.Cosine))).ToList()),
                     MeanSd(Chosen(v).Select(j => Mean(j.CovariateShift.SelectMany(p => p.Layers.Skip(1)).Select(x => x.L2Distance))).ToList(), "G4"),
                 }));
-            var bn = measured.Where(v => v.Settings.TryGetValue("BatchNorm", out var b) && b != "NoBn").ToList();
-            var none = measured.Where(v => v.Settings.TryGetValue("BatchNorm", out var b) && b == "NoBn").ToList();
+            var bn = measured.Where(v => v.Axes.BatchNorm is BatchNormVariant.AfterConv or BatchNormVariant.AfterActivation).ToList();
+            var none = measured.Where(v => v.Axes.BatchNorm == BatchNormVariant.None).ToList();
             if (bn.Count > 0 && none.Count > 0)
             {
                 double cBn = Mean(bn.SelectMany(Shifts).Select(x => x.Cosine)), cNone = Mean(none.SelectMany(Shifts).Select(x => x.Cosine));
@@ -710,12 +712,12 @@ public static class ReportWriter
             Markdown.AppendLine("f: R -> R at initialization, g_i = df/dx at 256 inputs evenly spaced on [-2, 2). With BatchNorm, the statistics are computed over the grid in one pass and then frozen (eval mode) for the per-input gradients. Lag-1 autocorrelation near 1: neighbouring inputs get similar gradients; near 0: white noise (shattered). Without normalization, plain ReLU nets with small biases do not shatter in practice, so the table says which normalization each variant uses.");
             Markdown.AppendLine();
             double Lag1(JobResult s) => s.Shattering!.Autocorrelation.Length > 1 ? s.Shattering.Autocorrelation[1] : double.NaN;
-            string Family(VariantResult v) => v.Name.StartsWith("Scaled", StringComparison.Ordinal) ? "Residual.BnAfterConv.scale0.1" : Label(v, "Depth").Replace("Plain", "Feedforward");
-            int Depth(VariantResult v) => int.TryParse(v.Settings.GetValueOrDefault("Depth", "0"), NumberStyles.Integer, Inv, out var d) ? d : 0;
+            string Family(VariantResult v) => v.Name.StartsWith("Scaled", StringComparison.Ordinal) ? "Residual.BnAfterConv.scale0.1" : Label(v, nameof(VariantSettings.Depth)).Replace("Plain", "Feedforward");
+            int Depth(VariantResult v) => v.Axes.Depth ?? 0;
             Table(["variant", "family", "normalization", "depth", "lag-1 ACF"],
                 measured.Select(v => new[]
                 {
-                    Short(v), Md(Family(v)), v.Settings.GetValueOrDefault("BatchNorm", "BnAfterConv") == "NoBn" ? "none" : "BatchNorm",
+                    Short(v), Md(Family(v)), v.Axes.BatchNorm == BatchNormVariant.None ? "none" : "BatchNorm",
                     Depth(v).ToString(Inv), MeanSd(Chosen(v).Where(s => s.Shattering is not null).Select(Lag1).ToList()),
                 }));
             var families = measured.GroupBy(Family).ToList();
