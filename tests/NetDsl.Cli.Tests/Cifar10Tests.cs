@@ -12,6 +12,8 @@ using Xunit;
 
 namespace NetDsl.Cli.Tests;
 
+// The input normalization, not the layer-normalization enum NetDsl.Normalization (the enclosing namespace's type would win).
+
 /// <summary>A user's residual unit for colour images (this test assembly plays the user's, as in <see cref="UserNetworkTests"/>).
 /// Without BatchNorm: TorchSharp 0.107's own BatchNorm.forward increments num_batches_tracked with temporary Scalars
 /// (<c>num_batches_tracked.add_(1)</c>), which the GC can free while LibTorch reads them; under a busy full test run that failed

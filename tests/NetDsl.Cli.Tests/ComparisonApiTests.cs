@@ -221,6 +221,19 @@ public sealed class ComparisonApiTests : IDisposable
         var wrong = Assert.Throws<UsageException>(() => ComparisonVariant.Of("Hand.Colour", () => new HandWritten(), [3, 28, 28]));
         Assert.StartsWith("Hand.Colour does not run on images [3, 28, 28] (", wrong.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Hand_written_settings_are_typed_where_they_name_an_axis_and_refused_before_the_module_is_built_when_the_axis_does_not_take_them()
+    {
+        var typed = ComparisonVariant.Of("Hand.Typed", () => new HandWritten(), settings: new Dictionary<string, string> { ["Width"] = "4", ["BatchNorm"] = "NoBn" });
+        Assert.Equal(new VariantSettings(batchNorm: BatchNormVariant.None), typed.Axes);
+        Assert.Equal("4", typed.Settings["Width"]);
+        bool built = false;
+        var e = Assert.Throws<ArgumentException>(() => ComparisonVariant.Of("Hand.Bad", () => { built = true; return new HandWritten(); },
+            settings: new Dictionary<string, string> { ["Residual"] = "true" }));
+        Assert.Equal("variant 'Hand.Bad': the variant setting Residual = 'true' is not one of the Residual axis's values; use one of on, off (Parameter 'settings')", e.Message);
+        Assert.False(built);
+    }
 }
 
 /// <summary>What a new user met on the command line: the preset in any case, the dataset named as used, a near network name.</summary>

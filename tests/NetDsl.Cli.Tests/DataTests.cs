@@ -7,6 +7,8 @@ using Xunit;
 
 namespace NetDsl.Cli.Tests;
 
+// The input normalization, not the layer-normalization enum NetDsl.Normalization (the enclosing namespace's type would win).
+
 public sealed class DataTests : IDisposable
 {
     readonly string folder = Directory.CreateTempSubdirectory("netdsl-idx-").FullName;

@@ -15,6 +15,8 @@ using static TorchSharp.torch;
 
 namespace NetDsl.Cli.Tests;
 
+// The input normalization, not the layer-normalization enum NetDsl.Normalization (the enclosing namespace's type would win).
+
 /// <summary>Two 3x3 convolutions, residual with the zero-pad shortcut (option A).</summary>
 [Block, Residual(Shortcut = Shortcut.ZeroPad)]
 [BatchNorm, Activation(Nonlinearity.ReLU)]

@@ -279,6 +279,37 @@ public sealed class ReportTests : IDisposable
     }
 
     [Fact]
+    public void Labels_read_the_residual_axis_typed_and_keep_the_other_settings_as_written()
+    {
+        var results = Sample();
+        results.Variants[0].Settings = new() { ["Residual"] = "off", ["BatchNorm"] = "BnAfterConv", ["Depth"] = "4" };
+        results.Variants[1].Settings = new() { ["Residual"] = "off", ["BatchNorm"] = "BnAfterConv", ["Depth"] = "8" };
+        ReportWriter.Write(results, folder);
+        var md = File.ReadAllText(Path.Combine(folder, "report.md"));
+        // One family of two depths: the degradation finding names it Plain.BnAfterConv; the shattering table calls it Feedforward.
+        Assert.Contains("Plain.BnAfterConv: the 10-layer network ends at training loss", md);
+        Assert.Contains("| Good | Feedforward.BnAfterConv | BatchNorm | 4 |", md);
+        // The variants table shows the text as stored.
+        Assert.Contains("| variant | Residual | BatchNorm | Depth |", md);
+        Assert.Contains("| Net.Bad | off | BnAfterConv | 8 |", md);
+    }
+
+    [Fact]
+    public void Results_whose_settings_give_an_axis_a_value_it_does_not_take_are_refused_with_the_variant_and_the_accepted_values()
+    {
+        var results = Sample();
+        results.Variants[1].Settings = new() { ["BatchNorm"] = "none" };
+        var path = Path.Combine(folder, "results.json");
+        File.WriteAllText(path, results.ToJson());
+        var e = Assert.Throws<InvalidDataException>(() => RunResults.Load(path));
+        Assert.Equal($"{path}: variant 'Net.Bad': the variant setting BatchNorm = 'none' is not one of the BatchNorm axis's values; use one of BnAfterConv, BnAfterActivation, NoBn (an edited file?); `netdsl compare` writes results.json", e.Message);
+        // Entries that are not axes are a hand-written variant's own and load as they are.
+        results.Variants[1].Settings = new() { ["Width"] = "wide" };
+        File.WriteAllText(path, results.ToJson());
+        Assert.Equal("wide", RunResults.Load(path).Variants[1].Settings["Width"]);
+    }
+
+    [Fact]
     public void A_claim_whose_interval_contains_zero_says_not_distinguishable()
     {
         var results = Sample();

@@ -13,6 +13,8 @@ using static TorchSharp.torch;
 
 namespace NetDsl.Cli.Tests;
 
+// The input normalization, not the layer-normalization enum NetDsl.Normalization (the enclosing namespace's type would win).
+
 /// <summary>A small classifier for fast training tests.</summary>
 [Network, Input(1, 28, 28), BatchNorm, Activation(Nonlinearity.ReLU)]
 public partial class TinyNet

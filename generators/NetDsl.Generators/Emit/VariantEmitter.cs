@@ -4,6 +4,7 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Threading;
+using NetDsl.Generators.Kinds.Normalization;
 using NetDsl.Generators.Model;
 using NetDsl.Generators.Naming;
 
@@ -49,6 +50,35 @@ internal static class VariantEmitter
         return text;
     }
 
+    /// <summary>
+    /// A setting as a named argument of <c>NetDsl.VariantSettings</c>'s constructor, with the runtime's enum member
+    /// (<c>batchNorm: global::NetDsl.BatchNormVariant.None</c>); null for a setting it does not know. The runtime spells the
+    /// same values as text (<c>VariantSettings.ToStrings</c>), and a test checks that text equals <see cref="Setting.Value"/>.
+    /// </summary>
+    static string? Typed(Setting s)
+    {
+        string? value = s.Axis switch
+        {
+            "Residual" => s.Value switch { "on" => "true", "off" => "false", _ => null },
+            "BatchNorm" => s.Value switch
+            {
+                "BnAfterConv" => "global::NetDsl.BatchNormVariant.AfterConv",
+                "BnAfterActivation" => "global::NetDsl.BatchNormVariant.AfterActivation",
+                "NoBn" => "global::NetDsl.BatchNormVariant.None",
+                _ => null,
+            },
+            "Normalization" => s.Value == "NoNorm" ? "global::NetDsl.NormalizationVariant.None"
+                : Norms.All.Any(k => k.Name == s.Value) ? "global::NetDsl.NormalizationVariant." + s.Value : null,
+            "Init" => System.Enum.GetNames(typeof(InitKind)).Contains(s.Value) ? "global::NetDsl.Init." + s.Value : null,
+            // The generator's mirrors of UnitOrder and Nonlinearity use the runtime's member names (a test keeps them in step).
+            "Order" => System.Enum.GetNames(typeof(UnitOrder)).Contains(s.Value) ? "global::NetDsl.UnitOrder." + s.Value : null,
+            "Activation" => System.Enum.GetNames(typeof(Nonlinearity)).Contains(s.Value) ? "global::NetDsl.Nonlinearity." + s.Value : null,
+            "Depth" => int.TryParse(s.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var d) ? d.ToString(CultureInfo.InvariantCulture) : null,
+            _ => null,
+        };
+        return value is null ? null : $"{char.ToLowerInvariant(s.Axis[0])}{s.Axis.Substring(1)}: {value}";
+    }
+
     static string Registry(NetworkModel network, List<string> forwards)
     {
         var spec = network.Spec;
@@ -79,9 +109,13 @@ internal static class VariantEmitter
         for (int i = 0; i < network.Variants.Count; i++)
         {
             var v = network.Variants[i];
-            var settings = string.Join(", ", v.Settings.Select(s => $"[\"{s.Axis}\"] = \"{s.Value}\""));
             w.WriteLine($"new global::NetDsl.VariantInfo(\"{v.DisplayName}\",");
-            w.WriteLine($"    new global::System.Collections.Generic.Dictionary<string, string> {{ {settings} }},");
+            var typed = v.Settings.Select(Typed).ToList();
+            // A setting this emitter cannot type is a generator bug (an axis added to the planner but not here): the registry
+            // stops compiling with a message that says so, instead of the generator crashing and dropping every file.
+            foreach (var s in v.Settings.Where(s => Typed(s) is null))
+                w.WriteLineNoTabs($"#error NetDsl generator bug: no typed value for the variant setting {s.Axis} = {s.Value} (VariantEmitter.Typed)");
+            w.WriteLine($"    new global::NetDsl.VariantSettings({string.Join(", ", typed.Where(t => t is not null))}),");
             w.WriteLine($"    {Identifiers.Id(v.TypeName)}.Summary,");
             w.WriteLine($"    () => new {Identifiers.Id(v.TypeName)}(),");
             w.WriteLine($"    @\"{forwards[i].Replace("\"", "\"\"")}\",");

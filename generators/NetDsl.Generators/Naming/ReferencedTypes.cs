@@ -25,13 +25,16 @@ internal static class ReferencedTypes
         (new[] { "TorchSharp", "Modules" }, "Tanh", 0), (new[] { "TorchSharp", "Modules" }, "GELU", 0),
         (new[] { "TorchSharp", "Modules" }, "Identity", 0), (new[] { "TorchSharp", "Modules" }, "ModuleList", 1),
         (new[] { "NetDsl" }, "ModelSummary", 0), (new[] { "NetDsl" }, "LayerSummary", 0), (new[] { "NetDsl" }, "VariantInfo", 0),
+        (new[] { "NetDsl" }, "VariantSettings", 0), (new[] { "NetDsl" }, "BatchNormVariant", 0), (new[] { "NetDsl" }, "NormalizationVariant", 0),
+        (new[] { "NetDsl" }, "UnitOrder", 0), (new[] { "NetDsl" }, "Nonlinearity", 0),
         (new[] { "NetDsl" }, "Shortcuts", 0), (new[] { "NetDsl" }, "NormalizationLayers", 0), (new[] { "NetDsl" }, "ForwardChecks", 0),
         (new[] { "NetDsl", "Instrumentation" }, "Probe", 0), (new[] { "NetDsl", "Instrumentation" }, "IInstrumented", 0),
         (new[] { "NetDsl", "Instrumentation" }, "TapKind", 0),
         (new[] { "NetDsl", "Native" }, "TorchSharpRuntime", 0), (new[] { "NetDsl", "Native" }, "TorchSharpLoadException", 0),
         (new[] { "System" }, "InvalidOperationException", 0), (new[] { "System" }, "ArgumentException", 0),
         (new[] { "System", "CodeDom", "Compiler" }, "GeneratedCodeAttribute", 0),
-        (new[] { "System", "Collections", "Generic" }, "IReadOnlyList", 1), (new[] { "System", "Collections", "Generic" }, "Dictionary", 2),
+        (new[] { "System", "Collections", "Generic" }, "IReadOnlyList", 1),
+        (new[] { "NetDsl" }, "Init", 0), (new[] { "NetDsl" }, "Inits", 0), (new[] { "NetDsl" }, "IResidualUnit", 0), (new[] { "NetDsl" }, "IDeclaresInit", 0),
     }.Concat(Kinds.Normalization.Norms.All.SelectMany(k => k.FieldTypes.Select(t => t.Type).Concat(new[] { k.ModuleType(true), k.ModuleType(false) }))
         .Distinct().Select(t => (new[] { "TorchSharp", "Modules" }, t, 0))).ToArray();
 

@@ -30,7 +30,7 @@ namespace NetDsl.Experiments;
 public sealed record ComparisonOptions
 {
     /// <summary>The variants to train side by side, in report order: a generated <c>Net.Variants.All</c> registry, a subset of it
-    /// (<c>LabNet.Variants.All.Where(v =&gt; v.Settings["Residual"] == "on").ToList()</c>), several registries concatenated, or
+    /// (<c>LabNet.Variants.All.Where(v =&gt; v.Axes.Residual == true).ToList()</c>), several registries concatenated, or
     /// hand-written modules (<see cref="ComparisonVariant.Of"/>). Names must be unique; every variant must take the dataset's
     /// image shape <c>[1, 28, 28]</c> per sample and output one logit per class (<c>[10]</c>).</summary>
     public IReadOnlyList<VariantInfo> Variants { get; init; } = [];
@@ -211,13 +211,17 @@ public static class ComparisonVariant
     /// <param name="name">The variant's name in the report and in job ids (letters, digits, <c>.</c>, <c>-</c>, <c>_</c>).</param>
     /// <param name="create">Builds a new instance (the runner initializes it with <see cref="ComparisonOptions.Init"/>).</param>
     /// <param name="inputShape">Per-sample input <c>[C, H, W]</c>; default <c>[1, 28, 28]</c> (Fashion-MNIST, MNIST).</param>
-    /// <param name="settings">Axis settings for the report's tables (optional).</param>
+    /// <param name="settings">Settings for the report's tables (optional): the axes' text (<see cref="VariantSettings.ToStrings"/>: <c>Residual</c> = <c>on</c>,
+    /// read into <see cref="VariantInfo.Axes"/>) and any descriptive entries of your own (<c>Width</c> = <c>64</c>).</param>
+    /// <exception cref="ArgumentException">An entry of <paramref name="settings"/> named like an axis has a value that axis does not take (checked before the module is built).</exception>
     /// <exception cref="UsageException">The module does not run on <paramref name="inputShape"/> (the message names it and the fix).</exception>
     public static VariantInfo Of(string name, Func<TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>> create,
         long[]? inputShape = null, IReadOnlyDictionary<string, string>? settings = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(create);
+        try { VariantSettings.Parse(settings ?? new Dictionary<string, string>()); }
+        catch (FormatException e) { throw new ArgumentException($"variant '{name}': {e.Message}", nameof(settings), e); }
         var shape = inputShape ?? [1, 28, 28];
         var summary = RuntimeSummary.Of(name, create, shape);
         return new VariantInfo(name, settings ?? new Dictionary<string, string>(), summary, create,

@@ -78,8 +78,6 @@ public static class Catalog
     /// <summary>The experiment <c>netdsl compare</c> runs without <c>--experiment</c>.</summary>
     public const string Default = "bn-residual";
 
-    static bool Is(VariantInfo v, string axis, params string[] values) => v.Settings.TryGetValue(axis, out var s) && values.Contains(s);
-
     static readonly int[] TwoSeeds = [0, 1];
     static readonly int[] ThreeSeeds = [0, 1, 2];
     static readonly double[] None = [];
@@ -104,8 +102,8 @@ public static class Catalog
             "The default overview: a 20-layer network plain or residual, with or without BatchNorm (Ioffe & Szegedy 2015; He et al. 2015), " +
             "trained on Fashion-MNIST; which trains fastest and generalizes best, and how the gradient reaches the first layers at initialization.",
             DepthNet.Variants.All, Measures.Training | Measures.InitialGradients,
-            Quick: new("quick", v => Is(v, "Depth", "3"), Epochs: 3, Subset: 3000, ThreeSeeds, QuickGrid, BatchSize: 64, TestSubset: 2000),
-            Full: new("full", v => Is(v, "Depth", "3"), Epochs: 15, Subset: null, ThreeSeeds, FullGrid)),
+            Quick: new("quick", v => v.Axes.Depth == 3, Epochs: 3, Subset: 3000, ThreeSeeds, QuickGrid, BatchSize: 64, TestSubset: 2000),
+            Full: new("full", v => v.Axes.Depth == 3, Epochs: 15, Subset: null, ThreeSeeds, FullGrid)),
 
         new("gradient-flow", 1, "Gradient flow at initialization vs depth",
             "Question 1, numerical stability: do gradients vanish or explode with depth, with and without BatchNorm, plain or residual? " +
@@ -124,7 +122,7 @@ public static class Catalog
         new("smoothness", 3, "Loss-landscape smoothness with and without BatchNorm",
             "Question 3 (Santurkar et al. 2018, Fig. 4; Li et al. 2018): along the gradient, how much does the loss vary, how well does the gradient predict the next one, " +
             "and what is the effective beta-smoothness, with and without BatchNorm? Plus a filter-normalized 1-D slice around the trained weights.",
-            VggNet.Variants.All.Where(v => Is(v, "Activation", "ReLU") && Is(v, "BatchNorm", "NoBn", "BnAfterConv")).ToList(),
+            VggNet.Variants.All.Where(v => v.Axes.Activation == Nonlinearity.ReLU && v.Axes.BatchNorm is BatchNormVariant.None or BatchNormVariant.AfterConv).ToList(),
             Measures.Training | Measures.Smoothness | Measures.Slice,
             Quick: new("quick", _ => true, Epochs: 2, Subset: 3000, ThreeSeeds, QuickGrid, MeasureEvery: 10, BatchSize: 64, TestSubset: 2000),
             Full: new("full", _ => true, Epochs: 10, Subset: null, ThreeSeeds, FullGrid, MeasureEvery: 50, SlicePoints: 51)),
@@ -132,7 +130,7 @@ public static class Catalog
         new("covariate-shift", 2, "Internal covariate shift with and without BatchNorm",
             "Question 2: does BatchNorm reduce internal covariate shift (Ioffe & Szegedy 2015) or not (Santurkar et al. 2018)? " +
             "Measured by Santurkar et al.'s Definition 2.1: the change of each layer's gradient when only the earlier layers take their update.",
-            VggNet.Variants.All.Where(v => Is(v, "Activation", "ReLU") && Is(v, "BatchNorm", "NoBn", "BnAfterConv")).ToList(),
+            VggNet.Variants.All.Where(v => v.Axes.Activation == Nonlinearity.ReLU && v.Axes.BatchNorm is BatchNormVariant.None or BatchNormVariant.AfterConv).ToList(),
             Measures.Training | Measures.CovariateShift,
             Quick: new("quick", _ => true, Epochs: 2, Subset: 3000, ThreeSeeds, QuickGrid, MeasureEvery: 10, BatchSize: 64, TestSubset: 2000),
             Full: new("full", _ => true, Epochs: 10, Subset: null, ThreeSeeds, FullGrid, MeasureEvery: 50)),
@@ -147,17 +145,17 @@ public static class Catalog
         new("degradation", 6, "Degradation: plain vs residual at growing depth",
             "Question 6 (He et al. 2015, Fig. 1 and 6): does a deeper plain network train worse than a shallower one, and do residual connections fix it? " +
             "Plain and residual networks with BatchNorm at 8 and 32 layers; training loss, test accuracy, and a 1-D loss slice (Li et al. 2018).",
-            DepthNet.Variants.All.Where(v => Is(v, "BatchNorm", "BnAfterConv")).ToList(),
+            DepthNet.Variants.All.Where(v => v.Axes.BatchNorm == BatchNormVariant.AfterConv).ToList(),
             Measures.Training | Measures.InitialGradients | Measures.Slice,
-            Quick: new("quick", v => Is(v, "Depth", "1", "5"), Epochs: 3, Subset: 3000, ThreeSeeds, QuickBnGrid, BatchSize: 64, TestSubset: 2000),
-            Full: new("full", v => Is(v, "Depth", "1", "5"), Epochs: 8, Subset: null, ThreeSeeds, FullBnGrid, SlicePoints: 51)),
+            Quick: new("quick", v => v.Axes.Depth is 1 or 5, Epochs: 3, Subset: 3000, ThreeSeeds, QuickBnGrid, BatchSize: 64, TestSubset: 2000),
+            Full: new("full", v => v.Axes.Depth is 1 or 5, Epochs: 8, Subset: null, ThreeSeeds, FullBnGrid, SlicePoints: 51)),
 
         new("he2015-depth", 6, "He et al. 2015 at paper scale: plain vs residual at 20 to 110 layers",
             "Question 6 as He et al. 2015 ran it (Sec. 4.2, Fig. 6, Table 6): their CIFAR networks of 6n+2 layers (n = 3, 5, 7, 9, 18: 20, 32, 44, 56, 110 layers), " +
             "plain and residual (option A), BatchNorm after every convolution, trained with their schedule on all of Fashion-MNIST. Does the plain network's " +
             "training error grow with depth while the residual network's falls? Sized for a cluster: `compare --dry-run` estimates the core-hours.",
             CifarResNet.Variants.All, Measures.Training | Measures.InitialGradients,
-            Quick: new("quick", v => Is(v, "Depth", "3", "9"), Epochs: 1, Subset: 2000, [0], QuickBnGrid, BatchSize: 64, TestSubset: 2000),
+            Quick: new("quick", v => v.Axes.Depth is 3 or 9, Epochs: 1, Subset: 2000, [0], QuickBnGrid, BatchSize: 64, TestSubset: 2000),
             Full: new("full", _ => true, Epochs: PaperEpochs, Subset: null, ThreeSeeds, PaperGrid, Schedule: Schedule.Step, Augment: true)),
 
         new("he2016-units", 5, "He et al. 2016 at paper scale: five residual units at 110 layers",
@@ -173,7 +171,7 @@ public static class Catalog
             "Residual networks of 20 and 56 layers with BatchNorm or GroupNorm (Wu & He 2018) and He's initialization, and without normalization " +
             "with He's, Fixup's (Zhang et al. 2019: zero-initialized last layer of each branch, branches scaled by L^(-1/(2m-2)), scalar biases and multiplier) " +
             "or SkipInit's (De & Smith 2020: a scalar alpha = 0 on each branch). Test accuracy against the BatchNorm network at each depth, and the gradient at initialization.",
-            NormFreeNet.Variants.All.Where(v => Is(v, "Init", "HeFanIn") || Is(v, "Normalization", "NoNorm")).ToList(),
+            NormFreeNet.Variants.All.Where(v => v.Axes.Init == Init.HeFanIn || v.Axes.Normalization == NormalizationVariant.None).ToList(),
             Measures.Training | Measures.InitialGradients,
             // Fixup starts from zero logits and trains at the paper's 0.1 (batch 128); in a 2-epoch run at 0.05 it barely left
             // chance (measured 2026-11-30), so both grids reach 0.1.

@@ -14,6 +14,8 @@ using static TorchSharp.torch;
 
 namespace NetDsl.Experiments;
 
+// The input normalization, not the layer-normalization enum NetDsl.Normalization (the enclosing namespace's type would win).
+
 /// <summary>Receives the runner's progress: which job starts, and the trainer's steps and epochs.</summary>
 public interface IRunProgress
 {

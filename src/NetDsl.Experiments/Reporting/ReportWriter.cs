@@ -161,9 +161,11 @@ public static class ReportWriter
 
         // ---- helpers ----------------------------------------------------------------------------------------------
 
-        /// <summary>The variant's settings other than <paramref name="except"/>, readable: <c>Residual.BnAfterConv</c>, <c>Plain.NoBn</c>.</summary>
+        /// <summary>The variant's settings other than the axis <paramref name="except"/>, readable: <c>Residual.BnAfterConv</c>, <c>Plain.NoBn</c>
+        /// (the Residual axis by its typed value, as variant names spell it; other entries as their text).</summary>
         static string Label(VariantResult v, string except) =>
-            string.Join(".", v.Settings.Where(kv => kv.Key != except).Select(kv => kv.Key == "Residual" ? (kv.Value == "on" ? "Residual" : "Plain") : kv.Value));
+            string.Join(".", v.Settings.Where(kv => kv.Key != except)
+                .Select(kv => kv.Key == nameof(VariantSettings.Residual) ? (v.Axes.Residual == true ? "Residual" : "Plain") : kv.Value));
 
         /// <summary>The variant's name without its network (<c>Residual.BnAfterConv</c>), as it is: for plot legends.</summary>
         static string Plain(VariantResult v) => v.Name.Contains('.') ? v.Name[(v.Name.IndexOf('.') + 1)..] : v.Name;
@@ -311,7 +313,7 @@ public static class ReportWriter
             // One Append per sentence: a handler argument that is a concatenation defeats Stryker's mutation of it (CS1620).
             md.Append(Inv, $"SGD, momentum {F(st.Momentum, "G")}, weight decay {F(st.WeightDecay, "G")}, {Md(st.Schedule)} schedule, batch {st.BatchSize}, {Plural(st.Epochs, "epoch")}, augmentation {(st.Augment ? "on" : "off")}, initialization {Md(st.Init)}. ");
             var declared = V.Select(v => (Variant: v, Init: v.Jobs.Select(j => j.Init).FirstOrDefault(i => i.EndsWith(" (declared)", StringComparison.Ordinal)))).Where(d => d.Init is not null).ToList();
-            if (declared.Count > 0 && declared.Count == V.Count() && V.All(v => v.Settings.ContainsKey("Init")))
+            if (declared.Count > 0 && declared.Count == V.Count() && V.All(v => v.Axes.Init is not null))
                 md.Append(Inv, $"Every variant declares its own initialization (the Init column of the variants table), which replaces {Md(st.Init)}. ");
             else if (declared.Count > 0)
                 md.Append(Inv, $"Variants that declare their own initialization keep it: {string.Join(", ", declared.Select(d => $"{Short(d.Variant)} ({Md(d.Init!.Replace(" (declared)", "", StringComparison.Ordinal))})"))}. ");
@@ -465,8 +467,8 @@ public static class ReportWriter
         void Degradation(List<VariantResult> trained)
         {
             static double FinalLoss(JobResult j) => j.Epochs.Count == 0 || j.Diverged is not null ? double.NaN : j.Epochs[^1].TrainLoss;
-            var groups = trained.Where(v => v.Settings.ContainsKey("Depth"))
-                .GroupBy(v => Label(v, "Depth"))
+            var groups = trained.Where(v => v.Axes.Depth is not null)
+                .GroupBy(v => Label(v, nameof(VariantSettings.Depth)))
                 .Where(g => g.Count() > 1);
             foreach (var g in groups)
             {
@@ -494,11 +496,11 @@ public static class ReportWriter
         /// </summary>
         void NormalizationFree(List<(VariantResult v, VariantSelection sel)> rows)
         {
-            if (!rows.Any(x => x.v.Settings.ContainsKey("Normalization") && x.v.Settings.ContainsKey("Init"))) return;
-            foreach (var depth in rows.GroupBy(x => x.v.Settings.GetValueOrDefault("Depth", "")))
+            if (!rows.Any(x => x.v.Axes is { Normalization: not null, Init: not null })) return;
+            foreach (var depth in rows.GroupBy(x => x.v.Axes.Depth))
             {
-                var reference = depth.FirstOrDefault(x => x.v.Settings.GetValueOrDefault("Normalization") == "BatchNorm" && x.v.Settings.GetValueOrDefault("Init") == "HeFanIn");
-                var free = depth.Where(x => x.v.Settings.GetValueOrDefault("Normalization") == "NoNorm").ToList();
+                var reference = depth.FirstOrDefault(x => x.v.Axes is { Normalization: NormalizationVariant.BatchNorm, Init: Init.HeFanIn });
+                var free = depth.Where(x => x.v.Axes.Normalization == NormalizationVariant.None).ToList();
                 if (reference.v is null || free.Count == 0) continue;
                 var layers = reference.v.WeightLayers;
                 if (!reference.sel.Trained)
@@ -509,13 +511,13 @@ public static class ReportWriter
                 static IEnumerable<double> Test(VariantSelection sel) => sel.Epochs.Select(e => e.TestAccuracy);
                 var parts = free.Select(x =>
                 {
-                    var init = Md(x.v.Settings.GetValueOrDefault("Init", ""));
+                    var init = x.v.Axes.Init.ToString()!;
                     if (!x.sel.Trained) return $"without normalization, {init} did not train at any rate of the grid";
                     var w = Statistics.Welch(Test(x.sel), Test(reference.sel));
                     var verdict = !double.IsFinite(w.Low) || !w.Distinguishable ? "" : w.Difference < 0 ? ": below BatchNorm" : ": above BatchNorm";
                     return $"without normalization, {Claim(init, Test(x.sel), "BatchNorm", Test(reference.sel), "test accuracy", 100, "points")}{verdict}";
                 });
-                var group = depth.FirstOrDefault(x => x.v.Settings.GetValueOrDefault("Normalization") == "GroupNorm" && x.v.Settings.GetValueOrDefault("Init") == "HeFanIn");
+                var group = depth.FirstOrDefault(x => x.v.Axes is { Normalization: NormalizationVariant.GroupNorm, Init: Init.HeFanIn });
                 var gn = group.v is null ? "" : group.sel.Trained
                     ? $" GroupNorm: {Claim("GroupNorm", Test(group.sel), "BatchNorm", Test(reference.sel), "test accuracy", 100, "points")}."
                     : " GroupNorm did not train at any rate of the grid.";
@@ -680,8 +682,8 @@ public static class ReportWriter
                     MeanSd(Chosen(v).Select(j => Mean(j.CovariateShift.SelectMany(p => p.Layers.Skip(1)).Select(x => x.Cosine))).ToList()),
                     MeanSd(Chosen(v).Select(j => Mean(j.CovariateShift.SelectMany(p => p.Layers.Skip(1)).Select(x => x.L2Distance))).ToList(), "G4"),
                 }));
-            var bn = measured.Where(v => v.Settings.TryGetValue("BatchNorm", out var b) && b != "NoBn").ToList();
-            var none = measured.Where(v => v.Settings.TryGetValue("BatchNorm", out var b) && b == "NoBn").ToList();
+            var bn = measured.Where(v => v.Axes.BatchNorm is BatchNormVariant.AfterConv or BatchNormVariant.AfterActivation).ToList();
+            var none = measured.Where(v => v.Axes.BatchNorm == BatchNormVariant.None).ToList();
             if (bn.Count > 0 && none.Count > 0)
             {
                 double cBn = Mean(bn.SelectMany(Shifts).Select(x => x.Cosine)), cNone = Mean(none.SelectMany(Shifts).Select(x => x.Cosine));
@@ -753,12 +755,12 @@ public static class ReportWriter
             Markdown.AppendLine("f: R -> R at initialization, g_i = df/dx at 256 inputs evenly spaced on [-2, 2). With BatchNorm, the statistics are computed over the grid in one pass and then frozen (eval mode) for the per-input gradients. Lag-1 autocorrelation near 1: neighbouring inputs get similar gradients; near 0: white noise (shattered). Without normalization, plain ReLU nets with small biases do not shatter in practice, so the table says which normalization each variant uses.");
             Markdown.AppendLine();
             double Lag1(JobResult s) => s.Shattering!.Autocorrelation.Length > 1 ? s.Shattering.Autocorrelation[1] : double.NaN;
-            string Family(VariantResult v) => v.Name.StartsWith("Scaled", StringComparison.Ordinal) ? "Residual.BnAfterConv.scale0.1" : Label(v, "Depth").Replace("Plain", "Feedforward");
-            int Depth(VariantResult v) => int.TryParse(v.Settings.GetValueOrDefault("Depth", "0"), NumberStyles.Integer, Inv, out var d) ? d : 0;
+            string Family(VariantResult v) => v.Name.StartsWith("Scaled", StringComparison.Ordinal) ? "Residual.BnAfterConv.scale0.1" : Label(v, nameof(VariantSettings.Depth)).Replace("Plain", "Feedforward");
+            int Depth(VariantResult v) => v.Axes.Depth ?? 0;
             Table(["variant", "family", "normalization", "depth", "lag-1 ACF"],
                 measured.Select(v => new[]
                 {
-                    Short(v), Md(Family(v)), v.Settings.GetValueOrDefault("BatchNorm", "BnAfterConv") == "NoBn" ? "none" : "BatchNorm",
+                    Short(v), Md(Family(v)), v.Axes.BatchNorm == BatchNormVariant.None ? "none" : "BatchNorm",
                     Depth(v).ToString(Inv), MeanSd(Chosen(v).Where(s => s.Shattering is not null).Select(Lag1).ToList()),
                 }));
             var families = measured.GroupBy(Family).ToList();

@@ -53,7 +53,8 @@ public sealed class RunResults
 
     /// <summary>Reads a <c>results.json</c>.</summary>
     /// <exception cref="FileNotFoundException">No such file.</exception>
-    /// <exception cref="InvalidDataException">Not a results file, or one of an older format (the message says why it cannot be used and what to do).</exception>
+    /// <exception cref="InvalidDataException">Not a results file, one of an older format, or a variant whose settings give an axis a value it does not take
+    /// (the message says why it cannot be used and what to do).</exception>
     public static RunResults Load(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found", path);
@@ -75,6 +76,11 @@ public sealed class RunResults
         catch (JsonException e) { throw new InvalidDataException($"{path}: not a netdsl results file ({e.Message.Split('.')[0]}); `netdsl compare` writes results.json", e); }
         if (results is null || results.FormatVersion != CurrentFormat || string.IsNullOrEmpty(results.Experiment) || results.Variants.Count == 0 || results.Settings.Seeds.Count == 0)
             throw new InvalidDataException($"{path}: not a netdsl results file (format version {CurrentFormat}, an experiment, its seeds and at least one variant); `netdsl compare` writes results.json");
+        foreach (var variant in results.Variants)
+        {
+            try { _ = variant.Axes; }
+            catch (FormatException e) { throw new InvalidDataException($"{path}: variant '{variant.Name}': {e.Message} (an edited file?); `netdsl compare` writes results.json", e); }
+        }
         return results;
     }
 }
@@ -152,8 +158,13 @@ public sealed class VariantResult
 {
     /// <summary>Variant name (<c>DepthNet.Plain.BnAfterConv.Depth3</c>).</summary>
     public string Name { get; set; } = "";
-    /// <summary>Axis settings.</summary>
+    /// <summary>Axis settings as text (<see cref="VariantSettings.ToStrings"/>: <c>Residual</c> = <c>off</c>, <c>BatchNorm</c> = <c>NoBn</c>), plus any
+    /// descriptive entries of a hand-written variant. Code reads them typed through <see cref="Axes"/>.</summary>
     public Dictionary<string, string> Settings { get; set; } = new();
+    /// <summary>The typed axis settings read from <see cref="Settings"/> (<see cref="VariantSettings.Parse"/>); not stored.</summary>
+    /// <exception cref="FormatException">An axis has a value it does not take (<see cref="RunResults.Load"/> rejects such a file).</exception>
+    [JsonIgnore]
+    public VariantSettings Axes => VariantSettings.Parse(Settings);
     /// <summary>Learnable parameters.</summary>
     public long Parameters { get; set; }
     /// <summary>Forward multiply-accumulates per sample.</summary>

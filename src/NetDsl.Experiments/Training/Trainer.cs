@@ -10,6 +10,8 @@ using static TorchSharp.torch;
 
 namespace NetDsl.Experiments.Training;
 
+// The input normalization, not the layer-normalization enum NetDsl.Normalization (the enclosing namespace's type would win).
+
 /// <summary>Receives training progress (the terminal display, plain log lines, or nothing).</summary>
 public interface ITrainingProgress
 {
