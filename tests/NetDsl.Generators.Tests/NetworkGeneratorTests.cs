@@ -111,6 +111,7 @@ public class NetworkGeneratorTests
     [InlineData("ND0041", "[Network, Input(1, 8, 8), GroupNorm, Activation(Nonlinearity.ReLU)]\npublic partial class Net { [{|Conv(16)|}] Conv2d conv1; [Flatten] Flatten f; [Linear(2)] Linear fc; }")]
     [InlineData("ND0041", "[Network, Input(1, 8, 8)]\npublic partial class Net { [Conv(6)] Conv2d conv1; [{|GroupNorm(Groups = 4)|}] GroupNorm gn; [Flatten] Flatten f; [Linear(2)] Linear fc; }")]
     [InlineData("ND0041", "[Network, Input(4), InstanceNorm, Activation(Nonlinearity.ReLU)]\npublic partial class Net { [{|Linear(8)|}] Linear fc1; [Linear(3)] Linear fc; }")]
+    [InlineData("ND0041", "[Network, Input(4)]\npublic partial class Net { [Linear(8)] Linear fc1; [InstanceNorm] {|InstanceNorm2d|} inorm; [Linear(3)] Linear fc; }")]
     [InlineData("ND0009", "[Network, Input(4), {|Init((Init)9)|}]\npublic partial class Net { [Linear(3)] Linear fc; }")]
     [InlineData("ND0014", "[Block, Init(Init.SkipInit)]\npublic partial class {|B|} { [Conv] Conv2d conv1; }")]
     [InlineData("ND0014", "[Block, Residual, Init(Init.ZeroGamma)]\npublic partial class {|B|} { [Conv] Conv2d conv1; }")]
@@ -173,6 +174,24 @@ public class NetworkGeneratorTests
         // GeneratorHarness.Run throws if the generator threw; any diagnostics are fine here.
         var result = GeneratorHarness.Run(Usings + "namespace Demo;\n" + code);
         Assert.DoesNotContain(result.GeneratorDiagnostics, d => d.Id == "ND0999");
+    }
+
+    [Fact]
+    public void An_explicit_normalization_layer_on_the_wrong_rank_names_the_type_that_fits_or_the_kind_that_does()
+    {
+        string Message(string fields) => GeneratorHarness.Run(Usings + "namespace Demo;\n[Network, Input(1, 8, 8)]\npublic partial class Net { " + fields + " }")
+            .GeneratorDiagnostics.Single().GetMessage(System.Globalization.CultureInfo.InvariantCulture);
+        // LayerNorm on maps is GroupNorm(1, C): the field is declared as one.
+        Assert.Equal("Field 'ln' is declared as 'LayerNorm' but [LayerNorm] builds a 'TorchSharp.Modules.GroupNorm'; change the field type to 'TorchSharp.Modules.GroupNorm'",
+            Message("[Conv(4)] Conv2d conv1; [LayerNorm] LayerNorm ln; [Flatten] Flatten f; [Linear(2)] Linear fc;"));
+        // InstanceNorm has no form for vectors: its own reason and the kind to use.
+        Assert.Equal("The InstanceNorm layer inorm cannot run: InstanceNorm normalizes each channel over its positions, and a vector has none; use LayerNorm on vectors",
+            Message("[Conv(4)] Conv2d conv1; [Flatten] Flatten f; [InstanceNorm] InstanceNorm2d inorm; [Linear(2)] Linear fc;"));
+        // Two values of an enum axis are named as written, not as numbers.
+        var duplicate = GeneratorHarness.Run(Usings + "namespace Demo;\n[Network, Input(4), BatchNorm, Variants(Init = new[] { Init.Fixup, Init.HeFanIn, Init.Fixup })]\npublic partial class Net { [Linear(8)] Linear fc1; [Linear(3)] Linear fc; }")
+            .GeneratorDiagnostics.Single();
+        Assert.Equal("ND0029", duplicate.Id);
+        Assert.Contains("Init.Fixup", duplicate.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
     }
 
     [Fact]

@@ -451,7 +451,9 @@ internal sealed class UnitEmitter
             w.WriteLine();
         }
 
-        if (block is null)
+        if (block is null && s.Init is { } declaredInit)
+            w.WriteLine($"/// <summary>Builds the network and applies its initialization, <see cref=\"global::NetDsl.Init.{declaredInit}\"/> (<see cref=\"global::NetDsl.Inits.Apply\"/>); sub-modules are registered in forward order under their field names.</summary>");
+        else if (block is null)
             w.WriteLine("/// <summary>Builds the network with PyTorch's default initialization; sub-modules are registered in forward order under their field names.</summary>");
         else
         {

@@ -44,8 +44,10 @@ internal static class VariantPlanner
         void Report(DiagnosticDescriptor d, params string[] args) => diagnostics.Add(DiagnosticInfo.Create(d, at, args));
 
         // Axes: (name, values); an absent axis keeps the declaration's setting.
-        List<T>? Axis<T>(string name, System.Func<object?, T?> convert, System.Func<T, bool> valid, string rule) where T : struct
+        List<T>? Axis<T>(string name, System.Func<object?, T?> convert, System.Func<T, bool> valid, string rule, string[]? names = null) where T : struct
         {
+            // An enum axis's value as the user wrote it (its member's name), not its number.
+            string Show(T v) => names is not null && v is int i && i >= 0 && i < names.Length ? names[i] : v.ToString()!;
             var arg = attribute.NamedArguments.FirstOrDefault(kv => kv.Key == name);
             // Not an array: the compiler reports the argument's type.
             if (arg.Key is null || arg.Value.Kind != TypedConstantKind.Array || arg.Value.IsNull) return null;
@@ -59,24 +61,25 @@ internal static class VariantPlanner
             }
             var list = values.Select(v => v!.Value).ToList();
             var duplicate = list.GroupBy(v => v).FirstOrDefault(g => g.Count() > 1);
-            if (duplicate is not null) { Report(DiagnosticDescriptors.DuplicateVariant, name, duplicate.Key.ToString()!); return null; }
+            if (duplicate is not null) { Report(DiagnosticDescriptors.DuplicateVariant, name, Show(duplicate.Key)); return null; }
             return list;
         }
 
         int errors = diagnostics.Count;
         var residual = Axis<bool>("Residual", v => v is bool b ? b : null, _ => true, "true or false");
-        var batchNorm = Axis<int>("BatchNorm", v => v is int i ? i : null, i => i is >= 0 and < 3, "a BatchNormVariant (AfterConv, AfterActivation, None)");
-        var order = Axis<int>("Order", v => v is int i ? i : null, Member<UnitOrder>, "a UnitOrder (" + Names<UnitOrder>() + ")");
-        var activation = Axis<int>("Activation", v => v is int i ? i : null, Member<Nonlinearity>, "a Nonlinearity (" + Names<Nonlinearity>() + ")");
+        var batchNorm = Axis<int>("BatchNorm", v => v is int i ? i : null, i => i is >= 0 and < 3, "a BatchNormVariant (AfterConv, AfterActivation, None)", new[] { "BatchNormVariant.AfterConv", "BatchNormVariant.AfterActivation", "BatchNormVariant.None" });
+        var order = Axis<int>("Order", v => v is int i ? i : null, Member<UnitOrder>, "a UnitOrder (" + Names<UnitOrder>() + ")", Qualified<UnitOrder>("UnitOrder"));
+        var activation = Axis<int>("Activation", v => v is int i ? i : null, Member<Nonlinearity>, "a Nonlinearity (" + Names<Nonlinearity>() + ")", Qualified<Nonlinearity>("Nonlinearity"));
         var normalization = Axis<int>("Normalization", v => v is int i ? i : null, i => i >= 0 && i < NormalizationNames.Length,
-            "a NormalizationVariant (" + string.Join(", ", Norms.All.Select(k => k.Name)) + ", None)");
+            "a NormalizationVariant (" + string.Join(", ", Norms.All.Select(k => k.Name)) + ", None)",
+            Norms.All.Select(k => "NormalizationVariant." + k.Name).Concat(new[] { "NormalizationVariant.None" }).ToArray());
         int groups = attribute.NamedArguments.FirstOrDefault(kv => kv.Key == "Groups").Value.Value is int g ? g : NormPolicy.DefaultGroups;
         if (groups <= 0 || groups > Limits.MaxGroups)
             Report(DiagnosticDescriptors.InvalidValue, "Groups of [Variants]", groups.ToString(CultureInfo.InvariantCulture), "between 1 and " + Limits.MaxGroups.ToString("N0", CultureInfo.InvariantCulture));
         if (batchNorm is not null && normalization is not null)
             Report(DiagnosticDescriptors.EmptyMatrix, "it has both a BatchNorm axis (BatchNorm's placement) and a Normalization axis (the kind)",
                 "keep one: Normalization places each kind where the class's policy places its normalization");
-        var initAxis = Axis<int>("Init", v => v is int i ? i : null, Member<InitKind>, "an Init (" + Names<InitKind>() + ")");
+        var initAxis = Axis<int>("Init", v => v is int i ? i : null, Member<InitKind>, "an Init (" + Names<InitKind>() + ")", Qualified<InitKind>("Init"));
         var depth = Axis<int>("Depth", v => v is int i ? i : null, i => i is >= 1 and <= Limits.MaxBlocks, $"between 1 and {Limits.MaxBlocks.ToString(CultureInfo.InvariantCulture)}");
         if (diagnostics.Count > errors) return result;
         // Bound the work before doing any: the number of combinations, then the layers of all variants together.
@@ -162,6 +165,9 @@ internal static class VariantPlanner
     static bool Member<T>(int value) where T : struct, System.Enum => value >= 0 && value < System.Enum.GetNames(typeof(T)).Length;
 
     static string Names<T>() where T : struct, System.Enum => string.Join(", ", System.Enum.GetNames(typeof(T)));
+
+    /// <summary>The runtime enum's members as written in code (<c>Init.Fixup</c>), by value.</summary>
+    static string[] Qualified<T>(string runtimeName) where T : struct, System.Enum => System.Enum.GetNames(typeof(T)).Select(n => runtimeName + "." + n).ToArray();
 
     static List<(Combo, List<string>)> Expand<T>(List<(Combo Combo, List<string> Names)> combos, List<T>? values, System.Func<Combo, T, Combo> apply, System.Func<T, string> name)
     {

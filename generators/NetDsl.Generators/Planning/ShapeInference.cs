@@ -218,8 +218,11 @@ internal sealed class ShapeInference
                 {
                     // The declared type needs the other rank: name the type that fits here, or say there is none.
                     var fits = kind.FieldTypes.FirstOrDefault(t => t.Rank == Ranks.Any || (t.Rank == Ranks.Map) == spatial).Type;
-                    Report(DiagnosticDescriptors.WrongFieldType, inBlock ? where : typeAt(index) ?? where, l.Name, kind.FieldTypes.First(t => t.Rank == l.Out).Type, kind.Name,
-                        fits is null ? $"TorchSharp.Modules.{kind.ModuleType(spatial)} with [{Norms.Of(NormKind.Group).Name}(Groups = 1)]" : "TorchSharp.Modules." + fits);
+                    if (fits is not null)
+                        Report(DiagnosticDescriptors.WrongFieldType, inBlock ? where : typeAt(index) ?? where, l.Name, kind.FieldTypes.First(t => t.Rank == l.Out).Type, kind.Name, "TorchSharp.Modules." + fits);
+                    else // the kind cannot run on this rank at all: its own reason and fix (InstanceNorm on vectors)
+                        Report(DiagnosticDescriptors.NormCannotRun, inBlock ? where : typeAt(index) ?? where, $"The {kind.Name} layer {name}",
+                            kind.Problem(l.Norm, x[0], spatial) ?? $"{kind.Name} does not run on {(spatial ? "maps" : "vectors")}");
                     return null;
                 }
                 if (!Normalizes(l.Norm, x[0], spatial, $"The {kind.Name} layer {name}", where)) return null;

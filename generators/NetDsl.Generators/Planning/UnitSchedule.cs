@@ -175,7 +175,7 @@ internal sealed class UnitSchedule
 
         var init = policy.Init;
         string? firstInputBias = null;
-        if (init == InitKind.Fixup) steps = FixupSteps(steps, layers, weights, residual is not null, out firstInputBias);
+        if (init == InitKind.Fixup) steps = FixupSteps(steps, layers, weights, isNetwork, out firstInputBias);
         if (init == InitKind.SkipInit && residual is not null)
             steps.Insert(steps.FindIndex(t => t.Kind == StepKind.Add), new Step(StepKind.Scalar, -1, Scalar: "alpha", Multiply: true));
         var normNames = Name(layers, weights.Where(i => norms[i].Enabled), _ => "bn");
@@ -203,18 +203,19 @@ internal sealed class UnitSchedule
     /// then the last layer's <c>b</c> bias when no activation inside the branch took it (it is the bias before the activation
     /// that follows the addition), named as the reference code names them.
     /// </summary>
-    static List<Step> FixupSteps(List<Step> steps, IReadOnlyList<LayerSpec> layers, List<int> weights, bool residual, out string? firstInputBias)
+    static List<Step> FixupSteps(List<Step> steps, IReadOnlyList<LayerSpec> layers, List<int> weights, bool isNetwork, out string? firstInputBias)
     {
         var names = Name(layers, weights, _ => "bias");
         string A(int i) => names[i] + (char.IsDigit(names[i][names[i].Length - 1]) ? "a" : "_a");
         string B(int i) => names[i] + (char.IsDigit(names[i][names[i].Length - 1]) ? "b" : "_b");
-        firstInputBias = weights.Count > 0 ? A(weights[0]) : null;
+        // A network's first weight layer sees the input image itself: no bias before it (the reference's stem is relu(conv1(x) + bias1)).
+        firstInputBias = weights.Count > 0 && !isNetwork ? A(weights[0]) : null;
         var result = new List<Step>();
         var usedB = new HashSet<int>();
         bool afterAdd = false;
         foreach (var step in steps)
         {
-            if (step.Kind == StepKind.Layer && layers[step.Layer].IsWeight) result.Add(new Step(StepKind.Scalar, step.Layer, Scalar: A(step.Layer)));
+            if (step.Kind == StepKind.Layer && layers[step.Layer].IsWeight && !(isNetwork && step.Layer == weights[0])) result.Add(new Step(StepKind.Scalar, step.Layer, Scalar: A(step.Layer)));
             else if (step.Kind == StepKind.Act && !afterAdd && usedB.Add(step.Layer)) result.Add(new Step(StepKind.Scalar, step.Layer, Scalar: B(step.Layer)));
             else if (step.Kind == StepKind.Add)
             {

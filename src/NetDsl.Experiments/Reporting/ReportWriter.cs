@@ -367,7 +367,13 @@ public static class ReportWriter
                 Finding(text + ".");
             }
             foreach (var x in rows.Where(x => !x.sel.Trained))
-                Finding($"{Short(x.v)} did not train at any learning rate of the grid: its best mean validation accuracy is {Pct(x.sel.Rates.Max(q => q.ValidationAccuracy))} ({string.Join(", ", x.sel.Rates.Select(q => $"{Pct(q.ValidationAccuracy)} at {F(q.LearningRate, "G")}"))}; chance is {F(100.0 / Classes, "G3")}%). It is left out of the comparison above; try other rates (--lr) or more epochs.");
+            {
+                // A job that diverged counts 0: say so rather than report its 0% as an accuracy.
+                if (x.sel.Rates.All(q => q.Diverged > 0 && q.Diverged == q.Seeds))
+                    Finding($"{Short(x.v)} diverged at every learning rate of the grid (a non-finite training loss in every seed at {string.Join(", ", x.sel.Rates.Select(q => F(q.LearningRate, "G")))}): it is left out of the comparison above; try lower rates (--lr).");
+                else
+                    Finding($"{Short(x.v)} did not train at any learning rate of the grid: its best mean validation accuracy is {Pct(x.sel.Rates.Max(q => q.ValidationAccuracy))} ({string.Join(", ", x.sel.Rates.Select(q => $"{Pct(q.ValidationAccuracy)} at {F(q.LearningRate, "G")}{(q.Diverged > 0 ? $" ({q.Diverged} of {q.Seeds} diverged)" : "")}"))}; chance is {F(100.0 / Classes, "G3")}%). It is left out of the comparison above; try other rates (--lr) or more epochs.");
+            }
             foreach (var x in rows.Where(x => x.sel.Trained))
             {
                 var failing = x.sel.Rates.Where(q => !q.Trains).ToList();
@@ -532,7 +538,7 @@ public static class ReportWriter
             if (measured.Count == 0) return;
             Markdown.AppendLine("## Gradient flow at initialization");
             Markdown.AppendLine();
-            Markdown.AppendLine(Inv, $"One forward and backward pass on a fixed batch of {Math.Min(Runner.ProbeBatch, r.Settings.TrainImages)} training images at initialization (initialization {Md(r.Settings.Init)}, training mode; for a trained variant, the seeds of its chosen learning rate). The log10 ratio compares ‖dL/dx‖ at the first unit's input with the last unit's (He et al. 2016): 0 is perfect propagation, positive means the gradient grows toward the input (explodes), negative that it shrinks (vanishes).");
+            Markdown.AppendLine(Inv, $"One forward and backward pass on a fixed batch of {Math.Min(Runner.ProbeBatch, r.Settings.TrainImages)} training images at initialization (initialization {Md(r.Settings.Init)}{(V.Any(v => v.Jobs.Any(j => j.Init.EndsWith(" (declared)", StringComparison.Ordinal))) ? ", or the one a variant declares" : "")}, training mode; for a trained variant, the seeds of its chosen learning rate). The log10 ratio compares ‖dL/dx‖ at the first unit's input with the last unit's (He et al. 2016): 0 is perfect propagation, positive means the gradient grows toward the input (explodes), negative that it shrinks (vanishes).");
             Markdown.AppendLine();
             double Ratio(VariantResult v) => Mean(Chosen(v).Select(s => s.Initial?.Log10Ratio ?? double.NaN));
             Table(["variant", "weight layers", "log10 ratio first / last unit", "log10 ‖dL/dW‖ first / last layer", "shortcut share of ‖dL/dx‖"],
@@ -553,7 +559,8 @@ public static class ReportWriter
                         $"{Short(ranked[^1])} best: it {Direction(Ratio(ranked[^1]))} by a factor {Factor(Ratio(ranked[^1]))} " +
                         $"({Claim(Short(ranked[0]), Ratios(ranked[0]), Short(ranked[^1]), Ratios(ranked[^1]), "|log10 ratio|", 1, "(log10 units)")}).");
             }
-            var shares = measured.SelectMany(v => v.Jobs).SelectMany(s => s.Initial?.ShortcutShare ?? []).Select(x => x.Value).ToList();
+            // A unit whose gradients are all zero at step 0 (Fixup's zero classifier) has no share: n/a, left out.
+            var shares = measured.SelectMany(v => v.Jobs).SelectMany(s => s.Initial?.ShortcutShare ?? []).Select(x => x.Value).Where(double.IsFinite).ToList();
             if (shares.Count > 0)
                 Finding($"In the residual units the shortcut carries {Pct(Mean(shares))} of ‖g_shortcut‖ + ‖g_branch‖ on average (range {Pct(shares.Min())} to {Pct(shares.Max())}): the '1' of He et al. 2016's 1 + dF/dx.");
             Plot("unit_gradients.png", "|dL/dx| at each unit's input (initialization; band: ±1 sd over seeds)", "unit (first to last)", "log10 |dL/dx|",

@@ -61,9 +61,9 @@ public sealed class GroupNormAttribute : Attribute
 /// statistics over <c>[C, H, W]</c> with a scale and shift per channel (Wu &amp; He 2018, section 3.1: "LN is GN with G = 1"),
 /// which does not tie the layer to one image size. 2C (or 2F) parameters, the same in training and eval mode. On a class: a
 /// LayerNorm follows every weight layer, placed per <see cref="After"/>, named like torchvision (<c>bn1</c> for <c>conv1</c>).
-/// On a weight-layer field: overrides the class policy for that layer. On a field of type <c>TorchSharp.Modules.LayerNorm</c>:
-/// an explicit LayerNorm layer at that position (vectors only; for maps declare a <c>GroupNorm</c> field with
-/// <c>[GroupNorm(Groups = 1)]</c>).
+/// On a weight-layer field: overrides the class policy for that layer. On a field of type <c>TorchSharp.Modules.LayerNorm</c>
+/// (vectors) or <c>TorchSharp.Modules.GroupNorm</c> (maps, where it is built as <c>GroupNorm(1, C)</c>): an explicit LayerNorm
+/// layer at that position.
 /// </summary>
 [AttributeUsage(AttributeTargets.Class | AttributeTargets.Field, Inherited = false, AllowMultiple = false)]
 public sealed class LayerNormAttribute : Attribute

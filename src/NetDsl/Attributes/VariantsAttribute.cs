@@ -42,7 +42,7 @@ public sealed class VariantsAttribute : Attribute
 
     /// <summary>
     /// Normalization kinds, placed as the class's normalization policy places them. Names: <c>BatchNorm</c>, <c>GroupNorm</c>,
-    /// <c>LayerNorm</c>, <c>NoNorm</c>. Explicit normalization layers take the axis kind (and disappear with <c>None</c>). Use
+    /// <c>LayerNorm</c>, <c>InstanceNorm</c>, <c>NoNorm</c>. Explicit normalization layers take the axis kind (and disappear with <c>None</c>). Use
     /// either this axis (which kind) or <see cref="BatchNorm"/> (BatchNorm's placement), not both (ND0028).
     /// </summary>
     public NormalizationVariant[]? Normalization { get; set; }

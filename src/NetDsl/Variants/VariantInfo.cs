@@ -10,7 +10,7 @@ namespace NetDsl;
 /// what results.json and reports show. A generated variant's text is <see cref="VariantSettings.ToStrings"/> of its <see cref="Axes"/>; a hand-built
 /// variant may add descriptive entries of its own (<c>Width</c> = <c>64</c>). Select variants with <see cref="Axes"/>, not by comparing this text.</param>
 /// <param name="Summary">The variant's compile-time summary (shapes, parameters, multiply-accumulates).</param>
-/// <param name="Create">Builds a new instance with PyTorch's default initialization.</param>
+/// <param name="Create">Builds a new instance: with PyTorch's default initialization, or with the initialization the variant declares (<c>[Init]</c> or the <c>Init</c> axis; see <see cref="IDeclaresInit"/>), which its constructor applies.</param>
 /// <param name="ForwardSource">The generated <c>forward</c> methods of the variant and of its blocks, as C# text, for reports that set variants side by side.</param>
 /// <param name="PyTorchSource">The variant as a self-contained PyTorch module (Python source needing only <c>torch</c>, the generated
 /// <c>PyTorchSource</c> constant of the variant's type): same sub-module names, <c>state_dict</c> keys, parameter count and forward.
@@ -30,7 +30,7 @@ public sealed record VariantInfo(
     /// <param name="name">Stable, human-readable name (<c>ResNet20.Plain.BnAfterActivation</c>).</param>
     /// <param name="axes">The value of every axis of the matrix (null properties: axes not in the matrix).</param>
     /// <param name="summary">The variant's compile-time summary.</param>
-    /// <param name="create">Builds a new instance with PyTorch's default initialization.</param>
+    /// <param name="create">Builds a new instance: with PyTorch's default initialization, or with the initialization the variant declares (<c>[Init]</c> or the <c>Init</c> axis; see <see cref="IDeclaresInit"/>), which its constructor applies.</param>
     /// <param name="forwardSource">The generated <c>forward</c> methods of the variant and of its blocks, as C# text.</param>
     /// <param name="pyTorchSource">The variant as a self-contained PyTorch module.</param>
     /// <exception cref="ArgumentNullException"><paramref name="axes"/> is null.</exception>

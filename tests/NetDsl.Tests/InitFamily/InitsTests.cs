@@ -124,11 +124,11 @@ public class InitsTests
             Assert.Equal(net.parameters().Sum(p => p.numel()), v.Summary.TotalParameters);
         }
         // 1,041 with BatchNorm (NormMatrixNet without its explicit bn), 1,011 without; SkipInit adds one alpha per unit; Fixup drops the
-        // convolutions' biases (112 - 4, 148 - 4 ...) and adds 5 scalars per unit, 2 for the stem and 1 before fc.
+        // convolutions' biases (112 - 4, 148 - 4 ...) and adds 5 scalars per unit, 1 after the stem and 1 before fc.
         var counts = InitMatrixNet.Variants.All.ToDictionary(v => v.Name, v => v.Summary.TotalParameters);
         Assert.Equal(1041, counts["InitMatrixNet.BatchNorm.HeFanIn"]);
         Assert.Equal(1043, counts["InitMatrixNet.BatchNorm.SkipInit"]);
         Assert.Equal(1013, counts["InitMatrixNet.NoNorm.SkipInit"]);
-        Assert.Equal(108 + 2 + (144 + 144 + 5) + (216 + 324 + 5 + 24) + (21 + 1), counts["InitMatrixNet.NoNorm.Fixup"]);
+        Assert.Equal(108 + 1 + (144 + 144 + 5) + (216 + 324 + 5 + 24) + (21 + 1), counts["InitMatrixNet.NoNorm.Fixup"]);
     }
 }

@@ -20,7 +20,8 @@ internal sealed class LayerNorm : INormKind
         return new NormPolicy(NormKind.Layer, after, a.Eps(), 0.1, NormPolicy.DefaultGroups);
     }
 
-    public IReadOnlyList<(string Type, int Rank)> FieldTypes { get; } = new[] { ("LayerNorm", Ranks.Vector) };
+    // On maps the module is GroupNorm(1, C), so an explicit layer there is declared as one.
+    public IReadOnlyList<(string Type, int Rank)> FieldTypes { get; } = new[] { ("LayerNorm", Ranks.Vector), ("GroupNorm", Ranks.Map) };
 
     public string ModuleType(bool map) => map ? "GroupNorm" : "LayerNorm";
 
