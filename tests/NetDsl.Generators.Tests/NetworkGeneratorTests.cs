@@ -112,6 +112,8 @@ public class NetworkGeneratorTests
     [InlineData("ND0041", "[Network, Input(1, 8, 8)]\npublic partial class Net { [Conv(6)] Conv2d conv1; [{|GroupNorm(Groups = 4)|}] GroupNorm gn; [Flatten] Flatten f; [Linear(2)] Linear fc; }")]
     [InlineData("ND0041", "[Network, Input(4), InstanceNorm, Activation(Nonlinearity.ReLU)]\npublic partial class Net { [{|Linear(8)|}] Linear fc1; [Linear(3)] Linear fc; }")]
     [InlineData("ND0041", "[Network, Input(4)]\npublic partial class Net { [Linear(8)] Linear fc1; [InstanceNorm] {|InstanceNorm2d|} inorm; [Linear(3)] Linear fc; }")]
+    [InlineData("ND0041", "[Network, Input(4), GroupNorm(Groups = 2)]\npublic partial class Net { [{|Linear(4)|}] Linear fc1; [Linear(2)] Linear fc; }")]
+    [InlineData("ND0041", "[Network, Input(4)]\npublic partial class Net { [Linear(8)] Linear fc1; [GroupNorm(Groups = 2)] {|GroupNorm|} gn; [Linear(3)] Linear fc; }")]
     [InlineData("ND0009", "[Network, Input(4), {|Init((Init)9)|}]\npublic partial class Net { [Linear(3)] Linear fc; }")]
     [InlineData("ND0014", "[Block, Init(Init.SkipInit)]\npublic partial class {|B|} { [Conv] Conv2d conv1; }")]
     [InlineData("ND0014", "[Block, Residual, Init(Init.ZeroGamma)]\npublic partial class {|B|} { [Conv] Conv2d conv1; }")]

@@ -36,7 +36,8 @@ public sealed class BatchNormAttribute : Attribute
 /// GroupNorm policy (Wu &amp; He 2018, "Group Normalization", eq. 1 with the sets of eq. 7): each sample's channels are split
 /// into <see cref="Groups"/> groups, and each group is normalized over its channels and all positions, then scaled and shifted
 /// per channel: <c>nn.GroupNorm(Groups, C)</c>, 2C parameters, the same in training and eval mode (no running statistics, so
-/// it does not depend on the batch size). On a class: a GroupNorm follows every weight layer, placed per <see cref="After"/>,
+/// it does not depend on the batch size). Maps only: TorchSharp's <c>GroupNorm</c> refuses <c>[N, F]</c> (ND0041; use
+/// <see cref="LayerNormAttribute"/> on vectors). On a class: a GroupNorm follows every weight layer, placed per <see cref="After"/>,
 /// named like torchvision (<c>bn1</c> for <c>conv1</c>). On a weight-layer field: overrides the class policy for that layer.
 /// On a field of type <c>TorchSharp.Modules.GroupNorm</c>: an explicit GroupNorm layer at that position. The channel count of
 /// every normalized layer must be a multiple of <see cref="Groups"/> (diagnostic ND0041 otherwise).

@@ -25,8 +25,9 @@ internal sealed class GroupNorm : INormKind
         return new NormPolicy(NormKind.Group, after, eps, 0.1, groups);
     }
 
-    // nn.GroupNorm takes [N, C, *]: maps and vectors alike.
-    public IReadOnlyList<(string Type, int Rank)> FieldTypes { get; } = new[] { ("GroupNorm", Ranks.Any) };
+    // Maps only: PyTorch's nn.GroupNorm takes [N, C] too, but TorchSharp 0.107's GroupNorm.forward refuses fewer than 3
+    // dimensions (found by the fuzzer: every vector form compiled and threw at the first forward).
+    public IReadOnlyList<(string Type, int Rank)> FieldTypes { get; } = new[] { ("GroupNorm", Ranks.Map) };
 
     public string ModuleType(bool map) => "GroupNorm";
 
@@ -40,6 +41,7 @@ internal sealed class GroupNorm : INormKind
 
     public string? Problem(NormPolicy p, long features, bool map)
     {
+        if (!map) return "TorchSharp's GroupNorm takes maps [N, C, H, W] only (it refuses [N, F], which PyTorch accepts); use LayerNorm on vectors";
         if (features % p.Groups == 0) return null;
         var groups = p.Groups.ToString(CultureInfo.InvariantCulture);
         return $"{features.ToString(CultureInfo.InvariantCulture)} channels cannot be split into {groups} groups; use a group count that divides every normalized layer's channels (Groups = {groups} needs multiples of {groups}), or change the widths";
