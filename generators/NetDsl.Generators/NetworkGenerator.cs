@@ -18,8 +18,10 @@ public sealed class NetworkGenerator : IIncrementalGenerator
     /// <summary>Names of the pipeline's tracked steps.</summary>
     public static class TrackingNames
     {
-        /// <summary>The parsed model (or diagnostics) per <c>[Network]</c> class.</summary>
+        /// <summary>The read network (or diagnostics) per <c>[Network]</c> class: the transform.</summary>
         public const string Networks = "Networks";
+        /// <summary>The planned network (shapes inferred, variants expanded) per read network: cached while the read network is equal.</summary>
+        public const string NetworkPlans = "NetworkPlans";
         /// <summary>The parsed model (or diagnostics) per <c>[Block]</c> class.</summary>
         public const string Blocks = "Blocks";
     }
@@ -27,11 +29,15 @@ public sealed class NetworkGenerator : IIncrementalGenerator
     /// <inheritdoc />
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
+        // The transform only reads (it runs again for every network on every edit); inference and the variant matrix are a
+        // Select that Roslyn caches while the read network is equal.
         var networks = context.SyntaxProvider
             .ForAttributeWithMetadataName(ClassReader.NetworkAttribute,
                 predicate: static (node, _) => node is TypeDeclarationSyntax,
-                transform: static (ctx, ct) => Parsers.ParseNetwork(ctx, ct))
-            .WithTrackingName(TrackingNames.Networks);
+                transform: static (ctx, ct) => Parsers.ReadNetwork(ctx, ct))
+            .WithTrackingName(TrackingNames.Networks)
+            .Select(static (read, ct) => Parsers.PlanNetwork(read, ct))
+            .WithTrackingName(TrackingNames.NetworkPlans);
 
         var blocks = context.SyntaxProvider
             .ForAttributeWithMetadataName(ClassReader.BlockAttribute,

@@ -47,6 +47,19 @@ public class IncrementalTests
     }
 
     [Fact]
+    public void An_unrelated_edit_reuses_every_networks_plan_without_running_it_again()
+    {
+        // The transform reads each network again (Roslyn re-runs it on every edit); inference and the variant matrix are the
+        // NetworkPlans step, which must come from the cache when the read network is equal.
+        var (driver, compilation) = Start();
+        driver = driver.RunGenerators(Replace(compilation, 3, "class Unrelated { int keystroke; }"));
+        var plans = driver.GetRunResult().Results.Single().TrackedSteps[NetworkGenerator.TrackingNames.NetworkPlans]
+            .SelectMany(s => s.Outputs).ToList();
+        Assert.Equal(2, plans.Count); // A and C
+        Assert.All(plans, o => Assert.Equal(IncrementalStepRunReason.Cached, o.Reason));
+    }
+
+    [Fact]
     public void Editing_one_network_regenerates_that_network_only()
     {
         var (driver, compilation) = Start();

@@ -29,18 +29,17 @@ internal static class VariantPlanner
     static readonly string[] NormalizationNames = Norms.All.Select(k => k.Name).Concat(new[] { "NoNorm" }).ToArray();
 
     /// <summary>The variants of <paramref name="spec"/>'s [Variants] matrix; problems go to <paramref name="diagnostics"/> (then the list is partial and unused).</summary>
-    /// <param name="type">The network class.</param>
+    /// <param name="matrix">The network's [Variants] attribute as plain values (<see cref="VariantsArgs.Read"/>), or null.</param>
     /// <param name="spec">The declared network.</param>
     /// <param name="diagnostics">Where matrix errors and the skipped-combinations note go.</param>
     /// <param name="inherited">Member names of TorchSharp's Module, which a type nested in a variant must not take (CS0108).</param>
     /// <param name="ct">Cancellation, checked per combination.</param>
-    public static List<VariantModel> Plan(INamedTypeSymbol type, NetworkSpec spec, List<DiagnosticInfo> diagnostics, ISet<string> inherited, CancellationToken ct)
+    public static List<VariantModel> Plan(VariantsArgs? matrix, NetworkSpec spec, List<DiagnosticInfo> diagnostics, ISet<string> inherited, CancellationToken ct)
     {
         var result = new List<VariantModel>();
-        var attribute = type.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == VariantsAttribute);
         // An attribute the compiler could not bind is the compiler's to report.
-        if (attribute is null || ClassReader.Broken(attribute)) return result;
-        var at = LocationInfo.From(attribute.ApplicationSyntaxReference?.GetSyntax(ct));
+        if (matrix is null || matrix.Broken) return result;
+        var at = matrix.At;
         void Report(DiagnosticDescriptor d, params string[] args) => diagnostics.Add(DiagnosticInfo.Create(d, at, args));
 
         // Axes: (name, values); an absent axis keeps the declaration's setting.
@@ -48,10 +47,10 @@ internal static class VariantPlanner
         {
             // An enum axis's value as the user wrote it (its member's name), not its number.
             string Show(T v) => names is not null && v is int i && i >= 0 && i < names.Length ? names[i] : v.ToString()!;
-            var arg = attribute.NamedArguments.FirstOrDefault(kv => kv.Key == name);
+            var arg = matrix.Arguments.FirstOrDefault(a => a.Name == name);
             // Not an array: the compiler reports the argument's type.
-            if (arg.Key is null || arg.Value.Kind != TypedConstantKind.Array || arg.Value.IsNull) return null;
-            var values = arg.Value.Values.Select(v => convert(v.Value)).ToList();
+            if (arg is null || !arg.IsArray || arg.IsNull) return null;
+            var values = arg.Values.Select(v => convert(v.Value)).ToList();
             if (values.Count == 0) { Report(DiagnosticDescriptors.EmptyMatrix, $"the {name} axis has no values", $"give it at least one value or remove it"); return null; }
             int bad = values.FindIndex(v => v is null || !valid(v.Value));
             if (bad >= 0)
@@ -73,7 +72,7 @@ internal static class VariantPlanner
         var normalization = Axis<int>("Normalization", v => v is int i ? i : null, i => i >= 0 && i < NormalizationNames.Length,
             "a NormalizationVariant (" + string.Join(", ", Norms.All.Select(k => k.Name)) + ", None)",
             Norms.All.Select(k => "NormalizationVariant." + k.Name).Concat(new[] { "NormalizationVariant.None" }).ToArray());
-        int groups = attribute.NamedArguments.FirstOrDefault(kv => kv.Key == "Groups").Value.Value is int g ? g : NormPolicy.DefaultGroups;
+        int groups = matrix.Arguments.FirstOrDefault(a => a.Name == "Groups")?.Single.Value is int g ? g : NormPolicy.DefaultGroups;
         if (groups <= 0 || groups > Limits.MaxGroups)
             Report(DiagnosticDescriptors.InvalidValue, "Groups of [Variants]", groups.ToString(CultureInfo.InvariantCulture), "between 1 and " + Limits.MaxGroups.ToString("N0", CultureInfo.InvariantCulture));
         if (batchNorm is not null && normalization is not null)
@@ -328,5 +327,31 @@ internal static class VariantPlanner
         if (p.Residual.Enabled && p.Norm is { Enabled: true, After: BnAfter.Activation } && order is not (UnitOrder.Original or UnitOrder.ReluBeforeAddition))
             return $"{order} fixes where {Norms.Of(p.Norm.Kind).Name} goes";
         return null;
+    }
+}
+
+/// <summary>A constant of an attribute argument (a boxed int, bool or double, or null), compared by value.</summary>
+internal sealed record Constant(object? Value);
+
+/// <summary>One named argument of [Variants] as plain values: an array's elements, or a single value.</summary>
+internal sealed record NamedArgument(string Name, bool IsArray, bool IsNull, EquatableArray<Constant> Values, Constant Single);
+
+/// <summary>
+/// A network's [Variants] attribute as plain, equatable values, read in the pipeline's transform so that the variant planning
+/// (the expensive part) runs in a later step that Roslyn caches while the attribute and the network are unchanged.
+/// </summary>
+internal sealed record VariantsArgs(LocationInfo? At, bool Broken, EquatableArray<NamedArgument> Arguments)
+{
+    /// <summary>The [Variants] attribute of <paramref name="type"/>, or null when it has none.</summary>
+    public static VariantsArgs? Read(INamedTypeSymbol type, CancellationToken ct)
+    {
+        var attribute = type.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == VariantPlanner.VariantsAttribute);
+        if (attribute is null) return null;
+        var at = LocationInfo.From(attribute.ApplicationSyntaxReference?.GetSyntax(ct));
+        if (ClassReader.Broken(attribute)) return new VariantsArgs(at, true, EquatableArray<NamedArgument>.Empty);
+        var arguments = attribute.NamedArguments.Select(kv => new NamedArgument(kv.Key, kv.Value.Kind == TypedConstantKind.Array, kv.Value.IsNull,
+            kv.Value.Kind == TypedConstantKind.Array && !kv.Value.IsNull ? new EquatableArray<Constant>(kv.Value.Values.Select(v => new Constant(v.Value))) : EquatableArray<Constant>.Empty,
+            new Constant(kv.Value.Kind == TypedConstantKind.Array ? null : kv.Value.Value)));
+        return new VariantsArgs(at, false, new EquatableArray<NamedArgument>(arguments));
     }
 }
