@@ -97,6 +97,7 @@ public static class ModelRun
             }
             foreach (var extra in modules.Keys.Where(k => !rowNames.Contains(k)))
                 problems.Add($"module '{extra}' ({modules[extra].GetType().Name}) is not in the Summary");
+            problems.AddRange(NormInitialization(modules));
 
             // Forward: every module call in order with its per-sample shape, and the output shape.
             var calls = new List<(string Name, long[] Shape)>();
@@ -159,6 +160,18 @@ public static class ModelRun
                     BatchNormFolding.Enabled = true;
                 }
                 if (!x.equal(input).all().item<bool>()) problems.Add("the eval pass wrote into its input");
+                // Without BatchNorm or Dropout (GroupNorm and LayerNorm have no running statistics) training and eval mode compute one function.
+                if (!modules.Values.Any(m => m.GetType().Name is "BatchNorm1d" or "BatchNorm2d" or "Dropout") && unfused.isfinite().all().item<bool>())
+                {
+                    net.train();
+                    var trained = net.call(x).to(float64);
+                    net.eval();
+                    var reference = unfused.to(float64);
+                    double difference = (trained - reference).abs().max().item<double>();
+                    double size = reference.abs().max().item<double>();
+                    if (!(difference <= 1e-4 * (1 + size)))
+                        problems.Add($"eval: without BatchNorm or Dropout, training and eval mode differ by {difference:E2} (largest output {size:E2})");
+                }
                 if (unfused.isfinite().all().item<bool>())
                 {
                     var reference = unfused.to(float64);
@@ -171,6 +184,28 @@ public static class ModelRun
             catch (Exception e)
             {
                 problems.Add("the eval pass threw " + Unwrap(e));
+            }
+        }
+        return problems;
+    }
+
+    /// <summary>
+    /// Every normalization layer starts as PyTorch starts it: scale (<c>weight</c>) 1 and shift (<c>bias</c>) 0 per channel
+    /// (TorchSharp 0.107's GroupNorm leaves both uninitialized unless built by NetDsl.NormalizationLayers).
+    /// </summary>
+    static List<string> NormInitialization(Dictionary<string, nn.Module> modules)
+    {
+        var problems = new List<string>();
+        using var scope = NewDisposeScope();
+        foreach (var (name, module) in modules)
+        {
+            if (module.GetType().Name is not ("BatchNorm1d" or "BatchNorm2d" or "GroupNorm" or "LayerNorm")) continue;
+            foreach (var (parameter, value) in module.named_parameters(recurse: false))
+            {
+                var actual = value.detach().to(float64);
+                var expected = parameter == "weight" ? ones_like(actual) : zeros_like(actual);
+                double difference = (actual - expected).abs().max().item<double>();
+                if (difference != 0) problems.Add($"'{name}' ({module.GetType().Name}) starts with {parameter} != {(parameter == "weight" ? 1 : 0)} (off by up to {difference:E2})");
             }
         }
         return problems;
