@@ -105,6 +105,11 @@ public static class ModelRun
             }
             foreach (var extra in modules.Keys.Where(k => !rowNames.Contains(k)))
                 problems.Add($"module '{extra}' ({modules[extra].GetType().Name}) is not in the Summary");
+            // Init.ZeroGamma starts the norm ending each residual branch at scale 0 (Goyal et al. 2017): those start at 0, not 1.
+            var zeroed = net is IDeclaresInit { Init: Init.ZeroGamma }
+                ? new HashSet<object>(net.modules().OfType<IResidualUnit>().Select(u => u.BranchEndNorm).OfType<nn.Module>(), ReferenceEqualityComparer.Instance)
+                : new HashSet<object>(ReferenceEqualityComparer.Instance);
+            problems.AddRange(NormInitialization(modules, zeroed));
 
             // Forward: every module call in order with its per-sample shape, and the output shape.
             var calls = new List<(string Name, long[] Shape)>();
@@ -154,31 +159,91 @@ public static class ModelRun
                 net.eval();
                 var x = randn(new long[] { Batch }.Concat(summary.InputShape).ToArray());
                 var input = x.clone();
-                Tensor folded, unfused;
-                try
-                {
-                    BatchNormFolding.Enabled = true;
-                    folded = net.call(x);
-                    BatchNormFolding.Enabled = false;
-                    unfused = net.call(x);
-                }
-                finally
-                {
-                    BatchNormFolding.Enabled = true;
-                }
+                var (folded, unfused) = Eval(net, x);
                 if (!x.equal(input).all().item<bool>()) problems.Add("the eval pass wrote into its input");
+                // Without BatchNorm or Dropout (GroupNorm and LayerNorm have no running statistics) training and eval mode compute one function.
+                bool modeFree = !modules.Values.Any(m => m.GetType().Name is "BatchNorm1d" or "BatchNorm2d" or "Dropout");
+                var trained = modeFree ? Train(net, x) : null;
                 if (unfused.isfinite().all().item<bool>())
                 {
-                    var reference = unfused.to(float64);
-                    double difference = (folded.to(float64) - reference).abs().max().item<double>();
-                    double size = reference.abs().max().item<double>();
-                    if (!(difference <= 1e-4 * (1 + size)))
-                        problems.Add($"eval: the folded path differs from the unfused layers by {difference:E2} (largest output {size:E2})");
+                    var foldedDifference = Difference(folded, unfused);
+                    var modeDifference = trained is null ? default : Difference(trained, unfused);
+                    bool foldedOff = !(foldedDifference.Difference <= 1e-4 * (1 + foldedDifference.Size));
+                    bool modeOff = trained is not null && !(modeDifference.Difference <= 1e-4 * (1 + modeDifference.Size));
+                    if (foldedOff || modeOff)
+                    {
+                        // A deep plain network with per-sample normalization (GroupNorm, LayerNorm) amplifies float32 rounding as it
+                        // amplifies any change of its input (seen: 1e-6 noise on the input moves a 110-layer net's output by 6e-2): a
+                        // difference that is rounding shrinks by about 1e-9 in float64, a wrong computation stays. Checked again in float64.
+                        net.to(float64);
+                        var x64 = x.to(float64);
+                        var (folded64, unfused64) = Eval(net, x64);
+                        var folded64Difference = Difference(folded64, unfused64);
+                        if (foldedOff && !(folded64Difference.Difference <= 1e-6 * (1 + folded64Difference.Size)))
+                            problems.Add($"eval: the folded path differs from the unfused layers by {foldedDifference.Difference:E2} (largest output {foldedDifference.Size:E2}), in float64 by {folded64Difference.Difference:E2}");
+                        if (modeOff && Difference(Train(net, x64), unfused64) is var mode64 && !(mode64.Difference <= 1e-6 * (1 + mode64.Size)))
+                            problems.Add($"eval: without BatchNorm or Dropout, training and eval mode differ by {modeDifference.Difference:E2} (largest output {modeDifference.Size:E2}), in float64 by {mode64.Difference:E2}");
+                    }
                 }
             }
             catch (Exception e)
             {
                 problems.Add("the eval pass threw " + Unwrap(e));
+            }
+        }
+        return problems;
+    }
+
+    /// <summary>The eval-mode outputs of the generated folded path and of the unfused layers, for the same input.</summary>
+    static (Tensor Folded, Tensor Unfused) Eval(nn.Module<Tensor, Tensor> net, Tensor x)
+    {
+        try
+        {
+            BatchNormFolding.Enabled = true;
+            var folded = net.call(x);
+            BatchNormFolding.Enabled = false;
+            return (folded, net.call(x));
+        }
+        finally
+        {
+            BatchNormFolding.Enabled = true;
+        }
+    }
+
+    /// <summary>The training-mode output for <paramref name="x"/>; the model is left in eval mode.</summary>
+    static Tensor Train(nn.Module<Tensor, Tensor> net, Tensor x)
+    {
+        net.train();
+        var y = net.call(x);
+        net.eval();
+        return y;
+    }
+
+    /// <summary>The largest absolute difference of two outputs, and the largest absolute value of <paramref name="reference"/>, in float64.</summary>
+    static (double Difference, double Size) Difference(Tensor output, Tensor reference)
+    {
+        var r = reference.to(float64);
+        return ((output.to(float64) - r).abs().max().item<double>(), r.abs().max().item<double>());
+    }
+
+    /// <summary>
+    /// Every normalization layer starts as PyTorch starts it: scale (<c>weight</c>) 1 and shift (<c>bias</c>) 0 per channel
+    /// (TorchSharp 0.107's GroupNorm leaves both uninitialized unless built by NetDsl.NormalizationLayers).
+    /// </summary>
+    static List<string> NormInitialization(Dictionary<string, nn.Module> modules, HashSet<object> zeroed)
+    {
+        var problems = new List<string>();
+        using var scope = NewDisposeScope();
+        foreach (var (name, module) in modules)
+        {
+            if (module.GetType().Name is not ("BatchNorm1d" or "BatchNorm2d" or "GroupNorm" or "LayerNorm")) continue;
+            foreach (var (parameter, value) in module.named_parameters(recurse: false))
+            {
+                var actual = value.detach().to(float64);
+                int start = parameter == "weight" && !zeroed.Contains(module) ? 1 : 0;
+                var expected = start == 1 ? ones_like(actual) : zeros_like(actual);
+                double difference = (actual - expected).abs().max().item<double>();
+                if (difference != 0) problems.Add($"'{name}' ({module.GetType().Name}) starts with {parameter} != {start} (off by up to {difference:E2})");
             }
         }
         return problems;

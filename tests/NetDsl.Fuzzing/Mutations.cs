@@ -19,9 +19,9 @@ public sealed record Mutation(string Kind, Func<MutantBuilder, bool> Apply);
 /// expressions, duplicate and conflicting attributes, missing <c>partial</c>, split partial declarations,
 /// renamed members and classes (generated names, keywords, Unicode), namespaces that shadow System/TorchSharp,
 /// shadowing types in scope, deep nesting, cycles, large variant matrices, half-written code, old language
-/// versions, and more. Each kind edits the mutant's text at a syntax node it picks at random.
+/// versions, the normalization family (Mutations.Normalization.cs), and more. Each kind edits the mutant's text at a syntax node it picks at random.
 /// </summary>
-public static class Mutations
+public static partial class Mutations
 {
     static readonly string[] LayerAttributes = { "Conv", "Linear", "MaxPool", "AvgPool", "GlobalAvgPool", "Flatten", "Dropout", "Stage", "BatchNorm", "Activation" };
 
@@ -42,7 +42,7 @@ public static class Mutations
         "conv\\u0031", "layer\\u200D1", "Ωmega", "日本", "x\u0301", "ÄÖÜ", "İstanbul", "straße", "STRASSE",
     };
 
-    static readonly string[] ModuleTypes = { "Conv2d", "Linear", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Flatten", "Dropout", "BatchNorm2d", "BatchNorm1d", "ReLU", "Tanh", "Sigmoid", "LeakyReLU", "GELU", "Identity", "Conv1d" };
+    static readonly string[] ModuleTypes = { "Conv2d", "Linear", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Flatten", "Dropout", "BatchNorm2d", "BatchNorm1d", "GroupNorm", "LayerNorm", "InstanceNorm2d", "ReLU", "Tanh", "Sigmoid", "LeakyReLU", "GELU", "Identity", "Conv1d" };
 
     static readonly (string Enum, string[] Members)[] Enums =
     {
@@ -51,6 +51,8 @@ public static class Mutations
         ("Shortcut", new[] { "Auto", "Identity", "ZeroPad", "Projection" }),
         ("UnitOrder", new[] { "Original", "BnAfterAddition", "ReluBeforeAddition", "ReluOnlyPreActivation", "FullPreActivation" }),
         ("BatchNormVariant", new[] { "AfterConv", "AfterActivation", "None" }),
+        ("NormalizationVariant", new[] { "BatchNorm", "GroupNorm", "LayerNorm", "InstanceNorm", "None" }),
+        ("Init", new[] { "PyTorchDefault", "HeFanIn", "HeFanOut", "ZeroGamma", "Fixup", "SkipInit" }),
     };
 
     /// <summary>Every mutation kind.</summary>
@@ -102,6 +104,13 @@ public static class Mutations
         new("pool-after-last-weight", PoolAfterLastWeight),
         new("variant-added-name", VariantAddedName),
         new("block-named-like-member", BlockNamedLikeMember),
+        new("norm-policy", NormPolicy),
+        new("norm-kind-swap", NormKindSwap),
+        new("norm-explicit-layer", NormExplicitLayer),
+        new("norm-two-kinds", NormTwoKinds),
+        new("batchnorm-explicit-disabled", ExplicitBatchNormDisabled),
+        new("normalization-axis", NormalizationAxis),
+        new("variants-groups", VariantsGroups),
     };
 
     // ---------- helpers ----------
@@ -153,7 +162,7 @@ public static class Mutations
     static bool DoubleExtreme(MutantBuilder b)
     {
         var values = new[] { "double.NaN", "double.PositiveInfinity", "double.NegativeInfinity", "-1.0", "0.0", "-0.0", "1e-300", "1e308", "1.0", "0.5f", "2", "0.999999", "double.Epsilon" };
-        var targets = new[] { ("BatchNorm", new[] { "Eps", "Momentum" }), ("Dropout", new[] { "P" }), ("Residual", new[] { "BranchScale" }), ("Activation", new[] { "NegativeSlope" }) };
+        var targets = new[] { ("BatchNorm", new[] { "Eps", "Momentum" }), ("GroupNorm", new[] { "Eps" }), ("LayerNorm", new[] { "Eps" }), ("Dropout", new[] { "P" }), ("Residual", new[] { "BranchScale" }), ("Activation", new[] { "NegativeSlope" }) };
         var attributes = b.Root().DescendantNodes().OfType<AttributeSyntax>().Where(a => targets.Any(t => t.Item1 == ShortName(a))).ToList();
         if (!b.TryPick(attributes, out var attribute)) return false;
         var name = b.Pick(targets.First(t => t.Item1 == ShortName(attribute)).Item2);
@@ -188,6 +197,8 @@ public static class Mutations
         ["Block"] = new[] { "Expansion = 2", "Expansion = 0", "Taps = false" },
         ["Network"] = new[] { "Taps = false", "Taps = true" },
         ["BatchNorm"] = new[] { "After = Layer.Activation", "After = Layer.Conv", "Enabled = false", "Eps = 1e-3", "Momentum = 0.5" },
+        ["GroupNorm"] = new[] { "Groups = 1", "Groups = 2", "Groups = 3", "Groups = 0", "After = Layer.Activation", "After = Layer.Conv", "Eps = 1e-3" },
+        ["LayerNorm"] = new[] { "After = Layer.Activation", "After = Layer.Conv", "Eps = 1e-3" },
         ["Activation"] = new[] { "NegativeSlope = 0.2", "NegativeSlope = 0.01" },
         ["Residual"] = new[] { "Shortcut = Shortcut.Identity", "Shortcut = Shortcut.ZeroPad", "Shortcut = Shortcut.Projection", "Order = UnitOrder.FullPreActivation", "Order = UnitOrder.BnAfterAddition", "Enabled = false", "BranchScale = 0.1" },
         ["Dropout"] = new[] { "P = 0.1", "P = 0" },
@@ -250,7 +261,7 @@ public static class Mutations
         else
         {
             if (!b.TryPick(LayerFields(root), out var field)) return false;
-            var extra = b.Pick(new[] { "Conv(8)", "Conv", "Linear(3)", "Linear", "MaxPool", "Flatten", "GlobalAvgPool", "Dropout", "Stage(Blocks = 1, Channels = 4)", "BatchNorm", "Activation(Nonlinearity.ReLU)", "Input(4)", "Network" });
+            var extra = b.Pick(new[] { "Conv(8)", "Conv", "Linear(3)", "Linear", "MaxPool", "Flatten", "GlobalAvgPool", "Dropout", "Stage(Blocks = 1, Channels = 4)", "BatchNorm", "GroupNorm(Groups = 2)", "LayerNorm", "Activation(Nonlinearity.ReLU)", "Input(4)", "Network" });
             b.Insert(field.AttributeLists[0].SpanStart, $"[{extra}] ");
         }
         return true;
@@ -258,9 +269,10 @@ public static class Mutations
 
     static bool PolicyAdd(MutantBuilder b)
     {
-        var policies = new[] { "BatchNorm(After = Layer.Activation)", "BatchNorm(After = Layer.Conv)", "BatchNorm(Enabled = false)", "BatchNorm", "Activation(Nonlinearity.Tanh)",
+        var policies = new[] { "BatchNorm(After = Layer.Activation)", "BatchNorm(After = Layer.Conv)", "BatchNorm(Enabled = false)", "BatchNorm", "GroupNorm(Groups = 4)", "GroupNorm", "LayerNorm", "LayerNorm(After = Layer.Activation)", "Activation(Nonlinearity.Tanh)",
             "Activation(Nonlinearity.LeakyReLU, NegativeSlope = 0.3)", "Activation(Nonlinearity.None)", "Activation(Nonlinearity.Sigmoid)", "Activation(Nonlinearity.GELU)",
-            "Residual(Shortcut = Shortcut.ZeroPad)", "Residual(Order = UnitOrder.ReluOnlyPreActivation)", "Residual(Order = UnitOrder.FullPreActivation)", "Residual(BranchScale = 0.5)" };
+            "Residual(Shortcut = Shortcut.ZeroPad)", "Residual(Order = UnitOrder.ReluOnlyPreActivation)", "Residual(Order = UnitOrder.FullPreActivation)", "Residual(BranchScale = 0.5)",
+            "InstanceNorm", "Init(Init.Fixup)", "Init(Init.SkipInit)", "Init(Init.ZeroGamma)", "Init(Init.HeFanOut)", "Init((Init)9)" };
         var root = b.Root();
         var targets = Types(root).Cast<MemberDeclarationSyntax>().Concat(LayerFields(root)).Where(m => m.AttributeLists.Count > 0).ToList();
         if (!b.TryPick(targets, out var target)) return false;
@@ -532,6 +544,8 @@ public static class Mutations
         var axes = new List<string>();
         if (b.Chance(0.5)) axes.Add(b.Pick(new[] { "Residual = new[] { true, false }", "Residual = new[] { false }", "Residual = new[] { true, true }", "Residual = new bool[0]" }));
         if (b.Chance(0.5)) axes.Add(b.Pick(new[] { "BatchNorm = new[] { BatchNormVariant.AfterConv, BatchNormVariant.AfterActivation, BatchNormVariant.None }", "BatchNorm = new[] { BatchNormVariant.None }", "BatchNorm = new[] { (BatchNormVariant)7 }" }));
+        if (b.Chance(0.25)) axes.Add(b.Pick(new[] { "Normalization = new[] { NormalizationVariant.BatchNorm, NormalizationVariant.GroupNorm, NormalizationVariant.LayerNorm, NormalizationVariant.None }, Groups = 4", "Normalization = new[] { NormalizationVariant.LayerNorm, NormalizationVariant.None }" }));
+        if (b.Chance(0.25)) axes.Add(b.Pick(new[] { "Init = new[] { Init.PyTorchDefault, Init.HeFanIn, Init.HeFanOut, Init.ZeroGamma, Init.Fixup, Init.SkipInit }", "Init = new[] { Init.Fixup, Init.SkipInit }", "Init = new[] { Init.ZeroGamma }", "Init = new[] { (Init)6 }" }));
         if (b.Chance(0.5)) axes.Add(b.Pick(new[] { "Order = new[] { UnitOrder.Original, UnitOrder.BnAfterAddition, UnitOrder.ReluBeforeAddition, UnitOrder.ReluOnlyPreActivation, UnitOrder.FullPreActivation }", "Order = new[] { UnitOrder.FullPreActivation }", "Order = new[] { UnitOrder.Original, UnitOrder.FullPreActivation }" }));
         if (b.Chance(0.5)) axes.Add(b.Pick(new[] { "Activation = new[] { Nonlinearity.None, Nonlinearity.ReLU, Nonlinearity.LeakyReLU, Nonlinearity.Sigmoid, Nonlinearity.Tanh, Nonlinearity.GELU }", "Activation = new[] { Nonlinearity.Tanh }", "Activation = null" }));
         if (b.Chance(0.5))
@@ -635,8 +649,8 @@ public static class Mutations
         if (!b.TryPick(Types(root).Where(t => Has(t, "Network") || Has(t, "Block")), out var type)) return false;
         bool block = Has(type, "Block");
         var layers = block
-            ? new[] { "[Conv] Conv2d added", "[Conv(Kernel = 1)] Conv2d added", "[Linear] Linear added", "[MaxPool] MaxPool2d added", "[AvgPool(Kernel = 3, Stride = 1, Padding = 1)] AvgPool2d added", "[Dropout] Dropout added", "[BatchNorm] BatchNorm2d added", "[BatchNorm] BatchNorm1d added", "[Activation(Nonlinearity.Tanh)] Tanh added", "[Flatten] Flatten added", "[GlobalAvgPool] AdaptiveAvgPool2d added" }
-            : new[] { "[Conv(8)] Conv2d added", "[Conv(4, Kernel = 1, Stride = 2)] Conv2d added", "[Linear(5)] Linear added", "[MaxPool] MaxPool2d added", "[AvgPool] AvgPool2d added", "[Dropout(P = 0.2)] Dropout added", "[BatchNorm] BatchNorm2d added", "[BatchNorm] BatchNorm1d added", "[Activation(Nonlinearity.ReLU)] ReLU added", "[Activation(Nonlinearity.GELU)] GELU added", "[Flatten] Flatten added", "[GlobalAvgPool] AdaptiveAvgPool2d added" };
+            ? new[] { "[Conv] Conv2d added", "[Conv(Kernel = 1)] Conv2d added", "[Linear] Linear added", "[MaxPool] MaxPool2d added", "[AvgPool(Kernel = 3, Stride = 1, Padding = 1)] AvgPool2d added", "[Dropout] Dropout added", "[BatchNorm] BatchNorm2d added", "[BatchNorm] BatchNorm1d added", "[GroupNorm(Groups = 2)] GroupNorm added", "[LayerNorm] LayerNorm added", "[Activation(Nonlinearity.Tanh)] Tanh added", "[Flatten] Flatten added", "[GlobalAvgPool] AdaptiveAvgPool2d added" }
+            : new[] { "[Conv(8)] Conv2d added", "[Conv(4, Kernel = 1, Stride = 2)] Conv2d added", "[Linear(5)] Linear added", "[MaxPool] MaxPool2d added", "[AvgPool] AvgPool2d added", "[Dropout(P = 0.2)] Dropout added", "[BatchNorm] BatchNorm2d added", "[BatchNorm] BatchNorm1d added", "[GroupNorm(Groups = 4)] GroupNorm added", "[LayerNorm] LayerNorm added", "[Activation(Nonlinearity.ReLU)] ReLU added", "[Activation(Nonlinearity.GELU)] GELU added", "[Flatten] Flatten added", "[GlobalAvgPool] AdaptiveAvgPool2d added" };
         var fields = type.Members.OfType<FieldDeclarationSyntax>().ToList();
         int at = fields.Count == 0 ? type.CloseBraceToken.SpanStart : b.Chance(0.2) ? type.CloseBraceToken.SpanStart : b.Pick(fields).FullSpan.Start;
         b.Insert(at, $"    {b.Pick(layers)}{b.Random.Next(10)};\n");

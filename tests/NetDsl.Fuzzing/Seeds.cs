@@ -14,9 +14,10 @@ namespace NetDsl.Fuzzing;
 public sealed record Seed(string Name, string Text);
 
 /// <summary>
-/// The seeds: every [Network] of the example architectures (examples/Architectures) and of the CLI's experiments
-/// (src/NetDsl.Experiments/Comparisons/Networks.cs), each cut out of its file together with the blocks its stages use, so
-/// that one mutant compiles and runs one network (and its variants), not a whole file of them.
+/// The seeds: every [Network] of the example architectures (examples/Architectures), of the CLI's experiments
+/// (src/NetDsl.Experiments/Comparisons/Networks.cs) and of the fuzzer's own seed files (tests/NetDsl.Fuzzing/SeedNetworks:
+/// the normalization family, which the examples do not use), each cut out of its file together with the blocks its stages
+/// use, so that one mutant compiles and runs one network (and its variants), not a whole file of them.
 /// </summary>
 public static class Seeds
 {
@@ -26,6 +27,7 @@ public static class Seeds
         var root = Compilations.RepoRoot();
         return Directory.GetFiles(Path.Combine(root, "examples", "Architectures"), "*.cs").OrderBy(f => f, StringComparer.Ordinal)
             .Append(Path.Combine(root, "src", "NetDsl.Experiments", "Comparisons", "Networks.cs"))
+            .Concat(Directory.GetFiles(Path.Combine(root, "tests", "NetDsl.Fuzzing", "SeedNetworks"), "*.cs").OrderBy(f => f, StringComparer.Ordinal))
             .Select(f => Path.GetRelativePath(root, f)).ToList();
     }
 

@@ -56,4 +56,37 @@ public class FuzzTests
         Assert.Contains("module 'relu' (ReLU) is not in the Summary", ModelRun.Compare("Twin", missing, Build));
         Assert.Equal(new[] { "construction threw InvalidOperationException: no" }, ModelRun.Compare("Twin", truth, () => throw new InvalidOperationException("no")));
     }
+
+    [Fact]
+    public void The_oracle_reports_a_normalization_layer_that_does_not_start_at_scale_1_shift_0()
+    {
+        var truth = new ModelSummary("Twin", new long[] { 4, 2, 2 }, new[] { new LayerSummary("gn", "GroupNorm", new long[] { 4, 2, 2 }, 8, 0) });
+        static nn.Module<Tensor, Tensor> Build(double scale)
+        {
+            var gn = NormalizationLayers.GroupNorm(2, 4);
+            using (no_grad()) nn.init.constant_(gn.weight!, scale);
+            return nn.Sequential(("gn", gn));
+        }
+        Assert.Empty(ModelRun.Compare("Twin", truth, () => Build(1)));
+        Assert.Equal(new[] { "'gn' (GroupNorm) starts with weight != 1 (off by up to 5.00E-001)" }, ModelRun.Compare("Twin", truth, () => Build(0.5)));
+    }
+
+    [Fact]
+    public void The_oracle_reports_a_model_without_batch_statistics_whose_training_and_eval_outputs_differ()
+    {
+        var truth = new ModelSummary("Twin", new long[] { 4 }, new[]
+        {
+            new LayerSummary("fc", "Linear", new long[] { 4 }, 20, 0), new LayerSummary("mode", "ModeDependent", new long[] { 4 }, 0, 0),
+        });
+        var problems = ModelRun.Compare("Twin", truth, () => nn.Sequential(("fc", nn.Linear(4, 4)), ("mode", new ModeDependent())));
+        Assert.Single(problems);
+        Assert.StartsWith("eval: without BatchNorm or Dropout, training and eval mode differ by ", problems[0]);
+    }
+
+    /// <summary>A module that doubles its input in training mode only: what a normalization with batch statistics that is not a BatchNorm would look like.</summary>
+    sealed class ModeDependent : nn.Module<Tensor, Tensor>
+    {
+        public ModeDependent() : base(nameof(ModeDependent)) { }
+        public override Tensor forward(Tensor x) => training ? x + x : x.clone();
+    }
 }
