@@ -169,6 +169,51 @@ public sealed class Cifar10FetchTests : IDisposable
     }
 
     [Fact]
+    public void Unpacking_takes_the_last_copy_of_each_member_file_of_the_folder_and_nothing_else()
+    {
+        var members = Members();
+        // The archive's readme.html (TarGz adds it), a file at the top, a member's name in another folder and a later copy
+        // of a member (tar -r appends one: the last copy is the file).
+        var archive = Path.Combine(folder, Archive);
+        File.WriteAllBytes(archive, TarGz(members, ("README", [1]), ("cifar-10-batches-bin/test_batch.bin", [7, 7, 7]), ("other/test_batch.bin", [9, 9])));
+        var target = Path.Combine(folder, "unpacked");
+        Fetch.Unpack(archive, Fetch.Cifar10.Archive!, target);
+        Assert.Equal(members.Keys.Order(StringComparer.Ordinal), Directory.GetFiles(target).Select(Path.GetFileName).Order(StringComparer.Ordinal)!);
+        Assert.Equal([7, 7, 7], File.ReadAllBytes(Path.Combine(target, "test_batch.bin")));
+        foreach (var (name, bytes) in members.Where(kv => kv.Key != "test_batch.bin")) Assert.Equal(bytes, File.ReadAllBytes(Path.Combine(target, name)));
+
+        members.Remove("data_batch_2.bin");
+        members.Remove("batches.meta.txt");
+        File.WriteAllBytes(archive, TarGz(members));
+        var e = Assert.Throws<InvalidDataException>(() => Fetch.Unpack(archive, Fetch.Cifar10.Archive!, Path.Combine(folder, "other")));
+        Assert.Equal($"the downloaded archive {Archive} lacks cifar-10-batches-bin/data_batch_2.bin, cifar-10-batches-bin/batches.meta.txt; nothing was written", e.Message);
+    }
+
+    [Fact]
+    public void A_folder_already_holding_the_files_is_checked_by_reading_them_and_the_archive_alone_is_not_the_dataset()
+    {
+        var archive = TarGz(Members());
+        var dataset = Serve(archive);
+        var target = Path.Combine(folder, "cifar10");
+        // The archive itself lying in the folder (downloaded by hand) is not the unpacked dataset: it is fetched and unpacked.
+        Directory.CreateDirectory(target);
+        File.WriteAllBytes(Path.Combine(target, Archive), archive);
+        Assert.True(Run(dataset, target, out _));
+        Assert.Equal(Members()["test_batch.bin"], File.ReadAllBytes(Path.Combine(target, "test_batch.bin")));
+        // Every member there but one that does not read: named with what is wrong with it.
+        File.WriteAllBytes(Path.Combine(target, "test_batch.bin"), new byte[100]);
+        var damaged = Assert.Throws<InvalidDataException>(() => Run(dataset, target, out _));
+        Assert.Equal($"{target} already holds CIFAR-10 files, but not the whole dataset ({Path.Combine(target, "test_batch.bin")}: 100 bytes is not a whole number of 3,073-byte records " +
+                     "(1 label + 3,072 pixels); the file is truncated or not a CIFAR-10 binary batch (0 records and 100 bytes over; CIFAR-100's records are 3,074 bytes)); " +
+                     "remove them, or fetch into another folder with --to", damaged.Message);
+        // Two missing: both named.
+        File.Delete(Path.Combine(target, "test_batch.bin"));
+        File.Delete(Path.Combine(target, "data_batch_1.bin"));
+        var part = Assert.Throws<InvalidDataException>(() => Run(dataset, target, out _));
+        Assert.Contains("(lacks data_batch_1.bin, test_batch.bin)", part.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_command_fetches_cifar10_from_a_mirror_checked_against_the_official_checksum()
     {
         Serve(TarGz(Members()));

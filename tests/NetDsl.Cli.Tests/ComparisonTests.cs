@@ -94,6 +94,18 @@ public sealed class SplitTests
         Assert.Throws<ArgumentOutOfRangeException>(() => ValidationSplit.Cut(Train, double.NaN, 0));
         Assert.Throws<ArgumentException>(() => ValidationSplit.Cut(Train.Take(1), 0.1, 0));
     }
+
+    [Fact]
+    public void Refusals_say_why_and_every_seed_gives_its_recorded_split()
+    {
+        Assert.StartsWith("the validation fraction must be in (0, 0.5] (Parameter 'fraction')",
+            Assert.Throws<ArgumentOutOfRangeException>(() => ValidationSplit.Cut(Train, 0.75, 0)).Message, StringComparison.Ordinal);
+        Assert.Equal("1 training image(s): too few to hold out a validation set (Parameter 'set')",
+            Assert.Throws<ArgumentException>(() => ValidationSplit.Cut(Train.Take(1), 0.5, 0)).Message);
+        // Seed 0 alone cannot pin the seed's mixing: Random(n) and Random(-n) draw the same sequence. Recorded once for seeds 1 and 7.
+        Assert.Equal([8, 20, 23, 28, 31], ValidationSplit.Cut(Train, 0.1, 1).ValidationIndices.Take(5));
+        Assert.Equal([70, 85, 89, 128, 130], ValidationSplit.Cut(Train, 0.1, 7).ValidationIndices.Take(5));
+    }
 }
 
 public sealed class StatisticsTests
@@ -180,6 +192,52 @@ public sealed class StatisticsTests
         Assert.Equal((s.High - s.Low) / 2, s.HalfWidth, 12);
         Assert.Equal(1.9632, s.HalfWidth, 4);
         Assert.Equal(new Summary(0, double.NaN, double.NaN, double.NaN, double.NaN), Statistics.Summarize([double.NaN, double.PositiveInfinity]));
+    }
+
+    [Fact]
+    public void Two_runs_have_an_interval_with_one_degree_of_freedom_and_two_per_side_give_Welchs()
+    {
+        // [1, 3]: mean 2, sd sqrt(2); t(0.975, 1) = tan(0.475 pi) = 12.7062: half-width 12.7062 x sqrt(2) / sqrt(2).
+        var s = Statistics.Summarize([1, 3]);
+        Assert.Equal((2, 2.0), (s.N, s.Mean));
+        Assert.Equal(Math.Sqrt(2), s.Sd, 12);
+        Assert.Equal(2 - 12.706204736174696, s.Low, 9);
+        Assert.Equal(2 + 12.706204736174696, s.High, 9);
+        // [1, 3] - [0, 2]: d = 1, se = sqrt(2/2 + 2/2), df = (1 + 1)^2 / (1/1 + 1/1) = 2 exactly, t(0.975, 2) = 0.95 / sqrt(2 x 0.975 x 0.025).
+        foreach (var (a, b, d) in new[] { (new double[] { 1, 3 }, new double[] { 0, 2 }, 1.0), ([0, 2], [1, 3], -1.0) })
+        {
+            var w = Statistics.Welch(a, b);
+            Assert.Equal((d, 2, 2), (w.Difference, w.Na, w.Nb));
+            Assert.Equal(2, w.DegreesOfFreedom, 12);
+            Assert.Equal(d - 6.084869844593311, w.Low, 9);
+            Assert.Equal(d + 6.084869844593311, w.High, 9);
+        }
+    }
+
+    [Fact]
+    public void One_run_on_either_side_gives_no_interval_and_no_degrees_of_freedom()
+    {
+        foreach (var w in new[] { Statistics.Welch([1], [0, 0.1, 0.3]), Statistics.Welch([0, 0.1, 0.3], [1]) })
+        {
+            Assert.True(double.IsNaN(w.Low) && double.IsNaN(w.High));
+            Assert.True(double.IsNaN(w.DegreesOfFreedom));
+            Assert.Equal(1, Math.Min(w.Na, w.Nb));
+        }
+        Assert.Equal(1 - 0.4 / 3, Statistics.Welch([1], [0, 0.1, 0.3]).Difference, 12);
+    }
+
+    [Fact]
+    public void An_interval_ending_at_zero_does_not_exclude_it()
+    {
+        Assert.False(new WelchDifference(-1, -2, 0, 4, 3, 3).Distinguishable);
+        Assert.True(new WelchDifference(-1, -2, -1e-12, 4, 3, 3).Distinguishable);
+    }
+
+    [Fact]
+    public void Bad_quantile_arguments_say_what_is_allowed()
+    {
+        Assert.StartsWith("must be in (0, 1) (Parameter 'p')", Assert.Throws<ArgumentOutOfRangeException>(() => Statistics.TQuantile(1.5, 3)).Message, StringComparison.Ordinal);
+        Assert.StartsWith("must be positive (Parameter 'degreesOfFreedom')", Assert.Throws<ArgumentOutOfRangeException>(() => Statistics.TQuantile(0.975, -1)).Message, StringComparison.Ordinal);
     }
 }
 
@@ -283,6 +341,25 @@ public sealed class SelectionTests
         var s = Selection.Select([Job(0, 0.1, Epoch(1, 0.11, 2.3, 0.5)), Job(0, 0.01, Epoch(1, 0.15, 2.2, 0.5))])!;
         Assert.False(s.Trained);
         Assert.Equal(0.01, s.LearningRate);
+    }
+
+    [Fact]
+    public void Tied_rates_compare_their_mean_validation_loss_over_seeds_and_a_NaN_loss_loses()
+    {
+        // Both rates at mean validation accuracy 0.7. 0.01: losses 0.1 and 0.9 (mean 0.5, minimum 0.1); 0.1: 0.4 and 0.4 (mean 0.4).
+        var byMean = Selection.Select([Job(0, 0.01, Epoch(1, 0.7, 0.1, 0)), Job(1, 0.01, Epoch(1, 0.7, 0.9, 0)),
+            Job(0, 0.1, Epoch(1, 0.7, 0.4, 0)), Job(1, 0.1, Epoch(1, 0.7, 0.4, 0))])!;
+        Assert.Equal(0.1, byMean.LearningRate);
+        // A NaN validation loss (an evaluation that overflowed) counts as the largest loss, not as a NaN that sorts first.
+        var nan = Selection.Select([Job(0, 0.01, Epoch(1, 0.7, double.NaN, 0)), Job(0, 0.1, Epoch(1, 0.7, 0.5, 0))])!;
+        Assert.Equal(0.1, nan.LearningRate);
+    }
+
+    [Fact]
+    public void A_threshold_for_fewer_than_two_classes_says_why()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => Selection.TrainedThresholdFor(1));
+        Assert.Equal("a classifier has at least 2 classes (Parameter 'classes')\nActual value was 1.", e.Message.ReplaceLineEndings("\n"));
     }
 
     /// <summary>The whole pipeline on two tiny variants, 2 seeds x 2 rates x 3 epochs, with the given test labels.</summary>

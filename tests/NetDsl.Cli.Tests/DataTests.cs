@@ -254,6 +254,50 @@ public sealed class DataTests : IDisposable
     }
 
     [Fact]
+    public void Each_channel_is_normalized_with_its_own_statistics_taken_from_its_own_plane()
+    {
+        // Two 2x3 images of two channels. Channel 0: 0, 0.2, .., 1 and back (mean 0.5, population variance 2.2/6 - 0.25);
+        // channel 1: all 1 in image 0, all 0.2 in image 1 (mean 0.6, deviation 0.4).
+        byte[] image0 = [0, 51, 102, 153, 204, 255, .. Enumerable.Repeat((byte)255, 6)], image1 = [255, 204, 153, 102, 51, 0, .. Enumerable.Repeat((byte)51, 6)];
+        var set = new ImageSet([.. image0, .. image1], [3, 8], 2, 3, Channels: 2);
+        var norm = Normalization.Of(set);
+        Assert.Equal(2, norm.Channels);
+        Assert.Equal([0.5, 0.6], norm.Means.Select(m => Math.Round(m, 12)));
+        Assert.Equal([Math.Round(Math.Sqrt(2.2 / 6 - 0.25), 12), 0.4], norm.Stds.Select(v => Math.Round(v, 12)));
+        Assert.Equal("2 channels: read Means", Assert.Throws<InvalidOperationException>(() => norm.Mean).Message);
+        Assert.Equal("2 channels: read Stds", Assert.Throws<InvalidOperationException>(() => norm.Std).Message);
+        // In file order, [B, C, H, W]: (pixel / 255 - mean_c) / std_c, each channel from its own plane of its own image.
+        var given = new Normalization([0.5, 0.6], [0.25, 0.4]);
+        var (x, y) = Batches.Enumerate(set, given, 2).Single();
+        Assert.Equal([2L, 2, 2, 3], x.shape);
+        Assert.Equal([3L, 8], y.data<long>().ToArray());
+        var expected = image0.Concat(image1).Select((p, i) => (float)((p / 255.0 - given.Means[i / 6 % 2]) / given.Stds[i / 6 % 2]));
+        Assert.Equal(expected, x.data<float>().ToArray(), (a, b) => Math.Abs(a - b) < 1e-5);
+        // Equal statistics are equal normalizations; other deviations are not.
+        Assert.Equal(new Normalization([0.5, 0.6], [0.25, 0.4]), given);
+        Assert.NotEqual(new Normalization([0.5, 0.6], [0.25, 0.5]), given);
+        Assert.NotEqual(new Normalization([0.5, 0.7], [0.25, 0.4]), given);
+        Assert.False(given.Equals(null));
+    }
+
+    [Fact]
+    public void Bad_normalizations_and_crops_of_non_square_images_are_handled()
+    {
+        Assert.Equal("2 means and 1 standard deviations; give one of each per channel (at least one) (Parameter 'stds')",
+            Assert.Throws<ArgumentException>(() => new Normalization([0.5, 0.5], [0.2])).Message);
+        Assert.StartsWith("0 means and 0 standard deviations", Assert.Throws<ArgumentException>(() => new Normalization([], [])).Message, StringComparison.Ordinal);
+        Assert.Equal("standard deviations must be positive (got 0.2, 0) (Parameter 'stds')", Assert.Throws<ArgumentException>(() => new Normalization([0.5, 0.5], [0.2, 0])).Message);
+        Assert.StartsWith("standard deviations must be positive (got -1)", Assert.Throws<ArgumentException>(() => new Normalization(0.5, -1)).Message, StringComparison.Ordinal);
+        Assert.StartsWith("no images to take normalization statistics from", Assert.Throws<ArgumentException>(() => Normalization.Of(new ImageSet([], [], 2, 2))).Message, StringComparison.Ordinal);
+        var grey = new ImageSet(new byte[4], [0], 2, 2);
+        Assert.Equal("the normalization has 2 channel(s), the images 1; take it from images of this dataset (Normalization.Of) (Parameter 'norm')",
+            Assert.Throws<ArgumentException>(() => Batches.Enumerate(grey, new Normalization([0.5, 0.5], [1, 1]), 1)).Message);
+        // The crop padding follows the shorter side: 28x32 is padded like 28x28 (2), 40x64 by 40 / 8 = 5.
+        Assert.Equal(2, Batches.CropPaddingOf(new ImageSet(new byte[28 * 32], [0], 28, 32)));
+        Assert.Equal(5, Batches.CropPaddingOf(new ImageSet(new byte[64 * 40], [0], 64, 40)));
+    }
+
+    [Fact]
     public void The_class_names_are_Fashion_MNISTs_by_label() =>
         Assert.Equal(["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"], FashionMnist.ClassNames);
 

@@ -176,6 +176,44 @@ public sealed class FetchTests : IDisposable
     }
 
     [Fact]
+    public void The_official_entries_have_the_datasets_titles_and_their_publishers_addresses()
+    {
+        Assert.Equal(("Fashion-MNIST", "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"), (Fetch.FashionMnist.Title, Fetch.FashionMnist.BaseUrl));
+        Assert.Equal(("MNIST", "https://ossci-datasets.s3.amazonaws.com/mnist/"), (Fetch.Mnist.Title, Fetch.Mnist.BaseUrl));
+        // data fetch and compare --dataset name and title each dataset alike.
+        Assert.All(Fetch.All, d => Assert.Equal(d.Title, ImageDataset.Find(d.Name)!.Title));
+    }
+
+    [Fact]
+    public void A_folder_with_some_of_the_verified_files_gets_the_others_in_place()
+    {
+        var dataset = Serve3And2();
+        var target = Path.Combine(folder, "tiny");
+        Directory.CreateDirectory(target);
+        File.WriteAllBytes(Path.Combine(target, "train-images-idx3-ubyte.gz"), server.Files["train-images-idx3-ubyte.gz"]);
+        Assert.True(Run(dataset, target, out var log));
+        Assert.Contains("Tiny: 4 files verified, in " + target, log, StringComparison.Ordinal);
+        Assert.Equal(server.Files.Keys.Order(), Directory.GetFiles(target).Select(Path.GetFileName).Order()!);
+        foreach (var (name, bytes) in server.Files) Assert.Equal(bytes, File.ReadAllBytes(Path.Combine(target, name)));
+    }
+
+    [Fact]
+    public void A_training_split_that_does_not_read_is_refused_like_a_test_split()
+    {
+        var dataset = Serve3And2();
+        var whole = server.Files["train-labels-idx1-ubyte.gz"];
+        var broken = Gzip(Idx(NetDsl.Experiments.Data.Idx.LabelsMagic, 2));   // 2 labels for 3 images
+        server.Files["train-labels-idx1-ubyte.gz"] = broken;
+        var listed = dataset with { Files = dataset.Files.Select(f => f.Name == "train-labels-idx1-ubyte.gz" ? f with { Md5 = Convert.ToHexStringLower(MD5.HashData(broken)) } : f).ToList() };
+        var target = Path.Combine(folder, "tiny");
+        var e = Assert.Throws<InvalidDataException>(() => Run(listed, target, out _));
+        Assert.StartsWith("the downloaded files match their checksums but do not read as IDX images and labels (", e.Message, StringComparison.Ordinal);
+        Assert.Contains("train-labels-idx1-ubyte.gz: wrong count: 2 labels for 3 images", e.Message, StringComparison.Ordinal);
+        AssertNothingLeft(target);
+        Assert.NotEqual(whole, broken);
+    }
+
+    [Fact]
     public void The_command_checks_a_mirror_against_the_official_checksums()
     {
         Serve3And2();
