@@ -115,11 +115,11 @@ public class NetworkGeneratorTests
     [InlineData("ND0041", "[Network, Input(4), GroupNorm(Groups = 2)]\npublic partial class Net { [{|Linear(4)|}] Linear fc1; [Linear(2)] Linear fc; }")]
     [InlineData("ND0041", "[Network, Input(4)]\npublic partial class Net { [Linear(8)] Linear fc1; [GroupNorm(Groups = 2)] {|GroupNorm|} gn; [Linear(3)] Linear fc; }")]
     [InlineData("ND0009", "[Network, Input(4), {|Init((Init)9)|}]\npublic partial class Net { [Linear(3)] Linear fc; }")]
-    [InlineData("ND0014", "[Block, Init(Init.SkipInit)]\npublic partial class {|B|} { [Conv] Conv2d conv1; }")]
-    [InlineData("ND0014", "[Block, Residual, Init(Init.ZeroGamma)]\npublic partial class {|B|} { [Conv] Conv2d conv1; }")]
-    [InlineData("ND0014", "[Block, Residual(Order = UnitOrder.FullPreActivation), BatchNorm, Init(Init.ZeroGamma)]\npublic partial class {|B|} { [Conv] Conv2d conv1; }")]
-    [InlineData("ND0014", "[Network, Input(4), BatchNorm, Init(Init.Fixup)]\npublic partial class {|Net|} { [Linear(8)] Linear fc1; [Linear(3)] Linear fc; }")]
-    [InlineData("ND0014", "[Network, Input(4), Init(Init.SkipInit)]\npublic partial class {|Net|} { [Linear(8)] Linear fc1; [Linear(3)] Linear fc; }")]
+    [InlineData("ND0014", "[Block, {|Init(Init.SkipInit)|}]\npublic partial class B { [Conv] Conv2d conv1; }")]
+    [InlineData("ND0014", "[Block, Residual, {|Init(Init.ZeroGamma)|}]\npublic partial class B { [Conv] Conv2d conv1; }")]
+    [InlineData("ND0014", "[Block, Residual(Order = UnitOrder.FullPreActivation), BatchNorm, {|Init(Init.ZeroGamma)|}]\npublic partial class B { [Conv] Conv2d conv1; }")]
+    [InlineData("ND0014", "[Network, Input(4), BatchNorm, {|Init(Init.Fixup)|}]\npublic partial class Net { [Linear(8)] Linear fc1; [Linear(3)] Linear fc; }")]
+    [InlineData("ND0014", "[Network, Input(4), {|Init(Init.SkipInit)|}]\npublic partial class Net { [Linear(8)] Linear fc1; [Linear(3)] Linear fc; }")]
     [InlineData("ND0042", "[Block, Residual] public partial class B { [Conv] Conv2d conv1; }\n[Network, Input(1, 8, 8), Init(Init.Fixup)]\npublic partial class Net { [Conv(4)] Conv2d conv1; [Stage(Blocks = 1, Channels = 4)] {|ModuleList<B>|} layer1; [Flatten] Flatten f; [Linear(2)] Linear fc; }")]
     [InlineData("ND0018", "[Network, Input(4)]\npublic partial class Net { [Linear(3)] Linear {|train|}; }")]
     [InlineData("ND0018", "[Network, Input(4)]\npublic partial class Net { [Linear(3)] Linear fc; public int {|Summary|} => 1; }")]
@@ -194,6 +194,16 @@ public class NetworkGeneratorTests
             .GeneratorDiagnostics.Single();
         Assert.Equal("ND0029", duplicate.Id);
         Assert.Contains("Init.Fixup", duplicate.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void A_GroupNorm_variant_that_cannot_split_a_width_names_the_variant_and_the_matrixs_group_count()
+    {
+        var d = GeneratorHarness.Run(Usings + "namespace Demo;\n[Network, Input(1, 8, 8), BatchNorm, Activation(Nonlinearity.ReLU), Variants(Normalization = new[] { NormalizationVariant.BatchNorm, NormalizationVariant.GroupNorm })]\n"
+            + "public partial class Net { [Conv(16)] Conv2d conv1; [Flatten] Flatten f; [Linear(2)] Linear fc; }").GeneratorDiagnostics.Single();
+        Assert.Equal("ND0041", d.Id);
+        Assert.Equal("The GroupNorm of conv1 in variant 'Net.GroupNorm' cannot run: 16 channels cannot be split into 32 groups; use a group count that divides every normalized layer's channels "
+            + "(Groups = 32 needs multiples of 32), or change the widths (the matrix's GroupNorm uses [Variants(Groups = ...)], 32 by default)", d.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
     }
 
     [Fact]

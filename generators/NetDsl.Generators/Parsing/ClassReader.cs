@@ -250,11 +250,18 @@ internal sealed class ClassReader
     static InitKind? DeclaredInit(ISymbol type) =>
         Find(type, InitAttribute) is { ConstructorArguments: { Length: 1 } args } && args[0].Value is int v && v >= 0 && v < 6 ? (InitKind)v : null;
 
+    /// <summary>Where the class's [Init] is (its problems are reported there), once read.</summary>
+    LocationInfo? initAt;
+
+    /// <summary>Where the class's [Init] is, once <see cref="ReadPolicy"/> read it; null without one.</summary>
+    public LocationInfo? InitLocation => initAt;
+
     /// <summary>The [Init] scheme the class states, or null.</summary>
     InitKind? ReadInit(INamedTypeSymbol type)
     {
         var a = Find(type, InitAttribute);
         if (a is null) return null;
+        initAt = Where(a);
         int init = a.ConstructorArguments.Length == 1 && a.ConstructorArguments[0].Value is int v ? v : 0;
         if (!CheckEnum<InitKind>(init, $"Init on '{type.Name}'", "Init", Where(a))) return null;
         return (InitKind)init;
@@ -707,7 +714,7 @@ internal sealed class ClassReader
     public void CheckPolicy(string className, Policy policy, IReadOnlyList<LayerSpec> layers, LocationInfo? at, bool isNetwork = false)
     {
         if (InitProblem(policy, layers, isNetwork) is { } init)
-            Report(DiagnosticDescriptors.ConflictingPolicies, at, $"'{className}': {init.Problem}", init.Fix);
+            Report(DiagnosticDescriptors.ConflictingPolicies, initAt ?? at, $"'{className}': {init.Problem}", init.Fix);
         var order = policy.Residual.Order;
         var afterAct = new[] { policy.Norm }.Concat(layers.Select(l => l.Norm))
             .FirstOrDefault(n => n is { Enabled: true, After: BnAfter.Activation });

@@ -133,6 +133,16 @@ internal static class VariantPlanner
             if (inference.Diagnostics.Count > 0)
             {
                 var first = inference.Diagnostics[0];
+                // A normalization that cannot run on a variant's shapes: name the variant, and where a matrix sets GroupNorm's groups.
+                if (first.Id == DiagnosticDescriptors.NormCannotRun.Id && first.Arguments.Count == 2)
+                    first = first with
+                    {
+                        Arguments = new EquatableArray<string>(new[]
+                        {
+                            $"{first.Arguments[0]} in variant '{display}'",
+                            first.Arguments[1] + (combo.NormalizationName == "GroupNorm" ? $" (the matrix's GroupNorm uses [Variants(Groups = ...)], {NormPolicy.DefaultGroups} by default)" : ""),
+                        }),
+                    };
                 diagnostics.Add(first with { Location = at });
                 return result;
             }
