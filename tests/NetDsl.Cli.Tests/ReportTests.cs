@@ -310,6 +310,20 @@ public sealed class ReportTests : IDisposable
     }
 
     [Fact]
+    public void The_gradient_finding_says_when_the_best_propagation_holds_by_construction()
+    {
+        var results = Sample();
+        // Good propagates best (log10 ratio 0.2 vs 3.0); with SkipInit its branches start at zero.
+        results.Variants[0].Settings = new() { ["Init"] = "SkipInit" };
+        results.Variants[1].Settings = new() { ["Init"] = "HeFanIn" };
+        ReportWriter.Write(results, folder);
+        Assert.Contains("Good's residual branches start at zero (SkipInit), so at initialization the gradient crosses each unit through its shortcut alone: a ratio near 0 there holds by construction.",
+            File.ReadAllText(Path.Combine(folder, "report.md")));
+        ReportWriter.Write(Sample(), folder);
+        Assert.DoesNotContain("holds by construction", File.ReadAllText(Path.Combine(folder, "report.md")));
+    }
+
+    [Fact]
     public void A_claim_whose_interval_contains_zero_says_not_distinguishable()
     {
         var results = Sample();

@@ -557,7 +557,11 @@ public static class ReportWriter
                 IEnumerable<double> Ratios(VariantResult v) => Chosen(v).Select(s => Math.Abs(s.Initial?.Log10Ratio ?? double.NaN));
                 Finding($"At initialization, {Short(ranked[0])} propagates the gradient worst: it {Direction(Ratio(ranked[0]))} by a factor {Factor(Ratio(ranked[0]))} across its units; " +
                         $"{Short(ranked[^1])} best: it {Direction(Ratio(ranked[^1]))} by a factor {Factor(Ratio(ranked[^1]))} " +
-                        $"({Claim(Short(ranked[0]), Ratios(ranked[0]), Short(ranked[^1]), Ratios(ranked[^1]), "|log10 ratio|", 1, "(log10 units)")}).");
+                        $"({Claim(Short(ranked[0]), Ratios(ranked[0]), Short(ranked[^1]), Ratios(ranked[^1]), "|log10 ratio|", 1, "(log10 units)")})." +
+                        // A branch that starts at zero passes the gradient through the shortcuts alone: perfect by construction, not by merit.
+                        (ranked[^1].Axes.Init is Init.SkipInit or Init.ZeroGamma or Init.Fixup
+                            ? $" {Short(ranked[^1])}'s residual branches start at zero ({ranked[^1].Axes.Init}), so at initialization the gradient crosses each unit through its shortcut alone: a ratio near 0 there holds by construction."
+                            : ""));
             }
             // A unit whose gradients are all zero at step 0 (Fixup's zero classifier) has no share: n/a, left out.
             var shares = measured.SelectMany(v => v.Jobs).SelectMany(s => s.Initial?.ShortcutShare ?? []).Select(x => x.Value).Where(double.IsFinite).ToList();
