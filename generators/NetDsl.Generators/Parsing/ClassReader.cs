@@ -312,7 +312,7 @@ internal sealed class ClassReader
         if (!CheckEnum<Nonlinearity>(kind, $"Activation on '{symbol.Name}'", "Nonlinearity", Where(a))) kind = 0;
         double slope = NamedDouble(a, "NegativeSlope", 0.01);
         if (double.IsNaN(slope) || double.IsInfinity(slope))
-            Report(DiagnosticDescriptors.InvalidValue, Where(a), $"Activation.NegativeSlope on '{symbol.Name}'", Fmt(slope), "a finite number");
+            Report(DiagnosticDescriptors.InvalidValue, Where(a), $"Activation.NegativeSlope on '{symbol.Name}'", PolicyArguments.Show(slope), "a finite number");
         return new ActivationPolicy((Nonlinearity)kind, slope);
     }
 
@@ -325,7 +325,7 @@ internal sealed class ClassReader
         if (!CheckEnum<ShortcutKind>(shortcut, $"Residual.Shortcut on '{type.Name}'", "Shortcut", at)) shortcut = 0;
         if (!CheckEnum<UnitOrder>(order, $"Residual.Order on '{type.Name}'", "UnitOrder", at)) order = 0;
         double scale = NamedDouble(a, "BranchScale", 1.0);
-        if (double.IsNaN(scale) || double.IsInfinity(scale)) Report(DiagnosticDescriptors.InvalidValue, at, $"Residual.BranchScale on '{type.Name}'", Fmt(scale), "a finite number");
+        if (double.IsNaN(scale) || double.IsInfinity(scale)) Report(DiagnosticDescriptors.InvalidValue, at, $"Residual.BranchScale on '{type.Name}'", PolicyArguments.Show(scale), "a finite number");
         return new ResidualPolicy(NamedBool(a, "Enabled", true), (ShortcutKind)shortcut, (UnitOrder)order, scale);
     }
 
@@ -341,7 +341,6 @@ internal sealed class ClassReader
     /// <summary>"between 1 and 1,024": the range of kernels, strides and paddings (<see cref="Limits.MaxWindow"/>).</summary>
     static string Between(int low) => $"between {low} and {Limits.MaxWindow.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)}";
 
-    static string Fmt(double d) => d.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>
     /// Reads the layer fields in declaration order. <paramref name="blockPath"/> is the chain of blocks
@@ -555,7 +554,7 @@ internal sealed class ClassReader
             {
                 double p = NamedDouble(a, "P", 0.5);
                 // (NaN fails the range check below too.)
-                if (!(p >= 0 && p < 1)) Report(DiagnosticDescriptors.InvalidValue, at, $"P of {label}", Fmt(p), "at least 0 and less than 1");
+                if (!(p >= 0 && p < 1)) Report(DiagnosticDescriptors.InvalidValue, at, $"P of {label}", PolicyArguments.Show(p), "at least 0 and less than 1");
                 return Layer(field.Name, kind, p: p);
             }
             case LayerKind.Stage:
@@ -727,7 +726,7 @@ internal sealed class ClassReader
         var slopes = new[] { policy.Activation }.Concat(layers.Where(l => l.IsWeight).Select(l => l.Activation)).OfType<ActivationPolicy>()
             .Where(a => a.Kind == Nonlinearity.LeakyReLU).Select(a => a.NegativeSlope).Distinct().ToList();
         if (slopes.Count > 1)
-            Report(DiagnosticDescriptors.ConflictingPolicies, at, $"'{className}' uses LeakyReLU with different slopes ({string.Join(", ", slopes.Select(Fmt))})",
+            Report(DiagnosticDescriptors.ConflictingPolicies, at, $"'{className}' uses LeakyReLU with different slopes ({string.Join(", ", slopes.Select(PolicyArguments.Show))})",
                 "use one slope per class (the generated module shares one leaky_relu)");
     }
 

@@ -46,7 +46,8 @@ public sealed class LineProgress(TextWriter? output = null) : IRunProgress
         {
             if (run.Epochs.Count > 0) parts.Add(Invariant($"val{(compact ? "" : "idation accuracy")} {100 * run.Epochs[^1].ValidationAccuracy:F1}%"));
             // NaN: no gradient reached the units at step 0 (a Fixup network's zero classifier).
-            if (run.Initial?.Log10Ratio is { } ratio) parts.Add(double.IsFinite(ratio) ? Invariant($"log10{(compact ? "" : " gradient")} ratio {ratio:F2}") : $"log10{(compact ? "" : " gradient")} ratio n/a (no gradient at the units)");
+            if (run.Initial?.Log10Ratio is { } ratio)
+                parts.Add((compact ? "log10 ratio " : "log10 gradient ratio ") + (double.IsFinite(ratio) ? ratio.ToString("F2", CultureInfo.InvariantCulture) : "n/a (no gradient at the units)"));
             if (run.Shattering is { } s) parts.Add(Invariant($"lag-1 ACF {s.Autocorrelation[1]:F3}"));
             if (run.Slice is not null) parts.Add("slice done");
         }

@@ -312,11 +312,11 @@ public static class ReportWriter
             md.AppendLine();
             // One Append per sentence: a handler argument that is a concatenation defeats Stryker's mutation of it (CS1620).
             md.Append(Inv, $"SGD, momentum {F(st.Momentum, "G")}, weight decay {F(st.WeightDecay, "G")}, {Md(st.Schedule)} schedule, batch {st.BatchSize}, {Plural(st.Epochs, "epoch")}, augmentation {(st.Augment ? "on" : "off")}, initialization {Md(st.Init)}. ");
-            var declared = V.Select(v => (Variant: v, Init: v.Jobs.Select(j => j.Init).FirstOrDefault(i => i.EndsWith(" (declared)", StringComparison.Ordinal)))).Where(d => d.Init is not null).ToList();
+            var declared = V.Select(v => (Variant: v, Init: v.Jobs.Select(j => NetDsl.Measurements.Initialization.Declared(j.Init)).FirstOrDefault(i => i is not null))).Where(d => d.Init is not null).ToList();
             if (declared.Count > 0 && declared.Count == V.Count() && V.All(v => v.Axes.Init is not null))
                 md.Append(Inv, $"Every variant declares its own initialization (the Init column of the variants table), which replaces {Md(st.Init)}. ");
             else if (declared.Count > 0)
-                md.Append(Inv, $"Variants that declare their own initialization keep it: {string.Join(", ", declared.Select(d => $"{Short(d.Variant)} ({Md(d.Init!.Replace(" (declared)", "", StringComparison.Ordinal))})"))}. ");
+                md.Append(Inv, $"Variants that declare their own initialization keep it: {string.Join(", ", declared.Select(d => $"{Short(d.Variant)} ({Md(d.Init!)})"))}. ");
             md.Append(Inv, $"Each job trains on {st.TrainImages:N0} images and holds out {st.ValidationImages:N0} ({F(100 * st.ValidationFraction, "G")}%, stratified by class, drawn from the job's seed) for validation; {st.TestImages:N0} test images. ");
             md.Append(Inv, $"Every variant trains at each learning rate of the grid ({string.Join(", ", st.LearningRates.Select(x => F(x, "G")))}) with each seed. **Selection reads only validation:** in each job the epoch with the best validation accuracy, ");
             md.Append(Inv, $"per variant the rate with the best mean validation accuracy over seeds. The test accuracy reported is that of the selected epoch's model (the test set is evaluated after every epoch for the plots, and never used for a choice). ");
@@ -538,7 +538,7 @@ public static class ReportWriter
             if (measured.Count == 0) return;
             Markdown.AppendLine("## Gradient flow at initialization");
             Markdown.AppendLine();
-            Markdown.AppendLine(Inv, $"One forward and backward pass on a fixed batch of {Math.Min(Runner.ProbeBatch, r.Settings.TrainImages)} training images at initialization (initialization {Md(r.Settings.Init)}{(V.Any(v => v.Jobs.Any(j => j.Init.EndsWith(" (declared)", StringComparison.Ordinal))) ? ", or the one a variant declares" : "")}, training mode; for a trained variant, the seeds of its chosen learning rate). The log10 ratio compares ‖dL/dx‖ at the first unit's input with the last unit's (He et al. 2016): 0 is perfect propagation, positive means the gradient grows toward the input (explodes), negative that it shrinks (vanishes).");
+            Markdown.AppendLine(Inv, $"One forward and backward pass on a fixed batch of {Math.Min(Runner.ProbeBatch, r.Settings.TrainImages)} training images at initialization (initialization {Md(r.Settings.Init)}{(V.Any(v => v.Jobs.Any(j => NetDsl.Measurements.Initialization.Declared(j.Init) is not null)) ? ", or the one a variant declares" : "")}, training mode; for a trained variant, the seeds of its chosen learning rate). The log10 ratio compares ‖dL/dx‖ at the first unit's input with the last unit's (He et al. 2016): 0 is perfect propagation, positive means the gradient grows toward the input (explodes), negative that it shrinks (vanishes).");
             Markdown.AppendLine();
             double Ratio(VariantResult v) => Mean(Chosen(v).Select(s => s.Initial?.Log10Ratio ?? double.NaN));
             Table(["variant", "weight layers", "log10 ratio first / last unit", "log10 ‖dL/dW‖ first / last layer", "shortcut share of ‖dL/dx‖"],

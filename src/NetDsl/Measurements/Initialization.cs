@@ -61,7 +61,14 @@ public static class Initialization
     /// </summary>
     /// <param name="module">The module.</param>
     /// <param name="scheme">The comparison's scheme.</param>
-    public static string Applied(nn.Module module, InitScheme scheme) => module is IDeclaresInit d ? d.Init + " (declared)" : scheme.ToString();
+    public static string Applied(nn.Module module, InitScheme scheme) => module is IDeclaresInit d ? d.Init + DeclaredSuffix : scheme.ToString();
+
+    const string DeclaredSuffix = " (declared)";
+
+    /// <summary>The scheme a module declared, read back from what <see cref="Applied"/> wrote (<c>Fixup</c> from <c>Fixup (declared)</c>); null when the comparison's scheme applied (or for an empty name from older results).</summary>
+    /// <param name="applied">What <see cref="Applied"/> returned.</param>
+    public static string? Declared(string applied) =>
+        applied.EndsWith(DeclaredSuffix, StringComparison.Ordinal) ? applied[..^DeclaredSuffix.Length] : null;
 
     /// <summary>The scheme itself, whatever the module declares (used by <see cref="Inits.Apply"/>).</summary>
     internal static void ApplyScheme(nn.Module module, InitScheme scheme)
