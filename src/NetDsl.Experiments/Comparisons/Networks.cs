@@ -156,20 +156,8 @@ public partial class CifarOrderNet
 }
 
 /// <summary>
-/// The residual unit of <see cref="NormFreeNet"/>: two 3x3 convolutions and ReLU with the zero-pad shortcut (option A, as the
-/// CIFAR networks of He et al. 2015 and of Fixup's reference code); its normalization and initialization are set by the matrix.
-/// </summary>
-[Block, Residual(Shortcut = Shortcut.ZeroPad)]
-[BatchNorm, Activation(Nonlinearity.ReLU)]
-public partial class NormFreeUnit
-{
-    [Conv(Kernel = 3)] Conv2d conv1;
-    [Conv(Kernel = 3)] Conv2d conv2;
-}
-
-/// <summary>
-/// <see cref="DepthNet"/>'s residual network (6n+2 layers at n = 3 and 9: 20 and 56) with its normalization and initialization
-/// varied: BatchNorm or GroupNorm (8 groups) with He's initialization, or no normalization with He's, Fixup's (Zhang et al.
+/// <see cref="DepthNet"/>'s residual network (6n+2 layers at n = 3 and 9: 20 and 56, its <see cref="ConvUnit"/> with option A
+/// shortcuts as Fixup's CIFAR code has them) with its normalization and initialization varied: BatchNorm or GroupNorm (8 groups) with He's initialization, or no normalization with He's, Fixup's (Zhang et al.
 /// 2019) or SkipInit's (De &amp; Smith 2020). Is it the normalization that makes deep residual networks train, or a start at
 /// the identity? (The matrix also holds BatchNorm and GroupNorm with SkipInit; the experiment leaves them out.)
 /// </summary>
@@ -181,9 +169,9 @@ public partial class NormFreeNet
 {
     [Conv(16, Kernel = 3)] Conv2d conv1;
     [MaxPool(Kernel = 2, Stride = 2)] MaxPool2d maxpool;
-    [Stage(Blocks = 3, Channels = 16)] ModuleList<NormFreeUnit> layer1;
-    [Stage(Blocks = 3, Channels = 32, Stride = 2)] ModuleList<NormFreeUnit> layer2;
-    [Stage(Blocks = 3, Channels = 64, Stride = 2)] ModuleList<NormFreeUnit> layer3;
+    [Stage(Blocks = 3, Channels = 16)] ModuleList<ConvUnit> layer1;
+    [Stage(Blocks = 3, Channels = 32, Stride = 2)] ModuleList<ConvUnit> layer2;
+    [Stage(Blocks = 3, Channels = 64, Stride = 2)] ModuleList<ConvUnit> layer3;
     [GlobalAvgPool] AdaptiveAvgPool2d avgpool;
     [Linear(10)] Linear fc;
 }
