@@ -424,7 +424,7 @@ internal sealed class ClassReader
                 else if (bnAttribute is not null && bn is { Enabled: false })
                     Report(DiagnosticDescriptors.InvalidValue, Where(bnAttribute), $"The BatchNorm of explicit layer '{field.Name}'", "Enabled = false", "enabled (remove the field for none)");
                 else if (bnAttribute is not null && explicitType is { Type: not null } t && bn is not null)
-                    result.Add(new ReadLayer(Layer(field.Name, LayerKind.Norm, @out: t.Rank, bn: bn), Where(bnAttribute), typeAt));
+                    result.Add(new ReadLayer(Layer(field.Name, LayerKind.Norm, bn: bn, normRank: t.Rank), Where(bnAttribute), typeAt));
                 else if (actAttribute is not null && bnAttribute is null && act is not null)
                 {
                     var expected = LayerKinds.Modules + LayerKinds.ActivationType(act.Kind);
@@ -489,8 +489,8 @@ internal sealed class ClassReader
     }
 
     static LayerSpec Layer(string name, LayerKind kind, int @out = 0, int kernel = 0, int stride = 1, int padding = 0, bool? bias = null,
-        bool strided = false, double p = 0, int blocks = 0, BlockSpec? block = null, NormPolicy? bn = null, ActivationPolicy? act = null) =>
-        new(name, kind, @out, kernel, stride, padding, bias, strided, p, blocks, block, bn, act);
+        bool strided = false, double p = 0, int blocks = 0, BlockSpec? block = null, NormPolicy? bn = null, ActivationPolicy? act = null, int normRank = Ranks.Any) =>
+        LayerSpec.Create(name, kind, @out, kernel, stride, padding, bias, strided, p, blocks, block, bn, act, normRank);
 
     LayerSpec? ReadLayer(IFieldSymbol field, LayerKind kind, AttributeData a, LocationInfo? at, string fieldType, LocationInfo? typeAt,
         bool inBlock, ImmutableStack<string> blockPath, NormPolicy? bn, ActivationPolicy? act)
@@ -679,8 +679,8 @@ internal sealed class ClassReader
         var specs = layers.Select(l => l.Spec).ToList();
 
         bool spatial = specs.Any(l => l.Kind is LayerKind.Conv or LayerKind.MaxPool or LayerKind.AvgPool or LayerKind.GlobalAvgPool or LayerKind.Flatten
-            || l.Kind == LayerKind.Stage && l.Block!.Spatial || l.Kind == LayerKind.Norm && l.Out == Ranks.Map);
-        bool vector = specs.Any(l => l.Kind == LayerKind.Linear || l.Kind == LayerKind.Stage && !l.Block!.Spatial || l.Kind == LayerKind.Norm && l.Out == Ranks.Vector);
+            || l.Kind == LayerKind.Stage && l.Block!.Spatial || l.Kind == LayerKind.Norm && l.NormRank == Ranks.Map);
+        bool vector = specs.Any(l => l.Kind == LayerKind.Linear || l.Kind == LayerKind.Stage && !l.Block!.Spatial || l.Kind == LayerKind.Norm && l.NormRank == Ranks.Vector);
         var at = NameLocation(type);
         if (spatial && vector) Report(DiagnosticDescriptors.BlockMixesKinds, at, type.Name);
         if (!specs.Any(l => l.IsWeight || l.Kind == LayerKind.Stage) && !HasErrors && !BlockInvalid && !Unresolved)

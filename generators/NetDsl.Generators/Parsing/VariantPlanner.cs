@@ -269,9 +269,9 @@ internal static class VariantPlanner
             {
                 bool spatialOut = l.Block!.Spatial;
                 if (policy.Norm.Enabled)
-                    layersOut.Add(new LayerSpec(Identifiers.FinalNorm, LayerKind.Norm, spatialOut ? 2 : 1, 0, 1, 0, null, false, 0, 0, null, policy.Norm, null));
+                    layersOut.Add(LayerSpec.Create(Identifiers.FinalNorm, LayerKind.Norm, norm: policy.Norm, normRank: spatialOut ? Ranks.Map : Ranks.Vector));
                 if (policy.Activation.Kind != Nonlinearity.None)
-                    layersOut.Add(new LayerSpec(Identifiers.FinalActivation(policy.Activation.Kind), LayerKind.Activation, 0, 0, 1, 0, null, false, 0, 0, null, null, policy.Activation));
+                    layersOut.Add(LayerSpec.Create(Identifiers.FinalActivation(policy.Activation.Kind), LayerKind.Activation, activation: policy.Activation));
             }
         }
         reason ??= ClassReader.InitProblem(policy, layersOut, isNetwork: true)?.Problem;

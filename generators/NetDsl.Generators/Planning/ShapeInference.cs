@@ -214,12 +214,12 @@ internal sealed class ShapeInference
             case LayerKind.Norm:
             {
                 var kind = Norms.Of(l.Norm!.Kind);
-                if (l.Out != Ranks.Any && (l.Out == Ranks.Map) != spatial)
+                if (l.NormRank != Ranks.Any && (l.NormRank == Ranks.Map) != spatial)
                 {
                     // The declared type needs the other rank: name the type that fits here, or say there is none.
                     var fits = kind.FieldTypes.FirstOrDefault(t => t.Rank == Ranks.Any || (t.Rank == Ranks.Map) == spatial).Type;
                     if (fits is not null)
-                        Report(DiagnosticDescriptors.WrongFieldType, inBlock ? where : typeAt(index) ?? where, l.Name, kind.FieldTypes.First(t => t.Rank == l.Out).Type, kind.Name, "TorchSharp.Modules." + fits);
+                        Report(DiagnosticDescriptors.WrongFieldType, inBlock ? where : typeAt(index) ?? where, l.Name, kind.FieldTypes.First(t => t.Rank == l.NormRank).Type, kind.Name, "TorchSharp.Modules." + fits);
                     else // the kind cannot run on this rank at all: its own reason and fix (InstanceNorm on vectors)
                         Report(DiagnosticDescriptors.NormCannotRun, inBlock ? where : typeAt(index) ?? where, $"The {kind.Name} layer {name}",
                             kind.Problem(l.Norm, x[0], spatial) ?? $"{kind.Name} does not run on {(spatial ? "maps" : "vectors")}");
