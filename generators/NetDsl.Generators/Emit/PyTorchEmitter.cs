@@ -155,7 +155,8 @@ internal sealed class PyTorchEmitter
         $"nn.{type}(kernel_size={l.Kernel}, stride={l.PoolStride}" + (l.Padding == 0 ? "" : ", padding=" + l.Padding) + ")";
 
     /// <summary>The Python expression building layer <paramref name="l"/> (mirrors <see cref="LayerKinds.Factory"/>).</summary>
-    static string Factory(LayerSpec l, string inSize, string outSize, string stride, bool bias, bool map) => l.Kind switch
+    static string Factory(LayerSpec l, string inSize, string outSize, string stride, bool bias, bool map) =>
+        Kinds.Layers.LayerCatalog.Has(l.Kind) ? Kinds.Layers.LayerCatalog.Of(l.Kind).PyTorch(l, new Kinds.Layers.LayerSizes(inSize, outSize, stride, bias, map)) : l.Kind switch
     {
         LayerKind.Conv => $"nn.Conv2d({inSize}, {outSize}, kernel_size={l.Kernel}, stride={stride}" + (l.EffectivePadding == 0 ? "" : ", padding=" + l.EffectivePadding) + $", bias={Bool(bias)})",
         LayerKind.Linear => $"nn.Linear({inSize}, {outSize}, bias={Bool(bias)})",

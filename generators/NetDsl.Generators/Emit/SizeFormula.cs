@@ -41,7 +41,20 @@ internal static class SizeFormula
             if (step.Kind != StepKind.Layer) continue;
             var l = s.Layers[step.Layer];
             int? layerStride = step.Layer == s.StridedLayer ? stride : l.Stride;
-            switch (l.Kind)
+            if (Kinds.Layers.LayerCatalog.Has(l.Kind) && !Kinds.Layers.LayerCatalog.Of(l.Kind).Composite)
+            {
+                if (Kinds.Layers.LayerCatalog.Of(l.Kind).Size(l, layerStride) is { } size)
+                {
+                    if (size.Flattens) flatten = true;
+                    else if (size.ToOne)
+                    {
+                        windows.Clear(); // whatever came before, the size is 1 now
+                        windows.Add(new Window(0, 1, 0, ToOne: true));
+                    }
+                    else Add(new Window(size.Kernel, size.Stride, size.Padding));
+                }
+            }
+            else switch (l.Kind)
             {
                 case LayerKind.Conv: Add(new Window(l.Kernel, layerStride, l.EffectivePadding)); break;
                 case LayerKind.MaxPool:
@@ -50,7 +63,6 @@ internal static class SizeFormula
                     windows.Clear(); // whatever came before, the size is 1 now
                     windows.Add(new Window(0, 1, 0, ToOne: true));
                     break;
-                case LayerKind.Flatten: flatten = true; break;
                 case LayerKind.Stage when l.Block is { Spatial: true } inner:
                 {
                     var innerSchedule = UnitSchedule.Build(inner.Layers.ToList(), inner.Policy, isNetwork: false);

@@ -21,13 +21,15 @@ internal static class LayerKinds
         ["NetDsl.MaxPoolAttribute"] = LayerKind.MaxPool,
         ["NetDsl.AvgPoolAttribute"] = LayerKind.AvgPool,
         ["NetDsl.GlobalAvgPoolAttribute"] = LayerKind.GlobalAvgPool,
-        ["NetDsl.FlattenAttribute"] = LayerKind.Flatten,
-        ["NetDsl.DropoutAttribute"] = LayerKind.Dropout,
         ["NetDsl.StageAttribute"] = LayerKind.Stage,
     };
 
+    /// <summary>The layer kind declared by the attribute <paramref name="attribute"/> (metadata name), or null.</summary>
+    public static LayerKind? OfAttribute(string attribute) =>
+        Kinds.Layers.LayerCatalog.ByAttribute(attribute) is { } k ? k.Kind : ByAttribute.TryGetValue(attribute, out var old) ? old : null;
+
     /// <summary>The TorchSharp module type (without namespace) a field of this kind must have; Stage, normalization and activation layers are checked separately.</summary>
-    public static string FieldType(LayerKind kind) => kind switch
+    public static string FieldType(LayerKind kind) => Kinds.Layers.LayerCatalog.Has(kind) ? Kinds.Layers.LayerCatalog.Of(kind).FieldType! : kind switch
     {
         LayerKind.Conv => "Conv2d",
         LayerKind.Linear => "Linear",
@@ -71,7 +73,8 @@ internal static class LayerKinds
     /// C# expression building the layer; sizes are C# expressions (numbers in networks, constructor parameters in blocks);
     /// <paramref name="spatial"/>: the layer's input is a map <c>[N, C, H, W]</c> (an explicit normalization layer is built for what it gets).
     /// </summary>
-    public static string Factory(LayerSpec l, string inSize, string outSize, string stride, bool bias, bool spatial) => l.Kind switch
+    public static string Factory(LayerSpec l, string inSize, string outSize, string stride, bool bias, bool spatial) =>
+        Kinds.Layers.LayerCatalog.Has(l.Kind) ? Kinds.Layers.LayerCatalog.Of(l.Kind).Factory(l, new Kinds.Layers.LayerSizes(inSize, outSize, stride, bias, spatial)) : l.Kind switch
     {
         // padding 0 is left out: a literal 0 also converts to TorchSharp's Padding enum, making the call ambiguous.
         LayerKind.Conv => $"global::TorchSharp.torch.nn.Conv2d({inSize}, {outSize}, kernel_size: {l.Kernel}, stride: {stride}{(l.EffectivePadding == 0 ? "" : ", padding: " + l.EffectivePadding)}, bias: {Lit(bias)})",
@@ -87,7 +90,7 @@ internal static class LayerKinds
     };
 
     /// <summary>The C# type of a layer's field, for generated classes that declare their own layers (variants); <paramref name="spatial"/> as in <see cref="Factory"/>.</summary>
-    public static string FieldTypeName(LayerSpec l, bool spatial) => l.Kind switch
+    public static string FieldTypeName(LayerSpec l, bool spatial) => Kinds.Layers.LayerCatalog.Has(l.Kind) ? Global + Kinds.Layers.LayerCatalog.Of(l.Kind).ModuleType(l, spatial) : l.Kind switch
     {
         LayerKind.Norm => Global + Norms.Of(l.Norm!.Kind).ModuleType(spatial),
         LayerKind.Activation => Global + ActivationType((l.Activation ?? ActivationPolicy.None).Kind),
@@ -98,7 +101,7 @@ internal static class LayerKinds
     const string Global = "global::TorchSharp.Modules.";
 
     /// <summary>The summary's kind column: the TorchSharp module type.</summary>
-    public static string SummaryKind(LayerSpec l, bool spatial) => l.Kind switch
+    public static string SummaryKind(LayerSpec l, bool spatial) => Kinds.Layers.LayerCatalog.Has(l.Kind) ? Kinds.Layers.LayerCatalog.Of(l.Kind).ModuleType(l, spatial) : l.Kind switch
     {
         LayerKind.Norm => Norms.Of(l.Norm!.Kind).ModuleType(spatial),
         LayerKind.Activation => ActivationType((l.Activation ?? ActivationPolicy.None).Kind),

@@ -352,7 +352,7 @@ internal sealed class ClassReader
         foreach (var f in type.GetMembers().OfType<IFieldSymbol>())
         {
             ct.ThrowIfCancellationRequested();
-            bool netDsl = f.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() is { } n && (LayerKinds.ByAttribute.ContainsKey(n) || Norms.ByAttribute(n) is not null || n == ActivationAttribute));
+            bool netDsl = f.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() is { } n && (LayerKinds.OfAttribute(n) is not null || Norms.ByAttribute(n) is not null || n == ActivationAttribute));
             if (netDsl && (f.IsStatic || f.AssociatedSymbol is IPropertySymbol))
                 Report(DiagnosticDescriptors.NotAnInstanceField, LocationInfo.From((f.AssociatedSymbol ?? f).Locations.FirstOrDefault()),
                     (f.AssociatedSymbol ?? f).Name, f.AssociatedSymbol is IPropertySymbol ? "a property" : "static");
@@ -383,7 +383,7 @@ internal sealed class ClassReader
             var fieldType = field.Type.OriginalDefinition.ToDisplayString();
             var layerAttributes = field.GetAttributes()
                 .Select(a => (Attribute: a, Name: a.AttributeClass?.ToDisplayString() ?? ""))
-                .Where(a => LayerKinds.ByAttribute.ContainsKey(a.Name)).ToList();
+                .Where(a => LayerKinds.OfAttribute(a.Name) is not null).ToList();
             if (field.Type.TypeKind == TypeKind.Error)
             {
                 // The compiler reports the unknown type; this class just cannot be built.
@@ -450,7 +450,7 @@ internal sealed class ClassReader
             }
 
             var (attribute, name) = layerAttributes[0];
-            var kind = LayerKinds.ByAttribute[name];
+            var kind = LayerKinds.OfAttribute(name)!.Value;
             var at = Where(attribute);
             var read = ReadLayer(field, kind, attribute, at, fieldType, typeAt, inBlock, blockPath, bn, act);
             if (read is not null) result.Add(new ReadLayer(read, at, typeAt));
@@ -511,6 +511,8 @@ internal sealed class ClassReader
             return null;
         }
 
+        if (Kinds.Layers.LayerCatalog.Has(kind))
+            return Kinds.Layers.LayerCatalog.Of(kind).Read(new Kinds.Layers.LayerRead(this, field, a, at, typeAt, fieldType, inBlock, blockPath, bn, act, (d, where, args) => Report(d, where, args)));
         switch (kind)
         {
             case LayerKind.Conv:
@@ -549,13 +551,6 @@ internal sealed class ClassReader
                 if (stride < 0 || stride > Limits.MaxWindow) Report(DiagnosticDescriptors.InvalidValue, at, $"Stride of {label}", stride.ToString(CultureInfo.InvariantCulture), Between(1) + " (or 0 for the kernel size)");
                 if (padding < 0 || padding > kernel / 2) Report(DiagnosticDescriptors.InvalidValue, at, $"Padding of {label}", padding.ToString(CultureInfo.InvariantCulture), $"between 0 and half the kernel ({kernel / 2})");
                 return Layer(field.Name, kind, kernel: kernel, stride: stride, padding: padding);
-            }
-            case LayerKind.Dropout:
-            {
-                double p = NamedDouble(a, "P", 0.5);
-                // (NaN fails the range check below too.)
-                if (!(p >= 0 && p < 1)) Report(DiagnosticDescriptors.InvalidValue, at, $"P of {label}", PolicyArguments.Show(p), "at least 0 and less than 1");
-                return Layer(field.Name, kind, p: p);
             }
             case LayerKind.Stage:
                 return ReadStage(field, a, at, typeAt, inBlock, blockPath);
@@ -783,7 +778,7 @@ internal sealed class ClassReader
         }
     }
 
-    static string AttributeName(LayerKind kind) => kind switch
+    static string AttributeName(LayerKind kind) => Kinds.Layers.LayerCatalog.Has(kind) ? Kinds.Layers.LayerCatalog.Of(kind).Name : kind switch
     {
         LayerKind.Conv => "Conv",
         LayerKind.Linear => "Linear",
@@ -791,7 +786,6 @@ internal sealed class ClassReader
         LayerKind.AvgPool => "AvgPool",
         LayerKind.GlobalAvgPool => "GlobalAvgPool",
         LayerKind.Flatten => "Flatten",
-        LayerKind.Dropout => "Dropout",
         _ => kind.ToString(),
     };
 }

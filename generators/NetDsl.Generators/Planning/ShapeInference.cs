@@ -168,6 +168,15 @@ internal sealed class ShapeInference
     {
         var l = s.Layers[index];
         bool spatial = x.Length == 3;
+        if (Kinds.Layers.LayerCatalog.Has(l.Kind) && Kinds.Layers.LayerCatalog.Of(l.Kind) is { Composite: false } layerKind)
+        {
+            var shape = new Kinds.Layers.LayerShape(l, x, inBlock ? outSize : l.Out, inBlock && index == s.StridedLayer ? blockStride : l.Stride, layerKind.IsWeight && s.Bias(index), name,
+                (d, atType, args) => Report(d, atType && !inBlock ? typeAt(index) ?? where : where, args));
+            var output = layerKind.Infer(shape);
+            if (output is null) return null;
+            items.Add(new SummaryRow(l.Name, layerKind.ModuleType(l, spatial), Shape(output.Shape), output.Parameters, output.Macs));
+            return output.Shape;
+        }
         long[] y;
         long parameters = 0, macs = 0;
         switch (l.Kind)
@@ -176,13 +185,11 @@ internal sealed class ShapeInference
             case LayerKind.MaxPool:
             case LayerKind.AvgPool:
             case LayerKind.GlobalAvgPool:
-            case LayerKind.Flatten:
                 if (!spatial)
                 {
                     Report(DiagnosticDescriptors.NeedsSpatialMap, where, name, LayerKinds.FieldType(l.Kind), Show(x));
                     return null;
                 }
-                if (l.Kind == LayerKind.Flatten) { y = new[] { x[0] * x[1] * x[2] }; break; }
                 if (l.Kind == LayerKind.GlobalAvgPool) { y = new[] { x[0], 1L, 1L }; break; }
                 int kernel = l.Kernel, padding = l.Kind == LayerKind.Conv ? l.EffectivePadding : l.Padding;
                 long stride = l.Kind == LayerKind.Conv ? (inBlock && index == s.StridedLayer ? blockStride : l.Stride) : l.PoolStride;
@@ -232,7 +239,7 @@ internal sealed class ShapeInference
             }
             case LayerKind.Stage:
                 return Stage(l, prefix, x, inBlock ? planes : l.Out, inBlock && index == s.StridedLayer ? blockStride : l.Stride, where, items);
-            default: // Dropout, explicit activation
+            default: // explicit activation
                 y = x;
                 break;
         }
