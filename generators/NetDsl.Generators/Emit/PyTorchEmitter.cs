@@ -151,20 +151,12 @@ internal sealed class PyTorchEmitter
 
     static string Bool(bool b) => b ? "True" : "False";
 
-    static string Window(string type, LayerSpec l) =>
-        $"nn.{type}(kernel_size={l.Kernel}, stride={l.PoolStride}" + (l.Padding == 0 ? "" : ", padding=" + l.Padding) + ")";
-
     /// <summary>The Python expression building layer <paramref name="l"/> (mirrors <see cref="LayerKinds.Factory"/>).</summary>
     static string Factory(LayerSpec l, string inSize, string outSize, string stride, bool bias, bool map) =>
         Kinds.Layers.LayerCatalog.Has(l.Kind) ? Kinds.Layers.LayerCatalog.Of(l.Kind).PyTorch(l, new Kinds.Layers.LayerSizes(inSize, outSize, stride, bias, map)) : l.Kind switch
     {
         LayerKind.Conv => $"nn.Conv2d({inSize}, {outSize}, kernel_size={l.Kernel}, stride={stride}" + (l.EffectivePadding == 0 ? "" : ", padding=" + l.EffectivePadding) + $", bias={Bool(bias)})",
         LayerKind.Linear => $"nn.Linear({inSize}, {outSize}, bias={Bool(bias)})",
-        LayerKind.MaxPool => Window("MaxPool2d", l),
-        LayerKind.AvgPool => Window("AvgPool2d", l),
-        LayerKind.GlobalAvgPool => "nn.AdaptiveAvgPool2d(1)",
-        LayerKind.Flatten => "nn.Flatten()",
-        LayerKind.Dropout => $"nn.Dropout(p={Num(l.P)})",
         LayerKind.Norm => Norm(l.Norm!, inSize, map),
         LayerKind.Activation => Activation(l.Activation ?? ActivationPolicy.None),
         _ => "None",

@@ -57,12 +57,6 @@ internal static class SizeFormula
             else switch (l.Kind)
             {
                 case LayerKind.Conv: Add(new Window(l.Kernel, layerStride, l.EffectivePadding)); break;
-                case LayerKind.MaxPool:
-                case LayerKind.AvgPool: Add(new Window(l.Kernel, l.PoolStride, l.Padding)); break;
-                case LayerKind.GlobalAvgPool:
-                    windows.Clear(); // whatever came before, the size is 1 now
-                    windows.Add(new Window(0, 1, 0, ToOne: true));
-                    break;
                 case LayerKind.Stage when l.Block is { Spatial: true } inner:
                 {
                     var innerSchedule = UnitSchedule.Build(inner.Layers.ToList(), inner.Policy, isNetwork: false);

@@ -18,9 +18,6 @@ internal static class LayerKinds
     {
         ["NetDsl.ConvAttribute"] = LayerKind.Conv,
         ["NetDsl.LinearAttribute"] = LayerKind.Linear,
-        ["NetDsl.MaxPoolAttribute"] = LayerKind.MaxPool,
-        ["NetDsl.AvgPoolAttribute"] = LayerKind.AvgPool,
-        ["NetDsl.GlobalAvgPoolAttribute"] = LayerKind.GlobalAvgPool,
         ["NetDsl.StageAttribute"] = LayerKind.Stage,
     };
 
@@ -33,11 +30,6 @@ internal static class LayerKinds
     {
         LayerKind.Conv => "Conv2d",
         LayerKind.Linear => "Linear",
-        LayerKind.MaxPool => "MaxPool2d",
-        LayerKind.AvgPool => "AvgPool2d",
-        LayerKind.GlobalAvgPool => "AdaptiveAvgPool2d",
-        LayerKind.Flatten => "Flatten",
-        LayerKind.Dropout => "Dropout",
         LayerKind.Stage => "ModuleList<TBlock>",
         _ => throw new System.ArgumentOutOfRangeException(nameof(kind), kind, "normalization and activation layers take their type from their policy"),
     };
@@ -79,11 +71,6 @@ internal static class LayerKinds
         // padding 0 is left out: a literal 0 also converts to TorchSharp's Padding enum, making the call ambiguous.
         LayerKind.Conv => $"global::TorchSharp.torch.nn.Conv2d({inSize}, {outSize}, kernel_size: {l.Kernel}, stride: {stride}{(l.EffectivePadding == 0 ? "" : ", padding: " + l.EffectivePadding)}, bias: {Lit(bias)})",
         LayerKind.Linear => $"global::TorchSharp.torch.nn.Linear({inSize}, {outSize}, hasBias: {Lit(bias)})",
-        LayerKind.MaxPool => $"global::TorchSharp.torch.nn.MaxPool2d({l.Kernel}, stride: {l.PoolStride}{(l.Padding == 0 ? "" : ", padding: " + l.Padding)})",
-        LayerKind.AvgPool => $"global::TorchSharp.torch.nn.AvgPool2d({l.Kernel}, stride: {l.PoolStride}{(l.Padding == 0 ? "" : ", padding: " + l.Padding)})",
-        LayerKind.GlobalAvgPool => "global::TorchSharp.torch.nn.AdaptiveAvgPool2d(1)",
-        LayerKind.Flatten => "global::TorchSharp.torch.nn.Flatten()",
-        LayerKind.Dropout => $"global::TorchSharp.torch.nn.Dropout({Lit(l.P)})",
         LayerKind.Norm => Norms.Of(l.Norm!.Kind).Factory(l.Norm, inSize, spatial),
         LayerKind.Activation => ActivationFactory(l.Activation ?? ActivationPolicy.None),
         _ => throw new System.ArgumentOutOfRangeException(nameof(l), l.Kind, "a stage is built by the emitter"),

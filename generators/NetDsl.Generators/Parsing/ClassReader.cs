@@ -543,15 +543,6 @@ internal sealed class ClassReader
                 }
                 return Layer(field.Name, kind, @out: size, kernel: kernel, stride: stride, padding: padding, bias: bias, strided: strided, bn: bn, act: act);
             }
-            case LayerKind.MaxPool:
-            case LayerKind.AvgPool:
-            {
-                int kernel = NamedInt(a, "Kernel", 2), stride = NamedInt(a, "Stride", 0), padding = NamedInt(a, "Padding", 0);
-                if (kernel <= 0 || kernel > Limits.MaxWindow) Report(DiagnosticDescriptors.InvalidValue, at, $"Kernel of {label}", kernel.ToString(CultureInfo.InvariantCulture), Between(1));
-                if (stride < 0 || stride > Limits.MaxWindow) Report(DiagnosticDescriptors.InvalidValue, at, $"Stride of {label}", stride.ToString(CultureInfo.InvariantCulture), Between(1) + " (or 0 for the kernel size)");
-                if (padding < 0 || padding > kernel / 2) Report(DiagnosticDescriptors.InvalidValue, at, $"Padding of {label}", padding.ToString(CultureInfo.InvariantCulture), $"between 0 and half the kernel ({kernel / 2})");
-                return Layer(field.Name, kind, kernel: kernel, stride: stride, padding: padding);
-            }
             case LayerKind.Stage:
                 return ReadStage(field, a, at, typeAt, inBlock, blockPath);
             default:
@@ -782,10 +773,6 @@ internal sealed class ClassReader
     {
         LayerKind.Conv => "Conv",
         LayerKind.Linear => "Linear",
-        LayerKind.MaxPool => "MaxPool",
-        LayerKind.AvgPool => "AvgPool",
-        LayerKind.GlobalAvgPool => "GlobalAvgPool",
-        LayerKind.Flatten => "Flatten",
         _ => kind.ToString(),
     };
 }

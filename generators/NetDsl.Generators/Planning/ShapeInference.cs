@@ -182,30 +182,23 @@ internal sealed class ShapeInference
         switch (l.Kind)
         {
             case LayerKind.Conv:
-            case LayerKind.MaxPool:
-            case LayerKind.AvgPool:
-            case LayerKind.GlobalAvgPool:
                 if (!spatial)
                 {
                     Report(DiagnosticDescriptors.NeedsSpatialMap, where, name, LayerKinds.FieldType(l.Kind), Show(x));
                     return null;
                 }
-                if (l.Kind == LayerKind.GlobalAvgPool) { y = new[] { x[0], 1L, 1L }; break; }
-                int kernel = l.Kernel, padding = l.Kind == LayerKind.Conv ? l.EffectivePadding : l.Padding;
-                long stride = l.Kind == LayerKind.Conv ? (inBlock && index == s.StridedLayer ? blockStride : l.Stride) : l.PoolStride;
+                int kernel = l.Kernel, padding = l.EffectivePadding;
+                long stride = inBlock && index == s.StridedLayer ? blockStride : l.Stride;
                 long h = LayerKinds.WindowOutput(x[1], kernel, (int)stride, padding), w = LayerKinds.WindowOutput(x[2], kernel, (int)stride, padding);
                 if (h <= 0 || w <= 0)
                 {
                     Report(DiagnosticDescriptors.EmptyOutput, where, name, Show(x), $"{kernel}x{kernel}", $"{x[1] + 2 * padding}x{x[2] + 2 * padding}");
                     return null;
                 }
-                long channels = l.Kind == LayerKind.Conv ? (inBlock ? outSize : l.Out) : x[0];
+                long channels = inBlock ? outSize : l.Out;
                 y = new[] { channels, h, w };
-                if (l.Kind == LayerKind.Conv)
-                {
-                    parameters = channels * x[0] * kernel * kernel + (s.Bias(index) ? channels : 0);
-                    macs = channels * h * w * x[0] * kernel * kernel;
-                }
+                parameters = channels * x[0] * kernel * kernel + (s.Bias(index) ? channels : 0);
+                macs = channels * h * w * x[0] * kernel * kernel;
                 break;
             case LayerKind.Linear:
                 if (spatial)

@@ -14,7 +14,7 @@ internal static class LayerCatalog
     /// <summary>Every layer kind.</summary>
     public static readonly IReadOnlyList<ILayerKind> All = new ILayerKind[]
     {
-        new Dropout(), new Flatten(),
+        new MaxPool(), new AvgPool(), new GlobalAvgPool(), new Flatten(), new Dropout(),
     };
 
     static readonly ILayerKind?[] byKind = Index();
