@@ -137,28 +137,19 @@ internal sealed class PyTorchEmitter
 
     static string PyString(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
 
-    static string Num(double d) => LayerKinds.PyLit(d);
+    static string Num(double d) => Literals.Python(d);
 
     static string Shape(IEnumerable<long> dims) => "[N, " + string.Join(", ", dims) + "]";
 
     static string Norm(NormPolicy p, string features, bool map) => Kinds.Normalization.Norms.Of(p.Kind).PyTorch(p, features, map);
 
-    static string Activation(ActivationPolicy a) => a.Kind switch
-    {
-        Nonlinearity.LeakyReLU => $"nn.LeakyReLU({Num(a.NegativeSlope)})",
-        _ => $"nn.{LayerKinds.ActivationType(a.Kind)}()",
-    };
-
-    static string Bool(bool b) => b ? "True" : "False";
+    static string Bool(bool b) => Literals.Python(b);
 
     /// <summary>The Python expression building layer <paramref name="l"/> (mirrors <see cref="LayerKinds.Factory"/>).</summary>
     static string Factory(LayerSpec l, string inSize, string outSize, string stride, bool bias, bool map) =>
         Kinds.Layers.LayerCatalog.Has(l.Kind) ? Kinds.Layers.LayerCatalog.Of(l.Kind).PyTorch(l, new Kinds.Layers.LayerSizes(inSize, outSize, stride, bias, map)) : l.Kind switch
     {
         LayerKind.Conv => $"nn.Conv2d({inSize}, {outSize}, kernel_size={l.Kernel}, stride={stride}" + (l.EffectivePadding == 0 ? "" : ", padding=" + l.EffectivePadding) + $", bias={Bool(bias)})",
-        LayerKind.Linear => $"nn.Linear({inSize}, {outSize}, bias={Bool(bias)})",
-        LayerKind.Norm => Norm(l.Norm!, inSize, map),
-        LayerKind.Activation => Activation(l.Activation ?? ActivationPolicy.None),
         _ => "None",
     };
 
@@ -217,8 +208,8 @@ internal sealed class PyTorchEmitter
                 case StepKind.Act:
                 {
                     var a = s.Activations[step.Layer];
-                    var name = LayerKinds.ActivationField(a.Kind);
-                    Create(name, Activation(a));
+                    var name = Kinds.Layers.Activation.Field(a.Kind);
+                    Create(name, Kinds.Layers.Activation.Python(a));
                     Next($"{Get(name)}({v})");
                     break;
                 }

@@ -46,7 +46,7 @@ internal static class Identifiers
     public const string FinalNorm = "bn_final";
 
     /// <summary>The final activation a pre-activation variant adds after the last stage: <c>relu_final</c>.</summary>
-    public static string FinalActivation(Nonlinearity kind) => LayerKinds.ActivationField(kind) + "_final";
+    public static string FinalActivation(Nonlinearity kind) => Kinds.Layers.Activation.Field(kind) + "_final";
 
     /// <summary>
     /// A C# identifier: keywords and contextual keywords escaped with @ (a field declared <c>@class</c> is named "class";
@@ -71,7 +71,7 @@ internal static class Identifiers
     {
         var generated = new List<(string Name, string What)>();
         generated.AddRange(schedule.NormNames.Select(kv => (kv.Value, "the " + Kinds.Normalization.Norms.Of(schedule.Norms[kv.Key].Kind).Name + " of '" + layers[kv.Key].Name + "'")));
-        generated.AddRange(schedule.ActivationModules().Select(a => (LayerKinds.ActivationField(a.Kind), "the shared " + a.Kind + " module")));
+        generated.AddRange(schedule.ActivationModules().Select(a => (Kinds.Layers.Activation.Field(a.Kind), "the shared " + a.Kind + " module")));
         if (schedule.Residual is { Shortcut: ShortcutKind.Auto or ShortcutKind.Projection }) generated.Add((Downsample, "the projection shortcut"));
         if (schedule.Residual is { Shortcut: ShortcutKind.ZeroPad })
         {

@@ -7,6 +7,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using NetDsl.Generators.Diagnostics;
+using NetDsl.Generators.Kinds.Layers;
 using NetDsl.Generators.Kinds.Normalization;
 using NetDsl.Generators.Model;
 using NetDsl.Generators.Naming;
@@ -416,30 +417,16 @@ internal sealed class ClassReader
                 var norms = NormAttributes(field);
                 var bnAttribute = norms.Count > 0 ? norms[0].Attribute : null;
                 var normKind = norms.Count > 0 ? norms[0].Kind : null;
-                var explicitType = normKind?.FieldTypes.FirstOrDefault(t => fieldType == LayerKinds.Modules + t.Type);
                 var actAttribute = Find(field, ActivationAttribute);
                 if (bnAttribute is not null && actAttribute is not null)
                     Report(DiagnosticDescriptors.MultipleLayerAttributes, LocationInfo.From(field.Locations.FirstOrDefault()), field.Name, $"[{normKind!.Name}], [Activation]");
                 else if (norms.Count > 1) { } // ND0014, reported by ReadNorm
-                else if (bnAttribute is not null && bn is { Enabled: false })
-                    Report(DiagnosticDescriptors.InvalidValue, Where(bnAttribute), $"The BatchNorm of explicit layer '{field.Name}'", "Enabled = false", "enabled (remove the field for none)");
-                else if (bnAttribute is not null && explicitType is { Type: not null } t && bn is not null)
-                    result.Add(new ReadLayer(Layer(field.Name, LayerKind.Norm, bn: bn, normRank: t.Rank), Where(bnAttribute), typeAt));
-                else if (actAttribute is not null && bnAttribute is null && act is not null)
+                else if ((bnAttribute ?? actAttribute) is { } policyAttribute)
                 {
-                    var expected = LayerKinds.Modules + LayerKinds.ActivationType(act.Kind);
-                    if (act.Kind == Nonlinearity.None)
-                        Report(DiagnosticDescriptors.InvalidValue, Where(actAttribute), $"The activation of explicit layer '{field.Name}'", "None", "a non-linearity (remove the field for none)");
-                    else if (fieldType != expected)
-                        Report(DiagnosticDescriptors.WrongFieldType, typeAt, field.Name, fieldType, "Activation(" + act.Kind + ")", expected);
-                    else
-                        result.Add(new ReadLayer(Layer(field.Name, LayerKind.Activation, act: act), Where(actAttribute), typeAt));
-                }
-                else if (bnAttribute is not null || actAttribute is not null)
-                {
-                    var which = normKind is not null ? normKind.Name : "Activation";
-                    var types = normKind is not null ? string.Join(" or ", normKind.FieldTypes.Select(f => f.Type)) : "ReLU, LeakyReLU, Sigmoid, Tanh or GELU";
-                    Report(DiagnosticDescriptors.MisplacedPolicy, Where(bnAttribute ?? actAttribute!), which, field.Name, types);
+                    var explicitKind = LayerCatalog.Of(bnAttribute is not null ? LayerKind.Norm : LayerKind.Activation);
+                    var policyAt = Where(policyAttribute);
+                    if (explicitKind.Read(new LayerRead(this, field, policyAttribute, policyAt, typeAt, fieldType, inBlock, blockPath, bn, act, Report)) is { } layer)
+                        result.Add(new ReadLayer(layer, policyAt, typeAt));
                 }
                 else if (!field.IsStatic && SuggestAttribute(field.Type) is { } suggestion)
                 {
@@ -498,7 +485,7 @@ internal sealed class ClassReader
         string label = $"'{field.Name}'";
         if (kind != LayerKind.Stage)
         {
-            var expected = LayerKinds.Modules + LayerKinds.FieldType(kind);
+            var expected = Literals.Modules + LayerKinds.FieldType(kind);
             if (fieldType != expected)
             {
                 Report(DiagnosticDescriptors.WrongFieldType, typeAt, field.Name, fieldType, AttributeName(kind), expected);
@@ -511,8 +498,8 @@ internal sealed class ClassReader
             return null;
         }
 
-        if (Kinds.Layers.LayerCatalog.Has(kind))
-            return Kinds.Layers.LayerCatalog.Of(kind).Read(new Kinds.Layers.LayerRead(this, field, a, at, typeAt, fieldType, inBlock, blockPath, bn, act, (d, where, args) => Report(d, where, args)));
+        if (LayerCatalog.Has(kind))
+            return LayerCatalog.Of(kind).Read(new LayerRead(this, field, a, at, typeAt, fieldType, inBlock, blockPath, bn, act, Report));
         switch (kind)
         {
             case LayerKind.Conv:
@@ -769,7 +756,7 @@ internal sealed class ClassReader
         }
     }
 
-    static string AttributeName(LayerKind kind) => Kinds.Layers.LayerCatalog.Has(kind) ? Kinds.Layers.LayerCatalog.Of(kind).Name : kind switch
+    static string AttributeName(LayerKind kind) => LayerCatalog.Has(kind) ? LayerCatalog.Of(kind).Name : kind switch
     {
         LayerKind.Conv => "Conv",
         LayerKind.Linear => "Linear",

@@ -140,7 +140,7 @@ internal sealed class ShapeInference
                     case StepKind.Act:
                     {
                         var a = s.Activations[step.Layer];
-                        unit.Items.Add(new SummaryRow(LayerKinds.ActivationField(a.Kind), LayerKinds.ActivationType(a.Kind), Shape(x), 0, 0));
+                        unit.Items.Add(new SummaryRow(Kinds.Layers.Activation.Field(a.Kind), Kinds.Layers.Activation.Module(a.Kind), Shape(x), 0, 0));
                         break;
                     }
                     default:
@@ -189,7 +189,7 @@ internal sealed class ShapeInference
                 }
                 int kernel = l.Kernel, padding = l.EffectivePadding;
                 long stride = inBlock && index == s.StridedLayer ? blockStride : l.Stride;
-                long h = LayerKinds.WindowOutput(x[1], kernel, (int)stride, padding), w = LayerKinds.WindowOutput(x[2], kernel, (int)stride, padding);
+                long h = Kinds.Layers.Windows.Output(x[1], kernel, (int)stride, padding), w = Kinds.Layers.Windows.Output(x[2], kernel, (int)stride, padding);
                 if (h <= 0 || w <= 0)
                 {
                     Report(DiagnosticDescriptors.EmptyOutput, where, name, Show(x), $"{kernel}x{kernel}", $"{x[1] + 2 * padding}x{x[2] + 2 * padding}");
@@ -200,41 +200,10 @@ internal sealed class ShapeInference
                 parameters = channels * x[0] * kernel * kernel + (s.Bias(index) ? channels : 0);
                 macs = channels * h * w * x[0] * kernel * kernel;
                 break;
-            case LayerKind.Linear:
-                if (spatial)
-                {
-                    Report(DiagnosticDescriptors.LinearAfterSpatialMap, where, name, Show(x));
-                    return null;
-                }
-                long features = inBlock ? outSize : l.Out;
-                y = new[] { features };
-                parameters = features * x[0] + (s.Bias(index) ? features : 0);
-                macs = features * x[0];
-                break;
-            case LayerKind.Norm:
-            {
-                var kind = Norms.Of(l.Norm!.Kind);
-                if (l.NormRank != Ranks.Any && (l.NormRank == Ranks.Map) != spatial)
-                {
-                    // The declared type needs the other rank: name the type that fits here, or say there is none.
-                    var fits = kind.FieldTypes.FirstOrDefault(t => t.Rank == Ranks.Any || (t.Rank == Ranks.Map) == spatial).Type;
-                    if (fits is not null)
-                        Report(DiagnosticDescriptors.WrongFieldType, inBlock ? where : typeAt(index) ?? where, l.Name, kind.FieldTypes.First(t => t.Rank == l.NormRank).Type, kind.Name, "TorchSharp.Modules." + fits);
-                    else // the kind cannot run on this rank at all: its own reason and fix (InstanceNorm on vectors)
-                        Report(DiagnosticDescriptors.NormCannotRun, inBlock ? where : typeAt(index) ?? where, $"The {kind.Name} layer {name}",
-                            kind.Problem(l.Norm, x[0], spatial) ?? $"{kind.Name} does not run on {(spatial ? "maps" : "vectors")}");
-                    return null;
-                }
-                if (!Normalizes(l.Norm, x[0], spatial, $"The {kind.Name} layer {name}", where)) return null;
-                y = x;
-                parameters = kind.Parameters(x[0]);
-                break;
-            }
             case LayerKind.Stage:
                 return Stage(l, prefix, x, inBlock ? planes : l.Out, inBlock && index == s.StridedLayer ? blockStride : l.Stride, where, items);
-            default: // explicit activation
-                y = x;
-                break;
+            default:
+                throw new System.InvalidOperationException("no shape rule for " + l.Kind);
         }
         items.Add(new SummaryRow(l.Name, LayerKinds.SummaryKind(l, spatial), Shape(y), parameters, macs));
         return y;
@@ -274,7 +243,7 @@ internal sealed class ShapeInference
     {
         var policy = s.Residual!;
         bool spatial = input.Length == 3;
-        long[] subsampled = spatial ? new[] { branch[0], LayerKinds.WindowOutput(input[1], 1, (int)stride, 0), LayerKinds.WindowOutput(input[2], 1, (int)stride, 0) } : new[] { branch[0] };
+        long[] subsampled = spatial ? new[] { branch[0], Kinds.Layers.Windows.Output(input[1], 1, (int)stride, 0), Kinds.Layers.Windows.Output(input[2], 1, (int)stride, 0) } : new[] { branch[0] };
         // The same test the generated constructor makes at run time.
         bool shapeChanges = spatial ? stride != 1 || input[0] != branch[0] : input[0] != branch[0];
         var kind = policy.Shortcut;

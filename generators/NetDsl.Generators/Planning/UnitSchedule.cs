@@ -190,7 +190,7 @@ internal sealed class UnitSchedule
             Norms = norms,
             Activations = acts,
             NormNames = normNames,
-            ActivationNames = Name(layers, weights.Where(i => acts[i].Kind != Nonlinearity.None), i => LayerKinds.ActivationField(acts[i].Kind)),
+            ActivationNames = Name(layers, weights.Where(i => acts[i].Kind != Nonlinearity.None), i => Kinds.Layers.Activation.Field(acts[i].Kind)),
             Residual = residual,
             StridedLayer = isNetwork ? -1 : FindStrided(layers),
             LastChannelLayer = last,

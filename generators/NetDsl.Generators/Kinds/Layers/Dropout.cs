@@ -24,8 +24,8 @@ internal sealed class Dropout : ILayerKind
     public bool? TakesMaps(LayerSpec l) => null;
     public LayerOutput? Infer(LayerShape c) => new(c.Input);
     public string ModuleType(LayerSpec l, bool map) => "Dropout";
-    public string Factory(LayerSpec l, LayerSizes s) => $"global::TorchSharp.torch.nn.Dropout({LayerKinds.Lit(l.P)})";
-    public string PyTorch(LayerSpec l, LayerSizes s) => $"nn.Dropout(p={LayerKinds.PyLit(l.P)})";
+    public string Factory(LayerSpec l, LayerSizes s) => $"global::TorchSharp.torch.nn.Dropout({Literals.CSharp(l.P)})";
+    public string PyTorch(LayerSpec l, LayerSizes s) => $"nn.Dropout(p={Literals.Python(l.P)})";
     public Nonlinearity? Activates(LayerSpec l) => null;
     public SizeStep? Size(LayerSpec l, int? stride) => null;
 }
