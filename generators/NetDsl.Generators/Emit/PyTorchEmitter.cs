@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Linq;
 using System.Text;
 using System.Threading;
+using NetDsl.Generators.Kinds.Layers;
 using NetDsl.Generators.Model;
 using NetDsl.Generators.Planning;
 
@@ -145,14 +146,6 @@ internal sealed class PyTorchEmitter
 
     static string Bool(bool b) => Literals.Python(b);
 
-    /// <summary>The Python expression building layer <paramref name="l"/> (mirrors <see cref="LayerKinds.Factory"/>).</summary>
-    static string Factory(LayerSpec l, string inSize, string outSize, string stride, bool bias, bool map) =>
-        Kinds.Layers.LayerCatalog.Has(l.Kind) ? Kinds.Layers.LayerCatalog.Of(l.Kind).PyTorch(l, new Kinds.Layers.LayerSizes(inSize, outSize, stride, bias, map)) : l.Kind switch
-    {
-        LayerKind.Conv => $"nn.Conv2d({inSize}, {outSize}, kernel_size={l.Kernel}, stride={stride}" + (l.EffectivePadding == 0 ? "" : ", padding=" + l.EffectivePadding) + $", bias={Bool(bias)})",
-        _ => "None",
-    };
-
     static string BlockDoc(BlockSpec b)
     {
         var r = b.Policy.Residual;
@@ -208,8 +201,8 @@ internal sealed class PyTorchEmitter
                 case StepKind.Act:
                 {
                     var a = s.Activations[step.Layer];
-                    var name = Kinds.Layers.Activation.Field(a.Kind);
-                    Create(name, Kinds.Layers.Activation.Python(a));
+                    var name = Activation.Field(a.Kind);
+                    Create(name, Activation.Python(a));
                     Next($"{Get(name)}({v})");
                     break;
                 }
@@ -228,7 +221,7 @@ internal sealed class PyTorchEmitter
                 default:
                 {
                     var l = layers[step.Layer];
-                    if (l.Kind == LayerKind.Stage)
+                    if (LayerCatalog.Of(l.Kind).Composite)
                     {
                         string firstStride = block is not null && step.Layer == s.StridedLayer ? "stride" : l.Stride.ToString(CultureInfo.InvariantCulture);
                         Create(l.Name, Stage(l, inSize, firstStride, block is null ? null : planesName));
@@ -239,7 +232,7 @@ internal sealed class PyTorchEmitter
                     string outSize = block is null ? l.Out.ToString(CultureInfo.InvariantCulture) : step.Layer == s.LastChannelLayer ? outExpr : planesName;
                     string stride = block is not null && step.Layer == s.StridedLayer ? "stride" : l.Stride.ToString(CultureInfo.InvariantCulture);
                     bool bias = l.IsWeight && s.Bias(step.Layer);
-                    Create(l.Name, Factory(l, inSize, outSize, stride, bias, mapHere));
+                    Create(l.Name, LayerCatalog.Of(l.Kind).PyTorch(l, new LayerSizes(inSize, outSize, stride, bias, mapHere)));
                     Next($"{Get(l.Name)}({v})");
                     if (l.IsWeight && block is not null) cur = outSize;
                     break;

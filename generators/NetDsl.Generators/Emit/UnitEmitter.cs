@@ -178,7 +178,7 @@ internal sealed class UnitEmitter
     {
         var step = s.Steps[k];
         var l = s.Layers[step.Layer];
-        if (!folding || step.Kind != StepKind.Layer || l.Kind is not (LayerKind.Conv or LayerKind.Linear) || k + 1 >= s.Steps.Count) return null;
+        if (!folding || step.Kind != StepKind.Layer || !l.IsWeight || k + 1 >= s.Steps.Count) return null;
         var next = s.Steps[k + 1];
         if (next.Kind == StepKind.Norm && next.Layer == step.Layer && s.NormNames.TryGetValue(next.Layer, out var implied) && Norms.Of(s.Norms[next.Layer].Kind).Foldable) return implied;
         if (next.Kind == StepKind.Layer && s.Layers[next.Layer] is { Kind: LayerKind.Norm, Norm: { } explicitNorm } && Norms.Of(explicitNorm.Kind).Foldable) return s.Layers[next.Layer].Name;
@@ -275,7 +275,7 @@ internal sealed class UnitEmitter
                 default:
                 {
                     var l = layers[step.Layer];
-                    if (l.Kind == LayerKind.Stage)
+                    if (LayerCatalog.Of(l.Kind).Composite)
                     {
                         string firstStride = block is not null && step.Layer == s.StridedLayer ? "stride" : l.Stride.ToString(CultureInfo.InvariantCulture);
                         EmitStage(l, inSize, firstStride, ref v, e => Next(e));
@@ -286,18 +286,18 @@ internal sealed class UnitEmitter
                     string outSize = block is null ? l.Out.ToString(CultureInfo.InvariantCulture) : step.Layer == lastChannel ? OutExpr : PlanesName;
                     string stride = block is not null && step.Layer == s.StridedLayer ? "stride" : l.Stride.ToString(CultureInfo.InvariantCulture);
                     bool bias = l.IsWeight && s.Bias(step.Layer);
-                    var kind = LayerCatalog.Has(l.Kind) ? LayerCatalog.Of(l.Kind) : null;
-                    Create(l.Name, LayerKinds.FieldTypeName(l, mapHere), LayerKinds.Factory(l, inSize, outSize, stride, bias, mapHere), declare: declareLayers);
+                    var kind = LayerCatalog.Of(l.Kind);
+                    Create(l.Name, "global::TorchSharp.Modules." + kind.ModuleType(l, mapHere), kind.Factory(l, new LayerSizes(inSize, outSize, stride, bias, mapHere)), declare: declareLayers);
                     if (l.IsWeight || l.Kind == LayerKind.Norm) firstWeighted ??= Me(l.Name);
                     if (FoldableNorm(k) is { } norm)
                     {
                         // Eval mode: the BatchNorm that follows becomes part of this layer's weights (NetDsl.Inference.BatchNormFolding).
-                        Next($"global::NetDsl.Inference.BatchNormFolding.{(l.Kind == LayerKind.Conv ? "Conv" : "Linear")}({Me(l.Name)}, {Me(norm)}, {v})", producesFresh: true);
+                        Next($"global::NetDsl.Inference.BatchNormFolding.{kind.Name}({Me(l.Name)}, {Me(norm)}, {v})", producesFresh: true);
                         folds++;
                         k++;
                     }
-                    else if (kind?.Activates(l) is { } nonlinearity) Activate(nonlinearity, l.Name, src => $"{Me(l.Name)}.call({src})");
-                    else Next(T(l.Name, $"{Me(l.Name)}.call({v})"), producesFresh: kind?.FreshOutput ?? l.IsWeight);
+                    else if (kind.Activates(l) is { } nonlinearity) Activate(nonlinearity, l.Name, src => $"{Me(l.Name)}.call({src})");
+                    else Next(T(l.Name, $"{Me(l.Name)}.call({v})"), producesFresh: kind.FreshOutput);
                     if (l.IsWeight && block is not null) cur = outSize;
                     break;
                 }

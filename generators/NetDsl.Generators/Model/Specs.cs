@@ -6,7 +6,7 @@ internal enum BnAfter { Convolution, Activation }
 internal enum ShortcutKind { Auto, Identity, ZeroPad, Projection }
 internal enum UnitOrder { Original, BnAfterAddition, ReluBeforeAddition, ReluOnlyPreActivation, FullPreActivation }
 
-/// <summary>Every layer kind the DSL knows. <see cref="LayerKinds"/> holds what each one means.</summary>
+/// <summary>Every layer kind the DSL knows. Each has one file in Kinds/Layers saying what it means, listed in <see cref="Kinds.Layers.LayerCatalog"/>.</summary>
 internal enum LayerKind { Conv, Linear, MaxPool, AvgPool, GlobalAvgPool, Flatten, Dropout, Stage, Norm, Activation }
 
 /// <summary>The normalization kinds (<see cref="Kinds.Normalization.Norms"/> holds what each one means).</summary>
@@ -76,7 +76,8 @@ internal sealed record LayerSpec(
         bool strided = false, double p = 0, int blocks = 0, BlockSpec? block = null, NormPolicy? norm = null, ActivationPolicy? activation = null, int normRank = Kinds.Normalization.Ranks.Any) =>
         new(name, kind, @out, kernel, stride, padding, bias, strided, p, blocks, block, norm, activation, normRank);
 
-    public bool IsWeight => Kind is LayerKind.Conv or LayerKind.Linear;
+    /// <summary>A weight layer (its kind's <see cref="Kinds.Layers.ILayerKind.IsWeight"/>).</summary>
+    public bool IsWeight => Kinds.Layers.LayerCatalog.Of(Kind).IsWeight;
     public int EffectivePadding => Padding >= 0 ? Padding : Kernel / 2;
     public int PoolStride => Stride > 0 ? Stride : Kernel;
 }

@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using NetDsl.Generators.Diagnostics;
+using NetDsl.Generators.Kinds.Layers;
 using NetDsl.Generators.Kinds.Normalization;
 using NetDsl.Generators.Model;
 
@@ -167,46 +168,14 @@ internal sealed class ShapeInference
     long[]? Layer(UnitSchedule s, int index, string prefix, long[] x, long planes, long blockStride, long outSize, string name, LocationInfo? where, bool inBlock, List<object> items)
     {
         var l = s.Layers[index];
-        bool spatial = x.Length == 3;
-        if (Kinds.Layers.LayerCatalog.Has(l.Kind) && Kinds.Layers.LayerCatalog.Of(l.Kind) is { Composite: false } layerKind)
-        {
-            var shape = new Kinds.Layers.LayerShape(l, x, inBlock ? outSize : l.Out, inBlock && index == s.StridedLayer ? blockStride : l.Stride, layerKind.IsWeight && s.Bias(index), name,
-                (d, atType, args) => Report(d, atType && !inBlock ? typeAt(index) ?? where : where, args));
-            var output = layerKind.Infer(shape);
-            if (output is null) return null;
-            items.Add(new SummaryRow(l.Name, layerKind.ModuleType(l, spatial), Shape(output.Shape), output.Parameters, output.Macs));
-            return output.Shape;
-        }
-        long[] y;
-        long parameters = 0, macs = 0;
-        switch (l.Kind)
-        {
-            case LayerKind.Conv:
-                if (!spatial)
-                {
-                    Report(DiagnosticDescriptors.NeedsSpatialMap, where, name, LayerKinds.FieldType(l.Kind), Show(x));
-                    return null;
-                }
-                int kernel = l.Kernel, padding = l.EffectivePadding;
-                long stride = inBlock && index == s.StridedLayer ? blockStride : l.Stride;
-                long h = Kinds.Layers.Windows.Output(x[1], kernel, (int)stride, padding), w = Kinds.Layers.Windows.Output(x[2], kernel, (int)stride, padding);
-                if (h <= 0 || w <= 0)
-                {
-                    Report(DiagnosticDescriptors.EmptyOutput, where, name, Show(x), $"{kernel}x{kernel}", $"{x[1] + 2 * padding}x{x[2] + 2 * padding}");
-                    return null;
-                }
-                long channels = inBlock ? outSize : l.Out;
-                y = new[] { channels, h, w };
-                parameters = channels * x[0] * kernel * kernel + (s.Bias(index) ? channels : 0);
-                macs = channels * h * w * x[0] * kernel * kernel;
-                break;
-            case LayerKind.Stage:
-                return Stage(l, prefix, x, inBlock ? planes : l.Out, inBlock && index == s.StridedLayer ? blockStride : l.Stride, where, items);
-            default:
-                throw new System.InvalidOperationException("no shape rule for " + l.Kind);
-        }
-        items.Add(new SummaryRow(l.Name, LayerKinds.SummaryKind(l, spatial), Shape(y), parameters, macs));
-        return y;
+        var kind = LayerCatalog.Of(l.Kind);
+        long stride = inBlock && index == s.StridedLayer ? blockStride : l.Stride;
+        if (kind.Composite) return Stage(l, prefix, x, inBlock ? planes : l.Out, stride, where, items);
+        var shape = new LayerShape(l, x, inBlock ? outSize : l.Out, stride, kind.IsWeight && s.Bias(index), name,
+            (d, atType, args) => Report(d, atType && !inBlock ? typeAt(index) ?? where : where, args));
+        if (kind.Infer(shape) is not { } output) return null;
+        items.Add(new SummaryRow(l.Name, kind.ModuleType(l, x.Length == 3), Shape(output.Shape), output.Parameters, output.Macs));
+        return output.Shape;
     }
 
     long[]? Stage(LayerSpec stage, string prefix, long[] x, long planes, long firstStride, LocationInfo? where, List<object> items)
@@ -243,7 +212,7 @@ internal sealed class ShapeInference
     {
         var policy = s.Residual!;
         bool spatial = input.Length == 3;
-        long[] subsampled = spatial ? new[] { branch[0], Kinds.Layers.Windows.Output(input[1], 1, (int)stride, 0), Kinds.Layers.Windows.Output(input[2], 1, (int)stride, 0) } : new[] { branch[0] };
+        long[] subsampled = spatial ? new[] { branch[0], Windows.Output(input[1], 1, (int)stride, 0), Windows.Output(input[2], 1, (int)stride, 0) } : new[] { branch[0] };
         // The same test the generated constructor makes at run time.
         bool shapeChanges = spatial ? stride != 1 || input[0] != branch[0] : input[0] != branch[0];
         var kind = policy.Shortcut;

@@ -120,14 +120,17 @@ internal sealed class UnitSchedule
         for (int i = 0; i < layers.Count; i++)
         {
             var l = layers[i];
+            var kind = Kinds.Layers.LayerCatalog.Of(l.Kind);
             // After global pooling ([N, C, 1, 1]), a Linear or a stage of fully connected blocks sees [N, C] (torchvision's flatten).
-            if (pooled && (l.Kind == LayerKind.Linear || l.Kind == LayerKind.Stage && l.Block is { Spatial: false }))
+            if (pooled && (kind.IsWeight || kind.Composite) && kind.TakesMaps(l) == false)
             {
                 steps.Add(new Step(StepKind.Flatten, i));
                 pooled = false;
             }
-            if (l.Kind == LayerKind.GlobalAvgPool) pooled = true;
-            else if (l.Kind is LayerKind.Conv or LayerKind.Flatten or LayerKind.Stage or LayerKind.MaxPool or LayerKind.AvgPool) pooled = false;
+            // Global pooling leaves [N, C, 1, 1]; a layer that changes the map (or a stage) ends that.
+            var size = kind.Size(l, l.Stride);
+            if (size is { ToOne: true }) pooled = true;
+            else if (size is not null || kind.Composite) pooled = false;
             if (!l.IsWeight)
             {
                 steps.Add(new Step(StepKind.Layer, i));

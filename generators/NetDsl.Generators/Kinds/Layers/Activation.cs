@@ -13,6 +13,7 @@ internal sealed class Activation : ILayerKind
     public string Name => "Activation";
     public string? Attribute => null;
     public string? FieldType => null;
+    public string? Example => null;
     public bool IsWeight => false;
     public bool Composite => false;
     public bool FreshOutput => false;

@@ -9,6 +9,7 @@ internal sealed class Dropout : ILayerKind
     public string Name => "Dropout";
     public string? Attribute => "NetDsl.DropoutAttribute";
     public string? FieldType => "Dropout";
+    public string? Example => "[Dropout(P = 0.5)]";
     public bool IsWeight => false;
     public bool Composite => false;
     public bool FreshOutput => false;

@@ -9,6 +9,7 @@ internal sealed class Flatten : ILayerKind
     public string Name => "Flatten";
     public string? Attribute => "NetDsl.FlattenAttribute";
     public string? FieldType => "Flatten";
+    public string? Example => "[Flatten]";
     public bool IsWeight => false;
     public bool Composite => false;
     public bool FreshOutput => false;

@@ -12,6 +12,7 @@ internal sealed class GlobalAvgPool : ILayerKind
     public string Name => "GlobalAvgPool";
     public string? Attribute => "NetDsl.GlobalAvgPoolAttribute";
     public string? FieldType => "AdaptiveAvgPool2d";
+    public string? Example => "[GlobalAvgPool]";
     public bool IsWeight => false;
     public bool Composite => false;
     public bool FreshOutput => false;

@@ -30,6 +30,9 @@ internal interface ILayerKind
     /// </summary>
     string? FieldType { get; }
 
+    /// <summary>The attribute as the fix for a field of type <see cref="FieldType"/> without one shows it (ND0030): <c>[Conv(64)]</c>; null without a <see cref="FieldType"/>.</summary>
+    string? Example { get; }
+
     /// <summary>A weight layer (convolution, linear): it sets the channel count and takes the implied normalization, activation and bias.</summary>
     bool IsWeight { get; }
 

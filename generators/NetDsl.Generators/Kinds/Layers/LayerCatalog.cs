@@ -14,7 +14,7 @@ internal static class LayerCatalog
     /// <summary>Every layer kind.</summary>
     public static readonly IReadOnlyList<ILayerKind> All = new ILayerKind[]
     {
-        new Linear(), new MaxPool(), new AvgPool(), new GlobalAvgPool(), new Flatten(), new Dropout(), new Norm(), new Activation(),
+        new Conv(), new Linear(), new MaxPool(), new AvgPool(), new GlobalAvgPool(), new Flatten(), new Dropout(), new Stage(), new Norm(), new Activation(),
     };
 
     static readonly ILayerKind?[] byKind = Index();

@@ -13,6 +13,7 @@ internal sealed class Linear : ILayerKind
     public string Name => "Linear";
     public string? Attribute => "NetDsl.LinearAttribute";
     public string? FieldType => "Linear";
+    public string? Example => "[Linear(10)]";
     public bool IsWeight => true;
     public bool Composite => false;
     public bool FreshOutput => true;

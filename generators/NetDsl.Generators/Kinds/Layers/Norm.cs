@@ -16,6 +16,7 @@ internal sealed class Norm : ILayerKind
     public string Name => "Norm";
     public string? Attribute => null;
     public string? FieldType => null;
+    public string? Example => null;
     public bool IsWeight => false;
     public bool Composite => false;
     public bool FreshOutput => true;

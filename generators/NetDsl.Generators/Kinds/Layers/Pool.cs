@@ -10,6 +10,7 @@ internal abstract class Pool : ILayerKind
     public string? Attribute => "NetDsl." + Name + "Attribute";
     /// <summary><c>MaxPool2d</c>, <c>AvgPool2d</c>.</summary>
     public string? FieldType => Name + "2d";
+    public string? Example => "[" + Name + "]";
     public bool IsWeight => false;
     public bool Composite => false;
     public bool FreshOutput => false;
