@@ -193,7 +193,7 @@ internal sealed class PyTorchEmitter
                     break;
                 case StepKind.Norm:
                 {
-                    var name = s.NormNames[step.Layer];
+                    var name = step.Module!;
                     Create(name, Norm(s.Norms[step.Layer], inSize, mapHere));
                     Next($"{Get(name)}({v})");
                     break;
@@ -201,14 +201,14 @@ internal sealed class PyTorchEmitter
                 case StepKind.Act:
                 {
                     var a = s.Activations[step.Layer];
-                    var name = Activation.Field(a.Kind);
+                    var name = step.Module!;
                     Create(name, Activation.Python(a));
                     Next($"{Get(name)}({v})");
                     break;
                 }
                 case StepKind.Scalar:
                 {
-                    var name = step.Scalar!;
+                    var name = step.Module!;
                     if (created.Add(name)) init.Insert(scalars++, Set(name, $"nn.Parameter(torch.{(step.Multiply && name != "alpha" ? "ones" : "zeros")}(1))"));
                     Next($"{v} {(step.Multiply ? "*" : "+")} {Get(name)}");
                     break;
@@ -232,8 +232,8 @@ internal sealed class PyTorchEmitter
                     string outSize = block is null ? l.Out.ToString(CultureInfo.InvariantCulture) : step.Layer == s.LastChannelLayer ? outExpr : planesName;
                     string stride = block is not null && step.Layer == s.StridedLayer ? "stride" : l.Stride.ToString(CultureInfo.InvariantCulture);
                     bool bias = l.IsWeight && s.Bias(step.Layer);
-                    Create(l.Name, LayerCatalog.Of(l.Kind).PyTorch(l, new LayerSizes(inSize, outSize, stride, bias, mapHere)));
-                    Next($"{Get(l.Name)}({v})");
+                    Create(step.Module!, LayerCatalog.Of(l.Kind).PyTorch(l, new LayerSizes(inSize, outSize, stride, bias, mapHere)));
+                    Next($"{Get(step.Module!)}({v})");
                     if (l.IsWeight && block is not null) cur = outSize;
                     break;
                 }

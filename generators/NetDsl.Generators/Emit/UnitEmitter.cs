@@ -180,7 +180,7 @@ internal sealed class UnitEmitter
         var l = s.Layers[step.Layer];
         if (!folding || step.Kind != StepKind.Layer || !l.IsWeight || k + 1 >= s.Steps.Count) return null;
         var next = s.Steps[k + 1];
-        if (next.Kind == StepKind.Norm && next.Layer == step.Layer && s.NormNames.TryGetValue(next.Layer, out var implied) && Norms.Of(s.Norms[next.Layer].Kind).Foldable) return implied;
+        if (next.Kind == StepKind.Norm && next.Layer == step.Layer && Norms.Of(s.Norms[next.Layer].Kind).Foldable) return next.Module;
         if (next.Kind == StepKind.Layer && s.Layers[next.Layer] is { Kind: LayerKind.Norm, Norm: { } explicitNorm } && Norms.Of(explicitNorm.Kind).Foldable) return s.Layers[next.Layer].Name;
         return null;
     }
@@ -219,7 +219,6 @@ internal sealed class UnitEmitter
             if (Tapping && InputTapKind(kind) is { } input) Next(T(tapName + ".input", v, input));
             Next(T(tapName, call(v), ActivationTapKind(kind))); // the activation reads the tapped input
         }
-        var actSeen = new HashSet<string>();
 
         for (int k = 0; k < s.Steps.Count; k++)
         {
@@ -234,21 +233,19 @@ internal sealed class UnitEmitter
                     break;
                 case StepKind.Norm:
                 {
-                    var name = s.NormNames[step.Layer];
+                    var name = step.Module!;
                     var kind = Norms.Of(s.Norms[step.Layer].Kind);
                     Create(name, "global::TorchSharp.Modules." + kind.ModuleType(mapHere), kind.Factory(s.Norms[step.Layer], inSize, mapHere), declare: true);
                     firstWeighted ??= Me(name);
-                    Next(T(name, $"{Me(name)}.call({v})"), producesFresh: true);
+                    Next(T(step.Tap!, $"{Me(name)}.call({v})"), producesFresh: true);
                     break;
                 }
                 case StepKind.Act:
                 {
                     var a = s.Activations[step.Layer];
-                    var name = Activation.Field(a.Kind);
+                    var name = step.Module!;
                     Create(name, "global::TorchSharp.Modules." + Activation.Module(a.Kind), Activation.CSharp(a), declare: true);
-                    // ReLU-only pre-activation applies the first layer's activation twice (before and after it): keep tap names unique.
-                    var tapName = s.ActivationNames[step.Layer];
-                    if (!actSeen.Add(tapName)) tapName += "_out";
+                    var tapName = step.Tap!;
                     if (folding && a.Kind == Nonlinearity.ReLU && fresh) Next($"{v}.relu_()"); // in place: see fresh
                     else Activate(a.Kind, tapName, src => $"{Me(name)}.call({src})");
                     break;
@@ -256,7 +253,7 @@ internal sealed class UnitEmitter
                 case StepKind.Scalar:
                 {
                     // A learnable scalar (Fixup's biases and multiplier, SkipInit's alpha): built once, a parameter of this module.
-                    var name = step.Scalar!;
+                    var name = step.Module!;
                     if (!created.ContainsKey(name))
                     {
                         created[name] = "scalar";
@@ -287,7 +284,7 @@ internal sealed class UnitEmitter
                     string stride = block is not null && step.Layer == s.StridedLayer ? "stride" : l.Stride.ToString(CultureInfo.InvariantCulture);
                     bool bias = l.IsWeight && s.Bias(step.Layer);
                     var kind = LayerCatalog.Of(l.Kind);
-                    Create(l.Name, "global::TorchSharp.Modules." + kind.ModuleType(l, mapHere), kind.Factory(l, new LayerSizes(inSize, outSize, stride, bias, mapHere)), declare: declareLayers);
+                    Create(step.Module!, "global::TorchSharp.Modules." + kind.ModuleType(l, mapHere), kind.Factory(l, new LayerSizes(inSize, outSize, stride, bias, mapHere)), declare: declareLayers);
                     if (l.IsWeight || l.Kind == LayerKind.Norm) firstWeighted ??= Me(l.Name);
                     if (FoldableNorm(k) is { } norm)
                     {
@@ -296,8 +293,8 @@ internal sealed class UnitEmitter
                         folds++;
                         k++;
                     }
-                    else if (kind.Activates(l) is { } nonlinearity) Activate(nonlinearity, l.Name, src => $"{Me(l.Name)}.call({src})");
-                    else Next(T(l.Name, $"{Me(l.Name)}.call({v})"), producesFresh: kind.FreshOutput);
+                    else if (kind.Activates(l) is { } nonlinearity) Activate(nonlinearity, step.Tap!, src => $"{Me(step.Module!)}.call({src})");
+                    else Next(T(step.Tap!, $"{Me(step.Module!)}.call({v})"), producesFresh: kind.FreshOutput);
                     if (l.IsWeight && block is not null) cur = outSize;
                     break;
                 }

@@ -132,21 +132,21 @@ internal sealed class ShapeInference
                         break;
                     case StepKind.Norm:
                         if (!Normalizes(s.Norms[step.Layer], x[0], x.Length == 3, $"The {Norms.Of(s.Norms[step.Layer].Kind).Name} of {(name.Length > 0 ? name : network)}", where)) return null;
-                        unit.Items.Add(NormRow(s.NormNames[step.Layer], s.Norms[step.Layer], x));
+                        unit.Items.Add(NormRow(step.Module!, s.Norms[step.Layer], x));
                         break;
                     case StepKind.Scalar:
                         // Fixup's biases and multiplier, SkipInit's alpha: one parameter each, shape unchanged.
-                        unit.Items.Add(new SummaryRow(step.Scalar!, "Parameter", Shape(x), 1, 0));
+                        unit.Items.Add(new SummaryRow(step.Module!, "Parameter", Shape(x), 1, 0));
                         break;
                     case StepKind.Act:
                     {
                         var a = s.Activations[step.Layer];
-                        unit.Items.Add(new SummaryRow(Kinds.Layers.Activation.Field(a.Kind), Kinds.Layers.Activation.Module(a.Kind), Shape(x), 0, 0));
+                        unit.Items.Add(new SummaryRow(step.Module!, Activation.Module(a.Kind), Shape(x), 0, 0));
                         break;
                     }
                     default:
                     {
-                        var next = Layer(s, step.Layer, prefix, x, planes, stride, step.Layer == lastChannel ? planes * expansion : planes, name, where, useSite is not null, unit.Items);
+                        var next = Layer(s, step.Layer, step.Module!, prefix, x, planes, stride, step.Layer == lastChannel ? planes * expansion : planes, name, where, useSite is not null, unit.Items);
                         if (next is null) return null;
                         x = next;
                         break;
@@ -165,7 +165,7 @@ internal sealed class ShapeInference
         return unit;
     }
 
-    long[]? Layer(UnitSchedule s, int index, string prefix, long[] x, long planes, long blockStride, long outSize, string name, LocationInfo? where, bool inBlock, List<object> items)
+    long[]? Layer(UnitSchedule s, int index, string module, string prefix, long[] x, long planes, long blockStride, long outSize, string name, LocationInfo? where, bool inBlock, List<object> items)
     {
         var l = s.Layers[index];
         var kind = LayerCatalog.Of(l.Kind);
@@ -174,7 +174,7 @@ internal sealed class ShapeInference
         var shape = new LayerShape(l, x, inBlock ? outSize : l.Out, stride, kind.IsWeight && s.Bias(index), name,
             (d, atType, args) => Report(d, atType && !inBlock ? typeAt(index) ?? where : where, args));
         if (kind.Infer(shape) is not { } output) return null;
-        items.Add(new SummaryRow(l.Name, kind.ModuleType(l, x.Length == 3), Shape(output.Shape), output.Parameters, output.Macs));
+        items.Add(new SummaryRow(module, kind.ModuleType(l, x.Length == 3), Shape(output.Shape), output.Parameters, output.Macs));
         return output.Shape;
     }
 

@@ -26,7 +26,9 @@ internal enum StepKind
 /// <param name="NormOnInput">A pre-activation BatchNorm, which normalizes the weight layer's input, not its output.</param>
 /// <param name="Scalar">A Scalar step's parameter name (<c>bias1a</c>, <c>scale</c>, <c>alpha</c>).</param>
 /// <param name="Multiply">A Scalar step multiplies (initial value 1, or 0 for SkipInit's alpha) instead of adding (initial value 0).</param>
-internal sealed record Step(StepKind Kind, int Layer, bool NormOnInput = false, string? Scalar = null, bool Multiply = false);
+/// <param name="Module">The member the step runs, by <see cref="UnitSchedule.NameSteps"/>'s rule: its sub-module (state_dict prefix and Summary row name) or scalar parameter; null for Flatten and Add.</param>
+/// <param name="Tap">The step's tap name (what a probe records), by the same rule; null for steps without their own tap (Flatten, Add, scalars, stages).</param>
+internal sealed record Step(StepKind Kind, int Layer, bool NormOnInput = false, string? Scalar = null, bool Multiply = false, string? Module = null, string? Tap = null);
 
 /// <summary>
 /// The order in which a block's or network's layers, implied BatchNorms, activations and residual
@@ -42,8 +44,6 @@ internal sealed class UnitSchedule
     public IReadOnlyDictionary<int, ActivationPolicy> Activations { get; init; } = null!;
     /// <summary>Per weight layer with a BatchNorm: its field name (<c>bn1</c> for <c>conv1</c>).</summary>
     public IReadOnlyDictionary<int, string> NormNames { get; init; } = null!;
-    /// <summary>Per weight layer with an activation: the tap name of that activation (<c>relu1</c> after <c>conv1</c>).</summary>
-    public IReadOnlyDictionary<int, string> ActivationNames { get; init; } = null!;
     /// <summary>The residual policy, or null for a plain unit.</summary>
     public ResidualPolicy? Residual { get; init; }
     /// <summary>Index of the layer taking a block's stride (a convolution, else the first nested stage), or -1.</summary>
@@ -183,17 +183,17 @@ internal sealed class UnitSchedule
             steps.Insert(steps.FindIndex(t => t.Kind == StepKind.Add), new Step(StepKind.Scalar, -1, Scalar: "alpha", Multiply: true));
         var normNames = Name(layers, weights.Where(i => norms[i].Enabled), _ => "bn");
 
+        var activationNames = Name(layers, weights.Where(i => acts[i].Kind != Nonlinearity.None), i => Kinds.Layers.Activation.Field(acts[i].Kind));
         return new UnitSchedule
         {
             Layers = layers,
-            Steps = steps,
+            Steps = NameSteps(steps, layers, normNames, acts, activationNames),
             Init = init,
             FirstInputBias = firstInputBias,
             BranchEndNorm = residual is null ? null : EndNorm(steps, layers, normNames),
             Norms = norms,
             Activations = acts,
             NormNames = normNames,
-            ActivationNames = Name(layers, weights.Where(i => acts[i].Kind != Nonlinearity.None), i => Kinds.Layers.Activation.Field(acts[i].Kind)),
             Residual = residual,
             StridedLayer = isNetwork ? -1 : FindStrided(layers),
             LastChannelLayer = last,
@@ -256,6 +256,33 @@ internal sealed class UnitSchedule
         if (marked.Count > 0) return marked[0];
         var wide = convs.Where(i => layers[i].Kernel > 1).ToList();
         return wide.Count > 0 ? wide[0] : convs[0];
+    }
+
+    /// <summary>
+    /// The one naming rule of a unit's steps: the module name (what the generated class holds: state_dict keys, Summary rows,
+    /// the PyTorch source) and the tap name (what a probe records).
+    /// <list type="bullet">
+    /// <item>A declared layer: its field name for both (<c>conv1</c>; a stage's blocks tap inside themselves).</item>
+    /// <item>An implied normalization: <c>bn1</c> for <c>conv1</c> (<see cref="Name"/>), both.</item>
+    /// <item>An implied activation: the module is the one shared module of its non-linearity (<c>relu</c>, as torchvision's
+    /// BasicBlock reuses <c>self.relu</c>), so the Summary lists each use as <c>relu</c>; the tap is per use, named after the weight
+    /// layer it follows (<c>relu1</c> after <c>conv1</c>), and a second use after the same layer (ReLU-only pre-activation runs
+    /// the first layer's activation before and after it) appends <c>_out</c>.</item>
+    /// <item>A scalar parameter (Fixup, SkipInit): its name is the module; it has no tap.</item>
+    /// </list>
+    /// </summary>
+    internal static List<Step> NameSteps(List<Step> steps, IReadOnlyList<LayerSpec> layers, Dictionary<int, string> normNames,
+        IReadOnlyDictionary<int, ActivationPolicy> acts, Dictionary<int, string> activationNames)
+    {
+        var taps = new HashSet<string>();
+        return steps.Select(step => step.Kind switch
+        {
+            StepKind.Layer => step with { Module = layers[step.Layer].Name, Tap = layers[step.Layer].Kind == LayerKind.Stage ? null : layers[step.Layer].Name },
+            StepKind.Norm => step with { Module = normNames[step.Layer], Tap = normNames[step.Layer] },
+            StepKind.Act => step with { Module = Kinds.Layers.Activation.Field(acts[step.Layer].Kind), Tap = taps.Add(activationNames[step.Layer]) ? activationNames[step.Layer] : activationNames[step.Layer] + "_out" },
+            StepKind.Scalar => step with { Module = step.Scalar },
+            _ => step,
+        }).ToList();
     }
 
     /// <summary>
