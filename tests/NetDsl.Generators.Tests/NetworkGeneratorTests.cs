@@ -150,6 +150,10 @@ public class NetworkGeneratorTests
     [InlineData("ND0028", "[Network, Input(4), BatchNorm, {|Variants(BatchNorm = new[] { BatchNormVariant.AfterConv }, Normalization = new[] { NormalizationVariant.GroupNorm })|}]\npublic partial class Net { [Linear(8)] Linear fc1; [Linear(3)] Linear fc; }")]
     [InlineData("ND0003", "[Network, Input(4), BatchNorm, {|Variants(Normalization = new[] { NormalizationVariant.BatchNorm, NormalizationVariant.GroupNorm }, Groups = 0)|}]\npublic partial class Net { [Linear(8)] Linear fc1; [Linear(3)] Linear fc; }")]
     [InlineData("ND0041", "[Network, Input(4), BatchNorm, {|Variants(Normalization = new[] { NormalizationVariant.BatchNorm, NormalizationVariant.GroupNorm })|}]\npublic partial class Net { [Linear(8)] Linear fc1; [Linear(3)] Linear fc; }")]
+    // A number outside the enum in an axis is ND0009, as in a policy attribute ([Init((Init)9)], [Activation((Nonlinearity)42)]).
+    [InlineData("ND0009", "[Network, Input(4), {|Variants(Init = new[] { Init.HeFanIn, (Init)42 })|}]\npublic partial class Net { [Linear(8)] Linear fc1; [Linear(3)] Linear fc; }")]
+    [InlineData("ND0009", "[Network, Input(4), Activation(Nonlinearity.ReLU), {|Variants(Activation = new[] { (Nonlinearity)42 })|}]\npublic partial class Net { [Linear(8)] Linear fc1; [Linear(3)] Linear fc; }")]
+    [InlineData("ND0009", "[Network, Input(4), BatchNorm, {|Variants(Normalization = new[] { (NormalizationVariant)(-1) })|}]\npublic partial class Net { [Linear(8)] Linear fc1; [Linear(3)] Linear fc; }")]
     public void Matrix_errors_report_their_ID_at_the_attribute_and_generate_no_variants(string id, string markup)
     {
         var (result, span) = RunMarkup(markup);

@@ -42,8 +42,9 @@ internal static class VariantPlanner
         var at = matrix.At;
         void Report(DiagnosticDescriptor d, params string[] args) => diagnostics.Add(DiagnosticInfo.Create(d, at, args));
 
-        // Axes: (name, values); an absent axis keeps the declaration's setting.
-        List<T>? Axis<T>(string name, System.Func<object?, T?> convert, System.Func<T, bool> valid, string rule, string[]? names = null) where T : struct
+        // Axes: (name, values); an absent axis keeps the declaration's setting. An enum axis (enumName: the runtime enum, names:
+        // its members as written) reports a number outside the enum as ND0009, as a policy attribute does; other values ND0003.
+        List<T>? Axis<T>(string name, System.Func<object?, T?> convert, System.Func<T, bool> valid, string rule, string[]? names = null, string? enumName = null) where T : struct
         {
             // An enum axis's value as the user wrote it (its member's name), not its number.
             string Show(T v) => names is not null && v is int i && i >= 0 && i < names.Length ? names[i] : v.ToString()!;
@@ -55,7 +56,10 @@ internal static class VariantPlanner
             int bad = values.FindIndex(v => v is null || !valid(v.Value));
             if (bad >= 0)
             {
-                Report(DiagnosticDescriptors.InvalidValue, $"A value of the {name} axis", values[bad]?.ToString() ?? "invalid", rule);
+                if (enumName is not null && values[bad] is { } number)
+                    Report(DiagnosticDescriptors.UnknownEnumValue, $"A value of the {name} axis", System.Convert.ToString(number, CultureInfo.InvariantCulture)!, enumName, string.Join(", ", names!.Select(n => n.Substring(n.IndexOf('.') + 1))));
+                else
+                    Report(DiagnosticDescriptors.InvalidValue, $"A value of the {name} axis", values[bad]?.ToString() ?? "invalid", rule);
                 return null;
             }
             var list = values.Select(v => v!.Value).ToList();
@@ -66,19 +70,19 @@ internal static class VariantPlanner
 
         int errors = diagnostics.Count;
         var residual = Axis<bool>("Residual", v => v is bool b ? b : null, _ => true, "true or false");
-        var batchNorm = Axis<int>("BatchNorm", v => v is int i ? i : null, i => i is >= 0 and < 3, "a BatchNormVariant (AfterConv, AfterActivation, None)", new[] { "BatchNormVariant.AfterConv", "BatchNormVariant.AfterActivation", "BatchNormVariant.None" });
-        var order = Axis<int>("Order", v => v is int i ? i : null, Member<UnitOrder>, "a UnitOrder (" + Names<UnitOrder>() + ")", Qualified<UnitOrder>("UnitOrder"));
-        var activation = Axis<int>("Activation", v => v is int i ? i : null, Member<Nonlinearity>, "a Nonlinearity (" + Names<Nonlinearity>() + ")", Qualified<Nonlinearity>("Nonlinearity"));
+        var batchNorm = Axis<int>("BatchNorm", v => v is int i ? i : null, i => i is >= 0 and < 3, "a BatchNormVariant (AfterConv, AfterActivation, None)", new[] { "BatchNormVariant.AfterConv", "BatchNormVariant.AfterActivation", "BatchNormVariant.None" }, "BatchNormVariant");
+        var order = Axis<int>("Order", v => v is int i ? i : null, Member<UnitOrder>, "a UnitOrder (" + Names<UnitOrder>() + ")", Qualified<UnitOrder>("UnitOrder"), "UnitOrder");
+        var activation = Axis<int>("Activation", v => v is int i ? i : null, Member<Nonlinearity>, "a Nonlinearity (" + Names<Nonlinearity>() + ")", Qualified<Nonlinearity>("Nonlinearity"), "Nonlinearity");
         var normalization = Axis<int>("Normalization", v => v is int i ? i : null, i => i >= 0 && i < NormalizationNames.Length,
             "a NormalizationVariant (" + string.Join(", ", Norms.All.Select(k => k.Name)) + ", None)",
-            Norms.All.Select(k => "NormalizationVariant." + k.Name).Concat(new[] { "NormalizationVariant.None" }).ToArray());
+            Norms.All.Select(k => "NormalizationVariant." + k.Name).Concat(new[] { "NormalizationVariant.None" }).ToArray(), "NormalizationVariant");
         int groups = matrix.Arguments.FirstOrDefault(a => a.Name == "Groups")?.Single.Value is int g ? g : NormPolicy.DefaultGroups;
         if (groups <= 0 || groups > Limits.MaxGroups)
             Report(DiagnosticDescriptors.InvalidValue, "Groups of [Variants]", groups.ToString(CultureInfo.InvariantCulture), "between 1 and " + Limits.MaxGroups.ToString("N0", CultureInfo.InvariantCulture));
         if (batchNorm is not null && normalization is not null)
             Report(DiagnosticDescriptors.EmptyMatrix, "it has both a BatchNorm axis (BatchNorm's placement) and a Normalization axis (the kind)",
                 "keep one: Normalization places each kind where the class's policy places its normalization");
-        var initAxis = Axis<int>("Init", v => v is int i ? i : null, Member<InitKind>, "an Init (" + Names<InitKind>() + ")", Qualified<InitKind>("Init"));
+        var initAxis = Axis<int>("Init", v => v is int i ? i : null, Member<InitKind>, "an Init (" + Names<InitKind>() + ")", Qualified<InitKind>("Init"), "Init");
         var depth = Axis<int>("Depth", v => v is int i ? i : null, i => i is >= 1 and <= Limits.MaxBlocks, $"between 1 and {Limits.MaxBlocks.ToString(CultureInfo.InvariantCulture)}");
         if (diagnostics.Count > errors) return result;
         // Bound the work before doing any: the number of combinations, then the layers of all variants together.
