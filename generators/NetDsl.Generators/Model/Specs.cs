@@ -7,7 +7,7 @@ internal enum ShortcutKind { Auto, Identity, ZeroPad, Projection }
 internal enum UnitOrder { Original, BnAfterAddition, ReluBeforeAddition, ReluOnlyPreActivation, FullPreActivation }
 
 /// <summary>Every layer kind the DSL knows. Each has one file in Kinds/Layers saying what it means, listed in <see cref="Kinds.Layers.LayerCatalog"/>.</summary>
-internal enum LayerKind { Conv, Linear, MaxPool, AvgPool, GlobalAvgPool, Flatten, Dropout, Stage, Norm, Activation }
+internal enum LayerKind { Conv, Linear, MaxPool, AvgPool, GlobalAvgPool, Flatten, Dropout, Stage, Norm, Activation, ZeroPad }
 
 /// <summary>The normalization kinds (<see cref="Kinds.Normalization.Norms"/> holds what each one means).</summary>
 internal enum NormKind { None, Batch, Group, Layer, Instance }

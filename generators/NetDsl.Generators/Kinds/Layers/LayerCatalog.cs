@@ -14,10 +14,11 @@ internal static class LayerCatalog
     /// <summary>Every layer kind.</summary>
     public static readonly IReadOnlyList<ILayerKind> All = new ILayerKind[]
     {
-        new Conv(), new Linear(), new MaxPool(), new AvgPool(), new GlobalAvgPool(), new Flatten(), new Dropout(), new Stage(), new Norm(), new Activation(),
+        new Conv(), new Linear(), new MaxPool(), new AvgPool(), new GlobalAvgPool(), new ZeroPad(), new Flatten(), new Dropout(), new Stage(), new Norm(), new Activation(),
     };
 
     static readonly ILayerKind?[] byKind = Index();
+    static readonly Dictionary<string, ILayerKind> byAttribute = All.Where(k => k.Attribute is not null).ToDictionary(k => k.Attribute!);
 
     static ILayerKind?[] Index()
     {
@@ -34,5 +35,5 @@ internal static class LayerCatalog
     public static ILayerKind Of(LayerKind kind) => Has(kind) ? byKind[(int)kind]! : throw new KeyNotFoundException("no layer kind file for " + kind);
 
     /// <summary>The kind declared by the attribute with metadata name <paramref name="attribute"/> (<c>NetDsl.ConvAttribute</c>), or null.</summary>
-    public static ILayerKind? ByAttribute(string attribute) => All.FirstOrDefault(k => k.Attribute == attribute);
+    public static ILayerKind? ByAttribute(string attribute) => byAttribute.TryGetValue(attribute, out var kind) ? kind : null;
 }
