@@ -13,12 +13,13 @@ namespace NetDsl.Generators.Tests;
 public class LayerCatalogTests
 {
     [Fact]
-    public void Every_layer_kind_has_exactly_one_kind_file()
+    public void Every_kind_file_is_listed_once_and_the_kinds_the_planner_names_are_the_listed_instances()
     {
-        var kinds = LayerCatalog.All.Select(k => k.Kind).ToList();
-        Assert.Equal(kinds.Distinct().Count(), kinds.Count);
-        Assert.Equal(Enum.GetValues<Model.LayerKind>().OrderBy(k => k), kinds.OrderBy(k => k));
-        foreach (var kind in Enum.GetValues<Model.LayerKind>()) Assert.Equal(kind, LayerCatalog.Of(kind).Kind);
+        var kindTypes = typeof(ILayerKind).Assembly.GetTypes().Where(t => typeof(ILayerKind).IsAssignableFrom(t) && t is { IsClass: true, IsAbstract: false });
+        Assert.Equal(kindTypes.Select(t => t.Name).OrderBy(n => n, StringComparer.Ordinal), LayerCatalog.All.Select(k => k.GetType().Name).OrderBy(n => n, StringComparer.Ordinal));
+        foreach (var named in new[] { LayerCatalog.Conv, LayerCatalog.Stage, LayerCatalog.Norm, LayerCatalog.Activation })
+            Assert.Contains(LayerCatalog.All, k => ReferenceEquals(k, named));
+        Assert.Equal(LayerCatalog.All.Select(k => k.Name).Distinct().Count(), LayerCatalog.All.Count);
     }
 
     [Fact]

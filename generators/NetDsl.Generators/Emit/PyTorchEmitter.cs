@@ -106,7 +106,7 @@ internal sealed class PyTorchEmitter
     /// <summary>Gathers the block types of <paramref name="l"/>'s stage (and their nested stages), each once, nested ones first.</summary>
     void Collect(LayerSpec l)
     {
-        if (l.Kind != LayerKind.Stage || l.Block is not { } b || classNames.ContainsKey(b.TypeName)) return;
+        if (l.Kind != Kinds.Layers.LayerCatalog.Stage || l.Block is not { } b || classNames.ContainsKey(b.TypeName)) return;
         ct.ThrowIfCancellationRequested();
         classNames[b.TypeName] = ""; // marks the visit (the planner rejects cycles; this keeps a walk finite regardless)
         foreach (var inner in b.Layers) Collect(inner);
@@ -221,7 +221,7 @@ internal sealed class PyTorchEmitter
                 default:
                 {
                     var l = layers[step.Layer];
-                    if (LayerCatalog.Of(l.Kind).Composite)
+                    if (l.Kind.Composite)
                     {
                         string firstStride = block is not null && step.Layer == s.StridedLayer ? "stride" : l.Stride.ToString(CultureInfo.InvariantCulture);
                         Create(l.Name, Stage(l, inSize, firstStride, block is null ? null : planesName));
@@ -232,7 +232,7 @@ internal sealed class PyTorchEmitter
                     string outSize = block is null ? l.Out.ToString(CultureInfo.InvariantCulture) : step.Layer == s.LastChannelLayer ? outExpr : planesName;
                     string stride = block is not null && step.Layer == s.StridedLayer ? "stride" : l.Stride.ToString(CultureInfo.InvariantCulture);
                     bool bias = l.IsWeight && s.Bias(step.Layer);
-                    Create(step.Module!, LayerCatalog.Of(l.Kind).PyTorch(l, new LayerSizes(inSize, outSize, stride, bias, mapHere)));
+                    Create(step.Module!, l.Kind.PyTorch(l, new LayerSizes(inSize, outSize, stride, bias, mapHere)));
                     Next($"{Get(step.Module!)}({v})");
                     if (l.IsWeight && block is not null) cur = outSize;
                     break;

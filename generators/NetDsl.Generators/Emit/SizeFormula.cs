@@ -40,7 +40,7 @@ internal static class SizeFormula
             if (step.Kind != StepKind.Layer) continue;
             var l = s.Layers[step.Layer];
             int? layerStride = step.Layer == s.StridedLayer ? stride : l.Stride;
-            var kind = LayerCatalog.Of(l.Kind);
+            var kind = l.Kind;
             if (kind.Composite && l.Block is { Spatial: true } inner)
             {
                 var innerSchedule = UnitSchedule.Build(inner.Layers.ToList(), inner.Policy, isNetwork: false);

@@ -181,7 +181,7 @@ internal sealed class UnitEmitter
         if (!folding || step.Kind != StepKind.Layer || !l.IsWeight || k + 1 >= s.Steps.Count) return null;
         var next = s.Steps[k + 1];
         if (next.Kind == StepKind.Norm && next.Layer == step.Layer && Norms.Of(s.Norms[next.Layer].Kind).Foldable) return next.Module;
-        if (next.Kind == StepKind.Layer && s.Layers[next.Layer] is { Kind: LayerKind.Norm, Norm: { } explicitNorm } && Norms.Of(explicitNorm.Kind).Foldable) return s.Layers[next.Layer].Name;
+        if (next.Kind == StepKind.Layer && s.Layers[next.Layer] is { Norm: { } explicitNorm } explicitLayer && explicitLayer.Kind == LayerCatalog.Norm && Norms.Of(explicitNorm.Kind).Foldable) return s.Layers[next.Layer].Name;
         return null;
     }
 
@@ -272,7 +272,7 @@ internal sealed class UnitEmitter
                 default:
                 {
                     var l = layers[step.Layer];
-                    if (LayerCatalog.Of(l.Kind).Composite)
+                    if (l.Kind.Composite)
                     {
                         string firstStride = block is not null && step.Layer == s.StridedLayer ? "stride" : l.Stride.ToString(CultureInfo.InvariantCulture);
                         EmitStage(l, inSize, firstStride, ref v, e => Next(e));
@@ -283,9 +283,9 @@ internal sealed class UnitEmitter
                     string outSize = block is null ? l.Out.ToString(CultureInfo.InvariantCulture) : step.Layer == lastChannel ? OutExpr : PlanesName;
                     string stride = block is not null && step.Layer == s.StridedLayer ? "stride" : l.Stride.ToString(CultureInfo.InvariantCulture);
                     bool bias = l.IsWeight && s.Bias(step.Layer);
-                    var kind = LayerCatalog.Of(l.Kind);
+                    var kind = l.Kind;
                     Create(step.Module!, "global::TorchSharp.Modules." + kind.ModuleType(l, mapHere), kind.Factory(l, new LayerSizes(inSize, outSize, stride, bias, mapHere)), declare: declareLayers);
-                    if (l.IsWeight || l.Kind == LayerKind.Norm) firstWeighted ??= Me(l.Name);
+                    if (l.IsWeight || l.Kind == LayerCatalog.Norm) firstWeighted ??= Me(l.Name);
                     if (FoldableNorm(k) is { } norm)
                     {
                         // Eval mode: the BatchNorm that follows becomes part of this layer's weights (NetDsl.Inference.BatchNormFolding).

@@ -101,7 +101,7 @@ internal static class Identifiers
         if (seen.Count < layers.Count)
             foreach (var g in layers.GroupBy(l => l.Name).Where(g => g.Count() > 1))
                 clashes.Add((g.Key, g.Key == FinalNorm ? "the final BatchNorm that pre-activation variants add"
-                    : g.Any(l => l.Kind == LayerKind.Activation) && g.Key.EndsWith("_final", System.StringComparison.Ordinal) ? "the final activation that pre-activation variants add" : "two layers"));
+                    : g.Any(l => l.Kind == Kinds.Layers.LayerCatalog.Activation) && g.Key.EndsWith("_final", System.StringComparison.Ordinal) ? "the final activation that pre-activation variants add" : "two layers"));
         foreach (var (name, what) in Members(schedule, layers, isNetwork, hasVariants))
             if (!seen.Add(name)) clashes.Add((name, what));
         if (seen.Contains(className)) clashes.Add((className, "a member named like its class '" + className + "'"));

@@ -421,7 +421,7 @@ internal sealed class ClassReader
                 else if (norms.Count > 1) { } // ND0014, reported by ReadNorm
                 else if ((bnAttribute ?? actAttribute) is { } policyAttribute)
                 {
-                    var explicitKind = LayerCatalog.Of(bnAttribute is not null ? LayerKind.Norm : LayerKind.Activation);
+                    var explicitKind = bnAttribute is not null ? Kinds.Layers.LayerCatalog.Norm : Kinds.Layers.LayerCatalog.Activation;
                     var policyAt = Where(policyAttribute);
                     if (explicitKind.Read(new LayerRead(this, field, policyAttribute, policyAt, typeAt, fieldType, inBlock, blockPath, bn, act, Report)) is { } layer)
                         result.Add(new ReadLayer(layer, policyAt, typeAt));
@@ -567,7 +567,7 @@ internal sealed class ClassReader
             else if (InitProblem(block.Policy with { Init = networkInit }, block.Layers.ToList(), isNetwork: false) is { } problem)
                 Report(DiagnosticDescriptors.ConflictingPolicies, typeAt, $"'{field.ContainingType.Name}': {problem.Problem} (block '{blockType.Name}' of stage '{field.Name}')", problem.Fix);
         }
-        return LayerSpec.Create(field.Name, LayerKind.Stage, @out: channels, stride: stride, blocks: blocks, block: block);
+        return LayerSpec.Create(field.Name, Kinds.Layers.LayerCatalog.Stage, @out: channels, stride: stride, blocks: blocks, block: block);
     }
 
     /// <summary>The first cycle of blocks found while reading, as full names in stage order (each once); never reported on networks.</summary>
@@ -599,15 +599,15 @@ internal sealed class ClassReader
         var layers = ReadLayers(type, inBlock: true, path);
         var specs = layers.Select(l => l.Spec).ToList();
 
-        bool spatial = specs.Any(l => LayerCatalog.Of(l.Kind).TakesMaps(l) == true);
-        bool vector = specs.Any(l => LayerCatalog.Of(l.Kind).TakesMaps(l) == false);
+        bool spatial = specs.Any(l => l.Kind.TakesMaps(l) == true);
+        bool vector = specs.Any(l => l.Kind.TakesMaps(l) == false);
         var at = NameLocation(type);
         if (spatial && vector) Report(DiagnosticDescriptors.BlockMixesKinds, at, type.Name);
-        if (!specs.Any(l => l.IsWeight || l.Kind == LayerKind.Stage) && !HasErrors && !BlockInvalid && !Unresolved)
+        if (!specs.Any(l => l.IsWeight || l.Kind == Kinds.Layers.LayerCatalog.Stage) && !HasErrors && !BlockInvalid && !Unresolved)
             Report(DiagnosticDescriptors.NoLayers, at, type.Name, "weight layers", "[Conv(Kernel = 3)] or [Linear]");
         // The block's output is planes * Expansion; when a nested stage sets the last channel count, its blocks decide.
-        var lastChannel = specs.LastOrDefault(l => l.IsWeight || l.Kind == LayerKind.Stage);
-        if (lastChannel is { Kind: LayerKind.Stage, Block: { } inner } && inner.Expansion != expansion)
+        var lastChannel = specs.LastOrDefault(l => l.IsWeight || l.Kind == Kinds.Layers.LayerCatalog.Stage);
+        if (lastChannel is { Kind.Composite: true, Block: { } inner } && inner.Expansion != expansion)
             Report(DiagnosticDescriptors.ConflictingPolicies, at, $"'{type.Name}' has Expansion = {expansion}, but its last stage '{lastChannel.Name}' outputs planes * {inner.Expansion} ({inner.Name})",
                 $"set Expansion = {inner.Expansion} on '{type.Name}'");
         if (specs.Count(l => l.Strided) > 1)

@@ -92,7 +92,7 @@ internal static class VariantPlanner
             Report(DiagnosticDescriptors.TooManyVariants, $"the matrix has {Expansion.Show(combinations)} combinations", $"{Limits.MaxVariants} variants per matrix", "list fewer axis values");
             return result;
         }
-        if (!spec.Layers.Any(l => l.Kind == LayerKind.Stage) && (residual is not null || order is not null || depth is not null))
+        if (!spec.Layers.Any(l => l.Kind == Kinds.Layers.LayerCatalog.Stage) && (residual is not null || order is not null || depth is not null))
         {
             Report(DiagnosticDescriptors.EmptyMatrix, $"'{spec.Name}' has no stages, so the Residual, Order and Depth axes change nothing", "use them on a network with [Stage] layers");
             return result;
@@ -240,7 +240,7 @@ internal static class VariantPlanner
                 residualPolicy,
                 c.Init ?? bp.Init);
             reason ??= Meaningless(blockPolicy);
-            var layers = b.Layers.Select(l => l.Kind == LayerKind.Stage ? l with { Block = SpecializeBlock(l.Block!) } : Override(l, c)).OfType<LayerSpec>().ToList();
+            var layers = b.Layers.Select(l => l.Kind == Kinds.Layers.LayerCatalog.Stage ? l with { Block = SpecializeBlock(l.Block!) } : Override(l, c)).OfType<LayerSpec>().ToList();
             reason ??= ClassReader.InitProblem(blockPolicy, layers, isNetwork: false)?.Problem;
             var result = b with { Policy = blockPolicy, Layers = new EquatableArray<LayerSpec>(layers), Namespace = null };
             specialized[b.TypeName] = result;
@@ -249,8 +249,8 @@ internal static class VariantPlanner
         }
 
         var layersOut = new List<LayerSpec>();
-        int firstStage = spec.Layers.ToList().FindIndex(l => l.Kind == LayerKind.Stage);
-        int lastStage = spec.Layers.ToList().FindLastIndex(l => l.Kind == LayerKind.Stage);
+        int firstStage = spec.Layers.ToList().FindIndex(l => l.Kind == Kinds.Layers.LayerCatalog.Stage);
+        int lastStage = spec.Layers.ToList().FindLastIndex(l => l.Kind == Kinds.Layers.LayerCatalog.Stage);
         // Pre-activation variants of a post-activation declaration: the stem hands raw outputs to the first unit,
         // and a final BN + activation follow the last unit (He et al. 2016).
         bool declaredPreAct = firstStage >= 0 && spec.Layers[firstStage].Block!.Policy.Residual.Order == UnitOrder.FullPreActivation;
@@ -258,7 +258,7 @@ internal static class VariantPlanner
         for (int i = 0; i < spec.Layers.Count; i++)
         {
             var l = spec.Layers[i];
-            if (l.Kind == LayerKind.Stage)
+            if (l.Kind == Kinds.Layers.LayerCatalog.Stage)
                 l = l with { Block = SpecializeBlock(l.Block!), Blocks = c.Depth ?? l.Blocks };
             else
             {
@@ -273,13 +273,13 @@ internal static class VariantPlanner
             {
                 bool spatialOut = l.Block!.Spatial;
                 if (policy.Norm.Enabled)
-                    layersOut.Add(LayerSpec.Create(Identifiers.FinalNorm, LayerKind.Norm, norm: policy.Norm, normRank: spatialOut ? Ranks.Map : Ranks.Vector));
+                    layersOut.Add(LayerSpec.Create(Identifiers.FinalNorm, Kinds.Layers.LayerCatalog.Norm, norm: policy.Norm, normRank: spatialOut ? Ranks.Map : Ranks.Vector));
                 if (policy.Activation.Kind != Nonlinearity.None)
-                    layersOut.Add(LayerSpec.Create(Identifiers.FinalActivation(policy.Activation.Kind), LayerKind.Activation, activation: policy.Activation));
+                    layersOut.Add(LayerSpec.Create(Identifiers.FinalActivation(policy.Activation.Kind), Kinds.Layers.LayerCatalog.Activation, activation: policy.Activation));
             }
         }
         reason ??= ClassReader.InitProblem(policy, layersOut, isNetwork: true)?.Problem;
-        if (policy.Init is InitKind.ZeroGamma or InitKind.Fixup or InitKind.SkipInit && !layersOut.Any(l => l.Kind == LayerKind.Stage && l.Block!.Policy.Residual.Enabled))
+        if (policy.Init is InitKind.ZeroGamma or InitKind.Fixup or InitKind.SkipInit && !layersOut.Any(l => l.Kind == Kinds.Layers.LayerCatalog.Stage && l.Block!.Policy.Residual.Enabled))
             reason ??= $"Init.{policy.Init} acts on residual branches, and the variant has none";
         meaningless = reason;
 
@@ -305,13 +305,13 @@ internal static class VariantPlanner
         {
             // b is a specialized block (its TypeName still the declared one).
             if (named.TryGetValue(b.TypeName, out var done)) return done;
-            var layers = b.Layers.Select(l => l.Kind == LayerKind.Stage ? l with { Block = Name(l.Block!) } : l).ToList();
+            var layers = b.Layers.Select(l => l.Kind == Kinds.Layers.LayerCatalog.Stage ? l with { Block = Name(l.Block!) } : l).ToList();
             var name = names[b.TypeName];
             var result = b with { TypeName = container + "." + Identifiers.Id(name), Name = name, Layers = new EquatableArray<LayerSpec>(layers) };
             named[b.TypeName] = result;
             return result;
         }
-        layersOut = layersOut.Select(l => l.Kind == LayerKind.Stage ? l with { Block = Name(l.Block!) } : l).ToList();
+        layersOut = layersOut.Select(l => l.Kind == Kinds.Layers.LayerCatalog.Stage ? l with { Block = Name(l.Block!) } : l).ToList();
         blocks = order.Select(k => Name(specialized[k])).ToList();
         return spec with { Name = typeName, Policy = policy, Layers = new EquatableArray<LayerSpec>(layersOut), FileStem = "" };
     }
@@ -324,9 +324,9 @@ internal static class VariantPlanner
     static LayerSpec? Override(LayerSpec l, Combo c)
     {
         // An explicit normalization layer: gone without normalization; the Normalization axis gives it the axis kind.
-        if (l.Kind == LayerKind.Norm)
+        if (l.Kind == Kinds.Layers.LayerCatalog.Norm)
             return c.Norm is { Enabled: false } ? null : c is { NormalizationName: not null, Norm: { } axisNorm } ? l with { Norm = l.Norm! with { Kind = axisNorm.Kind, Groups = axisNorm.Groups } } : l;
-        if (l.Kind == LayerKind.Activation && c.Activation is { } a && a != Nonlinearity.None) return l with { Activation = l.Activation! with { Kind = a } };
+        if (l.Kind == Kinds.Layers.LayerCatalog.Activation && c.Activation is { } a && a != Nonlinearity.None) return l with { Activation = l.Activation! with { Kind = a } };
         if (!l.IsWeight) return l;
         var bn = l.Norm is { Enabled: true } && c.Norm is { } axis ? axis : l.Norm;
         var act = l.Activation is { Kind: not Nonlinearity.None } && c.Activation is { } kind ? l.Activation with { Kind = kind } : l.Activation;

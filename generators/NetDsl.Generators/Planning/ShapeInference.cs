@@ -168,7 +168,7 @@ internal sealed class ShapeInference
     long[]? Layer(UnitSchedule s, int index, string module, string prefix, long[] x, long planes, long blockStride, long outSize, string name, LocationInfo? where, bool inBlock, List<object> items)
     {
         var l = s.Layers[index];
-        var kind = LayerCatalog.Of(l.Kind);
+        var kind = l.Kind;
         long stride = inBlock && index == s.StridedLayer ? blockStride : l.Stride;
         if (kind.Composite) return Stage(l, prefix, x, inBlock ? planes : l.Out, stride, where, items);
         var shape = new LayerShape(l, x, inBlock ? outSize : l.Out, stride, kind.IsWeight && s.Bias(index), name,

@@ -65,7 +65,7 @@ internal sealed class UnitSchedule
     /// Whether weight layer <paramref name="i"/> has a bias: explicit, or off when a normalization directly follows it; under
     /// Fixup a convolution has none (its scalar biases take the place, as in the reference code's <c>bias=False</c>).
     /// </summary>
-    public bool Bias(int i) => Layers[i].Bias ?? (Init == InitKind.Fixup ? Layers[i].Kind != LayerKind.Conv : !(Norms[i].Enabled && Norms[i].After == BnAfter.Convolution));
+    public bool Bias(int i) => Layers[i].Bias ?? (Init == InitKind.Fixup ? Layers[i].Kind != Kinds.Layers.LayerCatalog.Conv : !(Norms[i].Enabled && Norms[i].After == BnAfter.Convolution));
 
     /// <summary>The normalization of the projection shortcut (<c>downsample.1</c>): the unit's first enabled one, or null.</summary>
     public NormPolicy? ProjectionNorm => Norms.Values.FirstOrDefault(n => n.Enabled);
@@ -93,7 +93,7 @@ internal sealed class UnitSchedule
         if (isNetwork && weights.Count > 0)
         {
             int head = weights[weights.Count - 1];
-            if (!layers.Skip(head + 1).Any(l => l.Kind == LayerKind.Stage))
+            if (!layers.Skip(head + 1).Any(l => l.Kind == Kinds.Layers.LayerCatalog.Stage))
             {
                 if (layers[head].Norm is null) norms[head] = NormPolicy.None;
                 if (layers[head].Activation is null) acts[head] = ActivationPolicy.None;
@@ -103,7 +103,7 @@ internal sealed class UnitSchedule
         var residual = !isNetwork && policy.Residual.Enabled ? policy.Residual : null;
         var order = isNetwork ? UnitOrder.Original : policy.Residual.Order;
         // The residual addition follows the last layer that sets the channels (a weight layer or a nested stage).
-        int last = Enumerable.Range(0, layers.Count).Where(i => layers[i].IsWeight || layers[i].Kind == LayerKind.Stage).DefaultIfEmpty(-1).Last();
+        int last = Enumerable.Range(0, layers.Count).Where(i => layers[i].IsWeight || layers[i].Kind == Kinds.Layers.LayerCatalog.Stage).DefaultIfEmpty(-1).Last();
         var steps = new List<Step>();
 
         void Post(int i)
@@ -120,7 +120,7 @@ internal sealed class UnitSchedule
         for (int i = 0; i < layers.Count; i++)
         {
             var l = layers[i];
-            var kind = Kinds.Layers.LayerCatalog.Of(l.Kind);
+            var kind = l.Kind;
             // After global pooling ([N, C, 1, 1]), a Linear or a stage of fully connected blocks sees [N, C] (torchvision's flatten).
             if (pooled && (kind.IsWeight || kind.Composite) && kind.TakesMaps(l) == false)
             {
@@ -241,7 +241,7 @@ internal sealed class UnitSchedule
             var step = steps[k];
             if (step.Kind is StepKind.Act or StepKind.Scalar) continue;
             if (step.Kind == StepKind.Norm) return normNames[step.Layer];
-            if (step.Kind == StepKind.Layer && layers[step.Layer].Kind == LayerKind.Norm) return layers[step.Layer].Name;
+            if (step.Kind == StepKind.Layer && layers[step.Layer].Kind == Kinds.Layers.LayerCatalog.Norm) return layers[step.Layer].Name;
             return null;
         }
         return null;
@@ -250,8 +250,8 @@ internal sealed class UnitSchedule
     /// <summary>The convolution marked Strided, else the first with a kernel larger than 1, else the first (torchvision's BasicBlock and Bottleneck v1.5); without convolutions, the first nested stage.</summary>
     static int FindStrided(IReadOnlyList<LayerSpec> layers)
     {
-        var convs = Enumerable.Range(0, layers.Count).Where(i => layers[i].Kind == LayerKind.Conv).ToList();
-        if (convs.Count == 0) return Enumerable.Range(0, layers.Count).Where(i => layers[i].Kind == LayerKind.Stage).DefaultIfEmpty(-1).First();
+        var convs = Enumerable.Range(0, layers.Count).Where(i => layers[i].Kind == Kinds.Layers.LayerCatalog.Conv).ToList();
+        if (convs.Count == 0) return Enumerable.Range(0, layers.Count).Where(i => layers[i].Kind == Kinds.Layers.LayerCatalog.Stage).DefaultIfEmpty(-1).First();
         var marked = convs.Where(i => layers[i].Strided).ToList();
         if (marked.Count > 0) return marked[0];
         var wide = convs.Where(i => layers[i].Kernel > 1).ToList();
@@ -277,7 +277,7 @@ internal sealed class UnitSchedule
         var taps = new HashSet<string>();
         return steps.Select(step => step.Kind switch
         {
-            StepKind.Layer => step with { Module = layers[step.Layer].Name, Tap = layers[step.Layer].Kind == LayerKind.Stage ? null : layers[step.Layer].Name },
+            StepKind.Layer => step with { Module = layers[step.Layer].Name, Tap = layers[step.Layer].Kind == Kinds.Layers.LayerCatalog.Stage ? null : layers[step.Layer].Name },
             StepKind.Norm => step with { Module = normNames[step.Layer], Tap = normNames[step.Layer] },
             StepKind.Act => step with { Module = Kinds.Layers.Activation.Field(acts[step.Layer].Kind), Tap = taps.Add(activationNames[step.Layer]) ? activationNames[step.Layer] : activationNames[step.Layer] + "_out" },
             StepKind.Scalar => step with { Module = step.Scalar },

@@ -9,7 +9,6 @@ namespace NetDsl.Generators.Kinds.Layers;
 /// </summary>
 internal sealed class Activation : ILayerKind
 {
-    public LayerKind Kind => LayerKind.Activation;
     public string Name => "Activation";
     public string? Attribute => null;
     public string? FieldType => null;
@@ -27,7 +26,7 @@ internal sealed class Activation : ILayerKind
         else if (r.FieldType != expected)
             r.ReportAtType(DiagnosticDescriptors.WrongFieldType, r.Name, r.FieldType, "Activation(" + act.Kind + ")", expected);
         else
-            return LayerSpec.Create(r.Name, Kind, activation: act);
+            return LayerSpec.Create(r.Name, this, activation: act);
         return null;
     }
 

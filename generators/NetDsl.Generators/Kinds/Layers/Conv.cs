@@ -11,7 +11,6 @@ namespace NetDsl.Generators.Kinds.Layers;
 /// </summary>
 internal sealed class Conv : ILayerKind
 {
-    public LayerKind Kind => LayerKind.Conv;
     public string Name => "Conv";
     public string? Attribute => "NetDsl.ConvAttribute";
     public string? FieldType => "Conv2d";
@@ -32,7 +31,7 @@ internal sealed class Conv : ILayerKind
         else if (padding == -1 && kernel > 0 && kernel % 2 == 0)
             r.Report(DiagnosticDescriptors.EvenKernelSamePadding, r.Name, kernel.ToString(CultureInfo.InvariantCulture), (kernel / 2 - 1).ToString(CultureInfo.InvariantCulture), (kernel / 2).ToString(CultureInfo.InvariantCulture));
         if (strided && !r.InBlock) r.Report(DiagnosticDescriptors.ConflictingPolicies, $"{r.Label} is marked Strided outside a block", "use Stride = n in a network");
-        return LayerSpec.Create(r.Name, Kind, @out: size, kernel: kernel, stride: stride, padding: padding, bias: r.StatedBool("Bias"), strided: strided, norm: r.Norm, activation: r.Activation);
+        return LayerSpec.Create(r.Name, this, @out: size, kernel: kernel, stride: stride, padding: padding, bias: r.StatedBool("Bias"), strided: strided, norm: r.Norm, activation: r.Activation);
     }
 
     public bool? TakesMaps(LayerSpec l) => true;

@@ -5,7 +5,6 @@ namespace NetDsl.Generators.Kinds.Layers;
 /// <summary><c>[Dropout(P = 0.5)]</c> on a <c>Dropout</c> field: <c>nn.Dropout(p)</c>, zeroes each element with probability p in training.</summary>
 internal sealed class Dropout : ILayerKind
 {
-    public LayerKind Kind => LayerKind.Dropout;
     public string Name => "Dropout";
     public string? Attribute => "NetDsl.DropoutAttribute";
     public string? FieldType => "Dropout";
@@ -19,7 +18,7 @@ internal sealed class Dropout : ILayerKind
         double p = r.Double("P", 0.5);
         // (NaN fails the range check too.)
         if (!(p >= 0 && p < 1)) r.Report(Diagnostics.DiagnosticDescriptors.InvalidValue, $"P of {r.Label}", Parsing.PolicyArguments.Show(p), "at least 0 and less than 1");
-        return LayerSpec.Create(r.Name, Kind, p: p);
+        return LayerSpec.Create(r.Name, this, p: p);
     }
 
     public bool? TakesMaps(LayerSpec l) => null;

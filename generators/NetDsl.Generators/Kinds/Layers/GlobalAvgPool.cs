@@ -8,7 +8,6 @@ namespace NetDsl.Generators.Kinds.Layers;
 /// </summary>
 internal sealed class GlobalAvgPool : ILayerKind
 {
-    public LayerKind Kind => LayerKind.GlobalAvgPool;
     public string Name => "GlobalAvgPool";
     public string? Attribute => "NetDsl.GlobalAvgPoolAttribute";
     public string? FieldType => "AdaptiveAvgPool2d";
@@ -16,7 +15,7 @@ internal sealed class GlobalAvgPool : ILayerKind
     public bool IsWeight => false;
     public bool Composite => false;
     public bool FreshOutput => false;
-    public LayerSpec? Read(LayerRead r) => LayerSpec.Create(r.Name, Kind);
+    public LayerSpec? Read(LayerRead r) => LayerSpec.Create(r.Name, this);
     public bool? TakesMaps(LayerSpec l) => true;
     public LayerOutput? Infer(LayerShape c) => c.NeedsMap("AdaptiveAvgPool2d") ? new(new[] { c.Input[0], 1L, 1L }) : null;
     public string ModuleType(LayerSpec l, bool map) => "AdaptiveAvgPool2d";

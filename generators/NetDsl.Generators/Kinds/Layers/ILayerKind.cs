@@ -5,15 +5,12 @@ namespace NetDsl.Generators.Kinds.Layers;
 /// <summary>
 /// One layer kind: everything the generator knows about it, in one file per kind (<c>Conv.cs</c>, <see cref="Dropout"/>,
 /// ...), listed once in <see cref="LayerCatalog"/>. The reader, shape inference, both emitters and the Summary ask the kind instead
-/// of switching on <see cref="LayerKind"/>. What depends on the unit around a layer stays in the planner
+/// of switching on kinds; a layer's <see cref="LayerSpec.Kind"/> is its kind's one instance. What depends on the unit around a layer stays in the planner
 /// (<c>Planning/UnitSchedule</c>): which convolution takes a block's stride, the implied normalization and activation after a
 /// weight layer, the flatten after global pooling, and a stage's blocks (<see cref="Composite"/>).
 /// </summary>
 internal interface ILayerKind
 {
-    /// <summary>The kind this file describes (the value stored in <see cref="LayerSpec.Kind"/>).</summary>
-    LayerKind Kind { get; }
-
     /// <summary>Its name in messages and in the attribute (<c>Conv</c> for <c>[Conv]</c>).</summary>
     string Name { get; }
 

@@ -9,7 +9,6 @@ namespace NetDsl.Generators.Kinds.Layers;
 /// </summary>
 internal sealed class Linear : ILayerKind
 {
-    public LayerKind Kind => LayerKind.Linear;
     public string Name => "Linear";
     public string? Attribute => "NetDsl.LinearAttribute";
     public string? FieldType => "Linear";
@@ -19,7 +18,7 @@ internal sealed class Linear : ILayerKind
     public bool FreshOutput => true;
 
     public LayerSpec? Read(LayerRead r) =>
-        LayerSpec.Create(r.Name, Kind, @out: r.WeightSize("[Linear(64)]"), kernel: 0, stride: 1, padding: 0, bias: r.StatedBool("Bias"), norm: r.Norm, activation: r.Activation);
+        LayerSpec.Create(r.Name, this, @out: r.WeightSize("[Linear(64)]"), kernel: 0, stride: 1, padding: 0, bias: r.StatedBool("Bias"), norm: r.Norm, activation: r.Activation);
 
     public bool? TakesMaps(LayerSpec l) => false;
 

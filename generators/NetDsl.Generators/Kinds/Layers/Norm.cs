@@ -12,7 +12,6 @@ namespace NetDsl.Generators.Kinds.Layers;
 /// </summary>
 internal sealed class Norm : ILayerKind
 {
-    public LayerKind Kind => LayerKind.Norm;
     public string Name => "Norm";
     public string? Attribute => null;
     public string? FieldType => null;
@@ -28,7 +27,7 @@ internal sealed class Norm : ILayerKind
         if (r.Norm is { Enabled: false })
             r.Report(DiagnosticDescriptors.InvalidValue, $"The BatchNorm of explicit layer '{r.Name}'", "Enabled = false", "enabled (remove the field for none)");
         else if (type.Type is not null && r.Norm is not null)
-            return LayerSpec.Create(r.Name, Kind, norm: r.Norm, normRank: type.Rank);
+            return LayerSpec.Create(r.Name, this, norm: r.Norm, normRank: type.Rank);
         else
             r.Report(DiagnosticDescriptors.MisplacedPolicy, kind.Name, r.Name, string.Join(" or ", kind.FieldTypes.Select(f => f.Type)));
         return null;

@@ -5,7 +5,6 @@ namespace NetDsl.Generators.Kinds.Layers;
 /// <summary>What <see cref="MaxPool"/> and <see cref="AvgPool"/> share: a <c>Kernel</c> x <c>Kernel</c> window over maps, <c>Stride</c> (0: the kernel) and <c>Padding</c>.</summary>
 internal abstract class Pool : ILayerKind
 {
-    public abstract LayerKind Kind { get; }
     public abstract string Name { get; }
     public string? Attribute => "NetDsl." + Name + "Attribute";
     /// <summary><c>MaxPool2d</c>, <c>AvgPool2d</c>.</summary>
@@ -21,7 +20,7 @@ internal abstract class Pool : ILayerKind
         if (kernel <= 0 || kernel > Limits.MaxWindow) r.Invalid($"Kernel of {r.Label}", kernel, LayerRead.Between(1));
         if (stride < 0 || stride > Limits.MaxWindow) r.Invalid($"Stride of {r.Label}", stride, LayerRead.Between(1) + " (or 0 for the kernel size)");
         if (padding < 0 || padding > kernel / 2) r.Invalid($"Padding of {r.Label}", padding, $"between 0 and half the kernel ({kernel / 2})");
-        return LayerSpec.Create(r.Name, Kind, kernel: kernel, stride: stride, padding: padding);
+        return LayerSpec.Create(r.Name, this, kernel: kernel, stride: stride, padding: padding);
     }
 
     public bool? TakesMaps(LayerSpec l) => true;

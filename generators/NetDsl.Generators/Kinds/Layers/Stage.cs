@@ -10,7 +10,6 @@ namespace NetDsl.Generators.Kinds.Layers;
 /// </summary>
 internal sealed class Stage : ILayerKind
 {
-    public LayerKind Kind => LayerKind.Stage;
     public string Name => "Stage";
     public string? Attribute => "NetDsl.StageAttribute";
     public string? FieldType => null;

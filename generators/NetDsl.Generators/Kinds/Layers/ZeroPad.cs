@@ -9,7 +9,6 @@ namespace NetDsl.Generators.Kinds.Layers;
 /// </summary>
 internal sealed class ZeroPad : ILayerKind
 {
-    public LayerKind Kind => LayerKind.ZeroPad;
     public string Name => "ZeroPad";
     public string? Attribute => "NetDsl.ZeroPadAttribute";
     public string? FieldType => "ZeroPad2d";
@@ -22,7 +21,7 @@ internal sealed class ZeroPad : ILayerKind
     {
         int padding = r.Int("Padding", 1);
         if (padding < 0 || padding > Limits.MaxWindow) r.Invalid($"Padding of {r.Label}", padding, LayerRead.Between(0));
-        return LayerSpec.Create(r.Name, Kind, padding: padding);
+        return LayerSpec.Create(r.Name, this, padding: padding);
     }
 
     public bool? TakesMaps(LayerSpec l) => true;
