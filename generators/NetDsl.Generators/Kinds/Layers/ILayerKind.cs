@@ -27,7 +27,7 @@ internal interface ILayerKind
     /// </summary>
     string? FieldType { get; }
 
-    /// <summary>The attribute as the fix for a field of type <see cref="FieldType"/> without one shows it (ND0030): <c>[Conv(64)]</c>; null without a <see cref="FieldType"/>.</summary>
+    /// <summary>The attribute as the fix for a field of type <see cref="FieldType"/> without one shows it (ND0025): <c>[Conv(64)]</c>; null without a <see cref="FieldType"/>.</summary>
     string? Example { get; }
 
     /// <summary>A weight layer (convolution, linear): it sets the channel count and takes the implied normalization, activation and bias.</summary>
@@ -45,7 +45,7 @@ internal interface ILayerKind
     /// </summary>
     LayerSpec? Read(LayerRead r);
 
-    /// <summary>The input the layer takes: maps <c>[N, C, H, W]</c> only (true), vectors <c>[N, F]</c> only (false), or either (null). A block's layers must agree (ND0008).</summary>
+    /// <summary>The input the layer takes: maps <c>[N, C, H, W]</c> only (true), vectors <c>[N, F]</c> only (false), or either (null). A block's layers must agree (ND0019).</summary>
     bool? TakesMaps(LayerSpec l);
 
     /// <summary>
