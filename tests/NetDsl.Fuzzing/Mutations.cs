@@ -23,7 +23,7 @@ public sealed record Mutation(string Kind, Func<MutantBuilder, bool> Apply);
 /// </summary>
 public static partial class Mutations
 {
-    static readonly string[] LayerAttributes = { "Conv", "Linear", "MaxPool", "AvgPool", "GlobalAvgPool", "Flatten", "Dropout", "Stage", "BatchNorm", "Activation" };
+    static readonly string[] LayerAttributes = { "Conv", "Linear", "MaxPool", "AvgPool", "GlobalAvgPool", "Flatten", "Dropout", "ZeroPad", "Stage", "BatchNorm", "Activation" };
 
     /// <summary>Names the generator itself introduces, or that C# treats specially: renaming user code to them must never break the output.</summary>
     public static readonly string[] GeneratedNames =
@@ -42,7 +42,7 @@ public static partial class Mutations
         "conv\\u0031", "layer\\u200D1", "Ωmega", "日本", "x\u0301", "ÄÖÜ", "İstanbul", "straße", "STRASSE",
     };
 
-    static readonly string[] ModuleTypes = { "Conv2d", "Linear", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Flatten", "Dropout", "BatchNorm2d", "BatchNorm1d", "GroupNorm", "LayerNorm", "InstanceNorm2d", "ReLU", "Tanh", "Sigmoid", "LeakyReLU", "GELU", "Identity", "Conv1d" };
+    static readonly string[] ModuleTypes = { "Conv2d", "Linear", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Flatten", "Dropout", "ZeroPad2d", "BatchNorm2d", "BatchNorm1d", "GroupNorm", "LayerNorm", "InstanceNorm2d", "ReLU", "Tanh", "Sigmoid", "LeakyReLU", "GELU", "Identity", "Conv1d" };
 
     static readonly (string Enum, string[] Members)[] Enums =
     {
@@ -202,6 +202,7 @@ public static partial class Mutations
         ["Activation"] = new[] { "NegativeSlope = 0.2", "NegativeSlope = 0.01" },
         ["Residual"] = new[] { "Shortcut = Shortcut.Identity", "Shortcut = Shortcut.ZeroPad", "Shortcut = Shortcut.Projection", "Order = UnitOrder.FullPreActivation", "Order = UnitOrder.BnAfterAddition", "Enabled = false", "BranchScale = 0.1" },
         ["Dropout"] = new[] { "P = 0.1", "P = 0" },
+        ["ZeroPad"] = new[] { "Padding = 0", "Padding = 2", "Padding = -1" },
     };
 
     static bool NamedArgumentAdd(MutantBuilder b)
@@ -261,7 +262,7 @@ public static partial class Mutations
         else
         {
             if (!b.TryPick(LayerFields(root), out var field)) return false;
-            var extra = b.Pick(new[] { "Conv(8)", "Conv", "Linear(3)", "Linear", "MaxPool", "Flatten", "GlobalAvgPool", "Dropout", "Stage(Blocks = 1, Channels = 4)", "BatchNorm", "GroupNorm(Groups = 2)", "LayerNorm", "Activation(Nonlinearity.ReLU)", "Input(4)", "Network" });
+            var extra = b.Pick(new[] { "Conv(8)", "Conv", "Linear(3)", "Linear", "MaxPool", "Flatten", "GlobalAvgPool", "Dropout", "ZeroPad", "Stage(Blocks = 1, Channels = 4)", "BatchNorm", "GroupNorm(Groups = 2)", "LayerNorm", "Activation(Nonlinearity.ReLU)", "Input(4)", "Network" });
             b.Insert(field.AttributeLists[0].SpanStart, $"[{extra}] ");
         }
         return true;
@@ -649,8 +650,8 @@ public static partial class Mutations
         if (!b.TryPick(Types(root).Where(t => Has(t, "Network") || Has(t, "Block")), out var type)) return false;
         bool block = Has(type, "Block");
         var layers = block
-            ? new[] { "[Conv] Conv2d added", "[Conv(Kernel = 1)] Conv2d added", "[Linear] Linear added", "[MaxPool] MaxPool2d added", "[AvgPool(Kernel = 3, Stride = 1, Padding = 1)] AvgPool2d added", "[Dropout] Dropout added", "[BatchNorm] BatchNorm2d added", "[BatchNorm] BatchNorm1d added", "[GroupNorm(Groups = 2)] GroupNorm added", "[LayerNorm] LayerNorm added", "[Activation(Nonlinearity.Tanh)] Tanh added", "[Flatten] Flatten added", "[GlobalAvgPool] AdaptiveAvgPool2d added" }
-            : new[] { "[Conv(8)] Conv2d added", "[Conv(4, Kernel = 1, Stride = 2)] Conv2d added", "[Linear(5)] Linear added", "[MaxPool] MaxPool2d added", "[AvgPool] AvgPool2d added", "[Dropout(P = 0.2)] Dropout added", "[BatchNorm] BatchNorm2d added", "[BatchNorm] BatchNorm1d added", "[GroupNorm(Groups = 4)] GroupNorm added", "[LayerNorm] LayerNorm added", "[Activation(Nonlinearity.ReLU)] ReLU added", "[Activation(Nonlinearity.GELU)] GELU added", "[Flatten] Flatten added", "[GlobalAvgPool] AdaptiveAvgPool2d added" };
+            ? new[] { "[Conv] Conv2d added", "[Conv(Kernel = 1)] Conv2d added", "[Linear] Linear added", "[MaxPool] MaxPool2d added", "[AvgPool(Kernel = 3, Stride = 1, Padding = 1)] AvgPool2d added", "[Dropout] Dropout added", "[ZeroPad] ZeroPad2d added", "[BatchNorm] BatchNorm2d added", "[BatchNorm] BatchNorm1d added", "[GroupNorm(Groups = 2)] GroupNorm added", "[LayerNorm] LayerNorm added", "[Activation(Nonlinearity.Tanh)] Tanh added", "[Flatten] Flatten added", "[GlobalAvgPool] AdaptiveAvgPool2d added" }
+            : new[] { "[Conv(8)] Conv2d added", "[Conv(4, Kernel = 1, Stride = 2)] Conv2d added", "[Linear(5)] Linear added", "[MaxPool] MaxPool2d added", "[AvgPool] AvgPool2d added", "[Dropout(P = 0.2)] Dropout added", "[ZeroPad(Padding = 2)] ZeroPad2d added", "[BatchNorm] BatchNorm2d added", "[BatchNorm] BatchNorm1d added", "[GroupNorm(Groups = 4)] GroupNorm added", "[LayerNorm] LayerNorm added", "[Activation(Nonlinearity.ReLU)] ReLU added", "[Activation(Nonlinearity.GELU)] GELU added", "[Flatten] Flatten added", "[GlobalAvgPool] AdaptiveAvgPool2d added" };
         var fields = type.Members.OfType<FieldDeclarationSyntax>().ToList();
         int at = fields.Count == 0 ? type.CloseBraceToken.SpanStart : b.Chance(0.2) ? type.CloseBraceToken.SpanStart : b.Pick(fields).FullSpan.Start;
         b.Insert(at, $"    {b.Pick(layers)}{b.Random.Next(10)};\n");

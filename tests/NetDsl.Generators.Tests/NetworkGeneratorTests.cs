@@ -114,6 +114,9 @@ public class NetworkGeneratorTests
     [InlineData("ND0041", "[Network, Input(4)]\npublic partial class Net { [Linear(8)] Linear fc1; [InstanceNorm] {|InstanceNorm2d|} inorm; [Linear(3)] Linear fc; }")]
     [InlineData("ND0041", "[Network, Input(4), GroupNorm(Groups = 2)]\npublic partial class Net { [{|Linear(4)|}] Linear fc1; [Linear(2)] Linear fc; }")]
     [InlineData("ND0041", "[Network, Input(4)]\npublic partial class Net { [Linear(8)] Linear fc1; [GroupNorm(Groups = 2)] {|GroupNorm|} gn; [Linear(3)] Linear fc; }")]
+    [InlineData("ND0003", "[Network, Input(1, 8, 8)]\npublic partial class Net { [{|ZeroPad(Padding = -1)|}] ZeroPad2d pad; [Flatten] Flatten f; [Linear(2)] Linear fc; }")]
+    [InlineData("ND0015", "[Network, Input(4)]\npublic partial class Net { [{|ZeroPad|}] ZeroPad2d pad; [Linear(2)] Linear fc; }")]
+    [InlineData("ND0004", "[Network, Input(1, 8, 8)]\npublic partial class Net { [ZeroPad] {|ConstantPad2d|} pad; [Flatten] Flatten f; [Linear(2)] Linear fc; }")]
     [InlineData("ND0009", "[Network, Input(4), {|Init((Init)9)|}]\npublic partial class Net { [Linear(3)] Linear fc; }")]
     [InlineData("ND0014", "[Block, {|Init(Init.SkipInit)|}]\npublic partial class B { [Conv] Conv2d conv1; }")]
     [InlineData("ND0014", "[Block, Residual, {|Init(Init.ZeroGamma)|}]\npublic partial class B { [Conv] Conv2d conv1; }")]
@@ -150,6 +153,10 @@ public class NetworkGeneratorTests
     [InlineData("ND0028", "[Network, Input(4), BatchNorm, {|Variants(BatchNorm = new[] { BatchNormVariant.AfterConv }, Normalization = new[] { NormalizationVariant.GroupNorm })|}]\npublic partial class Net { [Linear(8)] Linear fc1; [Linear(3)] Linear fc; }")]
     [InlineData("ND0003", "[Network, Input(4), BatchNorm, {|Variants(Normalization = new[] { NormalizationVariant.BatchNorm, NormalizationVariant.GroupNorm }, Groups = 0)|}]\npublic partial class Net { [Linear(8)] Linear fc1; [Linear(3)] Linear fc; }")]
     [InlineData("ND0041", "[Network, Input(4), BatchNorm, {|Variants(Normalization = new[] { NormalizationVariant.BatchNorm, NormalizationVariant.GroupNorm })|}]\npublic partial class Net { [Linear(8)] Linear fc1; [Linear(3)] Linear fc; }")]
+    // A number outside the enum in an axis is ND0009, as in a policy attribute ([Init((Init)9)], [Activation((Nonlinearity)42)]).
+    [InlineData("ND0009", "[Network, Input(4), {|Variants(Init = new[] { Init.HeFanIn, (Init)42 })|}]\npublic partial class Net { [Linear(8)] Linear fc1; [Linear(3)] Linear fc; }")]
+    [InlineData("ND0009", "[Network, Input(4), Activation(Nonlinearity.ReLU), {|Variants(Activation = new[] { (Nonlinearity)42 })|}]\npublic partial class Net { [Linear(8)] Linear fc1; [Linear(3)] Linear fc; }")]
+    [InlineData("ND0009", "[Network, Input(4), BatchNorm, {|Variants(Normalization = new[] { (NormalizationVariant)(-1) })|}]\npublic partial class Net { [Linear(8)] Linear fc1; [Linear(3)] Linear fc; }")]
     public void Matrix_errors_report_their_ID_at_the_attribute_and_generate_no_variants(string id, string markup)
     {
         var (result, span) = RunMarkup(markup);

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Linq;
 using System.Text;
 using System.Threading;
+using NetDsl.Generators.Kinds.Layers;
 using NetDsl.Generators.Model;
 using NetDsl.Generators.Planning;
 
@@ -105,7 +106,7 @@ internal sealed class PyTorchEmitter
     /// <summary>Gathers the block types of <paramref name="l"/>'s stage (and their nested stages), each once, nested ones first.</summary>
     void Collect(LayerSpec l)
     {
-        if (l.Kind != LayerKind.Stage || l.Block is not { } b || classNames.ContainsKey(b.TypeName)) return;
+        if (l.Kind != Kinds.Layers.LayerCatalog.Stage || l.Block is not { } b || classNames.ContainsKey(b.TypeName)) return;
         ct.ThrowIfCancellationRequested();
         classNames[b.TypeName] = ""; // marks the visit (the planner rejects cycles; this keeps a walk finite regardless)
         foreach (var inner in b.Layers) Collect(inner);
@@ -137,37 +138,13 @@ internal sealed class PyTorchEmitter
 
     static string PyString(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
 
-    static string Num(double d) => LayerKinds.PyLit(d);
+    static string Num(double d) => Literals.Python(d);
 
     static string Shape(IEnumerable<long> dims) => "[N, " + string.Join(", ", dims) + "]";
 
     static string Norm(NormPolicy p, string features, bool map) => Kinds.Normalization.Norms.Of(p.Kind).PyTorch(p, features, map);
 
-    static string Activation(ActivationPolicy a) => a.Kind switch
-    {
-        Nonlinearity.LeakyReLU => $"nn.LeakyReLU({Num(a.NegativeSlope)})",
-        _ => $"nn.{LayerKinds.ActivationType(a.Kind)}()",
-    };
-
-    static string Bool(bool b) => b ? "True" : "False";
-
-    static string Window(string type, LayerSpec l) =>
-        $"nn.{type}(kernel_size={l.Kernel}, stride={l.PoolStride}" + (l.Padding == 0 ? "" : ", padding=" + l.Padding) + ")";
-
-    /// <summary>The Python expression building layer <paramref name="l"/> (mirrors <see cref="LayerKinds.Factory"/>).</summary>
-    static string Factory(LayerSpec l, string inSize, string outSize, string stride, bool bias, bool map) => l.Kind switch
-    {
-        LayerKind.Conv => $"nn.Conv2d({inSize}, {outSize}, kernel_size={l.Kernel}, stride={stride}" + (l.EffectivePadding == 0 ? "" : ", padding=" + l.EffectivePadding) + $", bias={Bool(bias)})",
-        LayerKind.Linear => $"nn.Linear({inSize}, {outSize}, bias={Bool(bias)})",
-        LayerKind.MaxPool => Window("MaxPool2d", l),
-        LayerKind.AvgPool => Window("AvgPool2d", l),
-        LayerKind.GlobalAvgPool => "nn.AdaptiveAvgPool2d(1)",
-        LayerKind.Flatten => "nn.Flatten()",
-        LayerKind.Dropout => $"nn.Dropout(p={Num(l.P)})",
-        LayerKind.Norm => Norm(l.Norm!, inSize, map),
-        LayerKind.Activation => Activation(l.Activation ?? ActivationPolicy.None),
-        _ => "None",
-    };
+    static string Bool(bool b) => Literals.Python(b);
 
     static string BlockDoc(BlockSpec b)
     {
@@ -216,7 +193,7 @@ internal sealed class PyTorchEmitter
                     break;
                 case StepKind.Norm:
                 {
-                    var name = s.NormNames[step.Layer];
+                    var name = step.Module!;
                     Create(name, Norm(s.Norms[step.Layer], inSize, mapHere));
                     Next($"{Get(name)}({v})");
                     break;
@@ -224,14 +201,14 @@ internal sealed class PyTorchEmitter
                 case StepKind.Act:
                 {
                     var a = s.Activations[step.Layer];
-                    var name = LayerKinds.ActivationField(a.Kind);
-                    Create(name, Activation(a));
+                    var name = step.Module!;
+                    Create(name, Activation.Python(a));
                     Next($"{Get(name)}({v})");
                     break;
                 }
                 case StepKind.Scalar:
                 {
-                    var name = step.Scalar!;
+                    var name = step.Module!;
                     if (created.Add(name)) init.Insert(scalars++, Set(name, $"nn.Parameter(torch.{(step.Multiply && name != "alpha" ? "ones" : "zeros")}(1))"));
                     Next($"{v} {(step.Multiply ? "*" : "+")} {Get(name)}");
                     break;
@@ -244,7 +221,7 @@ internal sealed class PyTorchEmitter
                 default:
                 {
                     var l = layers[step.Layer];
-                    if (l.Kind == LayerKind.Stage)
+                    if (l.Kind.Composite)
                     {
                         string firstStride = block is not null && step.Layer == s.StridedLayer ? "stride" : l.Stride.ToString(CultureInfo.InvariantCulture);
                         Create(l.Name, Stage(l, inSize, firstStride, block is null ? null : planesName));
@@ -255,8 +232,8 @@ internal sealed class PyTorchEmitter
                     string outSize = block is null ? l.Out.ToString(CultureInfo.InvariantCulture) : step.Layer == s.LastChannelLayer ? outExpr : planesName;
                     string stride = block is not null && step.Layer == s.StridedLayer ? "stride" : l.Stride.ToString(CultureInfo.InvariantCulture);
                     bool bias = l.IsWeight && s.Bias(step.Layer);
-                    Create(l.Name, Factory(l, inSize, outSize, stride, bias, mapHere));
-                    Next($"{Get(l.Name)}({v})");
+                    Create(step.Module!, l.Kind.PyTorch(l, new LayerSizes(inSize, outSize, stride, bias, mapHere)));
+                    Next($"{Get(step.Module!)}({v})");
                     if (l.IsWeight && block is not null) cur = outSize;
                     break;
                 }

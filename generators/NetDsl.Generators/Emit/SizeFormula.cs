@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using NetDsl.Generators.Kinds.Layers;
 using NetDsl.Generators.Model;
 using NetDsl.Generators.Planning;
 
@@ -13,8 +14,6 @@ namespace NetDsl.Generators.Emit;
 /// </summary>
 internal static class SizeFormula
 {
-    /// <summary>One window over a spatial size: out = (in + 2 * padding - kernel) / stride + 1; a null stride is the block's <c>stride</c> parameter.</summary>
-    readonly record struct Window(int Kernel, int? Stride, int Padding, bool ToOne = false);
 
     /// <summary>Most windows a doc formula shows; beyond it the doc points at the network's Summary.</summary>
     const int MaxWindows = 4;
@@ -22,7 +21,7 @@ internal static class SizeFormula
     /// <summary>The output shape text of a spatial block, <c>[N, planes * 4, (H - 1) / stride + 1, (W - 1) / stride + 1]</c>, given its channel expression.</summary>
     public static string SpatialOutput(BlockSpec block, UnitSchedule schedule, string channels, System.Threading.CancellationToken ct)
     {
-        var windows = new List<Window>();
+        var windows = new List<SizeStep>();
         bool flatten = false;
         bool shown = Collect(schedule, stride: null, windows, ref flatten, ct);
         string h = shown ? Render("H", windows) : "H'", w = shown ? Render("W", windows) : "W'";
@@ -33,7 +32,7 @@ internal static class SizeFormula
     public static bool Symbolic(string output) => output.Contains("H'");
 
     /// <summary>Adds the windows that change the size (a window keeping it, such as a 3x3 convolution with padding 1 at stride 1, is left out); false when there are more than <see cref="MaxWindows"/>.</summary>
-    static bool Collect(UnitSchedule s, int? stride, List<Window> windows, ref bool flatten, System.Threading.CancellationToken ct)
+    static bool Collect(UnitSchedule s, int? stride, List<SizeStep> windows, ref bool flatten, System.Threading.CancellationToken ct)
     {
         foreach (var step in s.Steps)
         {
@@ -41,35 +40,34 @@ internal static class SizeFormula
             if (step.Kind != StepKind.Layer) continue;
             var l = s.Layers[step.Layer];
             int? layerStride = step.Layer == s.StridedLayer ? stride : l.Stride;
-            switch (l.Kind)
+            var kind = l.Kind;
+            if (kind.Composite && l.Block is { Spatial: true } inner)
             {
-                case LayerKind.Conv: Add(new Window(l.Kernel, layerStride, l.EffectivePadding)); break;
-                case LayerKind.MaxPool:
-                case LayerKind.AvgPool: Add(new Window(l.Kernel, l.PoolStride, l.Padding)); break;
-                case LayerKind.GlobalAvgPool:
-                    windows.Clear(); // whatever came before, the size is 1 now
-                    windows.Add(new Window(0, 1, 0, ToOne: true));
-                    break;
-                case LayerKind.Flatten: flatten = true; break;
-                case LayerKind.Stage when l.Block is { Spatial: true } inner:
+                var innerSchedule = UnitSchedule.Build(inner.Layers.ToList(), inner.Policy, isNetwork: false);
+                for (int b = 0; b < l.Blocks; b++)
+                    if (!Collect(innerSchedule, b == 0 ? layerStride : 1, windows, ref flatten, ct)) return false;
+            }
+            else if (!kind.Composite && kind.Size(l, layerStride) is { } size)
+            {
+                if (size.Flattens) flatten = true;
+                else if (size.ToOne)
                 {
-                    var innerSchedule = UnitSchedule.Build(inner.Layers.ToList(), inner.Policy, isNetwork: false);
-                    for (int b = 0; b < l.Blocks; b++)
-                        if (!Collect(innerSchedule, b == 0 ? layerStride : 1, windows, ref flatten, ct)) return false;
-                    break;
+                    windows.Clear(); // whatever came before, the size is 1 now
+                    windows.Add(new SizeStep(0, 1, 0, ToOne: true));
                 }
+                else Add(size);
             }
             if (windows.Count > MaxWindows) return false;
         }
         return true;
 
-        void Add(Window w)
+        void Add(SizeStep w)
         {
             if (!(w.Stride == 1 && 2 * w.Padding + 1 == w.Kernel)) windows.Add(w);
         }
     }
 
-    static string Render(string size, List<Window> windows)
+    static string Render(string size, List<SizeStep> windows)
     {
         string e = size;
         foreach (var w in windows)

@@ -5,6 +5,7 @@ using System.IO;
 using System.Linq;
 using System.Threading;
 using NetDsl.Generators.Kinds.Normalization;
+using NetDsl.Generators.Kinds.Layers;
 using NetDsl.Generators.Model;
 using NetDsl.Generators.Naming;
 using NetDsl.Generators.Planning;
@@ -177,10 +178,10 @@ internal sealed class UnitEmitter
     {
         var step = s.Steps[k];
         var l = s.Layers[step.Layer];
-        if (!folding || step.Kind != StepKind.Layer || l.Kind is not (LayerKind.Conv or LayerKind.Linear) || k + 1 >= s.Steps.Count) return null;
+        if (!folding || step.Kind != StepKind.Layer || !l.IsWeight || k + 1 >= s.Steps.Count) return null;
         var next = s.Steps[k + 1];
-        if (next.Kind == StepKind.Norm && next.Layer == step.Layer && s.NormNames.TryGetValue(next.Layer, out var implied) && Norms.Of(s.Norms[next.Layer].Kind).Foldable) return implied;
-        if (next.Kind == StepKind.Layer && s.Layers[next.Layer] is { Kind: LayerKind.Norm, Norm: { } explicitNorm } && Norms.Of(explicitNorm.Kind).Foldable) return s.Layers[next.Layer].Name;
+        if (next.Kind == StepKind.Norm && next.Layer == step.Layer && Norms.Of(s.Norms[next.Layer].Kind).Foldable) return next.Module;
+        if (next.Kind == StepKind.Layer && s.Layers[next.Layer] is { Norm: { } explicitNorm } explicitLayer && explicitLayer.Kind == LayerCatalog.Norm && Norms.Of(explicitNorm.Kind).Foldable) return s.Layers[next.Layer].Name;
         return null;
     }
 
@@ -218,7 +219,6 @@ internal sealed class UnitEmitter
             if (Tapping && InputTapKind(kind) is { } input) Next(T(tapName + ".input", v, input));
             Next(T(tapName, call(v), ActivationTapKind(kind))); // the activation reads the tapped input
         }
-        var actSeen = new HashSet<string>();
 
         for (int k = 0; k < s.Steps.Count; k++)
         {
@@ -233,21 +233,19 @@ internal sealed class UnitEmitter
                     break;
                 case StepKind.Norm:
                 {
-                    var name = s.NormNames[step.Layer];
+                    var name = step.Module!;
                     var kind = Norms.Of(s.Norms[step.Layer].Kind);
                     Create(name, "global::TorchSharp.Modules." + kind.ModuleType(mapHere), kind.Factory(s.Norms[step.Layer], inSize, mapHere), declare: true);
                     firstWeighted ??= Me(name);
-                    Next(T(name, $"{Me(name)}.call({v})"), producesFresh: true);
+                    Next(T(step.Tap!, $"{Me(name)}.call({v})"), producesFresh: true);
                     break;
                 }
                 case StepKind.Act:
                 {
                     var a = s.Activations[step.Layer];
-                    var name = LayerKinds.ActivationField(a.Kind);
-                    Create(name, "global::TorchSharp.Modules." + LayerKinds.ActivationType(a.Kind), LayerKinds.ActivationFactory(a), declare: true);
-                    // ReLU-only pre-activation applies the first layer's activation twice (before and after it): keep tap names unique.
-                    var tapName = s.ActivationNames[step.Layer];
-                    if (!actSeen.Add(tapName)) tapName += "_out";
+                    var name = step.Module!;
+                    Create(name, "global::TorchSharp.Modules." + Activation.Module(a.Kind), Activation.CSharp(a), declare: true);
+                    var tapName = step.Tap!;
                     if (folding && a.Kind == Nonlinearity.ReLU && fresh) Next($"{v}.relu_()"); // in place: see fresh
                     else Activate(a.Kind, tapName, src => $"{Me(name)}.call({src})");
                     break;
@@ -255,7 +253,7 @@ internal sealed class UnitEmitter
                 case StepKind.Scalar:
                 {
                     // A learnable scalar (Fixup's biases and multiplier, SkipInit's alpha): built once, a parameter of this module.
-                    var name = step.Scalar!;
+                    var name = step.Module!;
                     if (!created.ContainsKey(name))
                     {
                         created[name] = "scalar";
@@ -274,7 +272,7 @@ internal sealed class UnitEmitter
                 default:
                 {
                     var l = layers[step.Layer];
-                    if (l.Kind == LayerKind.Stage)
+                    if (l.Kind.Composite)
                     {
                         string firstStride = block is not null && step.Layer == s.StridedLayer ? "stride" : l.Stride.ToString(CultureInfo.InvariantCulture);
                         EmitStage(l, inSize, firstStride, ref v, e => Next(e));
@@ -285,17 +283,18 @@ internal sealed class UnitEmitter
                     string outSize = block is null ? l.Out.ToString(CultureInfo.InvariantCulture) : step.Layer == lastChannel ? OutExpr : PlanesName;
                     string stride = block is not null && step.Layer == s.StridedLayer ? "stride" : l.Stride.ToString(CultureInfo.InvariantCulture);
                     bool bias = l.IsWeight && s.Bias(step.Layer);
-                    Create(l.Name, LayerKinds.FieldTypeName(l, mapHere), LayerKinds.Factory(l, inSize, outSize, stride, bias, mapHere), declare: declareLayers);
-                    if (l.IsWeight || l.Kind == LayerKind.Norm) firstWeighted ??= Me(l.Name);
+                    var kind = l.Kind;
+                    Create(step.Module!, "global::TorchSharp.Modules." + kind.ModuleType(l, mapHere), kind.Factory(l, new LayerSizes(inSize, outSize, stride, bias, mapHere)), declare: declareLayers);
+                    if (l.IsWeight || l.Kind == LayerCatalog.Norm) firstWeighted ??= Me(l.Name);
                     if (FoldableNorm(k) is { } norm)
                     {
                         // Eval mode: the BatchNorm that follows becomes part of this layer's weights (NetDsl.Inference.BatchNormFolding).
-                        Next($"global::NetDsl.Inference.BatchNormFolding.{(l.Kind == LayerKind.Conv ? "Conv" : "Linear")}({Me(l.Name)}, {Me(norm)}, {v})", producesFresh: true);
+                        Next($"global::NetDsl.Inference.BatchNormFolding.{kind.Name}({Me(l.Name)}, {Me(norm)}, {v})", producesFresh: true);
                         folds++;
                         k++;
                     }
-                    else if (l.Kind == LayerKind.Activation) Activate(l.Activation!.Kind, l.Name, src => $"{Me(l.Name)}.call({src})");
-                    else Next(T(l.Name, $"{Me(l.Name)}.call({v})"), producesFresh: l.IsWeight || l.Kind == LayerKind.Norm);
+                    else if (kind.Activates(l) is { } nonlinearity) Activate(nonlinearity, step.Tap!, src => $"{Me(step.Module!)}.call({src})");
+                    else Next(T(step.Tap!, $"{Me(step.Module!)}.call({v})"), producesFresh: kind.FreshOutput);
                     if (l.IsWeight && block is not null) cur = outSize;
                     break;
                 }
@@ -334,8 +333,8 @@ internal sealed class UnitEmitter
         var norm = s.ProjectionNorm;
         string shortcut = input;
         string projection = spatial
-            ? $"{Nn}.Conv2d({InName}, {outSize}, kernel_size: 1, stride: stride, bias: {LayerKinds.Lit(s.ProjectionBias)})"
-            : $"{Nn}.Linear({InName}, {outSize}, hasBias: {LayerKinds.Lit(s.ProjectionBias)})";
+            ? $"{Nn}.Conv2d({InName}, {outSize}, kernel_size: 1, stride: stride, bias: {Literals.CSharp(s.ProjectionBias)})"
+            : $"{Nn}.Linear({InName}, {outSize}, hasBias: {Literals.CSharp(s.ProjectionBias)})";
         if (norm is not null) projection += ", " + Norms.Of(norm.Kind).Factory(norm, outSize, spatial);
         string shapeChanges = spatial ? $"stride != 1 || {InName} != {outSize}" : $"{InName} != {outSize}";
         bool declare = !folding; // the folded walk reuses the first walk's fields and registrations
@@ -392,8 +391,8 @@ internal sealed class UnitEmitter
             // while LibTorch reads it (see NetDsl.Native.Scalars).
             if (declare)
             {
-                fields.Add($"/// <summary>The residual branch's scale, {LayerKinds.Lit(r.BranchScale)}, as a TorchSharp Scalar that lives as long as the type.</summary>");
-                fields.Add($"private static readonly global::TorchSharp.Scalar {Identifiers.BranchScale} = global::TorchSharp.ScalarExtensionMethods.ToScalar({LayerKinds.Lit(r.BranchScale)});");
+                fields.Add($"/// <summary>The residual branch's scale, {Literals.CSharp(r.BranchScale)}, as a TorchSharp Scalar that lives as long as the type.</summary>");
+                fields.Add($"private static readonly global::TorchSharp.Scalar {Identifiers.BranchScale} = global::TorchSharp.ScalarExtensionMethods.ToScalar({Literals.CSharp(r.BranchScale)});");
             }
             scaled = $"{branch} * {Identifiers.BranchScale}";
         }
@@ -606,7 +605,7 @@ internal sealed class UnitEmitter
         var r = b.Policy.Residual;
         yield return "<summary>";
         yield return $"Generated by NetDsl: a {(b.Spatial ? "convolutional" : "fully connected")} {(r.Enabled ? "residual" : "plain")} block"
-            + (r.Enabled ? $" ({r.Order}, {r.Shortcut} shortcut{(r.BranchScale == 1.0 ? "" : ", branch scale " + LayerKinds.Lit(r.BranchScale))})" : "")
+            + (r.Enabled ? $" ({r.Order}, {r.Shortcut} shortcut{(r.BranchScale == 1.0 ? "" : ", branch scale " + Literals.CSharp(r.BranchScale))})" : "")
             + $", expansion {b.Expansion}. Layers: {string.Join(", ", b.Layers.Select(l => l.Name))}.";
         yield return "</summary>";
     }

@@ -6,8 +6,6 @@ internal enum BnAfter { Convolution, Activation }
 internal enum ShortcutKind { Auto, Identity, ZeroPad, Projection }
 internal enum UnitOrder { Original, BnAfterAddition, ReluBeforeAddition, ReluOnlyPreActivation, FullPreActivation }
 
-/// <summary>Every layer kind the DSL knows. <see cref="LayerKinds"/> holds what each one means.</summary>
-internal enum LayerKind { Conv, Linear, MaxPool, AvgPool, GlobalAvgPool, Flatten, Dropout, Stage, Norm, Activation }
 
 /// <summary>The normalization kinds (<see cref="Kinds.Normalization.Norms"/> holds what each one means).</summary>
 internal enum NormKind { None, Batch, Group, Layer, Instance }
@@ -55,7 +53,7 @@ internal sealed record Policy(NormPolicy Norm, ActivationPolicy Activation, Resi
 /// </summary>
 /// <param name="Name">Field name = state_dict prefix.</param>
 /// <param name="Kind">Layer kind.</param>
-/// <param name="Out">Conv/Linear output size, Stage channels; 0 = from the enclosing block. An explicit normalization layer: the rank its field type needs (<see cref="Kinds.Normalization.Ranks"/>).</param>
+/// <param name="Out">Conv/Linear output size, Stage channels; 0 = from the enclosing block.</param>
 /// <param name="Kernel">Conv/pool kernel.</param>
 /// <param name="Stride">Conv/pool stride (pool: 0 = kernel); Stage: first block's stride.</param>
 /// <param name="Padding">Conv/pool padding; -1 = same (kernel / 2).</param>
@@ -66,11 +64,18 @@ internal sealed record Policy(NormPolicy Norm, ActivationPolicy Activation, Resi
 /// <param name="Block">Stage: the block type.</param>
 /// <param name="Norm">Per-layer normalization override (or the explicit normalization layer's kind and settings).</param>
 /// <param name="Activation">Per-layer activation override (or the explicit activation layer's kind).</param>
+/// <param name="NormRank">An explicit normalization layer: the per-sample rank its field type needs (<see cref="Kinds.Normalization.Ranks"/>: maps, vectors or either).</param>
 internal sealed record LayerSpec(
-    string Name, LayerKind Kind, int Out, int Kernel, int Stride, int Padding, bool? Bias, bool Strided, double P,
-    int Blocks, BlockSpec? Block, NormPolicy? Norm, ActivationPolicy? Activation)
+    string Name, Kinds.Layers.ILayerKind Kind, int Out, int Kernel, int Stride, int Padding, bool? Bias, bool Strided, double P,
+    int Blocks, BlockSpec? Block, NormPolicy? Norm, ActivationPolicy? Activation, int NormRank = Kinds.Normalization.Ranks.Any)
 {
-    public bool IsWeight => Kind is LayerKind.Conv or LayerKind.Linear;
+    /// <summary>A layer with the given values and the rest at their defaults (no size, stride 1, no padding, no bias decision, no policies).</summary>
+    public static LayerSpec Create(string name, Kinds.Layers.ILayerKind kind, int @out = 0, int kernel = 0, int stride = 1, int padding = 0, bool? bias = null,
+        bool strided = false, double p = 0, int blocks = 0, BlockSpec? block = null, NormPolicy? norm = null, ActivationPolicy? activation = null, int normRank = Kinds.Normalization.Ranks.Any) =>
+        new(name, kind, @out, kernel, stride, padding, bias, strided, p, blocks, block, norm, activation, normRank);
+
+    /// <summary>A weight layer (its kind's <see cref="Kinds.Layers.ILayerKind.IsWeight"/>).</summary>
+    public bool IsWeight => Kind.IsWeight;
     public int EffectivePadding => Padding >= 0 ? Padding : Kernel / 2;
     public int PoolStride => Stride > 0 ? Stride : Kernel;
 }

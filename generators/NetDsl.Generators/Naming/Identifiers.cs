@@ -46,7 +46,7 @@ internal static class Identifiers
     public const string FinalNorm = "bn_final";
 
     /// <summary>The final activation a pre-activation variant adds after the last stage: <c>relu_final</c>.</summary>
-    public static string FinalActivation(Nonlinearity kind) => LayerKinds.ActivationField(kind) + "_final";
+    public static string FinalActivation(Nonlinearity kind) => Kinds.Layers.Activation.Field(kind) + "_final";
 
     /// <summary>
     /// A C# identifier: keywords and contextual keywords escaped with @ (a field declared <c>@class</c> is named "class";
@@ -71,7 +71,7 @@ internal static class Identifiers
     {
         var generated = new List<(string Name, string What)>();
         generated.AddRange(schedule.NormNames.Select(kv => (kv.Value, "the " + Kinds.Normalization.Norms.Of(schedule.Norms[kv.Key].Kind).Name + " of '" + layers[kv.Key].Name + "'")));
-        generated.AddRange(schedule.ActivationModules().Select(a => (LayerKinds.ActivationField(a.Kind), "the shared " + a.Kind + " module")));
+        generated.AddRange(schedule.ActivationModules().Select(a => (Kinds.Layers.Activation.Field(a.Kind), "the shared " + a.Kind + " module")));
         if (schedule.Residual is { Shortcut: ShortcutKind.Auto or ShortcutKind.Projection }) generated.Add((Downsample, "the projection shortcut"));
         if (schedule.Residual is { Shortcut: ShortcutKind.ZeroPad })
         {
@@ -101,7 +101,7 @@ internal static class Identifiers
         if (seen.Count < layers.Count)
             foreach (var g in layers.GroupBy(l => l.Name).Where(g => g.Count() > 1))
                 clashes.Add((g.Key, g.Key == FinalNorm ? "the final BatchNorm that pre-activation variants add"
-                    : g.Any(l => l.Kind == LayerKind.Activation) && g.Key.EndsWith("_final", System.StringComparison.Ordinal) ? "the final activation that pre-activation variants add" : "two layers"));
+                    : g.Any(l => l.Kind == Kinds.Layers.LayerCatalog.Activation) && g.Key.EndsWith("_final", System.StringComparison.Ordinal) ? "the final activation that pre-activation variants add" : "two layers"));
         foreach (var (name, what) in Members(schedule, layers, isNetwork, hasVariants))
             if (!seen.Add(name)) clashes.Add((name, what));
         if (seen.Contains(className)) clashes.Add((className, "a member named like its class '" + className + "'"));

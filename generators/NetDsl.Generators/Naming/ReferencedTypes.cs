@@ -13,14 +13,11 @@ namespace NetDsl.Generators.Naming;
 /// </summary>
 internal static class ReferencedTypes
 {
-    /// <summary>Metadata names (namespace, type, arity) of every type generated code names; the normalization modules come from the catalog.</summary>
+    /// <summary>Metadata names (namespace, type, arity) of every type generated code names; the layer and normalization modules come from their catalogs.</summary>
     static readonly (string[] Namespace, string Type, int Arity)[] Names = new (string[] Namespace, string Type, int Arity)[]
     {
         (new[] { "TorchSharp" }, "torch", 0), (new[] { "TorchSharp" }, "Scalar", 0), (new[] { "TorchSharp" }, "ScalarExtensionMethods", 0),
-        (new[] { "TorchSharp", "Modules" }, "Conv2d", 0), (new[] { "TorchSharp", "Modules" }, "Linear", 0),
-        (new[] { "TorchSharp", "Modules" }, "MaxPool2d", 0), (new[] { "TorchSharp", "Modules" }, "AvgPool2d", 0),
-        (new[] { "TorchSharp", "Modules" }, "AdaptiveAvgPool2d", 0), (new[] { "TorchSharp", "Modules" }, "Flatten", 0),
-        (new[] { "TorchSharp", "Modules" }, "Dropout", 0), (new[] { "TorchSharp", "Modules" }, "ReLU", 0),
+        (new[] { "TorchSharp", "Modules" }, "ReLU", 0),
         (new[] { "TorchSharp", "Modules" }, "LeakyReLU", 0), (new[] { "TorchSharp", "Modules" }, "Sigmoid", 0),
         (new[] { "TorchSharp", "Modules" }, "Tanh", 0), (new[] { "TorchSharp", "Modules" }, "GELU", 0),
         (new[] { "TorchSharp", "Modules" }, "Identity", 0), (new[] { "TorchSharp", "Modules" }, "ModuleList", 1),
@@ -35,7 +32,8 @@ internal static class ReferencedTypes
         (new[] { "System", "CodeDom", "Compiler" }, "GeneratedCodeAttribute", 0),
         (new[] { "System", "Collections", "Generic" }, "IReadOnlyList", 1),
         (new[] { "NetDsl" }, "Init", 0), (new[] { "NetDsl" }, "Inits", 0), (new[] { "NetDsl" }, "IResidualUnit", 0), (new[] { "NetDsl" }, "IDeclaresInit", 0),
-    }.Concat(Kinds.Normalization.Norms.All.SelectMany(k => k.FieldTypes.Select(t => t.Type).Concat(new[] { k.ModuleType(true), k.ModuleType(false) }))
+    }.Concat(Kinds.Layers.LayerCatalog.All.Select(k => k.FieldType).OfType<string>()
+        .Concat(Kinds.Normalization.Norms.All.SelectMany(k => k.FieldTypes.Select(t => t.Type).Concat(new[] { k.ModuleType(true), k.ModuleType(false) })))
         .Distinct().Select(t => (new[] { "TorchSharp", "Modules" }, t, 0))).ToArray();
 
     /// <summary>

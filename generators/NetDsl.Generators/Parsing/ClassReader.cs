@@ -7,6 +7,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using NetDsl.Generators.Diagnostics;
+using NetDsl.Generators.Kinds.Layers;
 using NetDsl.Generators.Kinds.Normalization;
 using NetDsl.Generators.Model;
 using NetDsl.Generators.Naming;
@@ -338,8 +339,6 @@ internal sealed class ClassReader
         return false;
     }
 
-    /// <summary>"between 1 and 1,024": the range of kernels, strides and paddings (<see cref="Limits.MaxWindow"/>).</summary>
-    static string Between(int low) => $"between {low} and {Limits.MaxWindow.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)}";
 
 
     /// <summary>
@@ -352,7 +351,7 @@ internal sealed class ClassReader
         foreach (var f in type.GetMembers().OfType<IFieldSymbol>())
         {
             ct.ThrowIfCancellationRequested();
-            bool netDsl = f.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() is { } n && (LayerKinds.ByAttribute.ContainsKey(n) || Norms.ByAttribute(n) is not null || n == ActivationAttribute));
+            bool netDsl = f.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() is { } n && (LayerCatalog.ByAttribute(n) is not null || Norms.ByAttribute(n) is not null || n == ActivationAttribute));
             if (netDsl && (f.IsStatic || f.AssociatedSymbol is IPropertySymbol))
                 Report(DiagnosticDescriptors.NotAnInstanceField, LocationInfo.From((f.AssociatedSymbol ?? f).Locations.FirstOrDefault()),
                     (f.AssociatedSymbol ?? f).Name, f.AssociatedSymbol is IPropertySymbol ? "a property" : "static");
@@ -382,8 +381,8 @@ internal sealed class ClassReader
             var typeAt = LocationInfo.From(typeSyntax) ?? LocationInfo.From(field.Locations.FirstOrDefault());
             var fieldType = field.Type.OriginalDefinition.ToDisplayString();
             var layerAttributes = field.GetAttributes()
-                .Select(a => (Attribute: a, Name: a.AttributeClass?.ToDisplayString() ?? ""))
-                .Where(a => LayerKinds.ByAttribute.ContainsKey(a.Name)).ToList();
+                .Select(a => (Attribute: a, Kind: LayerCatalog.ByAttribute(a.AttributeClass?.ToDisplayString() ?? "")))
+                .Where(a => a.Kind is not null).Select(a => (a.Attribute, Kind: a.Kind!)).ToList();
             if (field.Type.TypeKind == TypeKind.Error)
             {
                 // The compiler reports the unknown type; this class just cannot be built.
@@ -416,30 +415,16 @@ internal sealed class ClassReader
                 var norms = NormAttributes(field);
                 var bnAttribute = norms.Count > 0 ? norms[0].Attribute : null;
                 var normKind = norms.Count > 0 ? norms[0].Kind : null;
-                var explicitType = normKind?.FieldTypes.FirstOrDefault(t => fieldType == LayerKinds.Modules + t.Type);
                 var actAttribute = Find(field, ActivationAttribute);
                 if (bnAttribute is not null && actAttribute is not null)
                     Report(DiagnosticDescriptors.MultipleLayerAttributes, LocationInfo.From(field.Locations.FirstOrDefault()), field.Name, $"[{normKind!.Name}], [Activation]");
                 else if (norms.Count > 1) { } // ND0014, reported by ReadNorm
-                else if (bnAttribute is not null && bn is { Enabled: false })
-                    Report(DiagnosticDescriptors.InvalidValue, Where(bnAttribute), $"The BatchNorm of explicit layer '{field.Name}'", "Enabled = false", "enabled (remove the field for none)");
-                else if (bnAttribute is not null && explicitType is { Type: not null } t && bn is not null)
-                    result.Add(new ReadLayer(Layer(field.Name, LayerKind.Norm, @out: t.Rank, bn: bn), Where(bnAttribute), typeAt));
-                else if (actAttribute is not null && bnAttribute is null && act is not null)
+                else if ((bnAttribute ?? actAttribute) is { } policyAttribute)
                 {
-                    var expected = LayerKinds.Modules + LayerKinds.ActivationType(act.Kind);
-                    if (act.Kind == Nonlinearity.None)
-                        Report(DiagnosticDescriptors.InvalidValue, Where(actAttribute), $"The activation of explicit layer '{field.Name}'", "None", "a non-linearity (remove the field for none)");
-                    else if (fieldType != expected)
-                        Report(DiagnosticDescriptors.WrongFieldType, typeAt, field.Name, fieldType, "Activation(" + act.Kind + ")", expected);
-                    else
-                        result.Add(new ReadLayer(Layer(field.Name, LayerKind.Activation, act: act), Where(actAttribute), typeAt));
-                }
-                else if (bnAttribute is not null || actAttribute is not null)
-                {
-                    var which = normKind is not null ? normKind.Name : "Activation";
-                    var types = normKind is not null ? string.Join(" or ", normKind.FieldTypes.Select(f => f.Type)) : "ReLU, LeakyReLU, Sigmoid, Tanh or GELU";
-                    Report(DiagnosticDescriptors.MisplacedPolicy, Where(bnAttribute ?? actAttribute!), which, field.Name, types);
+                    var explicitKind = bnAttribute is not null ? Kinds.Layers.LayerCatalog.Norm : Kinds.Layers.LayerCatalog.Activation;
+                    var policyAt = Where(policyAttribute);
+                    if (explicitKind.Read(new LayerRead(this, field, policyAttribute, policyAt, typeAt, fieldType, inBlock, blockPath, bn, act, Report)) is { } layer)
+                        result.Add(new ReadLayer(layer, policyAt, typeAt));
                 }
                 else if (!field.IsStatic && SuggestAttribute(field.Type) is { } suggestion)
                 {
@@ -449,8 +434,7 @@ internal sealed class ClassReader
                 continue;
             }
 
-            var (attribute, name) = layerAttributes[0];
-            var kind = LayerKinds.ByAttribute[name];
+            var (attribute, kind) = layerAttributes[0];
             var at = Where(attribute);
             var read = ReadLayer(field, kind, attribute, at, fieldType, typeAt, inBlock, blockPath, bn, act);
             if (read is not null) result.Add(new ReadLayer(read, at, typeAt));
@@ -471,15 +455,9 @@ internal sealed class ClassReader
         for (var t = type; t is not null; t = t.BaseType)
             if (t.OriginalDefinition.ToDisplayString() == "TorchSharp.torch.nn.Module") { isModule = true; break; }
         if (!isModule) return null;
+        if (LayerCatalog.All.FirstOrDefault(k => k.FieldType == type.Name)?.Example is { } example) return example;
         return type.Name switch
         {
-            "Conv2d" => "[Conv(64)]",
-            "Linear" => "[Linear(10)]",
-            "MaxPool2d" => "[MaxPool]",
-            "AvgPool2d" => "[AvgPool]",
-            "AdaptiveAvgPool2d" => "[GlobalAvgPool]",
-            "Flatten" => "[Flatten]",
-            "Dropout" => "[Dropout(P = 0.5)]",
             "BatchNorm1d" or "BatchNorm2d" => "[BatchNorm]",
             "GroupNorm" => "[GroupNorm(Groups = 32)]",
             "LayerNorm" => "[LayerNorm]",
@@ -488,84 +466,27 @@ internal sealed class ClassReader
         };
     }
 
-    static LayerSpec Layer(string name, LayerKind kind, int @out = 0, int kernel = 0, int stride = 1, int padding = 0, bool? bias = null,
-        bool strided = false, double p = 0, int blocks = 0, BlockSpec? block = null, NormPolicy? bn = null, ActivationPolicy? act = null) =>
-        new(name, kind, @out, kernel, stride, padding, bias, strided, p, blocks, block, bn, act);
-
-    LayerSpec? ReadLayer(IFieldSymbol field, LayerKind kind, AttributeData a, LocationInfo? at, string fieldType, LocationInfo? typeAt,
+    /// <summary>Reads a field declared by a layer attribute: the checks every kind shares (its field type, policies only on weight layers), then the kind's own.</summary>
+    LayerSpec? ReadLayer(IFieldSymbol field, ILayerKind kind, AttributeData a, LocationInfo? at, string fieldType, LocationInfo? typeAt,
         bool inBlock, ImmutableStack<string> blockPath, NormPolicy? bn, ActivationPolicy? act)
     {
-        string label = $"'{field.Name}'";
-        if (kind != LayerKind.Stage)
+        if (kind.FieldType is { } type && fieldType != Literals.Modules + type)
         {
-            var expected = LayerKinds.Modules + LayerKinds.FieldType(kind);
-            if (fieldType != expected)
-            {
-                Report(DiagnosticDescriptors.WrongFieldType, typeAt, field.Name, fieldType, AttributeName(kind), expected);
-                return null;
-            }
+            Report(DiagnosticDescriptors.WrongFieldType, typeAt, field.Name, fieldType, kind.Name, Literals.Modules + type);
+            return null;
         }
-        if (kind is not (LayerKind.Conv or LayerKind.Linear) && (bn is not null || act is not null))
+        if (!kind.IsWeight && (bn is not null || act is not null))
         {
             Report(DiagnosticDescriptors.MisplacedPolicy, at, bn is not null ? NormAttributes(field)[0].Kind.Name : "Activation", field.Name, "Conv2d or Linear (a weight layer)");
             return null;
         }
-
-        switch (kind)
-        {
-            case LayerKind.Conv:
-            case LayerKind.Linear:
-            {
-                int size = a.ConstructorArguments.Length == 1 && a.ConstructorArguments[0].Value is int s ? s : 0;
-                bool hasSize = a.ConstructorArguments.Length == 1;
-                int kernel = kind == LayerKind.Conv ? NamedInt(a, "Kernel", 3) : 0;
-                int stride = kind == LayerKind.Conv ? NamedInt(a, "Stride", 1) : 1;
-                int padding = kind == LayerKind.Conv ? NamedInt(a, "Padding", -1) : 0;
-                bool? bias = Named(a, "Bias")?.Value is bool b ? b : null;
-                bool strided = kind == LayerKind.Conv && NamedBool(a, "Strided", false);
-                var what = kind == LayerKind.Conv ? "Conv" : "Linear";
-                if (inBlock && hasSize)
-                    Report(DiagnosticDescriptors.FixedSizeInBlock, at, field.Name, Short(blockPath.Peek()), size.ToString(CultureInfo.InvariantCulture));
-                else if (!inBlock && !hasSize)
-                    Report(DiagnosticDescriptors.MissingSize, at, field.Name, field.ContainingType.Name, $"[{what}(64{(kind == LayerKind.Conv ? ", Kernel = 3" : "")})]");
-                else if (hasSize && size <= 0)
-                    Report(DiagnosticDescriptors.InvalidValue, at, $"The size of {label}", size.ToString(CultureInfo.InvariantCulture), "positive");
-                if (kind == LayerKind.Conv)
-                {
-                    if (kernel <= 0 || kernel > Limits.MaxWindow) Report(DiagnosticDescriptors.InvalidValue, at, $"Kernel of {label}", kernel.ToString(CultureInfo.InvariantCulture), Between(1));
-                    if (stride <= 0 || stride > Limits.MaxWindow) Report(DiagnosticDescriptors.InvalidValue, at, $"Stride of {label}", stride.ToString(CultureInfo.InvariantCulture), Between(1));
-                    if (padding < -1 || padding > Limits.MaxWindow) Report(DiagnosticDescriptors.InvalidValue, at, $"Padding of {label}", padding.ToString(CultureInfo.InvariantCulture), Between(0) + " (or -1 for \"same\")");
-                    // "Same" is kernel / 2 on each side: only an odd kernel keeps the size that way.
-                    else if (padding == -1 && kernel > 0 && kernel % 2 == 0) Report(DiagnosticDescriptors.EvenKernelSamePadding, at, field.Name, kernel.ToString(CultureInfo.InvariantCulture), (kernel / 2 - 1).ToString(CultureInfo.InvariantCulture), (kernel / 2).ToString(CultureInfo.InvariantCulture));
-                    if (strided && !inBlock) Report(DiagnosticDescriptors.ConflictingPolicies, at, $"{label} is marked Strided outside a block", "use Stride = n in a network");
-                }
-                return Layer(field.Name, kind, @out: size, kernel: kernel, stride: stride, padding: padding, bias: bias, strided: strided, bn: bn, act: act);
-            }
-            case LayerKind.MaxPool:
-            case LayerKind.AvgPool:
-            {
-                int kernel = NamedInt(a, "Kernel", 2), stride = NamedInt(a, "Stride", 0), padding = NamedInt(a, "Padding", 0);
-                if (kernel <= 0 || kernel > Limits.MaxWindow) Report(DiagnosticDescriptors.InvalidValue, at, $"Kernel of {label}", kernel.ToString(CultureInfo.InvariantCulture), Between(1));
-                if (stride < 0 || stride > Limits.MaxWindow) Report(DiagnosticDescriptors.InvalidValue, at, $"Stride of {label}", stride.ToString(CultureInfo.InvariantCulture), Between(1) + " (or 0 for the kernel size)");
-                if (padding < 0 || padding > kernel / 2) Report(DiagnosticDescriptors.InvalidValue, at, $"Padding of {label}", padding.ToString(CultureInfo.InvariantCulture), $"between 0 and half the kernel ({kernel / 2})");
-                return Layer(field.Name, kind, kernel: kernel, stride: stride, padding: padding);
-            }
-            case LayerKind.Dropout:
-            {
-                double p = NamedDouble(a, "P", 0.5);
-                // (NaN fails the range check below too.)
-                if (!(p >= 0 && p < 1)) Report(DiagnosticDescriptors.InvalidValue, at, $"P of {label}", PolicyArguments.Show(p), "at least 0 and less than 1");
-                return Layer(field.Name, kind, p: p);
-            }
-            case LayerKind.Stage:
-                return ReadStage(field, a, at, typeAt, inBlock, blockPath);
-            default:
-                return Layer(field.Name, kind);
-        }
+        return kind.Read(new LayerRead(this, field, a, at, typeAt, fieldType, inBlock, blockPath, bn, act, Report));
     }
 
-    LayerSpec? ReadStage(IFieldSymbol field, AttributeData a, LocationInfo? at, LocationInfo? typeAt, bool inBlock, ImmutableStack<string> blockPath)
+    /// <summary>Reads a <c>[Stage]</c> field (<see cref="Stage"/>): its block is read here, once per parse, since reading it reads another class.</summary>
+    public LayerSpec? ReadStage(LayerRead r)
     {
+        var (field, a, at, typeAt, inBlock, blockPath) = (r.Field, r.Attribute!, r.At, r.TypeAt, r.InBlock, r.BlockPath);
         int blocks = NamedInt(a, "Blocks", 1), channels = NamedInt(a, "Channels", 0), stride = NamedInt(a, "Stride", 1);
         if (field.Type is not INamedTypeSymbol { IsGenericType: true } list || list.OriginalDefinition.ToDisplayString() != ModuleList)
         {
@@ -599,7 +520,7 @@ internal sealed class ClassReader
                     string.Join(", ", missing.Select(m => m.Declare)));
         }
         if (blocks <= 0 || blocks > Limits.MaxBlocks) Report(DiagnosticDescriptors.InvalidValue, at, $"Blocks of '{field.Name}'", blocks.ToString(CultureInfo.InvariantCulture), $"between 1 and {Limits.MaxBlocks.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
-        if (stride <= 0 || stride > Limits.MaxWindow) Report(DiagnosticDescriptors.InvalidValue, at, $"Stride of '{field.Name}'", stride.ToString(CultureInfo.InvariantCulture), Between(1));
+        if (stride <= 0 || stride > Limits.MaxWindow) Report(DiagnosticDescriptors.InvalidValue, at, $"Stride of '{field.Name}'", stride.ToString(CultureInfo.InvariantCulture), LayerRead.Between(1));
         if (inBlock && channels != 0) Report(DiagnosticDescriptors.FixedSizeInBlock, at, field.Name, Short(blockPath.Peek()), $"Channels = {channels}");
         else if (!inBlock && channels <= 0) Report(DiagnosticDescriptors.InvalidValue, at, $"Channels of '{field.Name}'", channels.ToString(CultureInfo.InvariantCulture), "positive");
 
@@ -646,7 +567,7 @@ internal sealed class ClassReader
             else if (InitProblem(block.Policy with { Init = networkInit }, block.Layers.ToList(), isNetwork: false) is { } problem)
                 Report(DiagnosticDescriptors.ConflictingPolicies, typeAt, $"'{field.ContainingType.Name}': {problem.Problem} (block '{blockType.Name}' of stage '{field.Name}')", problem.Fix);
         }
-        return Layer(field.Name, LayerKind.Stage, @out: channels, stride: stride, blocks: blocks, block: block);
+        return LayerSpec.Create(field.Name, Kinds.Layers.LayerCatalog.Stage, @out: channels, stride: stride, blocks: blocks, block: block);
     }
 
     /// <summary>The first cycle of blocks found while reading, as full names in stage order (each once); never reported on networks.</summary>
@@ -678,16 +599,15 @@ internal sealed class ClassReader
         var layers = ReadLayers(type, inBlock: true, path);
         var specs = layers.Select(l => l.Spec).ToList();
 
-        bool spatial = specs.Any(l => l.Kind is LayerKind.Conv or LayerKind.MaxPool or LayerKind.AvgPool or LayerKind.GlobalAvgPool or LayerKind.Flatten
-            || l.Kind == LayerKind.Stage && l.Block!.Spatial || l.Kind == LayerKind.Norm && l.Out == Ranks.Map);
-        bool vector = specs.Any(l => l.Kind == LayerKind.Linear || l.Kind == LayerKind.Stage && !l.Block!.Spatial || l.Kind == LayerKind.Norm && l.Out == Ranks.Vector);
+        bool spatial = specs.Any(l => l.Kind.TakesMaps(l) == true);
+        bool vector = specs.Any(l => l.Kind.TakesMaps(l) == false);
         var at = NameLocation(type);
         if (spatial && vector) Report(DiagnosticDescriptors.BlockMixesKinds, at, type.Name);
-        if (!specs.Any(l => l.IsWeight || l.Kind == LayerKind.Stage) && !HasErrors && !BlockInvalid && !Unresolved)
+        if (!specs.Any(l => l.IsWeight || l.Kind == Kinds.Layers.LayerCatalog.Stage) && !HasErrors && !BlockInvalid && !Unresolved)
             Report(DiagnosticDescriptors.NoLayers, at, type.Name, "weight layers", "[Conv(Kernel = 3)] or [Linear]");
         // The block's output is planes * Expansion; when a nested stage sets the last channel count, its blocks decide.
-        var lastChannel = specs.LastOrDefault(l => l.IsWeight || l.Kind == LayerKind.Stage);
-        if (lastChannel is { Kind: LayerKind.Stage, Block: { } inner } && inner.Expansion != expansion)
+        var lastChannel = specs.LastOrDefault(l => l.IsWeight || l.Kind == Kinds.Layers.LayerCatalog.Stage);
+        if (lastChannel is { Kind.Composite: true, Block: { } inner } && inner.Expansion != expansion)
             Report(DiagnosticDescriptors.ConflictingPolicies, at, $"'{type.Name}' has Expansion = {expansion}, but its last stage '{lastChannel.Name}' outputs planes * {inner.Expansion} ({inner.Name})",
                 $"set Expansion = {inner.Expansion} on '{type.Name}'");
         if (specs.Count(l => l.Strided) > 1)
@@ -782,16 +702,4 @@ internal sealed class ClassReader
             }
         }
     }
-
-    static string AttributeName(LayerKind kind) => kind switch
-    {
-        LayerKind.Conv => "Conv",
-        LayerKind.Linear => "Linear",
-        LayerKind.MaxPool => "MaxPool",
-        LayerKind.AvgPool => "AvgPool",
-        LayerKind.GlobalAvgPool => "GlobalAvgPool",
-        LayerKind.Flatten => "Flatten",
-        LayerKind.Dropout => "Dropout",
-        _ => kind.ToString(),
-    };
 }

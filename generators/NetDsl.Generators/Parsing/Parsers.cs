@@ -44,7 +44,7 @@ internal static class Parsers
             var specs = layers.Select(l => l.Spec).ToList();
             reader.CheckPolicy(type.Name, policy with { Residual = ResidualPolicy.Off }, specs, ClassReader.NameLocation(type), isNetwork: true);
             if (policy.Init is InitKind.ZeroGamma or InitKind.Fixup or InitKind.SkipInit && !reader.HasErrors && !reader.BlockInvalid && !reader.Unresolved
-                && !specs.Any(l => l.Kind == LayerKind.Stage && l.Block!.Policy.Residual.Enabled))
+                && !specs.Any(l => l.Kind == Kinds.Layers.LayerCatalog.Stage && l.Block!.Policy.Residual.Enabled))
                 reader.Diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ConflictingPolicies, reader.InitLocation ?? ClassReader.NameLocation(type),
                     $"'{type.Name}': Init.{policy.Init} acts on residual branches, and it has no stage of residual blocks", "use HeFanIn or HeFanOut, or stages of [Residual] blocks"));
             reader.CheckNames(type, layers, policy, isNetwork: true);

@@ -42,8 +42,9 @@ internal static class VariantPlanner
         var at = matrix.At;
         void Report(DiagnosticDescriptor d, params string[] args) => diagnostics.Add(DiagnosticInfo.Create(d, at, args));
 
-        // Axes: (name, values); an absent axis keeps the declaration's setting.
-        List<T>? Axis<T>(string name, System.Func<object?, T?> convert, System.Func<T, bool> valid, string rule, string[]? names = null) where T : struct
+        // Axes: (name, values); an absent axis keeps the declaration's setting. An enum axis (enumName: the runtime enum, names:
+        // its members as written) reports a number outside the enum as ND0009, as a policy attribute does; other values ND0003.
+        List<T>? Axis<T>(string name, System.Func<object?, T?> convert, System.Func<T, bool> valid, string rule, string[]? names = null, string? enumName = null) where T : struct
         {
             // An enum axis's value as the user wrote it (its member's name), not its number.
             string Show(T v) => names is not null && v is int i && i >= 0 && i < names.Length ? names[i] : v.ToString()!;
@@ -55,7 +56,10 @@ internal static class VariantPlanner
             int bad = values.FindIndex(v => v is null || !valid(v.Value));
             if (bad >= 0)
             {
-                Report(DiagnosticDescriptors.InvalidValue, $"A value of the {name} axis", values[bad]?.ToString() ?? "invalid", rule);
+                if (enumName is not null && values[bad] is { } number)
+                    Report(DiagnosticDescriptors.UnknownEnumValue, $"A value of the {name} axis", System.Convert.ToString(number, CultureInfo.InvariantCulture)!, enumName, string.Join(", ", names!.Select(n => n.Substring(n.IndexOf('.') + 1))));
+                else
+                    Report(DiagnosticDescriptors.InvalidValue, $"A value of the {name} axis", values[bad]?.ToString() ?? "invalid", rule);
                 return null;
             }
             var list = values.Select(v => v!.Value).ToList();
@@ -66,19 +70,19 @@ internal static class VariantPlanner
 
         int errors = diagnostics.Count;
         var residual = Axis<bool>("Residual", v => v is bool b ? b : null, _ => true, "true or false");
-        var batchNorm = Axis<int>("BatchNorm", v => v is int i ? i : null, i => i is >= 0 and < 3, "a BatchNormVariant (AfterConv, AfterActivation, None)", new[] { "BatchNormVariant.AfterConv", "BatchNormVariant.AfterActivation", "BatchNormVariant.None" });
-        var order = Axis<int>("Order", v => v is int i ? i : null, Member<UnitOrder>, "a UnitOrder (" + Names<UnitOrder>() + ")", Qualified<UnitOrder>("UnitOrder"));
-        var activation = Axis<int>("Activation", v => v is int i ? i : null, Member<Nonlinearity>, "a Nonlinearity (" + Names<Nonlinearity>() + ")", Qualified<Nonlinearity>("Nonlinearity"));
+        var batchNorm = Axis<int>("BatchNorm", v => v is int i ? i : null, i => i is >= 0 and < 3, "a BatchNormVariant (AfterConv, AfterActivation, None)", new[] { "BatchNormVariant.AfterConv", "BatchNormVariant.AfterActivation", "BatchNormVariant.None" }, "BatchNormVariant");
+        var order = Axis<int>("Order", v => v is int i ? i : null, Member<UnitOrder>, "a UnitOrder (" + Names<UnitOrder>() + ")", Qualified<UnitOrder>("UnitOrder"), "UnitOrder");
+        var activation = Axis<int>("Activation", v => v is int i ? i : null, Member<Nonlinearity>, "a Nonlinearity (" + Names<Nonlinearity>() + ")", Qualified<Nonlinearity>("Nonlinearity"), "Nonlinearity");
         var normalization = Axis<int>("Normalization", v => v is int i ? i : null, i => i >= 0 && i < NormalizationNames.Length,
             "a NormalizationVariant (" + string.Join(", ", Norms.All.Select(k => k.Name)) + ", None)",
-            Norms.All.Select(k => "NormalizationVariant." + k.Name).Concat(new[] { "NormalizationVariant.None" }).ToArray());
+            Norms.All.Select(k => "NormalizationVariant." + k.Name).Concat(new[] { "NormalizationVariant.None" }).ToArray(), "NormalizationVariant");
         int groups = matrix.Arguments.FirstOrDefault(a => a.Name == "Groups")?.Single.Value is int g ? g : NormPolicy.DefaultGroups;
         if (groups <= 0 || groups > Limits.MaxGroups)
             Report(DiagnosticDescriptors.InvalidValue, "Groups of [Variants]", groups.ToString(CultureInfo.InvariantCulture), "between 1 and " + Limits.MaxGroups.ToString("N0", CultureInfo.InvariantCulture));
         if (batchNorm is not null && normalization is not null)
             Report(DiagnosticDescriptors.EmptyMatrix, "it has both a BatchNorm axis (BatchNorm's placement) and a Normalization axis (the kind)",
                 "keep one: Normalization places each kind where the class's policy places its normalization");
-        var initAxis = Axis<int>("Init", v => v is int i ? i : null, Member<InitKind>, "an Init (" + Names<InitKind>() + ")", Qualified<InitKind>("Init"));
+        var initAxis = Axis<int>("Init", v => v is int i ? i : null, Member<InitKind>, "an Init (" + Names<InitKind>() + ")", Qualified<InitKind>("Init"), "Init");
         var depth = Axis<int>("Depth", v => v is int i ? i : null, i => i is >= 1 and <= Limits.MaxBlocks, $"between 1 and {Limits.MaxBlocks.ToString(CultureInfo.InvariantCulture)}");
         if (diagnostics.Count > errors) return result;
         // Bound the work before doing any: the number of combinations, then the layers of all variants together.
@@ -88,7 +92,7 @@ internal static class VariantPlanner
             Report(DiagnosticDescriptors.TooManyVariants, $"the matrix has {Expansion.Show(combinations)} combinations", $"{Limits.MaxVariants} variants per matrix", "list fewer axis values");
             return result;
         }
-        if (!spec.Layers.Any(l => l.Kind == LayerKind.Stage) && (residual is not null || order is not null || depth is not null))
+        if (!spec.Layers.Any(l => l.Kind == Kinds.Layers.LayerCatalog.Stage) && (residual is not null || order is not null || depth is not null))
         {
             Report(DiagnosticDescriptors.EmptyMatrix, $"'{spec.Name}' has no stages, so the Residual, Order and Depth axes change nothing", "use them on a network with [Stage] layers");
             return result;
@@ -236,7 +240,7 @@ internal static class VariantPlanner
                 residualPolicy,
                 c.Init ?? bp.Init);
             reason ??= Meaningless(blockPolicy);
-            var layers = b.Layers.Select(l => l.Kind == LayerKind.Stage ? l with { Block = SpecializeBlock(l.Block!) } : Override(l, c)).OfType<LayerSpec>().ToList();
+            var layers = b.Layers.Select(l => l.Kind == Kinds.Layers.LayerCatalog.Stage ? l with { Block = SpecializeBlock(l.Block!) } : Override(l, c)).OfType<LayerSpec>().ToList();
             reason ??= ClassReader.InitProblem(blockPolicy, layers, isNetwork: false)?.Problem;
             var result = b with { Policy = blockPolicy, Layers = new EquatableArray<LayerSpec>(layers), Namespace = null };
             specialized[b.TypeName] = result;
@@ -245,8 +249,8 @@ internal static class VariantPlanner
         }
 
         var layersOut = new List<LayerSpec>();
-        int firstStage = spec.Layers.ToList().FindIndex(l => l.Kind == LayerKind.Stage);
-        int lastStage = spec.Layers.ToList().FindLastIndex(l => l.Kind == LayerKind.Stage);
+        int firstStage = spec.Layers.ToList().FindIndex(l => l.Kind == Kinds.Layers.LayerCatalog.Stage);
+        int lastStage = spec.Layers.ToList().FindLastIndex(l => l.Kind == Kinds.Layers.LayerCatalog.Stage);
         // Pre-activation variants of a post-activation declaration: the stem hands raw outputs to the first unit,
         // and a final BN + activation follow the last unit (He et al. 2016).
         bool declaredPreAct = firstStage >= 0 && spec.Layers[firstStage].Block!.Policy.Residual.Order == UnitOrder.FullPreActivation;
@@ -254,7 +258,7 @@ internal static class VariantPlanner
         for (int i = 0; i < spec.Layers.Count; i++)
         {
             var l = spec.Layers[i];
-            if (l.Kind == LayerKind.Stage)
+            if (l.Kind == Kinds.Layers.LayerCatalog.Stage)
                 l = l with { Block = SpecializeBlock(l.Block!), Blocks = c.Depth ?? l.Blocks };
             else
             {
@@ -269,13 +273,13 @@ internal static class VariantPlanner
             {
                 bool spatialOut = l.Block!.Spatial;
                 if (policy.Norm.Enabled)
-                    layersOut.Add(new LayerSpec(Identifiers.FinalNorm, LayerKind.Norm, spatialOut ? 2 : 1, 0, 1, 0, null, false, 0, 0, null, policy.Norm, null));
+                    layersOut.Add(LayerSpec.Create(Identifiers.FinalNorm, Kinds.Layers.LayerCatalog.Norm, norm: policy.Norm, normRank: spatialOut ? Ranks.Map : Ranks.Vector));
                 if (policy.Activation.Kind != Nonlinearity.None)
-                    layersOut.Add(new LayerSpec(Identifiers.FinalActivation(policy.Activation.Kind), LayerKind.Activation, 0, 0, 1, 0, null, false, 0, 0, null, null, policy.Activation));
+                    layersOut.Add(LayerSpec.Create(Identifiers.FinalActivation(policy.Activation.Kind), Kinds.Layers.LayerCatalog.Activation, activation: policy.Activation));
             }
         }
         reason ??= ClassReader.InitProblem(policy, layersOut, isNetwork: true)?.Problem;
-        if (policy.Init is InitKind.ZeroGamma or InitKind.Fixup or InitKind.SkipInit && !layersOut.Any(l => l.Kind == LayerKind.Stage && l.Block!.Policy.Residual.Enabled))
+        if (policy.Init is InitKind.ZeroGamma or InitKind.Fixup or InitKind.SkipInit && !layersOut.Any(l => l.Kind == Kinds.Layers.LayerCatalog.Stage && l.Block!.Policy.Residual.Enabled))
             reason ??= $"Init.{policy.Init} acts on residual branches, and the variant has none";
         meaningless = reason;
 
@@ -301,13 +305,13 @@ internal static class VariantPlanner
         {
             // b is a specialized block (its TypeName still the declared one).
             if (named.TryGetValue(b.TypeName, out var done)) return done;
-            var layers = b.Layers.Select(l => l.Kind == LayerKind.Stage ? l with { Block = Name(l.Block!) } : l).ToList();
+            var layers = b.Layers.Select(l => l.Kind == Kinds.Layers.LayerCatalog.Stage ? l with { Block = Name(l.Block!) } : l).ToList();
             var name = names[b.TypeName];
             var result = b with { TypeName = container + "." + Identifiers.Id(name), Name = name, Layers = new EquatableArray<LayerSpec>(layers) };
             named[b.TypeName] = result;
             return result;
         }
-        layersOut = layersOut.Select(l => l.Kind == LayerKind.Stage ? l with { Block = Name(l.Block!) } : l).ToList();
+        layersOut = layersOut.Select(l => l.Kind == Kinds.Layers.LayerCatalog.Stage ? l with { Block = Name(l.Block!) } : l).ToList();
         blocks = order.Select(k => Name(specialized[k])).ToList();
         return spec with { Name = typeName, Policy = policy, Layers = new EquatableArray<LayerSpec>(layersOut), FileStem = "" };
     }
@@ -320,9 +324,9 @@ internal static class VariantPlanner
     static LayerSpec? Override(LayerSpec l, Combo c)
     {
         // An explicit normalization layer: gone without normalization; the Normalization axis gives it the axis kind.
-        if (l.Kind == LayerKind.Norm)
+        if (l.Kind == Kinds.Layers.LayerCatalog.Norm)
             return c.Norm is { Enabled: false } ? null : c is { NormalizationName: not null, Norm: { } axisNorm } ? l with { Norm = l.Norm! with { Kind = axisNorm.Kind, Groups = axisNorm.Groups } } : l;
-        if (l.Kind == LayerKind.Activation && c.Activation is { } a && a != Nonlinearity.None) return l with { Activation = l.Activation! with { Kind = a } };
+        if (l.Kind == Kinds.Layers.LayerCatalog.Activation && c.Activation is { } a && a != Nonlinearity.None) return l with { Activation = l.Activation! with { Kind = a } };
         if (!l.IsWeight) return l;
         var bn = l.Norm is { Enabled: true } && c.Norm is { } axis ? axis : l.Norm;
         var act = l.Activation is { Kind: not Nonlinearity.None } && c.Activation is { } kind ? l.Activation with { Kind = kind } : l.Activation;

@@ -18,7 +18,7 @@ internal static class Expansion
         {
             if (step.Kind is StepKind.Add or StepKind.Flatten) continue;
             var l = step.Kind == StepKind.Layer ? layers[step.Layer] : null;
-            count = Add(count, l is { Kind: LayerKind.Stage, Block: { } b } ? Multiply(l.Blocks, b.ExpandedLayers) : 1);
+            count = Add(count, l is { Kind.Composite: true, Block: { } b } ? Multiply(l.Blocks, b.ExpandedLayers) : 1);
         }
         return count;
     }

@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using NetDsl.Generators.Diagnostics;
+using NetDsl.Generators.Kinds.Layers;
 using NetDsl.Generators.Kinds.Normalization;
 using NetDsl.Generators.Model;
 
@@ -131,21 +132,21 @@ internal sealed class ShapeInference
                         break;
                     case StepKind.Norm:
                         if (!Normalizes(s.Norms[step.Layer], x[0], x.Length == 3, $"The {Norms.Of(s.Norms[step.Layer].Kind).Name} of {(name.Length > 0 ? name : network)}", where)) return null;
-                        unit.Items.Add(NormRow(s.NormNames[step.Layer], s.Norms[step.Layer], x));
+                        unit.Items.Add(NormRow(step.Module!, s.Norms[step.Layer], x));
                         break;
                     case StepKind.Scalar:
                         // Fixup's biases and multiplier, SkipInit's alpha: one parameter each, shape unchanged.
-                        unit.Items.Add(new SummaryRow(step.Scalar!, "Parameter", Shape(x), 1, 0));
+                        unit.Items.Add(new SummaryRow(step.Module!, "Parameter", Shape(x), 1, 0));
                         break;
                     case StepKind.Act:
                     {
                         var a = s.Activations[step.Layer];
-                        unit.Items.Add(new SummaryRow(LayerKinds.ActivationField(a.Kind), LayerKinds.ActivationType(a.Kind), Shape(x), 0, 0));
+                        unit.Items.Add(new SummaryRow(step.Module!, Activation.Module(a.Kind), Shape(x), 0, 0));
                         break;
                     }
                     default:
                     {
-                        var next = Layer(s, step.Layer, prefix, x, planes, stride, step.Layer == lastChannel ? planes * expansion : planes, name, where, useSite is not null, unit.Items);
+                        var next = Layer(s, step.Layer, step.Module!, prefix, x, planes, stride, step.Layer == lastChannel ? planes * expansion : planes, name, where, useSite is not null, unit.Items);
                         if (next is null) return null;
                         x = next;
                         break;
@@ -164,80 +165,17 @@ internal sealed class ShapeInference
         return unit;
     }
 
-    long[]? Layer(UnitSchedule s, int index, string prefix, long[] x, long planes, long blockStride, long outSize, string name, LocationInfo? where, bool inBlock, List<object> items)
+    long[]? Layer(UnitSchedule s, int index, string module, string prefix, long[] x, long planes, long blockStride, long outSize, string name, LocationInfo? where, bool inBlock, List<object> items)
     {
         var l = s.Layers[index];
-        bool spatial = x.Length == 3;
-        long[] y;
-        long parameters = 0, macs = 0;
-        switch (l.Kind)
-        {
-            case LayerKind.Conv:
-            case LayerKind.MaxPool:
-            case LayerKind.AvgPool:
-            case LayerKind.GlobalAvgPool:
-            case LayerKind.Flatten:
-                if (!spatial)
-                {
-                    Report(DiagnosticDescriptors.NeedsSpatialMap, where, name, LayerKinds.FieldType(l.Kind), Show(x));
-                    return null;
-                }
-                if (l.Kind == LayerKind.Flatten) { y = new[] { x[0] * x[1] * x[2] }; break; }
-                if (l.Kind == LayerKind.GlobalAvgPool) { y = new[] { x[0], 1L, 1L }; break; }
-                int kernel = l.Kernel, padding = l.Kind == LayerKind.Conv ? l.EffectivePadding : l.Padding;
-                long stride = l.Kind == LayerKind.Conv ? (inBlock && index == s.StridedLayer ? blockStride : l.Stride) : l.PoolStride;
-                long h = LayerKinds.WindowOutput(x[1], kernel, (int)stride, padding), w = LayerKinds.WindowOutput(x[2], kernel, (int)stride, padding);
-                if (h <= 0 || w <= 0)
-                {
-                    Report(DiagnosticDescriptors.EmptyOutput, where, name, Show(x), $"{kernel}x{kernel}", $"{x[1] + 2 * padding}x{x[2] + 2 * padding}");
-                    return null;
-                }
-                long channels = l.Kind == LayerKind.Conv ? (inBlock ? outSize : l.Out) : x[0];
-                y = new[] { channels, h, w };
-                if (l.Kind == LayerKind.Conv)
-                {
-                    parameters = channels * x[0] * kernel * kernel + (s.Bias(index) ? channels : 0);
-                    macs = channels * h * w * x[0] * kernel * kernel;
-                }
-                break;
-            case LayerKind.Linear:
-                if (spatial)
-                {
-                    Report(DiagnosticDescriptors.LinearAfterSpatialMap, where, name, Show(x));
-                    return null;
-                }
-                long features = inBlock ? outSize : l.Out;
-                y = new[] { features };
-                parameters = features * x[0] + (s.Bias(index) ? features : 0);
-                macs = features * x[0];
-                break;
-            case LayerKind.Norm:
-            {
-                var kind = Norms.Of(l.Norm!.Kind);
-                if (l.Out != Ranks.Any && (l.Out == Ranks.Map) != spatial)
-                {
-                    // The declared type needs the other rank: name the type that fits here, or say there is none.
-                    var fits = kind.FieldTypes.FirstOrDefault(t => t.Rank == Ranks.Any || (t.Rank == Ranks.Map) == spatial).Type;
-                    if (fits is not null)
-                        Report(DiagnosticDescriptors.WrongFieldType, inBlock ? where : typeAt(index) ?? where, l.Name, kind.FieldTypes.First(t => t.Rank == l.Out).Type, kind.Name, "TorchSharp.Modules." + fits);
-                    else // the kind cannot run on this rank at all: its own reason and fix (InstanceNorm on vectors)
-                        Report(DiagnosticDescriptors.NormCannotRun, inBlock ? where : typeAt(index) ?? where, $"The {kind.Name} layer {name}",
-                            kind.Problem(l.Norm, x[0], spatial) ?? $"{kind.Name} does not run on {(spatial ? "maps" : "vectors")}");
-                    return null;
-                }
-                if (!Normalizes(l.Norm, x[0], spatial, $"The {kind.Name} layer {name}", where)) return null;
-                y = x;
-                parameters = kind.Parameters(x[0]);
-                break;
-            }
-            case LayerKind.Stage:
-                return Stage(l, prefix, x, inBlock ? planes : l.Out, inBlock && index == s.StridedLayer ? blockStride : l.Stride, where, items);
-            default: // Dropout, explicit activation
-                y = x;
-                break;
-        }
-        items.Add(new SummaryRow(l.Name, LayerKinds.SummaryKind(l, spatial), Shape(y), parameters, macs));
-        return y;
+        var kind = l.Kind;
+        long stride = inBlock && index == s.StridedLayer ? blockStride : l.Stride;
+        if (kind.Composite) return Stage(l, prefix, x, inBlock ? planes : l.Out, stride, where, items);
+        var shape = new LayerShape(l, x, inBlock ? outSize : l.Out, stride, kind.IsWeight && s.Bias(index), name,
+            (d, atType, args) => Report(d, atType && !inBlock ? typeAt(index) ?? where : where, args));
+        if (kind.Infer(shape) is not { } output) return null;
+        items.Add(new SummaryRow(module, kind.ModuleType(l, x.Length == 3), Shape(output.Shape), output.Parameters, output.Macs));
+        return output.Shape;
     }
 
     long[]? Stage(LayerSpec stage, string prefix, long[] x, long planes, long firstStride, LocationInfo? where, List<object> items)
@@ -274,7 +212,7 @@ internal sealed class ShapeInference
     {
         var policy = s.Residual!;
         bool spatial = input.Length == 3;
-        long[] subsampled = spatial ? new[] { branch[0], LayerKinds.WindowOutput(input[1], 1, (int)stride, 0), LayerKinds.WindowOutput(input[2], 1, (int)stride, 0) } : new[] { branch[0] };
+        long[] subsampled = spatial ? new[] { branch[0], Windows.Output(input[1], 1, (int)stride, 0), Windows.Output(input[2], 1, (int)stride, 0) } : new[] { branch[0] };
         // The same test the generated constructor makes at run time.
         bool shapeChanges = spatial ? stride != 1 || input[0] != branch[0] : input[0] != branch[0];
         var kind = policy.Shortcut;

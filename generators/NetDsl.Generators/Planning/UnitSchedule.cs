@@ -26,7 +26,9 @@ internal enum StepKind
 /// <param name="NormOnInput">A pre-activation BatchNorm, which normalizes the weight layer's input, not its output.</param>
 /// <param name="Scalar">A Scalar step's parameter name (<c>bias1a</c>, <c>scale</c>, <c>alpha</c>).</param>
 /// <param name="Multiply">A Scalar step multiplies (initial value 1, or 0 for SkipInit's alpha) instead of adding (initial value 0).</param>
-internal sealed record Step(StepKind Kind, int Layer, bool NormOnInput = false, string? Scalar = null, bool Multiply = false);
+/// <param name="Module">The member the step runs, by <see cref="UnitSchedule.NameSteps"/>'s rule: its sub-module (state_dict prefix and Summary row name) or scalar parameter; null for Flatten and Add.</param>
+/// <param name="Tap">The step's tap name (what a probe records), by the same rule; null for steps without their own tap (Flatten, Add, scalars, stages).</param>
+internal sealed record Step(StepKind Kind, int Layer, bool NormOnInput = false, string? Scalar = null, bool Multiply = false, string? Module = null, string? Tap = null);
 
 /// <summary>
 /// The order in which a block's or network's layers, implied BatchNorms, activations and residual
@@ -42,8 +44,6 @@ internal sealed class UnitSchedule
     public IReadOnlyDictionary<int, ActivationPolicy> Activations { get; init; } = null!;
     /// <summary>Per weight layer with a BatchNorm: its field name (<c>bn1</c> for <c>conv1</c>).</summary>
     public IReadOnlyDictionary<int, string> NormNames { get; init; } = null!;
-    /// <summary>Per weight layer with an activation: the tap name of that activation (<c>relu1</c> after <c>conv1</c>).</summary>
-    public IReadOnlyDictionary<int, string> ActivationNames { get; init; } = null!;
     /// <summary>The residual policy, or null for a plain unit.</summary>
     public ResidualPolicy? Residual { get; init; }
     /// <summary>Index of the layer taking a block's stride (a convolution, else the first nested stage), or -1.</summary>
@@ -65,7 +65,7 @@ internal sealed class UnitSchedule
     /// Whether weight layer <paramref name="i"/> has a bias: explicit, or off when a normalization directly follows it; under
     /// Fixup a convolution has none (its scalar biases take the place, as in the reference code's <c>bias=False</c>).
     /// </summary>
-    public bool Bias(int i) => Layers[i].Bias ?? (Init == InitKind.Fixup ? Layers[i].Kind != LayerKind.Conv : !(Norms[i].Enabled && Norms[i].After == BnAfter.Convolution));
+    public bool Bias(int i) => Layers[i].Bias ?? (Init == InitKind.Fixup ? Layers[i].Kind != Kinds.Layers.LayerCatalog.Conv : !(Norms[i].Enabled && Norms[i].After == BnAfter.Convolution));
 
     /// <summary>The normalization of the projection shortcut (<c>downsample.1</c>): the unit's first enabled one, or null.</summary>
     public NormPolicy? ProjectionNorm => Norms.Values.FirstOrDefault(n => n.Enabled);
@@ -93,7 +93,7 @@ internal sealed class UnitSchedule
         if (isNetwork && weights.Count > 0)
         {
             int head = weights[weights.Count - 1];
-            if (!layers.Skip(head + 1).Any(l => l.Kind == LayerKind.Stage))
+            if (!layers.Skip(head + 1).Any(l => l.Kind == Kinds.Layers.LayerCatalog.Stage))
             {
                 if (layers[head].Norm is null) norms[head] = NormPolicy.None;
                 if (layers[head].Activation is null) acts[head] = ActivationPolicy.None;
@@ -103,7 +103,7 @@ internal sealed class UnitSchedule
         var residual = !isNetwork && policy.Residual.Enabled ? policy.Residual : null;
         var order = isNetwork ? UnitOrder.Original : policy.Residual.Order;
         // The residual addition follows the last layer that sets the channels (a weight layer or a nested stage).
-        int last = Enumerable.Range(0, layers.Count).Where(i => layers[i].IsWeight || layers[i].Kind == LayerKind.Stage).DefaultIfEmpty(-1).Last();
+        int last = Enumerable.Range(0, layers.Count).Where(i => layers[i].IsWeight || layers[i].Kind == Kinds.Layers.LayerCatalog.Stage).DefaultIfEmpty(-1).Last();
         var steps = new List<Step>();
 
         void Post(int i)
@@ -120,14 +120,17 @@ internal sealed class UnitSchedule
         for (int i = 0; i < layers.Count; i++)
         {
             var l = layers[i];
+            var kind = l.Kind;
             // After global pooling ([N, C, 1, 1]), a Linear or a stage of fully connected blocks sees [N, C] (torchvision's flatten).
-            if (pooled && (l.Kind == LayerKind.Linear || l.Kind == LayerKind.Stage && l.Block is { Spatial: false }))
+            if (pooled && (kind.IsWeight || kind.Composite) && kind.TakesMaps(l) == false)
             {
                 steps.Add(new Step(StepKind.Flatten, i));
                 pooled = false;
             }
-            if (l.Kind == LayerKind.GlobalAvgPool) pooled = true;
-            else if (l.Kind is LayerKind.Conv or LayerKind.Flatten or LayerKind.Stage or LayerKind.MaxPool or LayerKind.AvgPool) pooled = false;
+            // Global pooling leaves [N, C, 1, 1]; a layer that changes the map (or a stage) ends that.
+            var size = kind.Size(l, l.Stride);
+            if (size is { ToOne: true }) pooled = true;
+            else if (size is not null || kind.Composite) pooled = false;
             if (!l.IsWeight)
             {
                 steps.Add(new Step(StepKind.Layer, i));
@@ -180,17 +183,17 @@ internal sealed class UnitSchedule
             steps.Insert(steps.FindIndex(t => t.Kind == StepKind.Add), new Step(StepKind.Scalar, -1, Scalar: "alpha", Multiply: true));
         var normNames = Name(layers, weights.Where(i => norms[i].Enabled), _ => "bn");
 
+        var activationNames = Name(layers, weights.Where(i => acts[i].Kind != Nonlinearity.None), i => Kinds.Layers.Activation.Field(acts[i].Kind));
         return new UnitSchedule
         {
             Layers = layers,
-            Steps = steps,
+            Steps = NameSteps(steps, layers, normNames, acts, activationNames),
             Init = init,
             FirstInputBias = firstInputBias,
             BranchEndNorm = residual is null ? null : EndNorm(steps, layers, normNames),
             Norms = norms,
             Activations = acts,
             NormNames = normNames,
-            ActivationNames = Name(layers, weights.Where(i => acts[i].Kind != Nonlinearity.None), i => LayerKinds.ActivationField(acts[i].Kind)),
             Residual = residual,
             StridedLayer = isNetwork ? -1 : FindStrided(layers),
             LastChannelLayer = last,
@@ -238,7 +241,7 @@ internal sealed class UnitSchedule
             var step = steps[k];
             if (step.Kind is StepKind.Act or StepKind.Scalar) continue;
             if (step.Kind == StepKind.Norm) return normNames[step.Layer];
-            if (step.Kind == StepKind.Layer && layers[step.Layer].Kind == LayerKind.Norm) return layers[step.Layer].Name;
+            if (step.Kind == StepKind.Layer && layers[step.Layer].Kind == Kinds.Layers.LayerCatalog.Norm) return layers[step.Layer].Name;
             return null;
         }
         return null;
@@ -247,12 +250,39 @@ internal sealed class UnitSchedule
     /// <summary>The convolution marked Strided, else the first with a kernel larger than 1, else the first (torchvision's BasicBlock and Bottleneck v1.5); without convolutions, the first nested stage.</summary>
     static int FindStrided(IReadOnlyList<LayerSpec> layers)
     {
-        var convs = Enumerable.Range(0, layers.Count).Where(i => layers[i].Kind == LayerKind.Conv).ToList();
-        if (convs.Count == 0) return Enumerable.Range(0, layers.Count).Where(i => layers[i].Kind == LayerKind.Stage).DefaultIfEmpty(-1).First();
+        var convs = Enumerable.Range(0, layers.Count).Where(i => layers[i].Kind == Kinds.Layers.LayerCatalog.Conv).ToList();
+        if (convs.Count == 0) return Enumerable.Range(0, layers.Count).Where(i => layers[i].Kind == Kinds.Layers.LayerCatalog.Stage).DefaultIfEmpty(-1).First();
         var marked = convs.Where(i => layers[i].Strided).ToList();
         if (marked.Count > 0) return marked[0];
         var wide = convs.Where(i => layers[i].Kernel > 1).ToList();
         return wide.Count > 0 ? wide[0] : convs[0];
+    }
+
+    /// <summary>
+    /// The one naming rule of a unit's steps: the module name (what the generated class holds: state_dict keys, Summary rows,
+    /// the PyTorch source) and the tap name (what a probe records).
+    /// <list type="bullet">
+    /// <item>A declared layer: its field name for both (<c>conv1</c>; a stage's blocks tap inside themselves).</item>
+    /// <item>An implied normalization: <c>bn1</c> for <c>conv1</c> (<see cref="Name"/>), both.</item>
+    /// <item>An implied activation: the module is the one shared module of its non-linearity (<c>relu</c>, as torchvision's
+    /// BasicBlock reuses <c>self.relu</c>), so the Summary lists each use as <c>relu</c>; the tap is per use, named after the weight
+    /// layer it follows (<c>relu1</c> after <c>conv1</c>), and a second use after the same layer (ReLU-only pre-activation runs
+    /// the first layer's activation before and after it) appends <c>_out</c>.</item>
+    /// <item>A scalar parameter (Fixup, SkipInit): its name is the module; it has no tap.</item>
+    /// </list>
+    /// </summary>
+    internal static List<Step> NameSteps(List<Step> steps, IReadOnlyList<LayerSpec> layers, Dictionary<int, string> normNames,
+        IReadOnlyDictionary<int, ActivationPolicy> acts, Dictionary<int, string> activationNames)
+    {
+        var taps = new HashSet<string>();
+        return steps.Select(step => step.Kind switch
+        {
+            StepKind.Layer => step with { Module = layers[step.Layer].Name, Tap = layers[step.Layer].Kind == Kinds.Layers.LayerCatalog.Stage ? null : layers[step.Layer].Name },
+            StepKind.Norm => step with { Module = normNames[step.Layer], Tap = normNames[step.Layer] },
+            StepKind.Act => step with { Module = Kinds.Layers.Activation.Field(acts[step.Layer].Kind), Tap = taps.Add(activationNames[step.Layer]) ? activationNames[step.Layer] : activationNames[step.Layer] + "_out" },
+            StepKind.Scalar => step with { Module = step.Scalar },
+            _ => step,
+        }).ToList();
     }
 
     /// <summary>

@@ -42,6 +42,17 @@ public sealed class GlobalAvgPoolAttribute : Attribute
 {
 }
 
+/// <summary>
+/// Zero padding on a field of type <c>TorchSharp.Modules.ZeroPad2d</c> (PyTorch's <c>nn.ZeroPad2d</c>):
+/// <c>[N, C, H, W]</c> to <c>[N, C, H + 2 * Padding, W + 2 * Padding]</c>. No parameters.
+/// </summary>
+[AttributeUsage(AttributeTargets.Field, Inherited = false, AllowMultiple = false)]
+public sealed class ZeroPadAttribute : Attribute
+{
+    /// <summary>Zeros added on each side of the height and width, 0 to 1,024. Default 1.</summary>
+    public int Padding { get; set; } = 1;
+}
+
 /// <summary>Flattens <c>[N, C, H, W]</c> to <c>[N, C * H * W]</c> on a field of type <c>TorchSharp.Modules.Flatten</c>.</summary>
 [AttributeUsage(AttributeTargets.Field, Inherited = false, AllowMultiple = false)]
 public sealed class FlattenAttribute : Attribute

@@ -196,6 +196,19 @@ public partial class InstanceNormNet
     [Linear(3)] Linear fc;
 }
 
+/// <summary>[ZeroPad]: padding before a convolution without padding (5x5 keeps 8x8 after 2 zeros on each side), and after pooling.</summary>
+[Network, Input(3, 8, 8), BatchNorm, Activation(Nonlinearity.ReLU)]
+public partial class ZeroPadNet
+{
+    [ZeroPad(Padding = 2)] ZeroPad2d pad1;                        // [3, 12, 12]
+    [Conv(4, Kernel = 5, Padding = 0)] Conv2d conv1;              // [4, 8, 8]
+    [MaxPool] MaxPool2d pool;                                     // [4, 4, 4]
+    [ZeroPad] ZeroPad2d pad2;                                     // [4, 6, 6]
+    [Conv(6, Kernel = 3, Padding = 0, Stride = 2)] Conv2d conv2;  // [6, 2, 2]
+    [GlobalAvgPool] AdaptiveAvgPool2d avgpool;
+    [Linear(3)] Linear fc;
+}
+
 /// <summary>The Normalization axis: every kind (GroupNorm with 2 groups) and none; the explicit BatchNorm layer takes the axis kind.</summary>
 [Network, Input(3, 8, 8), BatchNorm, Activation(Nonlinearity.ReLU)]
 [Variants(Normalization = new[] { NormalizationVariant.BatchNorm, NormalizationVariant.GroupNorm, NormalizationVariant.LayerNorm, NormalizationVariant.InstanceNorm, NormalizationVariant.None }, Groups = 2)]

@@ -213,6 +213,11 @@ public class ConstructTwinTests
             M("conv1", Conv(3, 4, 3)), M("bn1", InstanceNorm2d(4)), M("relu", ReLU()), M("conv2", Conv(4, 6, 3, 2)), M("bn2", InstanceNorm2d(6)),
             M("inorm", InstanceNorm2d(6, eps: 1e-3)), M("avgpool", AdaptiveAvgPool2d(1)), M("fc", Linear(6, 3)));
 
+    static Twin ZeroPadNetTwin() =>
+        new((m, x) => Head(m, m["relu"].call(m["bn2"].call(m["conv2"].call(m["pad2"].call(m["pool"].call(m["relu"].call(m["bn1"].call(m["conv1"].call(m["pad1"].call(x)))))))))),
+            M("pad1", ZeroPad2d(2)), M("conv1", Conv(3, 4, 5, padding: 0)), M("bn1", BatchNorm2d(4)), M("relu", ReLU()), M("pool", MaxPool2d(2, stride: 2)),
+            M("pad2", ZeroPad2d(1)), M("conv2", Conv(4, 6, 3, 2, padding: 0)), M("bn2", BatchNorm2d(6)), M("avgpool", AdaptiveAvgPool2d(1)), M("fc", Linear(6, 3)));
+
     static Twin NormFamilyNetTwin() =>
         new((m, x) =>
             {
@@ -373,6 +378,8 @@ public class ConstructTwinTests
         ["SkipInit: alpha at the end of each residual branch"] = new(() => Randomized(new SkipInitNet()), SkipInitNetTwin, Maps, Logits, 1348, SkipInitNet.Summary),
         // conv1 108, conv2 216 (no biases: a norm follows), no parameters in the InstanceNorms; fc 21
         ["InstanceNorm: policy and explicit layer, no parameters"] = new(() => new InstanceNormNet(), InstanceNormNetTwin, Maps, Logits, 345, InstanceNormNet.Summary),
+        // conv1 300 + bn1 8, conv2 216 + bn2 12 (no biases: a BatchNorm follows), no parameters in the paddings; fc 21
+        ["ZeroPad: before a convolution without padding and after pooling"] = new(() => new ZeroPadNet(), ZeroPadNetTwin, Maps, Logits, 557, ZeroPadNet.Summary),
         ["CNN with a dense head: BatchNorm2d then BatchNorm1d, MaxPool, Flatten, Dropout"] = new(() => new CnnWithDenseHead(), CnnWithDenseHeadTwin, new long[] { 4, 1, 6, 6 }, Logits, 703, CnnWithDenseHead.Summary),
     };
 

@@ -76,6 +76,7 @@ public sealed class PyTorchSourceTests(ITestOutputHelper output) : IDisposable
         new("FixupNet", Generated.Constructs.FixupNet.PyTorchSource, () => new Generated.Constructs.FixupNet(), new long[] { 4, 3, 8, 8 }, true, 1286),
         new("SkipInitNet", Generated.Constructs.SkipInitNet.PyTorchSource, () => new Generated.Constructs.SkipInitNet(), new long[] { 4, 3, 8, 8 }, true, 1348),
         new("InstanceNormNet", Generated.Constructs.InstanceNormNet.PyTorchSource, () => new Generated.Constructs.InstanceNormNet(), new long[] { 4, 3, 8, 8 }, true, 345),
+        new("ZeroPadNet", Generated.Constructs.ZeroPadNet.PyTorchSource, () => new Generated.Constructs.ZeroPadNet(), new long[] { 4, 3, 8, 8 }, true, 557),
         new("NormFamilyNet", Generated.Constructs.NormFamilyNet.PyTorchSource, () => new Generated.Constructs.NormFamilyNet(), new long[] { 4, 3, 8, 8 }, true, 1631),
     }
     .Concat(Variants(BnResidualMatrix.Variants.All, 4))

@@ -24,10 +24,10 @@ internal sealed class BatchNorm : INormKind
     public string ModuleType(bool map) => map ? "BatchNorm2d" : "BatchNorm1d";
 
     public string Factory(NormPolicy p, string features, bool map) =>
-        $"global::TorchSharp.torch.nn.{ModuleType(map)}({features}, eps: {LayerKinds.Lit(p.Eps)}, momentum: {LayerKinds.Lit(p.Momentum)})";
+        $"global::TorchSharp.torch.nn.{ModuleType(map)}({features}, eps: {Literals.CSharp(p.Eps)}, momentum: {Literals.CSharp(p.Momentum)})";
 
     public string PyTorch(NormPolicy p, string features, bool map) =>
-        $"nn.{ModuleType(map)}({features}" + (p.Eps == 1e-5 ? "" : ", eps=" + LayerKinds.PyLit(p.Eps)) + (p.Momentum == 0.1 ? "" : ", momentum=" + LayerKinds.PyLit(p.Momentum)) + ")";
+        $"nn.{ModuleType(map)}({features}" + (p.Eps == 1e-5 ? "" : ", eps=" + Literals.Python(p.Eps)) + (p.Momentum == 0.1 ? "" : ", momentum=" + Literals.Python(p.Momentum)) + ")";
 
     public long Parameters(long features) => 2 * features;
 

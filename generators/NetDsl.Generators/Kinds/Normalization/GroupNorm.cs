@@ -32,10 +32,10 @@ internal sealed class GroupNorm : INormKind
     public string ModuleType(bool map) => "GroupNorm";
 
     public string Factory(NormPolicy p, string features, bool map) =>
-        $"global::NetDsl.NormalizationLayers.GroupNorm({p.Groups.ToString(CultureInfo.InvariantCulture)}, {features}, eps: {LayerKinds.Lit(p.Eps)})";
+        $"global::NetDsl.NormalizationLayers.GroupNorm({p.Groups.ToString(CultureInfo.InvariantCulture)}, {features}, eps: {Literals.CSharp(p.Eps)})";
 
     public string PyTorch(NormPolicy p, string features, bool map) =>
-        $"nn.GroupNorm({p.Groups.ToString(CultureInfo.InvariantCulture)}, {features}" + (p.Eps == 1e-5 ? "" : ", eps=" + LayerKinds.PyLit(p.Eps)) + ")";
+        $"nn.GroupNorm({p.Groups.ToString(CultureInfo.InvariantCulture)}, {features}" + (p.Eps == 1e-5 ? "" : ", eps=" + Literals.Python(p.Eps)) + ")";
 
     public long Parameters(long features) => 2 * features;
 

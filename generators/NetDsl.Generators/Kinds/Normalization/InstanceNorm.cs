@@ -22,10 +22,10 @@ internal sealed class InstanceNorm : INormKind
     public string ModuleType(bool map) => "InstanceNorm2d";
 
     public string Factory(NormPolicy p, string features, bool map) =>
-        $"global::TorchSharp.torch.nn.InstanceNorm2d({features}, eps: {LayerKinds.Lit(p.Eps)})";
+        $"global::TorchSharp.torch.nn.InstanceNorm2d({features}, eps: {Literals.CSharp(p.Eps)})";
 
     public string PyTorch(NormPolicy p, string features, bool map) =>
-        $"nn.InstanceNorm2d({features}" + (p.Eps == 1e-5 ? "" : ", eps=" + LayerKinds.PyLit(p.Eps)) + ")";
+        $"nn.InstanceNorm2d({features}" + (p.Eps == 1e-5 ? "" : ", eps=" + Literals.Python(p.Eps)) + ")";
 
     public long Parameters(long features) => 0;
 

@@ -26,11 +26,11 @@ internal sealed class LayerNorm : INormKind
     public string ModuleType(bool map) => map ? "GroupNorm" : "LayerNorm";
 
     public string Factory(NormPolicy p, string features, bool map) => map
-        ? $"global::NetDsl.NormalizationLayers.GroupNorm(1, {features}, eps: {LayerKinds.Lit(p.Eps)})"
-        : $"global::TorchSharp.torch.nn.LayerNorm({features}, eps: {LayerKinds.Lit(p.Eps)})";
+        ? $"global::NetDsl.NormalizationLayers.GroupNorm(1, {features}, eps: {Literals.CSharp(p.Eps)})"
+        : $"global::TorchSharp.torch.nn.LayerNorm({features}, eps: {Literals.CSharp(p.Eps)})";
 
     public string PyTorch(NormPolicy p, string features, bool map) =>
-        (map ? $"nn.GroupNorm(1, {features}" : $"nn.LayerNorm({features}") + (p.Eps == 1e-5 ? "" : ", eps=" + LayerKinds.PyLit(p.Eps)) + ")";
+        (map ? $"nn.GroupNorm(1, {features}" : $"nn.LayerNorm({features}") + (p.Eps == 1e-5 ? "" : ", eps=" + Literals.Python(p.Eps)) + ")";
 
     public long Parameters(long features) => 2 * features;
 
