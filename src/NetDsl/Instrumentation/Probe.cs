@@ -68,7 +68,8 @@ public sealed record ProbeOptions
 public sealed class Probe : IDisposable
 {
     readonly nn.Module module;
-    readonly List<(string Name, Parameter Parameter, Tensor Before)> snapshots = new();
+    // Each parameter before the optimizer step: on the host (Copy) when the fused kernels read it, else a tensor.
+    readonly List<(string Name, Parameter Parameter, Tensor? Before, float[]? HostBefore)> snapshots = new();
     readonly Dictionary<string, SplitState> splits = new();
     readonly Dictionary<ResidualSplitRecord, int> splitOrder = new(ReferenceEqualityComparer.Instance);
     // Values computed on the device and read in one copy per phase (forward, CaptureGradients, CaptureUpdates):
@@ -82,7 +83,7 @@ public sealed class Probe : IDisposable
     readonly Dictionary<TapRecord, List<ResidualSplitRecord>> awaitingTotal = new(ReferenceEqualityComparer.Instance);
     // The last gradients seen in backward, kept alive so their storage cannot be reused: a gradient that arrives
     // again (autograd hands the same tensor through an identity tap chain and to both operands of a sum) shares its norm.
-    readonly List<(IntPtr Data, long[] Shape, long[] Strides, Tensor Keep, Tensor Norm)> recentGradients = new();
+    readonly List<(IntPtr Data, long[] Shape, long[] Strides, Tensor Keep, (Tensor? Device, double[]? Host) Norm)> recentGradients = new();
     const int RecentGradients = 8;
     Action? removeHook;
     StepRecord current;
@@ -382,14 +383,14 @@ public sealed class Probe : IDisposable
     void OnGradient(TapRecord record, Tensor grad)
     {
         var norm = GradientNorm(grad);
-        pendingBackward.Add((norm, null, v =>
+        pendingBackward.Add((norm.Device, norm.Host, v =>
         {
             record.GradientNorm = v[0];
             // Any NaN or infinity in the gradient makes its norm NaN or infinite.
             if (!double.IsFinite(v[0]) && pendingNonFinite is null) pendingNonFinite = record.Name;
         }));
         if (awaitingTotal.Remove(record, out var units))
-            foreach (var u in units) pendingBackward.Add((norm, null, v => u.TotalGradientNorm = v[0]));
+            foreach (var u in units) pendingBackward.Add((norm.Device, norm.Host, v => u.TotalGradientNorm = v[0]));
         if (record.Kind is not (TapKind.BranchInput or TapKind.ShortcutInput)) return;
         // The two paths of one unit's input: combine their gradients once both have arrived. A second
         // backward pass in the same step (gradient accumulation) leaves the first pass's split as it is.
@@ -423,23 +424,26 @@ public sealed class Probe : IDisposable
         else if (split.Parts >= 2) return;
         split.Parts++;
         var rec = split.Record;
-        pendingBackward.Add((norm, null, v => { if (shortcut) rec.ShortcutGradientNorm = v[0]; else rec.BranchGradientNorm = v[0]; }));
+        pendingBackward.Add((norm.Device, norm.Host, v => { if (shortcut) rec.ShortcutGradientNorm = v[0]; else rec.BranchGradientNorm = v[0]; }));
         if (split.Parts == 2 && split.First is { } first)
         {
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
-            var total = (first + grad).norm().to_type(ScalarType.Float64).reshape(1).DetachFromDisposeScope();
-            pendingBackward.Add((total, null, v => rec.TotalGradientNorm = v[0]));
+            // The same kernel as the tap norms, so a total read from a shared norm and one summed here are equal bit for bit.
+            var sum = first + grad;
+            if (FuseStatistics && FusedStatistics.Applies(sum)) pendingBackward.Add((null, [Math.Sqrt(FusedStatistics.SumOfSquares(sum))], v => rec.TotalGradientNorm = v[0]));
+            else pendingBackward.Add((sum.norm().to_type(ScalarType.Float64).reshape(1).DetachFromDisposeScope(), null, v => rec.TotalGradientNorm = v[0]));
             first.Dispose();
             split.First = null;
         }
     }
 
     /// <summary>
-    /// The norm of <paramref name="grad"/> as a 1-element float64 tensor, shared with an earlier tap that received
+    /// The norm of <paramref name="grad"/>, computed on the host by the fused kernel (Host, one value) or as a 1-element float64
+    /// tensor (Device), shared with an earlier tap that received
     /// the very same gradient (same storage, offset, shape and strides, kept alive so it cannot be another one).
     /// </summary>
-    Tensor GradientNorm(Tensor grad)
+    (Tensor? Device, double[]? Host) GradientNorm(Tensor grad)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -457,7 +461,9 @@ public sealed class Probe : IDisposable
                     return g.Norm;
                 }
         }
-        var norm = grad.norm().to_type(ScalarType.Float64).reshape(1).DetachFromDisposeScope();
+        (Tensor? Device, double[]? Host) norm = FuseStatistics && FusedStatistics.Applies(grad)
+            ? (null, [Math.Sqrt(FusedStatistics.SumOfSquares(grad))])
+            : (grad.norm().to_type(ScalarType.Float64).reshape(1).DetachFromDisposeScope(), null);
         if (data != IntPtr.Zero)
         {
             if (recentGradients.Count == RecentGradients)
@@ -498,11 +504,15 @@ public sealed class Probe : IDisposable
         {
             // Buffers (BatchNorm's running mean and variance) are updated in forward and used by every later evaluation:
             // a NaN there (say, the variance of a batch of one) poisons every eval output silently.
-            if (buffers.Count > 0)
+            var deviceBuffers = FuseStatistics ? buffers.Where(b => !FusedStatistics.Applies(b.buffer)).ToList() : buffers;
+            if (FuseStatistics)
+                foreach (var (name, buffer) in buffers)
+                    if (FusedStatistics.Applies(buffer) && !FusedStatistics.Compute(buffer, perUnit: false).Finite && badBuffer is null) badBuffer = name;
+            if (deviceBuffers.Count > 0)
             {
                 using var scope = NewDisposeScope();
-                var finite = stack(buffers.Select(b => b.buffer.isfinite().all().to_type(ScalarType.Float64)).ToArray()).DetachFromDisposeScope();
-                pendingBackward.Add((finite, null, v => { int bad = Array.IndexOf(v, 0.0); if (bad >= 0) badBuffer = buffers[bad].name; }));
+                var finite = stack(deviceBuffers.Select(b => b.buffer.isfinite().all().to_type(ScalarType.Float64)).ToArray()).DetachFromDisposeScope();
+                pendingBackward.Add((finite, null, v => { int bad = Array.IndexOf(v, 0.0); if (bad >= 0 && badBuffer is null) badBuffer = deviceBuffers[bad].name; }));
             }
             for (int i = 0; i < parameters.Count; i++)
             {
@@ -511,6 +521,24 @@ public sealed class Probe : IDisposable
                 var record = new ParameterRecord { Name = name };
                 current.Parameters.Add(record);
                 int at = i;
+                if (FuseStatistics && FusedStatistics.Applies(p) && (p.grad is null || FusedStatistics.Applies(p.grad)))
+                {
+                    // Host kernels: no tensor per norm.
+                    double weight = Math.Sqrt(FusedStatistics.SumOfSquares(p));
+                    double[] ready = [weight];
+                    if (p.grad is { } pg)
+                    {
+                        var gs = FusedStatistics.Compute(pg, perUnit: false, centered: false);
+                        ready = [weight, gs.Finite ? 1 : 0, Math.Sqrt(gs.SumOfSquares)];
+                    }
+                    pendingBackward.Add((null, ready, v =>
+                    {
+                        record.WeightNorm = v[0];
+                        gradientFinite[at] = v.Length == 1 || v[1] != 0;
+                        if (v.Length == 3) record.GradientNorm = v[2];
+                    }));
+                    continue;
+                }
                 var norms = p.grad is { } g
                     ? stack(new[] { p.norm().to_type(ScalarType.Float64), g.isfinite().all().to_type(ScalarType.Float64), g.norm().to_type(ScalarType.Float64) })
                     : p.norm().to_type(ScalarType.Float64).reshape(1);
@@ -538,7 +566,9 @@ public sealed class Probe : IDisposable
             if (!gradientFinite[i]) NonFinite(parameters[i].name, "parameter gradient");
         using (no_grad())
             foreach (var (name, p) in parameters)
-                snapshots.Add((name, p, p.detach().clone().DetachFromDisposeScope()));
+                snapshots.Add(FuseStatistics && FusedStatistics.Applies(p)
+                    ? (name, p, null, FusedStatistics.Copy(p))
+                    : (name, p, p.detach().clone().DetachFromDisposeScope(), null));
     }
 
     /// <summary>After the optimizer step: records each parameter's relative update ||w_after - w_before|| / ||w_before|| (one device read for all).</summary>
@@ -549,7 +579,11 @@ public sealed class Probe : IDisposable
         using (var scope = NewDisposeScope())
         using (no_grad())
         {
-            var updates = stack(snapshots.Select(s => (s.Parameter - s.Before).norm().to_type(ScalarType.Float64)).ToArray()).cpu().data<double>().ToArray();
+            var onDevice = snapshots.Where(s => s.Before is not null).ToArray();
+            var deviceUpdates = onDevice.Length == 0 ? []
+                : stack(onDevice.Select(s => (s.Parameter - s.Before!).norm().to_type(ScalarType.Float64)).ToArray()).cpu().data<double>().ToArray();
+            int next = 0;
+            var updates = snapshots.Select(s => s.HostBefore is { } before ? Math.Sqrt(FusedStatistics.SquaredDistance(s.Parameter, before)) : deviceUpdates[next++]).ToArray();
             for (int i = 0; i < snapshots.Count; i++)
             {
                 double denominator = current.Parameters[i].WeightNorm;
@@ -567,7 +601,7 @@ public sealed class Probe : IDisposable
 
     void DisposeSnapshots()
     {
-        foreach (var (_, _, before) in snapshots) before.Dispose();
+        foreach (var (_, _, before, _) in snapshots) before?.Dispose();
         snapshots.Clear();
     }
 
