@@ -122,6 +122,14 @@ internal static unsafe class FusedStatistics
         return total;
     }
 
+    static bool HasNaN(float* data, int rows, int units, int from, int to)
+    {
+        for (int r = 0; r < rows; r++)
+            for (int i = from; i < to; i++)
+                if (float.IsNaN(data[(long)r * units + i])) return true;
+        return false;
+    }
+
     static double SquaresInDouble(float* row, int start, int end, float shift)
     {
         double q = 0;
@@ -145,13 +153,12 @@ internal static unsafe class FusedStatistics
     }
 
     /// <summary>Columns [<paramref name="from"/>, <paramref name="to"/>) of the <c>[rows, units]</c> matrix at <paramref name="data"/>.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     static Part Run(float* data, int rows, int units, int from, int to, bool perUnit, bool magnitudes, float low, float high, bool centered)
     {
         var part = new Part { Min = float.PositiveInfinity, Max = float.NegativeInfinity, Finite = true };
         int width = to - from;
         if (width <= 0) return part;
-        var nonFinite = Vector<float>.Zero;   // x - x: 0 for every finite x, NaN for NaN and infinities
-        float nonFiniteTail = 0;
         float[]? lo = perUnit ? new float[width] : null, hi = perUnit ? new float[width] : null;
         if (perUnit) { Array.Fill(lo!, float.PositiveInfinity); Array.Fill(hi!, float.NegativeInfinity); }
         int step = Vector<float>.Count;
@@ -177,15 +184,42 @@ internal static unsafe class FusedStatistics
                     for (int chunk = start; chunk < end; chunk += Chunk)
                     {
                         int stop = Math.Min(end, chunk + Chunk), i = chunk;
-                        var s = Vector<float>.Zero;
-                        var q = Vector<float>.Zero;
+                        // Two independent sets of accumulators: each add waits for the one before it in its own set only.
+                        Vector<float> s0 = default, s1 = default, q0 = default, q1 = default;
+                        Vector<int> b0 = default, a0 = default;
+                        for (; i + 2 * step <= stop; i += 2 * step)
+                        {
+                            var v0 = *(Vector<float>*)(row + i);
+                            var v1 = *(Vector<float>*)(row + i + step);
+                            var c0 = v0 - vShift;
+                            var c1 = v1 - vShift;
+                            s0 += c0;
+                            s1 += c1;
+                            q0 = Vector.FusedMultiplyAdd(c0, c0, q0);
+                            q1 = Vector.FusedMultiplyAdd(c1, c1, q1);
+                            vMin = Vector.Min(vMin, Vector.Min(v0, v1));
+                            vMax = Vector.Max(vMax, Vector.Max(v0, v1));
+                            if (perUnit)
+                            {
+                                *(Vector<float>*)(lp + i) = Vector.Min(*(Vector<float>*)(lp + i), v0);
+                                *(Vector<float>*)(hp + i) = Vector.Max(*(Vector<float>*)(hp + i), v0);
+                                *(Vector<float>*)(lp + i + step) = Vector.Min(*(Vector<float>*)(lp + i + step), v1);
+                                *(Vector<float>*)(hp + i + step) = Vector.Max(*(Vector<float>*)(hp + i + step), v1);
+                            }
+                            if (magnitudes)
+                            {
+                                var m0 = Vector.Abs(v0);
+                                var m1 = Vector.Abs(v1);
+                                b0 += Vector.LessThan(m0, vLow) + Vector.LessThan(m1, vLow);      // true lanes are -1
+                                a0 += Vector.GreaterThan(m0, vHigh) + Vector.GreaterThan(m1, vHigh);
+                            }
+                        }
                         for (; i + step <= stop; i += step)
                         {
                             var v = *(Vector<float>*)(row + i);
                             var c = v - vShift;
-                            nonFinite += v - v;
-                            s += c;
-                            q += c * c;
+                            s0 += c;
+                            q0 = Vector.FusedMultiplyAdd(c, c, q0);
                             vMin = Vector.Min(vMin, v);
                             vMax = Vector.Max(vMax, v);
                             if (perUnit)
@@ -195,16 +229,17 @@ internal static unsafe class FusedStatistics
                             }
                             if (magnitudes)
                             {
-                                var a = Vector.Abs(v);
-                                below -= Vector.Sum(Vector.LessThan(a, vLow));      // true lanes are -1
-                                above -= Vector.Sum(Vector.GreaterThan(a, vHigh));
+                                var m = Vector.Abs(v);
+                                b0 += Vector.LessThan(m, vLow);
+                                a0 += Vector.GreaterThan(m, vHigh);
                             }
                         }
-                        float ss = Vector.Sum(s), qq = Vector.Sum(q);
+                        float ss = Vector.Sum(s0 + s1), qq = Vector.Sum(q0 + q1);
+                        below -= Vector.Sum(b0);
+                        above -= Vector.Sum(a0);
                         for (; i < stop; i++)
                         {
                             float v = row[i], c = v - shift;
-                            nonFiniteTail += v - v;
                             ss += c;
                             qq += c * c;
                             part.Min = MathF.Min(part.Min, v);
@@ -219,11 +254,13 @@ internal static unsafe class FusedStatistics
                 }
             }
         }
-        part.Finite = Vector.Sum(nonFinite) == 0 && nonFiniteTail == 0;
+        for (int k = 0; k < step; k++) { part.Min = MathF.Min(part.Min, vMin[k]); part.Max = MathF.Max(part.Max, vMax[k]); }
+        // A NaN reaches the sum; an infinity the extremes. A non-finite sum of finite values (float32 overflow near 3.4e38) is
+        // told apart by looking for the NaN itself, which only happens on that rare path.
+        part.Finite = float.IsFinite(part.Min) && float.IsFinite(part.Max) && (double.IsFinite(shiftedSum) || !HasNaN(data, rows, units, from, to));
         double count = (double)rows * width;
         part.Sum = shiftedSum + count * shift;
         part.Squares = shiftedSquares + 2.0 * shift * shiftedSum + count * (double)shift * shift;
-        for (int k = 0; k < step; k++) { part.Min = MathF.Min(part.Min, vMin[k]); part.Max = MathF.Max(part.Max, vMax[k]); }
         if (perUnit)
             for (int k = 0; k < width; k++)
             {

@@ -116,6 +116,8 @@ public class FusedStatisticsTests
         var withInf = zeros(1000); withInf[3] = tensor(float.PositiveInfinity);
         Assert.Equal(double.PositiveInfinity, FusedStatistics.Compute(withInf, perUnit: false).Max);
         Assert.False(FusedStatistics.Compute(withInf, perUnit: false).Finite);
+        using var nearMax = 3e38f.ToScalar();
+        Assert.True(FusedStatistics.Compute(full(new long[] { 1000 }, nearMax), perUnit: false).Finite);   // the float32 sum overflows, no value does
         var tail = zeros(1003); tail[1002] = tensor(float.NegativeInfinity);   // in the scalar tail, not a vector
         Assert.False(FusedStatistics.Compute(tail, perUnit: false).Finite);
     }
