@@ -51,6 +51,29 @@ if (args.Length > 0 && args[0] == "forward-checks")
     ForwardCheckCost.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 30);
     return;
 }
+if (args.Length > 0 && args[0] == "fold-cost")
+{
+    TorchConfig.ApplyThreads();
+    FoldCost.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 40);
+    return;
+}
+if (args.Length > 0 && args[0] == "tap-cost")
+{
+    TapCost.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 200);
+    return;
+}
+if (args.Length > 0 && args[0] == "fused-stats")
+{
+    TorchConfig.ApplyThreads();
+    FusedStatisticsCost.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 200, 20);
+    return;
+}
+if (args.Length > 0 && args[0] == "memory-format")
+{
+    TorchConfig.ApplyThreads();
+    MemoryFormat.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 30, 5);
+    return;
+}
 if (args.Length > 0 && args[0] == "vs-pytorch")
 {
     TorchConfig.ApplyThreads();

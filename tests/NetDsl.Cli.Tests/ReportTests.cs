@@ -182,6 +182,30 @@ public sealed class ReportTests : IDisposable
     }
 
     [Fact]
+    public void Covariate_shift_and_shattering_name_the_normalization_of_the_Normalization_axis_and_of_hand_written_variants()
+    {
+        // The sample's two variants, once on the Normalization axis (GroupNorm vs None), once as hand-written variants without
+        // either axis, whose normalization is read from the layer types of their architecture tables.
+        foreach (var (good, bad, table) in new[] { ("GroupNorm", "NoNorm", false), ("", "", true) })
+        {
+            var results = Sample();
+            foreach (var (v, value) in results.Variants.Zip(new[] { good, bad }))
+            {
+                v.Settings.Remove("BatchNorm");
+                if (!table) v.Settings["Normalization"] = value;
+                else v.Summary = v.Name == "Net.Good" ? "| conv1 | Conv2d |\n| bn1 | GroupNorm |" : "| conv1 | Conv2d |";
+            }
+            ReportWriter.Write(results, folder);
+            var md = File.ReadAllText(Path.Combine(folder, "report.md"));
+            Assert.Contains("With GroupNorm the mean cos(G, G') is 0.910 vs 0.610 without", md);
+            Assert.Contains("no GroupNorm", md);
+            Assert.Contains("as Ioffe & Szegedy hypothesized for BatchNorm", md);
+            Assert.Matches(@"\| Good \| [^|]* \| GroupNorm \| 4 \| 0\.810", md);
+            Assert.Matches(@"\| Bad \| [^|]* \| none \| 8 \| 0\.110", md);
+        }
+    }
+
+    [Fact]
     public void Every_csv_holds_the_exact_numbers()
     {
         ReportWriter.Write(Sample(), folder);

@@ -173,6 +173,19 @@ public static class ReportWriter
         /// <summary>The variant's short name, escaped for Markdown: for tables and findings.</summary>
         static string Short(VariantResult v) => Md(Plain(v));
 
+        /// <summary>
+        /// The normalization a variant uses: from its <c>BatchNorm</c> or <c>Normalization</c> axis, else the first normalization
+        /// layer type its architecture table lists (a variant written by hand, a network without those axes); "none" without one.
+        /// </summary>
+        static string NormalizationOf(VariantResult v) => v.Axes switch
+        {
+            { BatchNorm: { } b } => b == BatchNormVariant.None ? "none" : "BatchNorm",
+            { Normalization: { } n } => n == NormalizationVariant.None ? "none" : n.ToString(),
+            _ => NormalizationLayers.FirstOrDefault(k => v.Summary.Contains(k, StringComparison.Ordinal)) ?? "none",
+        };
+
+        static readonly string[] NormalizationLayers = ["BatchNorm", "GroupNorm", "LayerNorm", "InstanceNorm"];
+
         /// <summary>Text from the user, the file system or results.json, escaped for Markdown (<see cref="Escape.Markdown"/>).</summary>
         static string Md(string text) => Escape.Markdown(text);
 
@@ -693,18 +706,22 @@ public static class ReportWriter
                     MeanSd(Chosen(v).Select(j => Mean(j.CovariateShift.SelectMany(p => p.Layers.Skip(1)).Select(x => x.Cosine))).ToList()),
                     MeanSd(Chosen(v).Select(j => Mean(j.CovariateShift.SelectMany(p => p.Layers.Skip(1)).Select(x => x.L2Distance))).ToList(), "G4"),
                 }));
-            var bn = measured.Where(v => v.Axes.BatchNorm is BatchNormVariant.AfterConv or BatchNormVariant.AfterActivation).ToList();
-            var none = measured.Where(v => v.Axes.BatchNorm == BatchNormVariant.None).ToList();
+            var bn = measured.Where(v => NormalizationOf(v) != "none").ToList();
+            var none = measured.Where(v => NormalizationOf(v) == "none").ToList();
             if (bn.Count > 0 && none.Count > 0)
             {
+                // The kind's name when every normalized variant uses the same one (BatchNorm in the presets), else "normalization".
+                var kinds = bn.Select(NormalizationOf).Distinct().ToList();
+                string kind = kinds.Count == 1 ? kinds[0] : "normalization";
+                string about = kind == "BatchNorm" ? "" : " for BatchNorm";
                 double cBn = Mean(bn.SelectMany(Shifts).Select(x => x.Cosine)), cNone = Mean(none.SelectMany(Shifts).Select(x => x.Cosine));
                 IEnumerable<double> PerSeed(IEnumerable<VariantResult> vs) => vs.SelectMany(Chosen).Select(j => Mean(j.CovariateShift.SelectMany(p => p.Layers.Skip(1)).Select(x => x.Cosine)));
                 var w = Statistics.Welch(PerSeed(bn), PerSeed(none));
-                Finding($"With BatchNorm the mean cos(G, G') is {F(cBn)} vs {F(cNone)} without ({Claim("BatchNorm", PerSeed(bn), "no BatchNorm", PerSeed(none), "mean cos(G, G')", 1, "", "F3")}): " + (!w.Distinguishable && double.IsFinite(w.Low)
-                    ? "these seeds cannot tell whether BatchNorm changes internal covariate shift by this measure."
+                Finding($"With {kind} the mean cos(G, G') is {F(cBn)} vs {F(cNone)} without ({Claim(kind, PerSeed(bn), "no " + kind, PerSeed(none), "mean cos(G, G')", 1, "", "F3")}): " + (!w.Distinguishable && double.IsFinite(w.Low)
+                    ? $"these seeds cannot tell whether {kind} changes internal covariate shift by this measure."
                     : cBn > cNone
-                    ? "BatchNorm reduced internal covariate shift in this run, as Ioffe & Szegedy hypothesized (Santurkar et al. report it does not)."
-                    : "BatchNorm did not reduce internal covariate shift (the gradients change at least as much), as Santurkar et al. report.") +
+                    ? $"{kind} reduced internal covariate shift in this run, as Ioffe & Szegedy hypothesized{about} (Santurkar et al. report it does not)."
+                    : $"{kind} did not reduce internal covariate shift (the gradients change at least as much), as Santurkar et al. report{about}.") +
                     AtEachRate(bn[0], none[0], j => Mean(j.CovariateShift.SelectMany(p => p.Layers.Skip(1)).Select(x => x.Cosine)), "mean cos(G, G')", ""));
             }
             Plot("ics_cosine.png", "cos(G, G') per step (mean over layers 2..L)", "training step", "cos(G, G')",
@@ -771,7 +788,7 @@ public static class ReportWriter
             Table(["variant", "family", "normalization", "depth", "lag-1 ACF"],
                 measured.Select(v => new[]
                 {
-                    Short(v), Md(Family(v)), v.Axes.BatchNorm == BatchNormVariant.None ? "none" : "BatchNorm",
+                    Short(v), Md(Family(v)), NormalizationOf(v),
                     Depth(v).ToString(Inv), MeanSd(Chosen(v).Where(s => s.Shattering is not null).Select(Lag1).ToList()),
                 }));
             var families = measured.GroupBy(Family).ToList();

@@ -35,8 +35,8 @@ public sealed record ProbeOptions
     public NonFinitePolicy OnNonFinite { get; init; } = NonFinitePolicy.Throw;
     /// <summary>
     /// Compute forward statistics over the first this-many samples of the batch instead of all of it (null, the
-    /// default: the whole batch). Forward statistics dominate a probe's cost; a subsample makes them cheaper at
-    /// the price of estimates (the unit fractions then count over the subsample).
+    /// default: the whole batch). Forward statistics read every activation once (one fused pass for CPU float32
+    /// tensors); a subsample reads less at the price of estimates (the unit fractions then count over the subsample).
     /// </summary>
     public int? ActivationSamples { get; init; }
     /// <summary>Compute forward statistics only on steps whose number is a multiple of this (default 1: every step); gradients are recorded on every step.</summary>
@@ -68,12 +68,14 @@ public sealed record ProbeOptions
 public sealed class Probe : IDisposable
 {
     readonly nn.Module module;
-    readonly List<(string Name, Parameter Parameter, Tensor Before)> snapshots = new();
+    // Each parameter before the optimizer step: on the host (Copy) when the fused kernels read it, else a tensor.
+    readonly List<(string Name, Parameter Parameter, Tensor? Before, float[]? HostBefore)> snapshots = new();
     readonly Dictionary<string, SplitState> splits = new();
     readonly Dictionary<ResidualSplitRecord, int> splitOrder = new(ReferenceEqualityComparer.Instance);
     // Values computed on the device and read in one copy per phase (forward, CaptureGradients, CaptureUpdates):
     // one device-to-host read instead of one per tap. Each entry is a 1-D float64 tensor and what to do with its values.
-    readonly List<(Tensor Values, Action<double[]> Use)> pendingForward = new(), pendingBackward = new();
+    // Values still on the device (Values), or computed on the host already by the fused kernel (Ready); read in one copy per phase.
+    readonly List<(Tensor? Values, double[]? Ready, Action<double[]> Use)> pendingForward = new(), pendingBackward = new();
     // Tap outputs of this forward pass (the identity tensors handed back to the generated code), to recognise a
     // residual unit whose input is another tap's output: that tap's gradient is the unit's total, no extra norm.
     readonly Dictionary<Tensor, TapRecord> tapOutputs = new(ReferenceEqualityComparer.Instance);
@@ -81,7 +83,7 @@ public sealed class Probe : IDisposable
     readonly Dictionary<TapRecord, List<ResidualSplitRecord>> awaitingTotal = new(ReferenceEqualityComparer.Instance);
     // The last gradients seen in backward, kept alive so their storage cannot be reused: a gradient that arrives
     // again (autograd hands the same tensor through an identity tap chain and to both operands of a sum) shares its norm.
-    readonly List<(IntPtr Data, long[] Shape, long[] Strides, Tensor Keep, Tensor Norm)> recentGradients = new();
+    readonly List<(IntPtr Data, long[] Shape, long[] Strides, Tensor Keep, (Tensor? Device, double[]? Host) Norm)> recentGradients = new();
     const int RecentGradients = 8;
     Action? removeHook;
     StepRecord current;
@@ -91,6 +93,9 @@ public sealed class Probe : IDisposable
 
     /// <summary>Share gradient norms between taps that receive the same gradient (on by default; tests compare both ways).</summary>
     internal bool ShareGradientNorms { get; set; } = true;
+
+    /// <summary>Forward statistics of CPU float32 activations in one pass over their memory (<see cref="FusedStatistics"/>); off: LibTorch's reductions (tests compare the two).</summary>
+    internal bool FuseStatistics { get; set; } = true;
 
     /// <summary>Gradient norms not computed because another tap's was shared, since attaching (for tests).</summary>
     internal int SharedNorms { get; private set; }
@@ -196,7 +201,7 @@ public sealed class Probe : IDisposable
     {
         foreach (var list in new[] { pendingForward, pendingBackward })
         {
-            foreach (var t in list.Select(p => p.Values).Distinct(ReferenceEqualityComparer.Instance)) ((Tensor)t!).Dispose();
+            foreach (var t in list.Where(p => p.Values is not null).Select(p => p.Values).Distinct(ReferenceEqualityComparer.Instance)) ((Tensor)t!).Dispose();
             list.Clear();
         }
     }
@@ -267,6 +272,7 @@ public sealed class Probe : IDisposable
     // Static, so never finalized during a native call (see NetDsl.Native.Scalars).
     static readonly Scalar SigmoidSaturation = 5.986876601124521.ToScalar();
     static readonly Scalar TanhSaturation = 2.993222846126381.ToScalar();
+    const float SigmoidSaturationF = 5.986876601124521f, TanhSaturationF = 2.993222846126381f;
 
     void Measure(TapRecord record, Tensor x)
     {
@@ -278,6 +284,20 @@ public sealed class Probe : IDisposable
         using var noGrad = no_grad();
         var d = x.detach();
         if (Options.ActivationSamples is int k && k > 0 && d.shape[0] > k) d = d.narrow(0, 0, k);
+        if (FuseStatistics && FusedStatistics.Applies(d))
+        {
+            // One pass over the activation's memory on the host instead of LibTorch's separate reductions (see FusedStatistics).
+            bool saturating = record.Kind is TapKind.SigmoidInput or TapKind.TanhInput;
+            float high = record.Kind == TapKind.SigmoidInput ? SigmoidSaturationF : TanhSaturationF;
+            bool perUnit = record.Kind == TapKind.ReluOutput && d.dim() > 0;
+            var r = FusedStatistics.Compute(d, perUnit, saturating ? 1f : float.NaN, saturating ? high : float.NaN);
+            double[] ready = perUnit ? [r.Sum, r.SumOfSquares, r.Min, r.Max, r.NeverActive, r.AlwaysActive]
+                : saturating ? [r.Sum, r.SumOfSquares, r.Min, r.Max, r.Below, r.Above]
+                : [r.Sum, r.SumOfSquares, r.Min, r.Max];
+            double count = d.numel();
+            pendingForward.Add((null, ready, v => UseStatistics(record, v, count)));
+            return;
+        }
         // Sum and sum of squares instead of std_mean: two vectorized passes cost a few percent of LibTorch's
         // std_mean on CPU (0.4 ms vs 10.8 ms on 1.6 M floats here); the variance is formed in double below.
         var flat = d.flatten();
@@ -307,7 +327,7 @@ public sealed class Probe : IDisposable
         }
         double n = flat.shape[0];
         var values = stack(stats.Select(t => t.to_type(ScalarType.Float64)).ToArray()).DetachFromDisposeScope();
-        pendingForward.Add((values, v => UseStatistics(record, v, n)));
+        pendingForward.Add((values, null, v => UseStatistics(record, v, n)));
     }
 
     void UseStatistics(TapRecord record, double[] values, double n)
@@ -323,28 +343,33 @@ public sealed class Probe : IDisposable
     }
 
     /// <summary>Reads every pending value of <paramref name="pending"/> in one copy, frees them, then applies them in order.</summary>
-    static void Read(List<(Tensor Values, Action<double[]> Use)> pending)
+    static void Read(List<(Tensor? Values, double[]? Ready, Action<double[]> Use)> pending)
     {
         if (pending.Count == 0) return;
-        double[] all;
+        double[] all = [];
+        var onDevice = pending.Where(p => p.Values is not null).Select(p => p.Values!).ToArray();
         var lengths = new int[pending.Count];
         try
         {
-            for (int i = 0; i < pending.Count; i++) lengths[i] = (int)pending[i].Values.shape[0];
-            using var scope = NewDisposeScope();
-            all = cat(pending.Select(p => p.Values).ToArray(), 0).cpu().data<double>().ToArray();
+            for (int i = 0; i < pending.Count; i++) lengths[i] = pending[i].Values is { } v ? (int)v.shape[0] : 0;
+            if (onDevice.Length > 0)
+            {
+                using var scope = NewDisposeScope();
+                all = cat(onDevice, 0).cpu().data<double>().ToArray();
+            }
         }
         finally
         {
             // A tensor can stand for several taps (a shared gradient norm): dispose each once.
-            foreach (var t in pending.Select(p => p.Values).Distinct(ReferenceEqualityComparer.Instance)) ((Tensor)t!).Dispose();
+            foreach (var t in onDevice.Distinct(ReferenceEqualityComparer.Instance)) ((Tensor)t!).Dispose();
         }
-        var uses = pending.Select(p => p.Use).ToArray();
+        var entries = pending.ToArray();
         pending.Clear();
         int offset = 0;
-        for (int i = 0; i < uses.Length; i++)
+        for (int i = 0; i < entries.Length; i++)
         {
-            uses[i](all.AsSpan(offset, lengths[i]).ToArray());
+            if (entries[i].Ready is { } ready) { entries[i].Use(ready); continue; }
+            entries[i].Use(all.AsSpan(offset, lengths[i]).ToArray());
             offset += lengths[i];
         }
     }
@@ -358,14 +383,14 @@ public sealed class Probe : IDisposable
     void OnGradient(TapRecord record, Tensor grad)
     {
         var norm = GradientNorm(grad);
-        pendingBackward.Add((norm, v =>
+        pendingBackward.Add((norm.Device, norm.Host, v =>
         {
             record.GradientNorm = v[0];
             // Any NaN or infinity in the gradient makes its norm NaN or infinite.
             if (!double.IsFinite(v[0]) && pendingNonFinite is null) pendingNonFinite = record.Name;
         }));
         if (awaitingTotal.Remove(record, out var units))
-            foreach (var u in units) pendingBackward.Add((norm, v => u.TotalGradientNorm = v[0]));
+            foreach (var u in units) pendingBackward.Add((norm.Device, norm.Host, v => u.TotalGradientNorm = v[0]));
         if (record.Kind is not (TapKind.BranchInput or TapKind.ShortcutInput)) return;
         // The two paths of one unit's input: combine their gradients once both have arrived. A second
         // backward pass in the same step (gradient accumulation) leaves the first pass's split as it is.
@@ -399,23 +424,26 @@ public sealed class Probe : IDisposable
         else if (split.Parts >= 2) return;
         split.Parts++;
         var rec = split.Record;
-        pendingBackward.Add((norm, v => { if (shortcut) rec.ShortcutGradientNorm = v[0]; else rec.BranchGradientNorm = v[0]; }));
+        pendingBackward.Add((norm.Device, norm.Host, v => { if (shortcut) rec.ShortcutGradientNorm = v[0]; else rec.BranchGradientNorm = v[0]; }));
         if (split.Parts == 2 && split.First is { } first)
         {
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
-            var total = (first + grad).norm().to_type(ScalarType.Float64).reshape(1).DetachFromDisposeScope();
-            pendingBackward.Add((total, v => rec.TotalGradientNorm = v[0]));
+            // The same kernel as the tap norms, so a total read from a shared norm and one summed here are equal bit for bit.
+            var sum = first + grad;
+            if (FuseStatistics && FusedStatistics.Applies(sum)) pendingBackward.Add((null, [Math.Sqrt(FusedStatistics.SumOfSquares(sum))], v => rec.TotalGradientNorm = v[0]));
+            else pendingBackward.Add((sum.norm().to_type(ScalarType.Float64).reshape(1).DetachFromDisposeScope(), null, v => rec.TotalGradientNorm = v[0]));
             first.Dispose();
             split.First = null;
         }
     }
 
     /// <summary>
-    /// The norm of <paramref name="grad"/> as a 1-element float64 tensor, shared with an earlier tap that received
+    /// The norm of <paramref name="grad"/>, computed on the host by the fused kernel (Host, one value) or as a 1-element float64
+    /// tensor (Device), shared with an earlier tap that received
     /// the very same gradient (same storage, offset, shape and strides, kept alive so it cannot be another one).
     /// </summary>
-    Tensor GradientNorm(Tensor grad)
+    (Tensor? Device, double[]? Host) GradientNorm(Tensor grad)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -433,7 +461,9 @@ public sealed class Probe : IDisposable
                     return g.Norm;
                 }
         }
-        var norm = grad.norm().to_type(ScalarType.Float64).reshape(1).DetachFromDisposeScope();
+        (Tensor? Device, double[]? Host) norm = FuseStatistics && FusedStatistics.Applies(grad)
+            ? (null, [Math.Sqrt(FusedStatistics.SumOfSquares(grad))])
+            : (grad.norm().to_type(ScalarType.Float64).reshape(1).DetachFromDisposeScope(), null);
         if (data != IntPtr.Zero)
         {
             if (recentGradients.Count == RecentGradients)
@@ -474,11 +504,15 @@ public sealed class Probe : IDisposable
         {
             // Buffers (BatchNorm's running mean and variance) are updated in forward and used by every later evaluation:
             // a NaN there (say, the variance of a batch of one) poisons every eval output silently.
-            if (buffers.Count > 0)
+            var deviceBuffers = FuseStatistics ? buffers.Where(b => !FusedStatistics.Applies(b.buffer)).ToList() : buffers;
+            if (FuseStatistics)
+                foreach (var (name, buffer) in buffers)
+                    if (FusedStatistics.Applies(buffer) && !FusedStatistics.Compute(buffer, perUnit: false).Finite && badBuffer is null) badBuffer = name;
+            if (deviceBuffers.Count > 0)
             {
                 using var scope = NewDisposeScope();
-                var finite = stack(buffers.Select(b => b.buffer.isfinite().all().to_type(ScalarType.Float64)).ToArray()).DetachFromDisposeScope();
-                pendingBackward.Add((finite, v => { int bad = Array.IndexOf(v, 0.0); if (bad >= 0) badBuffer = buffers[bad].name; }));
+                var finite = stack(deviceBuffers.Select(b => b.buffer.isfinite().all().to_type(ScalarType.Float64)).ToArray()).DetachFromDisposeScope();
+                pendingBackward.Add((finite, null, v => { int bad = Array.IndexOf(v, 0.0); if (bad >= 0 && badBuffer is null) badBuffer = deviceBuffers[bad].name; }));
             }
             for (int i = 0; i < parameters.Count; i++)
             {
@@ -487,10 +521,28 @@ public sealed class Probe : IDisposable
                 var record = new ParameterRecord { Name = name };
                 current.Parameters.Add(record);
                 int at = i;
+                if (FuseStatistics && FusedStatistics.Applies(p) && (p.grad is null || FusedStatistics.Applies(p.grad)))
+                {
+                    // Host kernels: no tensor per norm.
+                    double weight = Math.Sqrt(FusedStatistics.SumOfSquares(p));
+                    double[] ready = [weight];
+                    if (p.grad is { } pg)
+                    {
+                        var gs = FusedStatistics.Compute(pg, perUnit: false, centered: false);
+                        ready = [weight, gs.Finite ? 1 : 0, Math.Sqrt(gs.SumOfSquares)];
+                    }
+                    pendingBackward.Add((null, ready, v =>
+                    {
+                        record.WeightNorm = v[0];
+                        gradientFinite[at] = v.Length == 1 || v[1] != 0;
+                        if (v.Length == 3) record.GradientNorm = v[2];
+                    }));
+                    continue;
+                }
                 var norms = p.grad is { } g
                     ? stack(new[] { p.norm().to_type(ScalarType.Float64), g.isfinite().all().to_type(ScalarType.Float64), g.norm().to_type(ScalarType.Float64) })
                     : p.norm().to_type(ScalarType.Float64).reshape(1);
-                pendingBackward.Add((norms.DetachFromDisposeScope(), v =>
+                pendingBackward.Add((norms.DetachFromDisposeScope(), null, v =>
                 {
                     record.WeightNorm = v[0];
                     gradientFinite[at] = v.Length == 1 || v[1] != 0;
@@ -514,7 +566,9 @@ public sealed class Probe : IDisposable
             if (!gradientFinite[i]) NonFinite(parameters[i].name, "parameter gradient");
         using (no_grad())
             foreach (var (name, p) in parameters)
-                snapshots.Add((name, p, p.detach().clone().DetachFromDisposeScope()));
+                snapshots.Add(FuseStatistics && FusedStatistics.Applies(p)
+                    ? (name, p, null, FusedStatistics.Copy(p))
+                    : (name, p, p.detach().clone().DetachFromDisposeScope(), null));
     }
 
     /// <summary>After the optimizer step: records each parameter's relative update ||w_after - w_before|| / ||w_before|| (one device read for all).</summary>
@@ -525,7 +579,11 @@ public sealed class Probe : IDisposable
         using (var scope = NewDisposeScope())
         using (no_grad())
         {
-            var updates = stack(snapshots.Select(s => (s.Parameter - s.Before).norm().to_type(ScalarType.Float64)).ToArray()).cpu().data<double>().ToArray();
+            var onDevice = snapshots.Where(s => s.Before is not null).ToArray();
+            var deviceUpdates = onDevice.Length == 0 ? []
+                : stack(onDevice.Select(s => (s.Parameter - s.Before!).norm().to_type(ScalarType.Float64)).ToArray()).cpu().data<double>().ToArray();
+            int next = 0;
+            var updates = snapshots.Select(s => s.HostBefore is { } before ? Math.Sqrt(FusedStatistics.SquaredDistance(s.Parameter, before)) : deviceUpdates[next++]).ToArray();
             for (int i = 0; i < snapshots.Count; i++)
             {
                 double denominator = current.Parameters[i].WeightNorm;
@@ -543,7 +601,7 @@ public sealed class Probe : IDisposable
 
     void DisposeSnapshots()
     {
-        foreach (var (_, _, before) in snapshots) before.Dispose();
+        foreach (var (_, _, before, _) in snapshots) before?.Dispose();
         snapshots.Clear();
     }
 
