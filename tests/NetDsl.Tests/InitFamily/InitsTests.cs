@@ -107,6 +107,7 @@ public class InitsTests
         var e = Assert.Throws<ArgumentException>(() => Inits.Apply(net, Init.ZeroGamma));
         Assert.Contains("acts on residual branches, and 'CnnWithDenseHead' has no residual units: use HeFanIn or HeFanOut", e.Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => Inits.Apply(net, (Init)42));
+        Assert.Equal("network", Assert.Throws<ArgumentNullException>(() => Inits.Apply(null!, Init.HeFanIn)).ParamName);
     }
 
     [Fact]
