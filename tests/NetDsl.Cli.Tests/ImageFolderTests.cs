@@ -116,6 +116,58 @@ public sealed class ImageFolderTests : IDisposable
     }
 
     [Fact]
+    public void Missing_or_too_many_class_folders_several_unknown_test_classes_and_damaged_image_data_are_refused_by_name()
+    {
+        var train = Directory.CreateDirectory(Path.Combine(root, "train")).FullName;
+        Assert.False(ImageFolder.IsThere(root));   // both splits' folders are needed
+        var test = Directory.CreateDirectory(Path.Combine(root, "test")).FullName;
+        Assert.True(ImageFolder.IsThere(root));
+        string Error() => Assert.Throws<InvalidDataException>(() => FashionMnist.Load(root, ImageDataset.Folder)).Message;
+        Assert.Equal($"{train}: no class folders; put each class's images in a folder named after it (train/cat/1.png, train/dog/1.png, ...)", Error());
+
+        // Labels are bytes: 257 classes are refused; 256 pass that check (and then the first, empty, class folder is named).
+        for (var c = 0; c < 257; c++) Directory.CreateDirectory(Path.Combine(train, $"c{c:D3}"));
+        Assert.Equal($"{train}: 257 class folders; at most 256 classes are supported", Error());
+        Directory.Delete(Path.Combine(train, "c256"));
+        Assert.StartsWith($"{Path.Combine(train, "c000")}: the class folder 'c000' holds no images", Error(), StringComparison.Ordinal);
+        foreach (var d in Directory.GetDirectories(train)) Directory.Delete(d);
+
+        Png("train/a/1.png", 4, 4, (x, y) => Colour(0, x, y));
+        Png("train/b/1.png", 4, 4, (x, y) => Colour(1, x, y));
+        // No test class folder: no test images.
+        Assert.Equal($"{test}: no images; the test split needs at least one", Error());
+        // Every unknown test class is named, in ordinal order.
+        Png("test/zebra/1.png", 4, 4, (x, y) => Colour(2, x, y));
+        Png("test/yak/1.png", 4, 4, (x, y) => Colour(3, x, y));
+        Assert.Equal($"{test}: class folder(s) 'yak', 'zebra' have no training images (train has a, b); rename or remove them", Error());
+        Directory.Delete(Path.Combine(test, "zebra"), recursive: true);
+        Directory.Delete(Path.Combine(test, "yak"), recursive: true);
+
+        // Files whose header reads but whose pixel data (the PNG's IDAT chunk) ends halfway or is damaged.
+        Png("test/a/1.png", 4, 4, (x, y) => Colour(4, x, y));
+        var damaged = Png("train/b/2.png", 4, 4, (x, y) => Colour(5, x, y));
+        var bytes = File.ReadAllBytes(damaged);
+        var (data, length) = Idat(bytes);
+        File.WriteAllBytes(damaged, bytes[..(data + length / 2)]);
+        Assert.Equal($"{damaged}: the image data is truncated; fix or remove the file", Error());
+        for (var k = data + length / 2; k < data + length; k++) bytes[k] ^= 0xA5;
+        File.WriteAllBytes(damaged, bytes);
+        Assert.Equal($"{damaged}: does not decode (ErrorInInput); fix or remove the file", Error());
+    }
+
+    /// <summary>Where the data of a PNG's (first) IDAT chunk starts, and its length: chunks are length (4 bytes, big-endian), type, data, CRC.</summary>
+    static (int Start, int Length) Idat(byte[] png)
+    {
+        for (var at = 8; at + 8 <= png.Length;)
+        {
+            var length = (png[at] << 24) | (png[at + 1] << 16) | (png[at + 2] << 8) | png[at + 3];
+            if (System.Text.Encoding.ASCII.GetString(png, at + 4, 4) == "IDAT") return (at + 8, length);
+            at += 12 + length;
+        }
+        throw new InvalidDataException("no IDAT chunk");
+    }
+
+    [Fact]
     public void Compare_checks_the_folders_image_shape_and_classes_against_the_network()
     {
         foreach (var c in new[] { "a", "b", "c" })

@@ -436,6 +436,12 @@ public sealed class TrainingTests : IDisposable
             var empty = Path.Combine(folder, "empty.ckpt");
             Checkpoint.WriteAtomically(empty, writer => { writer.Write("NETDSL-CHECKPOINT-1"); writer.Write("tiny"); writer.Write("null"); });
             Assert.Equal($"{empty}: empty progress record", Assert.Throws<InvalidDataException>(() => Checkpoint.Load(empty, "tiny", model, trainer.Optimizer)).Message);
+            // A progress record that is not JSON: the parser's first sentence, and the fix.
+            var corrupt = Path.Combine(folder, "corrupt.ckpt");
+            Checkpoint.WriteAtomically(corrupt, writer => { writer.Write("NETDSL-CHECKPOINT-2"); writer.Write("tiny"); writer.Write("{not json"); });
+            var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(corrupt, "tiny", model, trainer.Optimizer));
+            Assert.Equal($"{corrupt}: corrupt checkpoint ('n' is an invalid start of a property name); remove it to restart this job", e.Message);
+            Assert.IsAssignableFrom<System.Text.Json.JsonException>(e.InnerException);
             // A save into a folder that does not exist yet creates it; nothing but the checkpoint is left behind.
             var nested = Path.Combine(folder, "a", "b", "c.ckpt");
             Checkpoint.Save(nested, "tiny", new JobResult { Seed = 1 }, model, trainer.Optimizer);
