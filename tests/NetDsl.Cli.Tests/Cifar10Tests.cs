@@ -227,6 +227,19 @@ public sealed class Cifar10Tests : IDisposable
         var names = Fresh("names", f => f["batches.meta.txt"] = "cat\ndog\n"u8.ToArray());
         Assert.StartsWith($"{Path.Combine(names, "batches.meta.txt")}: 2 line(s) ('cat', 'dog'); CIFAR-10's batches.meta.txt names 10 classes", Error<InvalidDataException>(names), StringComparison.Ordinal);
 
+        // Trailing blank lines are dropped, so a file of blank lines names no class; a blank line among ten is refused too.
+        var blank = Fresh("blank", f => f["batches.meta.txt"] = "\n \n\n"u8.ToArray());
+        Assert.StartsWith($"{Path.Combine(blank, "batches.meta.txt")}: 0 line(s) (); CIFAR-10's batches.meta.txt names 10 classes", Error<InvalidDataException>(blank), StringComparison.Ordinal);
+        var hole = Fresh("hole", f => f["batches.meta.txt"] = System.Text.Encoding.ASCII.GetBytes(string.Join("\n", Cifar10.ClassNames.Take(4).Append("").Concat(Cifar10.ClassNames.Skip(5))) + "\n"));
+        Assert.StartsWith($"{Path.Combine(hole, "batches.meta.txt")}: 10 line(s) ('airplane', 'automobile', 'bird', 'cat', '', 'dog', ", Error<InvalidDataException>(hole), StringComparison.Ordinal);
+
+        // More records than one array holds (Array.MaxLength / 3,072 = 699,050) is refused from the file sizes, before reading: the
+        // first training file is sparse (2.1 GB long, no disk used), the other four hold a record each.
+        var huge = Fresh("huge", _ => { });
+        using (var stream = File.Create(Path.Combine(huge, "data_batch_1.bin"))) stream.SetLength(699_047L * Cifar10.RecordSize);
+        Assert.Equal("699,051 CIFAR-10 records are more than this reader holds in memory (699,050)", Error<InvalidDataException>(huge));
+        Directory.Delete(huge, recursive: true);
+
         var none = Path.Combine(folder, "none");
         Assert.StartsWith($"data folder '{none}' does not exist; pass a folder with the CIFAR-10 binary files (data_batch_1.bin to data_batch_5.bin, test_batch.bin)",
             Error<DirectoryNotFoundException>(none), StringComparison.Ordinal);
