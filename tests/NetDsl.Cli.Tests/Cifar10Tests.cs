@@ -109,7 +109,7 @@ public sealed class Cifar10Tests : IDisposable
         // The class names of batches.meta.txt (upper-cased here to tell them from the built-in ones), in the report and the fit.
         Assert.Equal(Cifar10.ClassNames.Select(c => c.ToUpperInvariant()), data.ClassNames);
         Assert.Equal("5 training batches and the test batch: 6 training / 3 test images", data.Split);
-        Assert.Equal(("CIFAR-10", 10), (data.Fit.Title, data.Fit.Classes));
+        Assert.Equal(("CIFAR-10", 10, "CIFAR-10 images"), (data.Fit.Title, data.Fit.Classes, data.Fit.Images));
         Assert.Equal(new long[] { 3, 32, 32 }, data.Fit.Input);
         // Batches are [B, 3, 32, 32]: channel 1 of image 0 holds the green plane.
         var (x, y) = Batches.Enumerate(data.Train, new Normalization([0, 0, 0], [1 / 255.0, 1 / 255.0, 1 / 255.0]), 4).First();
@@ -194,6 +194,28 @@ public sealed class Cifar10Tests : IDisposable
                     var expected = sr is >= 0 and < 32 && sq is >= 0 and < 32 ? 60 * c + 2 * sr + sq : 0;
                     Assert.Equal(expected, actual[c * 1024 + r * 32 + q], 3);
                 }
+    }
+
+    [Fact]
+    public void Only_50000_training_and_10000_test_images_are_called_the_standard_split_and_NETDSL_CIFAR10_names_the_folder()
+    {
+        // Sparse files of zero records (label 0, black pixels): 5 x 10,000 training and 10,000 test images without writing 184 MB.
+        var path = Directory.CreateDirectory(Path.Combine(folder, "standard")).FullName;
+        foreach (var name in Cifar10.TrainFiles.Append(Cifar10.TestFile))
+            using (var stream = File.Create(Path.Combine(path, name))) stream.SetLength(10_000L * Cifar10.RecordSize);
+        Assert.Equal("5 training batches and the test batch: 50,000 training / 10,000 test images (the standard split)", FashionMnist.Load(path, ImageDataset.Cifar10).Split);
+        using (var stream = File.Create(Path.Combine(path, Cifar10.TestFile))) stream.SetLength(Cifar10.RecordSize);
+        Assert.Equal("5 training batches and the test batch: 50,000 training / 1 test images", FashionMnist.Load(path, ImageDataset.Cifar10).Split);
+        var saved = Environment.GetEnvironmentVariable("NETDSL_CIFAR10");
+        try
+        {
+            Environment.SetEnvironmentVariable("NETDSL_CIFAR10", path);
+            Assert.Equal((path, "NETDSL_CIFAR10"), FashionMnist.Locate(null, ImageDataset.Cifar10));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("NETDSL_CIFAR10", saved);
+        }
     }
 
     [Fact]
