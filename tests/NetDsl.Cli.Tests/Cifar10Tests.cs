@@ -109,7 +109,7 @@ public sealed class Cifar10Tests : IDisposable
         // The class names of batches.meta.txt (upper-cased here to tell them from the built-in ones), in the report and the fit.
         Assert.Equal(Cifar10.ClassNames.Select(c => c.ToUpperInvariant()), data.ClassNames);
         Assert.Equal("5 training batches and the test batch: 6 training / 3 test images", data.Split);
-        Assert.Equal(("CIFAR-10", 10), (data.Fit.Title, data.Fit.Classes));
+        Assert.Equal(("CIFAR-10", 10, "CIFAR-10 images"), (data.Fit.Title, data.Fit.Classes, data.Fit.Images));
         Assert.Equal(new long[] { 3, 32, 32 }, data.Fit.Input);
         // Batches are [B, 3, 32, 32]: channel 1 of image 0 holds the green plane.
         var (x, y) = Batches.Enumerate(data.Train, new Normalization([0, 0, 0], [1 / 255.0, 1 / 255.0, 1 / 255.0]), 4).First();
@@ -197,6 +197,28 @@ public sealed class Cifar10Tests : IDisposable
     }
 
     [Fact]
+    public void Only_50000_training_and_10000_test_images_are_called_the_standard_split_and_NETDSL_CIFAR10_names_the_folder()
+    {
+        // Sparse files of zero records (label 0, black pixels): 5 x 10,000 training and 10,000 test images without writing 184 MB.
+        var path = Directory.CreateDirectory(Path.Combine(folder, "standard")).FullName;
+        foreach (var name in Cifar10.TrainFiles.Append(Cifar10.TestFile))
+            using (var stream = File.Create(Path.Combine(path, name))) stream.SetLength(10_000L * Cifar10.RecordSize);
+        Assert.Equal("5 training batches and the test batch: 50,000 training / 10,000 test images (the standard split)", FashionMnist.Load(path, ImageDataset.Cifar10).Split);
+        using (var stream = File.Create(Path.Combine(path, Cifar10.TestFile))) stream.SetLength(Cifar10.RecordSize);
+        Assert.Equal("5 training batches and the test batch: 50,000 training / 1 test images", FashionMnist.Load(path, ImageDataset.Cifar10).Split);
+        var saved = Environment.GetEnvironmentVariable("NETDSL_CIFAR10");
+        try
+        {
+            Environment.SetEnvironmentVariable("NETDSL_CIFAR10", path);
+            Assert.Equal((path, "NETDSL_CIFAR10"), FashionMnist.Locate(null, ImageDataset.Cifar10));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("NETDSL_CIFAR10", saved);
+        }
+    }
+
+    [Fact]
     public void A_missing_file_a_partial_record_a_label_above_9_and_bad_class_names_are_refused()
     {
         var files = SyntheticCifar.Files([1, 1, 1, 1, 1], 2, n => (byte)n, Pixel);
@@ -226,6 +248,19 @@ public sealed class Cifar10Tests : IDisposable
 
         var names = Fresh("names", f => f["batches.meta.txt"] = "cat\ndog\n"u8.ToArray());
         Assert.StartsWith($"{Path.Combine(names, "batches.meta.txt")}: 2 line(s) ('cat', 'dog'); CIFAR-10's batches.meta.txt names 10 classes", Error<InvalidDataException>(names), StringComparison.Ordinal);
+
+        // Trailing blank lines are dropped, so a file of blank lines names no class; a blank line among ten is refused too.
+        var blank = Fresh("blank", f => f["batches.meta.txt"] = "\n \n\n"u8.ToArray());
+        Assert.StartsWith($"{Path.Combine(blank, "batches.meta.txt")}: 0 line(s) (); CIFAR-10's batches.meta.txt names 10 classes", Error<InvalidDataException>(blank), StringComparison.Ordinal);
+        var hole = Fresh("hole", f => f["batches.meta.txt"] = System.Text.Encoding.ASCII.GetBytes(string.Join("\n", Cifar10.ClassNames.Take(4).Append("").Concat(Cifar10.ClassNames.Skip(5))) + "\n"));
+        Assert.StartsWith($"{Path.Combine(hole, "batches.meta.txt")}: 10 line(s) ('airplane', 'automobile', 'bird', 'cat', '', 'dog', ", Error<InvalidDataException>(hole), StringComparison.Ordinal);
+
+        // More records than one array holds (Array.MaxLength / 3,072 = 699,050) is refused from the file sizes, before reading: the
+        // first training file is sparse (2.1 GB long, no disk used), the other four hold a record each.
+        var huge = Fresh("huge", _ => { });
+        using (var stream = File.Create(Path.Combine(huge, "data_batch_1.bin"))) stream.SetLength(699_047L * Cifar10.RecordSize);
+        Assert.Equal("699,051 CIFAR-10 records are more than this reader holds in memory (699,050)", Error<InvalidDataException>(huge));
+        Directory.Delete(huge, recursive: true);
 
         var none = Path.Combine(folder, "none");
         Assert.StartsWith($"data folder '{none}' does not exist; pass a folder with the CIFAR-10 binary files (data_batch_1.bin to data_batch_5.bin, test_batch.bin)",

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.IO.Compression;
 using System.Linq;
@@ -300,6 +301,19 @@ public sealed class DataTests : IDisposable
     [Fact]
     public void The_class_names_are_Fashion_MNISTs_by_label() =>
         Assert.Equal(["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"], FashionMnist.ClassNames);
+
+    [Fact]
+    public void A_network_ending_in_feature_maps_is_told_to_end_with_a_classifier_after_a_flatten_or_pooling()
+    {
+        // LabTwoClassNet cut after its convolution (as a network without a head would be): per-sample output [4, 28, 28] (a padded 3x3 convolution).
+        var summary = LabTwoClassNet.Summary;
+        var full = new NetDsl.VariantInfo("LabTwoClassNet", new Dictionary<string, string>(), summary, () => new LabTwoClassNet(), "");
+        var headless = full with { Summary = new NetDsl.ModelSummary(summary.Name, summary.InputShape, summary.Layers.Take(1).ToList()) };
+        Assert.Equal("LabTwoClassNet outputs [4, 28, 28] per sample; Fashion-MNIST has 10 classes: end the network with [Linear(10)] (after a flatten or global pooling)",
+            ImageDataset.FashionMnist.Fit!.Problem(headless));
+        Assert.Equal("LabTwoClassNet outputs [2] per sample; Fashion-MNIST has 10 classes: end the network with [Linear(10)] (after a flatten or global pooling)",
+            ImageDataset.FashionMnist.Fit!.Problem(full));
+    }
 
     [Fact]
     public void Test_files_alone_need_more_than_8000_images_and_the_rest_becomes_the_test_set()

@@ -72,6 +72,7 @@ public sealed class ImageFolderTests : IDisposable
         Assert.Equal(1, data.Train.Channels);
         Assert.Equal(new byte[] { 0, 40, 80, 1, 41, 81, 7, 7, 7, 7, 7, 7 }, data.Train.Pixels);
         Assert.Equal(new long[] { 1, 2, 3 }, data.Shape);
+        Assert.Equal("train/ and test/ folders: 2 training / 1 test images of 3x2 grey, 2 classes", data.Split);
 
         Png("test/b/1.png", 3, 2, (x, y) => Colour(1, x, y));
         var mixed = FashionMnist.Load(root, ImageDataset.Folder);
@@ -113,6 +114,58 @@ public sealed class ImageFolderTests : IDisposable
         // A user's data is never guessed: without --data (or its variable) it says what to pass.
         Assert.Equal("--dataset folder reads your own data: pass --data <folder> with train/<class>/ and test/<class>/ folders of images, or set NETDSL_IMAGE_FOLDER",
             Assert.Throws<DirectoryNotFoundException>(() => FashionMnist.Load(null, ImageDataset.Folder)).Message);
+    }
+
+    [Fact]
+    public void Missing_or_too_many_class_folders_several_unknown_test_classes_and_damaged_image_data_are_refused_by_name()
+    {
+        var train = Directory.CreateDirectory(Path.Combine(root, "train")).FullName;
+        Assert.False(ImageFolder.IsThere(root));   // both splits' folders are needed
+        var test = Directory.CreateDirectory(Path.Combine(root, "test")).FullName;
+        Assert.True(ImageFolder.IsThere(root));
+        string Error() => Assert.Throws<InvalidDataException>(() => FashionMnist.Load(root, ImageDataset.Folder)).Message;
+        Assert.Equal($"{train}: no class folders; put each class's images in a folder named after it (train/cat/1.png, train/dog/1.png, ...)", Error());
+
+        // Labels are bytes: 257 classes are refused; 256 pass that check (and then the first, empty, class folder is named).
+        for (var c = 0; c < 257; c++) Directory.CreateDirectory(Path.Combine(train, $"c{c:D3}"));
+        Assert.Equal($"{train}: 257 class folders; at most 256 classes are supported", Error());
+        Directory.Delete(Path.Combine(train, "c256"));
+        Assert.StartsWith($"{Path.Combine(train, "c000")}: the class folder 'c000' holds no images", Error(), StringComparison.Ordinal);
+        foreach (var d in Directory.GetDirectories(train)) Directory.Delete(d);
+
+        Png("train/a/1.png", 4, 4, (x, y) => Colour(0, x, y));
+        Png("train/b/1.png", 4, 4, (x, y) => Colour(1, x, y));
+        // No test class folder: no test images.
+        Assert.Equal($"{test}: no images; the test split needs at least one", Error());
+        // Every unknown test class is named, in ordinal order.
+        Png("test/zebra/1.png", 4, 4, (x, y) => Colour(2, x, y));
+        Png("test/yak/1.png", 4, 4, (x, y) => Colour(3, x, y));
+        Assert.Equal($"{test}: class folder(s) 'yak', 'zebra' have no training images (train has a, b); rename or remove them", Error());
+        Directory.Delete(Path.Combine(test, "zebra"), recursive: true);
+        Directory.Delete(Path.Combine(test, "yak"), recursive: true);
+
+        // Files whose header reads but whose pixel data (the PNG's IDAT chunk) ends halfway or is damaged.
+        Png("test/a/1.png", 4, 4, (x, y) => Colour(4, x, y));
+        var damaged = Png("train/b/2.png", 4, 4, (x, y) => Colour(5, x, y));
+        var bytes = File.ReadAllBytes(damaged);
+        var (data, length) = Idat(bytes);
+        File.WriteAllBytes(damaged, bytes[..(data + length / 2)]);
+        Assert.Equal($"{damaged}: the image data is truncated; fix or remove the file", Error());
+        for (var k = data + length / 2; k < data + length; k++) bytes[k] ^= 0xA5;
+        File.WriteAllBytes(damaged, bytes);
+        Assert.Equal($"{damaged}: does not decode (ErrorInInput); fix or remove the file", Error());
+    }
+
+    /// <summary>Where the data of a PNG's (first) IDAT chunk starts, and its length: chunks are length (4 bytes, big-endian), type, data, CRC.</summary>
+    static (int Start, int Length) Idat(byte[] png)
+    {
+        for (var at = 8; at + 8 <= png.Length;)
+        {
+            var length = (png[at] << 24) | (png[at + 1] << 16) | (png[at + 2] << 8) | png[at + 3];
+            if (System.Text.Encoding.ASCII.GetString(png, at + 4, 4) == "IDAT") return (at + 8, length);
+            at += 12 + length;
+        }
+        throw new InvalidDataException("no IDAT chunk");
     }
 
     [Fact]
@@ -163,11 +216,16 @@ public sealed class ImageFolderTests : IDisposable
         Assert.Equal(new[] { "0", "1", "2", "3", "4" }, data.ClassNames);
         Assert.Equal(130, data.Train.Pixels[130]);
         Assert.Equal("training and test files: 3 training / 2 test images of 10x12, labels 0 to 4", data.Split);
+        Assert.Equal(("your IDX files", 5, "the images of your IDX files"), (data.Fit.Title, data.Fit.Classes, data.Fit.Images));
         // Fashion-MNIST keeps its 28x28 rule for the same files.
         Assert.EndsWith("images are 10x12; Fashion-MNIST images are 28x28", Assert.Throws<InvalidDataException>(() => FashionMnist.Load(root)).Message, StringComparison.Ordinal);
         // Splits of different sizes.
         File.WriteAllBytes(Path.Combine(root, "t10k-images-idx3-ubyte"), Header(Idx.ImagesMagic, 2, 12, 10).Concat(new byte[240]).ToArray());
         Assert.Equal($"{root}: training images are 10x12, test images 12x10; both splits must have one size",
+            Assert.Throws<InvalidDataException>(() => FashionMnist.Load(root, ImageDataset.Idx)).Message);
+        // Splits that differ in one side only.
+        File.WriteAllBytes(Path.Combine(root, "t10k-images-idx3-ubyte"), Header(Idx.ImagesMagic, 2, 10, 13).Concat(new byte[260]).ToArray());
+        Assert.Equal($"{root}: training images are 10x12, test images 10x13; both splits must have one size",
             Assert.Throws<InvalidDataException>(() => FashionMnist.Load(root, ImageDataset.Idx)).Message);
         // The shape is checked against the network's [Input] from the files.
         File.WriteAllBytes(Path.Combine(root, "t10k-images-idx3-ubyte"), Header(Idx.ImagesMagic, 2, 10, 12).Concat(new byte[240]).ToArray());
@@ -175,5 +233,31 @@ public sealed class ImageFolderTests : IDisposable
             "--network", "LabNet", "--output", Path.Combine(root, "x"), "--dry-run");
         Assert.Equal(2, code);
         Assert.Equal("error: LabNet.Residual.BnAfterConv takes input [1, 28, 28] per sample; the images of your IDX files are [1, 10, 12]: declare [Input(1, 10, 12)]", error.Trim());
+        // The classes go up to the largest label of either split (here the test split's 6).
+        File.WriteAllBytes(Path.Combine(root, "t10k-labels-idx1-ubyte"), Header(Idx.LabelsMagic, 2).Concat(new byte[] { 1, 6 }).ToArray());
+        Assert.Equal("training and test files: 3 training / 2 test images of 10x12, labels 0 to 6", FashionMnist.Load(root, ImageDataset.Idx).Split);
+        // Both splits are needed: a missing label file or training split is named with what the folder must hold.
+        const string files = "IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte; raw or .gz)";
+        File.Delete(Path.Combine(root, "t10k-labels-idx1-ubyte"));
+        Assert.Equal($"{root}: no t10k-labels-idx1-ubyte[.gz]; the folder must hold {files}", Assert.Throws<FileNotFoundException>(() => FashionMnist.Load(root, ImageDataset.Idx)).Message);
+        File.Delete(Path.Combine(root, "train-images-idx3-ubyte"));
+        Assert.Equal($"{root}: no train-images-idx3-ubyte[.gz]; --dataset idx needs the training and the test files (train-*-idx?-ubyte, t10k-*-idx?-ubyte)",
+            Assert.Throws<FileNotFoundException>(() => FashionMnist.Load(root, ImageDataset.Idx)).Message);
+        // A user's data is never searched for: a missing --data folder says what to pass, and without it only NETDSL_IDX is read.
+        var missing = Path.Combine(root, "missing");
+        Assert.Equal($"data folder '{missing}' does not exist; pass a folder with {files}", Assert.Throws<DirectoryNotFoundException>(() => FashionMnist.Locate(missing, ImageDataset.Idx)).Message);
+        var saved = Environment.GetEnvironmentVariable("NETDSL_IDX");
+        try
+        {
+            Environment.SetEnvironmentVariable("NETDSL_IDX", null);
+            Assert.Equal($"--dataset idx reads your own data: pass --data <folder> with {files}, or set NETDSL_IDX",
+                Assert.Throws<DirectoryNotFoundException>(() => FashionMnist.Locate(null, ImageDataset.Idx)).Message);
+            Environment.SetEnvironmentVariable("NETDSL_IDX", root);
+            Assert.Equal((root, "NETDSL_IDX"), FashionMnist.Locate(null, ImageDataset.Idx));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("NETDSL_IDX", saved);
+        }
     }
 }

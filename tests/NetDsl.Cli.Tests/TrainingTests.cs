@@ -331,6 +331,32 @@ public sealed class TrainingTests : IDisposable
     }
 
     [Fact]
+    public void A_resumed_epoch_adds_the_wall_time_spent_before_the_stop()
+    {
+        // The position carries the seconds the epoch ran before its stop; a resume adds its own, so a stop and the finished
+        // epoch's record both count the time of every part (a position claiming 1,000 s makes the sum unmistakable).
+        var (model, trainer) = Build(3);
+        using (model)
+        using (trainer)
+        {
+            trainer.StopRequested = () => true;
+            Assert.Null(trainer.RunEpoch(1, null, out _));
+            var first = trainer.Stopped!;
+            Assert.Equal(1, first.Steps);
+            Assert.InRange(first.Seconds, 0, 600);
+            trainer.ResumeAt = first with { Seconds = 1000 };
+            Assert.Null(trainer.RunEpoch(1, null, out _));   // stops again after one more step
+            var second = trainer.Stopped!;
+            Assert.Equal((2, 64L), (second.Steps, second.Seen));
+            Assert.InRange(second.Seconds, 1000, 1600);
+            trainer.StopRequested = null;
+            trainer.ResumeAt = second with { Seconds = 2000 };
+            var record = trainer.RunEpoch(1, null, out _)!;
+            Assert.InRange(record.Seconds, 2000, 2600);
+        }
+    }
+
+    [Fact]
     public void Peeking_reads_progress_and_position_without_weights_and_is_null_for_anything_else()
     {
         var (model, trainer) = Build(1);
@@ -346,6 +372,9 @@ public sealed class TrainingTests : IDisposable
             var foreign = Path.Combine(folder, "foreign.ckpt");
             using (var writer = new BinaryWriter(File.Create(foreign))) { writer.Write("SOMETHING-ELSE"); writer.Write("tiny"); }
             Assert.Null(Checkpoint.Peek(foreign));
+            var nullProgress = Path.Combine(folder, "null.ckpt");
+            Checkpoint.WriteAtomically(nullProgress, writer => { writer.Write("NETDSL-CHECKPOINT-2"); writer.Write("tiny"); writer.Write("null"); writer.Write(""); });
+            Assert.Null(Checkpoint.Peek(nullProgress));   // a progress record of JSON null is no progress
             var corrupt = Path.Combine(folder, "corrupt.ckpt");
             Checkpoint.WriteAtomically(corrupt, writer => { writer.Write("NETDSL-CHECKPOINT-2"); writer.Write("tiny"); writer.Write("{not json"); });
             Assert.Null(Checkpoint.Peek(corrupt));
@@ -385,6 +414,12 @@ public sealed class TrainingTests : IDisposable
             Assert.Single(progress.Epochs);
             foreach (var (key, value) in fresh.state_dict()) Assert.True(value.equal(saved[key]).all().item<bool>(), key);
         }
+
+        // A save that completes replaces the previous checkpoint (the rename overwrites it), leaving only the new one.
+        var second = trainer.RunEpoch(3, null, out _)!;
+        Checkpoint.Save(path, "tiny", new JobResult { Seed = 1, Epochs = [first, second] }, model, trainer.Optimizer);
+        Assert.Equal(2, Checkpoint.Peek(path)!.Value.Progress.Epochs.Count);
+        Assert.Equal(["tiny.ckpt"], Directory.GetFiles(folder).Select(Path.GetFileName));
     }
 
     [Fact]
@@ -401,6 +436,12 @@ public sealed class TrainingTests : IDisposable
             var empty = Path.Combine(folder, "empty.ckpt");
             Checkpoint.WriteAtomically(empty, writer => { writer.Write("NETDSL-CHECKPOINT-1"); writer.Write("tiny"); writer.Write("null"); });
             Assert.Equal($"{empty}: empty progress record", Assert.Throws<InvalidDataException>(() => Checkpoint.Load(empty, "tiny", model, trainer.Optimizer)).Message);
+            // A progress record that is not JSON: the parser's first sentence, and the fix.
+            var corrupt = Path.Combine(folder, "corrupt.ckpt");
+            Checkpoint.WriteAtomically(corrupt, writer => { writer.Write("NETDSL-CHECKPOINT-2"); writer.Write("tiny"); writer.Write("{not json"); });
+            var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(corrupt, "tiny", model, trainer.Optimizer));
+            Assert.Equal($"{corrupt}: corrupt checkpoint ('n' is an invalid start of a property name); remove it to restart this job", e.Message);
+            Assert.IsAssignableFrom<System.Text.Json.JsonException>(e.InnerException);
             // A save into a folder that does not exist yet creates it; nothing but the checkpoint is left behind.
             var nested = Path.Combine(folder, "a", "b", "c.ckpt");
             Checkpoint.Save(nested, "tiny", new JobResult { Seed = 1 }, model, trainer.Optimizer);
@@ -582,7 +623,8 @@ public sealed class TrainingTests : IDisposable
         Assert.True(second.Seconds > 0);
         // Validation and test as Evaluate gives them on the trained weights.
         Assert.Equal(Trainer.Evaluate(model, Validation, Normalization.Of(train), 32), (second.ValidationLoss, second.ValidationAccuracy));
-        Assert.Equal(Trainer.Evaluate(model, Test, Normalization.Of(train), 32), (second.TestLoss, second.TestAccuracy));
+        Assert.Equal(Trainer.Evaluate(model, Test, Normalization.Of(train), 32, out var confusion), (second.TestLoss, second.TestAccuracy));
+        Assert.Equal(confusion.Counts, second.TestConfusion!.Counts);   // the report's confusion matrix is the test split's at this epoch
     }
 
     [Fact]
@@ -592,6 +634,9 @@ public sealed class TrainingTests : IDisposable
         torch.manual_seed(6);
         using var model = new TinyNet();
         Initialization.Apply(model, InitScheme.HeFanIn);
+        // One epoch of training, so that the predictions are right in several classes (accuracy is the confusion matrix's trace,
+        // which a model right in one class only cannot tell from its largest diagonal entry).
+        using (var trainer = new Trainer(model, Train, Validation, Test, Norm, Options with { Epochs = 1, Augment = false }, 6)) trainer.RunEpoch(1, null, out _);
         var set = Data.Test.Take(300);   // more than one batch of 256
         // Independently: every image at once in eval mode.
         model.eval();
@@ -611,6 +656,7 @@ public sealed class TrainingTests : IDisposable
         Assert.True(model.training);
         Assert.Equal(loss, l, 5);
         Assert.Equal(predicted.Where((p, i) => p == set.Labels[i]).Count() / 300.0, a, 12);
+        Assert.True(predicted.Where((p, i) => p == set.Labels[i]).Distinct().Count() >= 2);
         Assert.Equal(10, confusion.Classes);
         for (var t = 0; t < 10; t++)
             for (var p = 0; p < 10; p++)

@@ -98,6 +98,9 @@ public class InitsTests
         Assert.Equal("Fixup (declared)", Initialization.Applied(net, InitScheme.HeFanIn));
         using var plain = new ProjectionNet(); // declares nothing: the comparison's scheme applies
         Assert.Equal("HeFanIn", Initialization.Applied(plain, InitScheme.HeFanIn));
+        // The report reads the declared scheme back from the name; a comparison's scheme is not a declared one.
+        Assert.Equal("Fixup", Initialization.Declared("Fixup (declared)"));
+        Assert.Null(Initialization.Declared("HeFanIn"));
     }
 
     [Fact]
@@ -107,6 +110,48 @@ public class InitsTests
         var e = Assert.Throws<ArgumentException>(() => Inits.Apply(net, Init.ZeroGamma));
         Assert.Contains("acts on residual branches, and 'CnnWithDenseHead' has no residual units: use HeFanIn or HeFanOut", e.Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => Inits.Apply(net, (Init)42));
+        Assert.Equal("network", Assert.Throws<ArgumentNullException>(() => Inits.Apply(null!, Init.HeFanIn)).ParamName);
+        var undefined = Assert.Throws<ArgumentOutOfRangeException>(() => Inits.Apply(net, (Init)42));
+        Assert.Equal("init", undefined.ParamName);
+        Assert.StartsWith("not an Init", undefined.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Zero_gamma_on_units_whose_branch_ends_without_a_normalization_is_refused_with_the_fix()
+    {
+        // The Init axis never pairs ZeroGamma with NoNorm, but Inits.Apply can be called on any network: the SkipInit variant's units
+        // expose their branches (IResidualUnit), which end without a scale to zero.
+        using var net = InitMatrixNet.Variants.All.Single(v => v.Name == "InitMatrixNet.NoNorm.SkipInit").Create();
+        var e = Assert.Throws<ArgumentException>(() => Inits.Apply(net, Init.ZeroGamma));
+        Assert.Equal("network", e.ParamName);
+        Assert.StartsWith("Init.ZeroGamma needs a normalization with a scale at the end of each residual branch, and a unit of 'InitMatrixNet.NoNorm.SkipInit' has none: " +
+                          "use a unit order that ends the branch with one (Original, ReluBeforeAddition, ReluOnlyPreActivation), or Init.SkipInit", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("PyTorchDefault", false, false, 1 / 1.7320508075688772)]   // U(-1/sqrt(fan_in), 1/sqrt(fan_in)): sd 1/sqrt(3 fan_in)
+    [InlineData("HeFanIn", true, true, 1.4142135623730951)]                 // N(0, 2/fan_in)
+    [InlineData("SkipInit", true, true, 1.4142135623730951)]                // SkipInit's branch weights are He fan-in too
+    [InlineData("HeFanOut", true, false, 0)]                                // N(0, 2/fan_out): checked per layer below
+    public void Each_Init_draws_the_convolutions_and_the_classifier_its_scheme_gives(string init, bool convBiasesZero, bool classifierReset, double sdTimesSqrtFanIn)
+    {
+        manual_seed(5);
+        using var net = InitMatrixNet.Variants.All.Single(v => v.Name == $"InitMatrixNet.NoNorm.{init}").Create();
+        var convs = net.named_modules().Where(m => m.module is Conv2d).Select(m => (Conv2d)m.module).ToList();
+        Assert.Equal(6, convs.Count);   // stem, 2 x 2 in the units, the projection
+        // Biases: a scheme sets them to exactly 0; PyTorch's default draws them.
+        Assert.All(convs, c => Assert.Equal(convBiasesZero, c.bias!.abs().max().item<float>() == 0));
+        Assert.Equal(classifierReset, Param(net, "fc.bias").abs().max().item<float>() == 0);
+        // Weights: every convolution's values divided by the scheme's standard deviation, pooled (1,000 draws: about 2% to 3%).
+        var scaled = convs.SelectMany(c =>
+        {
+            var w = c.weight!;
+            double fanIn = w.shape[1] * w.shape[2] * w.shape[3], fanOut = w.shape[0] * w.shape[2] * w.shape[3];
+            double sd = init == "HeFanOut" ? Math.Sqrt(2 / fanOut) : sdTimesSqrtFanIn / Math.Sqrt(fanIn);
+            return w.data<float>().ToArray().Select(v => v / sd);
+        }).ToList();
+        double mean = scaled.Average();
+        Assert.Equal(1.0, Math.Sqrt(scaled.Sum(v => (v - mean) * (v - mean)) / (scaled.Count - 1)), 0.1);
     }
 
     [Fact]

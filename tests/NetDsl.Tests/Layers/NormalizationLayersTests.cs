@@ -41,5 +41,6 @@ public class NormalizationLayersTests
         var e = Assert.ThrowsAny<ArgumentException>(() => NormalizationLayers.GroupNorm(groups, channels, eps));
         Assert.Equal(argument, e.ParamName);
         if (groups == 3) Assert.StartsWith("4 channels cannot be split into 3 groups: use a group count that divides the channels", e.Message);
+        if (eps == 0) Assert.StartsWith("eps must be positive", e.Message, StringComparison.Ordinal);
     }
 }

@@ -51,6 +51,20 @@ public class InitializationTests
             Assert.True(P(net, scale).eq(ones_like(P(net, scale))).all().item<bool>(), scale);
     }
 
+    [Theory]
+    [InlineData(InitScheme.HeFanIn)]
+    [InlineData(InitScheme.TorchvisionFanOut)]
+    public void A_scheme_resets_GroupNorm_and_LayerNorm_to_scale_1_and_shift_0_as_it_does_BatchNorm(InitScheme scheme)
+    {
+        var net = nn.Sequential(("gn", NormalizationLayers.GroupNorm(2, 4)), ("ln", nn.LayerNorm(new long[] { 4, 3, 3 })));
+        Scramble(net);
+        Initialization.Apply(net, scheme);
+        Assert.Equal(Enumerable.Repeat(1f, 4), P(net, "gn.weight").data<float>().ToArray());
+        Assert.Equal(Enumerable.Repeat(0f, 4), P(net, "gn.bias").data<float>().ToArray());
+        Assert.Equal(Enumerable.Repeat(1f, 36), P(net, "ln.weight").data<float>().ToArray());
+        Assert.Equal(Enumerable.Repeat(0f, 36), P(net, "ln.bias").data<float>().ToArray());
+    }
+
     [Fact]
     public void Torchvision_fan_out_draws_conv_weights_from_N_0_2_over_fan_out_and_leaves_linear_layers_alone()
     {
