@@ -123,6 +123,50 @@ public class FusedStatisticsTests
     }
 
     [Fact]
+    public void A_norm_sums_the_values_themselves_and_redoes_an_overflowing_chunk_in_float64()
+    {
+        // Uncentered: 1 followed by 99,999 values of 0.001 has sum of squares 1.099999; summing deviations from the first
+        // value (as for a variance) would cancel 99,900^2 / 1e5 against itself and lose about 1%.
+        var values = Enumerable.Repeat(0.001f, 100_000).ToArray();
+        values[0] = 1f;
+        double want = values.Sum(v => (double)v * v);
+        Assert.Equal(want, FusedStatistics.SumOfSquares(tensor(values)), want * 1e-6);
+        // (3e20)^2 overflows float32 in every chunk; the chunk is summed again in float64.
+        using var big = 3e20f.ToScalar();
+        Assert.Equal(100_000 * 9e40, FusedStatistics.SumOfSquares(full(new long[] { 100_000 }, big)), 100_000 * 9e40 * 1e-6);
+    }
+
+    [Fact]
+    public void Finiteness_is_told_from_the_values_when_a_sum_of_finite_values_overflows_and_across_threads()
+    {
+        // +-3e38 alternating: finite values whose deviations from the first overflow float32; no NaN, so finite.
+        var alternating = Enumerable.Range(0, 1000).Select(i => i % 2 == 0 ? 3e38f : -3e38f).ToArray();
+        Assert.True(FusedStatistics.Compute(tensor(alternating), perUnit: false).Finite);
+        alternating[501] = float.NaN;
+        Assert.False(FusedStatistics.Compute(tensor(alternating), perUnit: false).Finite);
+        // A NaN in the last thread's range only (200,000 values are split over LibTorch's threads when there are several).
+        var late = zeros(200_000);
+        late[199_000] = tensor(float.NaN);
+        var r = FusedStatistics.Compute(late, perUnit: false);
+        Assert.False(r.Finite);
+        Assert.True(double.IsNaN(r.Sum));
+    }
+
+    [Fact]
+    public void Magnitude_counts_are_strict_at_both_bounds_in_vectors_and_in_the_tail()
+    {
+        // 33 values: bounds at the start (in a vector) and at the end (in the scalar tail for 8- and 16-lane vectors).
+        const float High = 2.993222846126381f;
+        var values = Enumerable.Repeat(2f, 33).ToArray();
+        (values[0], values[1], values[31], values[32]) = (1f, High, -1f, -High);
+        values[5] = 0.5f;
+        values[6] = -7f;
+        var r = FusedStatistics.Compute(tensor(values), perUnit: false, 1f, High);
+        Assert.Equal(1.0 / 33, r.Below);    // 0.5 only: |x| = 1 is not below 1
+        Assert.Equal(1.0 / 33, r.Above);    // -7 only: |x| = High is not above High
+    }
+
+    [Fact]
     public void Only_contiguous_float32_CPU_tensors_are_read_in_place()
     {
         Assert.True(FusedStatistics.Applies(zeros(4, 5)));
