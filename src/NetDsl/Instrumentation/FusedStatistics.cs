@@ -122,14 +122,6 @@ internal static unsafe class FusedStatistics
         return total;
     }
 
-    static bool HasNaN(float* data, int rows, int units, int from, int to)
-    {
-        for (int r = 0; r < rows; r++)
-            for (int i = from; i < to; i++)
-                if (float.IsNaN(data[(long)r * units + i])) return true;
-        return false;
-    }
-
     static double SquaresInDouble(float* row, int start, int end, float shift)
     {
         double q = 0;
@@ -255,9 +247,9 @@ internal static unsafe class FusedStatistics
             }
         }
         for (int k = 0; k < step; k++) { part.Min = MathF.Min(part.Min, vMin[k]); part.Max = MathF.Max(part.Max, vMax[k]); }
-        // A NaN reaches the sum; an infinity the extremes. A non-finite sum of finite values (float32 overflow near 3.4e38) is
-        // told apart by looking for the NaN itself, which only happens on that rare path.
-        part.Finite = float.IsFinite(part.Min) && float.IsFinite(part.Max) && (double.IsFinite(shiftedSum) || !HasNaN(data, rows, units, from, to));
+        // Min and max propagate NaN (IEEE 754-2019 minimum/maximum, as .NET's Vector and MathF implement them) and hold an
+        // infinity: the extremes alone tell whether every value is finite, whatever the sums did.
+        part.Finite = float.IsFinite(part.Min) && float.IsFinite(part.Max);
         double count = (double)rows * width;
         part.Sum = shiftedSum + count * shift;
         part.Squares = shiftedSquares + 2.0 * shift * shiftedSum + count * (double)shift * shift;

@@ -139,7 +139,7 @@ public class FusedStatisticsTests
     [Fact]
     public void Finiteness_is_told_from_the_values_when_a_sum_of_finite_values_overflows_and_across_threads()
     {
-        // +-3e38 alternating: finite values whose deviations from the first overflow float32; no NaN, so finite.
+        // +-3e38 alternating: finite values whose deviations from the first overflow float32 (the sums are not finite); the values are.
         var alternating = Enumerable.Range(0, 1000).Select(i => i % 2 == 0 ? 3e38f : -3e38f).ToArray();
         Assert.True(FusedStatistics.Compute(tensor(alternating), perUnit: false).Finite);
         alternating[501] = float.NaN;
@@ -155,15 +155,15 @@ public class FusedStatisticsTests
     [Fact]
     public void Magnitude_counts_are_strict_at_both_bounds_in_vectors_and_in_the_tail()
     {
-        // 33 values: bounds at the start (in a vector) and at the end (in the scalar tail for 8- and 16-lane vectors).
+        // 34 values: bounds at the start (in a vector) and at the end (in the scalar tail for 8- and 16-lane vectors).
         const float High = 2.993222846126381f;
-        var values = Enumerable.Repeat(2f, 33).ToArray();
-        (values[0], values[1], values[31], values[32]) = (1f, High, -1f, -High);
+        var values = Enumerable.Repeat(2f, 34).ToArray();
+        (values[0], values[1], values[32], values[33]) = (1f, High, -1f, -High);
         values[5] = 0.5f;
         values[6] = -7f;
         var r = FusedStatistics.Compute(tensor(values), perUnit: false, 1f, High);
-        Assert.Equal(1.0 / 33, r.Below);    // 0.5 only: |x| = 1 is not below 1
-        Assert.Equal(1.0 / 33, r.Above);    // -7 only: |x| = High is not above High
+        Assert.Equal(1.0 / 34, r.Below);    // 0.5 only: |x| = 1 is not below 1
+        Assert.Equal(1.0 / 34, r.Above);    // -7 only: |x| = High is not above High
     }
 
     [Fact]
