@@ -72,9 +72,9 @@ public sealed class Probe : IDisposable
     readonly List<(string Name, Parameter Parameter, Tensor? Before, float[]? HostBefore)> snapshots = new();
     readonly Dictionary<string, SplitState> splits = new();
     readonly Dictionary<ResidualSplitRecord, int> splitOrder = new(ReferenceEqualityComparer.Instance);
-    // Values computed on the device and read in one copy per phase (forward, CaptureGradients, CaptureUpdates):
-    // one device-to-host read instead of one per tap. Each entry is a 1-D float64 tensor and what to do with its values.
-    // Values still on the device (Values), or computed on the host already by the fused kernel (Ready); read in one copy per phase.
+    // Values of a phase (forward, CaptureGradients), read in one device-to-host copy at its end instead of one per tap. Each
+    // entry is a 1-D float64 tensor (Values) or the values the fused kernel already computed on the host (Ready), and what
+    // to do with them; they are applied in the order they were added.
     readonly List<(Tensor? Values, double[]? Ready, Action<double[]> Use)> pendingForward = new(), pendingBackward = new();
     // Tap outputs of this forward pass (the identity tensors handed back to the generated code), to recognise a
     // residual unit whose input is another tap's output: that tap's gradient is the unit's total, no extra norm.
@@ -504,10 +504,10 @@ public sealed class Probe : IDisposable
         {
             // Buffers (BatchNorm's running mean and variance) are updated in forward and used by every later evaluation:
             // a NaN there (say, the variance of a batch of one) poisons every eval output silently.
-            var deviceBuffers = FuseStatistics ? buffers.Where(b => !FusedStatistics.Applies(b.buffer)).ToList() : buffers;
-            if (FuseStatistics)
-                foreach (var (name, buffer) in buffers)
-                    if (FusedStatistics.Applies(buffer) && !FusedStatistics.Compute(buffer, perUnit: false).Finite && badBuffer is null) badBuffer = name;
+            // On the host when the fused kernel reads a buffer, else one stacked device check for the rest.
+            var onHost = buffers.ToLookup(b => FuseStatistics && FusedStatistics.Applies(b.buffer));
+            var deviceBuffers = onHost[false].ToList();
+            badBuffer = onHost[true].FirstOrDefault(b => !FusedStatistics.Compute(b.buffer, perUnit: false).Finite).name;
             if (deviceBuffers.Count > 0)
             {
                 using var scope = NewDisposeScope();
@@ -521,33 +521,25 @@ public sealed class Probe : IDisposable
                 var record = new ParameterRecord { Name = name };
                 current.Parameters.Add(record);
                 int at = i;
+                // [weight norm] or [weight norm, gradient finite (1/0), gradient norm].
+                Action<double[]> use = v =>
+                {
+                    record.WeightNorm = v[0];
+                    gradientFinite[at] = v.Length == 1 || v[1] != 0;
+                    if (v.Length == 3) record.GradientNorm = v[2];
+                };
                 if (FuseStatistics && FusedStatistics.Applies(p) && (p.grad is null || FusedStatistics.Applies(p.grad)))
                 {
                     // Host kernels: no tensor per norm.
                     double weight = Math.Sqrt(FusedStatistics.SumOfSquares(p));
-                    double[] ready = [weight];
-                    if (p.grad is { } pg)
-                    {
-                        var gs = FusedStatistics.Compute(pg, perUnit: false, centered: false);
-                        ready = [weight, gs.Finite ? 1 : 0, Math.Sqrt(gs.SumOfSquares)];
-                    }
-                    pendingBackward.Add((null, ready, v =>
-                    {
-                        record.WeightNorm = v[0];
-                        gradientFinite[at] = v.Length == 1 || v[1] != 0;
-                        if (v.Length == 3) record.GradientNorm = v[2];
-                    }));
+                    var gs = p.grad is { } pg ? FusedStatistics.Compute(pg, perUnit: false, centered: false) : (FusedStatistics.Result?)null;
+                    pendingBackward.Add((null, gs is { } r ? [weight, r.Finite ? 1 : 0, Math.Sqrt(r.SumOfSquares)] : [weight], use));
                     continue;
                 }
                 var norms = p.grad is { } g
                     ? stack(new[] { p.norm().to_type(ScalarType.Float64), g.isfinite().all().to_type(ScalarType.Float64), g.norm().to_type(ScalarType.Float64) })
                     : p.norm().to_type(ScalarType.Float64).reshape(1);
-                pendingBackward.Add((norms.DetachFromDisposeScope(), null, v =>
-                {
-                    record.WeightNorm = v[0];
-                    gradientFinite[at] = v.Length == 1 || v[1] != 0;
-                    if (v.Length == 3) record.GradientNorm = v[2];
-                }));
+                pendingBackward.Add((norms.DetachFromDisposeScope(), null, use));
             }
         }
         ReadBackward();
