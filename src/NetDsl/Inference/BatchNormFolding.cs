@@ -11,11 +11,34 @@ namespace NetDsl.Inference;
 /// it, so the pair costs one convolution (or matrix product) and no normalization pass. With the running statistics
 /// (mean mu, variance sigma^2), BatchNorm's scale gamma and shift beta, and s = gamma / sqrt(sigma^2 + eps) per output channel,
 /// <c>W' = W * s</c> and <c>b' = beta + (b - mu) * s</c> (Ioffe &amp; Szegedy 2015, section 3.1: in inference the normalization
-/// is a fixed linear transform). The fold is computed in float64 from the current parameters and buffers at every eval
-/// forward pass, so it is never stale (after <c>load_state_dict</c>, an optimizer step or a change of running statistics);
-/// its cost is a few element-wise operations on the weights (ResNet-20: 19 folds of at most 36,864 weights each).
+/// is a fixed linear transform), computed in float64 and rounded to the weight's dtype.
+/// <para>
+/// The fold is never stale. With <see cref="CacheFolds"/> on (the default) it is computed once and reused while its inputs are
+/// unchanged: each pass compares, byte for byte, the layer's weight and bias and BatchNorm's weight, bias, running mean and
+/// running variance with a host copy of the values the fold was computed from, together with each tensor's identity (a
+/// replaced Parameter or buffer misses), dtype and shape and BatchNorm's <c>eps</c>; any difference (<c>load_state_dict</c>, an
+/// optimizer step, a training-mode pass that updated the running statistics, an in-place edit) folds anew. TorchSharp 0.107
+/// has no tensor version counter, so there is no cheaper exact test. The check reads the tensors in place: on ResNet-20
+/// (19 folds, about 1.1 MB of inputs) it replaces a few milliseconds of element-wise operations per pass with a comparison of
+/// about 1.1 MB (docs/benchmarks.md, <c>fold-cost</c>). The cache holds, per folded layer, the host copy and the folded tensors
+/// (about twice the pair's parameter memory).
+/// </para>
+/// <para>
+/// The cached fold is used only when no gradient can flow into it: <c>torch.is_grad_enabled()</c> is false (<c>no_grad</c>,
+/// <c>inference_mode</c>) or none of the fold's inputs requires grad. Otherwise (eval mode with gradients on and trainable
+/// parameters) the fold is computed at every pass as part of the autograd graph, so gradients flow through it to the
+/// convolution's and BatchNorm's parameters, and input gradients work in eval mode too. Tensors that are not on the CPU,
+/// not contiguous or not floating point are folded at every pass (no host copy to compare with).
+/// </para>
+/// <para>
+/// Cached tensors belong to the cache, never to a caller's <c>NewDisposeScope</c>; a pass receives new handles to them, so
+/// passes on several threads may share one module (each entry has its own lock). A cached fold is disposed when it is
+/// replaced, by <see cref="ClearCache"/>, and by the finalizers of its tensors once its layer module has been collected (entries
+/// are held weakly by the layer; disposing a module does not release its entry: call <see cref="ClearCache"/> to free that
+/// memory at once).
+/// </para>
 /// Generated code calls these only in eval mode with no probe attached; outputs equal the unfused pair's within float32
-/// rounding (tested within 1e-5 on ResNet-20). Gradients flow through the fold, so input gradients work in eval mode too.
+/// rounding (tested within 1e-5 on ResNet-20), and the cached fold equals the computed one bit for bit.
 /// The folded layers' forward hooks do not fire on this path: set <see cref="Enabled"/> to false to keep them.
 /// </summary>
 public static class BatchNormFolding
@@ -26,12 +49,39 @@ public static class BatchNormFolding
     /// </summary>
     public static bool Enabled { get; set; } = true;
 
+    /// <summary>
+    /// Whether the fold is cached and reused while its inputs are unchanged (default true; see the class remarks for the exact
+    /// check and when the cache is bypassed). Process-wide. Set it to false to fold at every eval pass, as before the cache;
+    /// setting it to false also disposes every cached fold (<see cref="ClearCache"/>). Results are bit for bit the same either way.
+    /// </summary>
+    public static bool CacheFolds
+    {
+        get => cacheFolds;
+        set
+        {
+            cacheFolds = value;
+            if (!value) ClearCache();
+        }
+    }
+
+    static volatile bool cacheFolds = true;
+
+    /// <summary>
+    /// Disposes every cached fold now, instead of when its module is collected (after a module was disposed, or to return the
+    /// memory: per folded layer a host copy of its fold inputs and the folded weight and bias). Later eval passes fold anew.
+    /// Thread-safe; costs one pass over the cache's entries.
+    /// </summary>
+    public static void ClearCache() => FoldCache.ReleaseAll();
+
     /// <summary>A convolution followed by a BatchNorm, folded: equal to <c>bn.call(conv.call(x))</c> in eval mode within rounding.</summary>
     /// <param name="conv">The convolution (zero padding; any stride, dilation, groups; with or without bias).</param>
     /// <param name="bn">The BatchNorm over the convolution's output channels, in eval mode.</param>
     /// <param name="x">Input <c>[N, C_in, H, W]</c>.</param>
     /// <returns>Output <c>[N, C_out, H', W']</c>.</returns>
-    /// <remarks>Falls back to the two layers when folding does not apply (a BatchNorm in training mode or without running statistics, padding modes other than zeros).</remarks>
+    /// <remarks>Falls back to the two layers when folding does not apply (a BatchNorm in training mode or without running statistics,
+    /// padding modes other than zeros). Costs one convolution, plus the fold's check (cache hit) or the fold (a few element-wise
+    /// operations on the weight: a miss, or gradients on).</remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="conv"/> or <paramref name="bn"/> is null.</exception>
     public static Tensor Conv(Conv2d conv, BatchNorm2d bn, Tensor x)
     {
         ArgumentNullException.ThrowIfNull(conv);
@@ -39,7 +89,7 @@ public static class BatchNormFolding
         if (!Foldable(bn) || conv.padding_mode != PaddingModes.Zeros || conv.padding_type is not null || conv.transposed)
             return bn.call(conv.call(x));
         using var scope = NewDisposeScope();
-        var (w, b) = Fold(conv.weight!, conv.bias, bn);
+        var (w, b) = FoldCache.Fold(conv, conv.weight!, conv.bias, bn);
         return nn.functional.conv2d(x, w, b, conv.stride, conv.padding, conv.dilation, conv.groups).MoveToOuterDisposeScope();
     }
 
@@ -48,13 +98,16 @@ public static class BatchNormFolding
     /// <param name="bn">The BatchNorm over its output features, in eval mode.</param>
     /// <param name="x">Input <c>[N, in_features]</c>.</param>
     /// <returns>Output <c>[N, out_features]</c>.</returns>
+    /// <remarks>Falls back to the two layers when folding does not apply (a BatchNorm in training mode or without running
+    /// statistics, an input that is not <c>[N, in_features]</c>). Costs as <see cref="Conv"/>, with a matrix product.</remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="linear"/> or <paramref name="bn"/> is null.</exception>
     public static Tensor Linear(TorchSharp.Modules.Linear linear, BatchNorm1d bn, Tensor x)
     {
         ArgumentNullException.ThrowIfNull(linear);
         ArgumentNullException.ThrowIfNull(bn);
         if (!Foldable(bn) || x.dim() != 2) return bn.call(linear.call(x));
         using var scope = NewDisposeScope();
-        var (w, b) = Fold(linear.weight!, linear.bias, bn);
+        var (w, b) = FoldCache.Fold(linear, linear.weight!, linear.bias, bn);
         return nn.functional.linear(x, w, b).MoveToOuterDisposeScope();
     }
 
@@ -64,6 +117,7 @@ public static class BatchNormFolding
     /// <param name="projection">The shortcut module (generated: <c>downsample</c>).</param>
     /// <param name="x">The unit's input.</param>
     /// <returns>The projection's output.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="projection"/> is null.</exception>
     public static Tensor Projection(nn.Module<Tensor, Tensor> projection, Tensor x)
     {
         ArgumentNullException.ThrowIfNull(projection);
@@ -79,7 +133,7 @@ public static class BatchNormFolding
     static bool Foldable(BatchNorm bn) => !bn.training && bn.running_mean is not null && bn.running_var is not null;
 
     /// <summary>W' = W * s and b' = beta + (b - mu) * s with s = gamma / sqrt(var + eps), in float64, back in the weight's dtype.</summary>
-    static (Tensor Weight, Tensor Bias) Fold(Tensor weight, Tensor? bias, BatchNorm bn)
+    internal static (Tensor Weight, Tensor Bias) Compute(Tensor weight, Tensor? bias, BatchNorm bn)
     {
         var dtype = weight.dtype;
         var variance = bn.running_var!.to_type(ScalarType.Float64);

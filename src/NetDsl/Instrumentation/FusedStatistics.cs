@@ -1,7 +1,7 @@
 using System;
 using System.Numerics;
-using System.Runtime.InteropServices;
 using System.Threading.Tasks;
+using NetDsl.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -39,27 +39,9 @@ internal static unsafe class FusedStatistics
         public bool Finite => double.IsFinite(Min) && double.IsFinite(Max);
     }
 
-    [DllImport("LibTorchSharp")]
-    static extern IntPtr THSTensor_data(IntPtr handle);
-
-    // TorchSharp's native shim exports the pointer to a tensor's first element; should it ever not load under this name,
-    // the probe takes LibTorch's reductions instead.
-    static readonly Lazy<bool> Available = new(() =>
-    {
-        try
-        {
-            using var probe = ones(3);
-            return *(float*)THSTensor_data(probe.Handle) == 1f;
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-        {
-            return false;
-        }
-    });
-
     /// <summary>Whether <paramref name="t"/> can be read here: float32, on the CPU, contiguous, not empty.</summary>
     public static bool Applies(Tensor t) =>
-        Available.Value && t.device_type == DeviceType.CPU && t.dtype == ScalarType.Float32 && t.is_contiguous() && t.numel() is > 0 and <= int.MaxValue;
+        TensorMemory.Available && t.device_type == DeviceType.CPU && t.dtype == ScalarType.Float32 && t.is_contiguous() && t.numel() is > 0 and <= int.MaxValue;
 
     /// <summary>The statistics of <paramref name="t"/> (see <see cref="Applies"/>); with <paramref name="perUnit"/>, also the
     /// units' extremes over dimension 0 (<c>[N, ...]</c>: a unit is one position of the other dimensions).</summary>
@@ -71,7 +53,7 @@ internal static unsafe class FusedStatistics
     /// shift would cancel against the sum of squares instead.</param>
     public static Result Compute(Tensor t, bool perUnit, float lowMagnitude = float.NaN, float highMagnitude = float.NaN, bool centered = true)
     {
-        var data = (float*)THSTensor_data(t.Handle);
+        var data = (float*)TensorMemory.Data(t);
         long n = t.numel();
         int rows = perUnit ? (int)t.shape[0] : 1;
         int units = (int)(n / rows);
@@ -98,7 +80,7 @@ internal static unsafe class FusedStatistics
     public static float[] Copy(Tensor t)
     {
         var copy = GC.AllocateUninitializedArray<float>((int)t.numel());
-        new ReadOnlySpan<float>((float*)THSTensor_data(t.Handle), copy.Length).CopyTo(copy);
+        new ReadOnlySpan<float>((float*)TensorMemory.Data(t), copy.Length).CopyTo(copy);
         return copy;
     }
 
@@ -107,7 +89,7 @@ internal static unsafe class FusedStatistics
     public static double SquaredDistance(Tensor t, float[] before)
     {
         if (t.numel() != before.Length) throw new ArgumentException($"{t.numel()} values now, {before.Length} before", nameof(before));
-        var now = new ReadOnlySpan<float>((float*)THSTensor_data(t.Handle), before.Length);
+        var now = new ReadOnlySpan<float>((float*)TensorMemory.Data(t), before.Length);
         int step = Vector<float>.Count;
         double total = 0;
         for (int start = 0; start < now.Length; start += Chunk)
