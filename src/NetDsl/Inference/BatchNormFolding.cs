@@ -51,17 +51,14 @@ public static class BatchNormFolding
 
     /// <summary>
     /// Whether the fold is cached and reused while its inputs are unchanged (default true; see the class remarks for the exact
-    /// check and when the cache is bypassed). Process-wide. Set it to false to fold at every eval pass, as before the cache;
-    /// setting it to false also disposes every cached fold (<see cref="ClearCache"/>). Results are bit for bit the same either way.
+    /// check and when the cache is bypassed). Process-wide, read at each fold. Set it to false to fold at every eval pass, as
+    /// before the cache; entries already cached are kept but not used (they are checked again if it is switched back on, so they
+    /// are never stale): call <see cref="ClearCache"/> to free their memory. Results are bit for bit the same either way.
     /// </summary>
     public static bool CacheFolds
     {
         get => cacheFolds;
-        set
-        {
-            cacheFolds = value;
-            if (!value) ClearCache();
-        }
+        set => cacheFolds = value;
     }
 
     static volatile bool cacheFolds = true;

@@ -466,7 +466,7 @@ public class BatchNormFoldingTests
     }
 
     [Fact]
-    public void With_the_cache_off_every_pass_folds_anew_as_before_and_switching_it_off_releases_the_cache()
+    public void With_the_cache_off_every_pass_folds_anew_as_before_and_ClearCache_releases_the_cache()
     {
         using var scope = NewDisposeScope();
         var (net, x, before) = Warm(130);
@@ -475,17 +475,21 @@ public class BatchNormFoldingTests
         BatchNormFolding.CacheFolds = false;
         try
         {
-            Assert.True(cachedWeight.IsInvalid);
-            Assert.Equal((0, 0, (Tensor?)null), FoldCache.Inspect(conv1));
             var off = Eval(net, x);
             Assert.True(BitEqual(off, before));
-            using (no_grad()) ((Conv2d)conv1).weight!.mul_(MinusOne); // no cache: nothing to go stale
+            using (no_grad()) ((Conv2d)conv1).weight!.mul_(MinusOne); // the entry is not used, so it cannot go stale
             var changed = Eval(net, x);
-            Assert.Equal((0, 0, (Tensor?)null), FoldCache.Inspect(conv1));
+            Assert.Equal((1, 1, cachedWeight), FoldCache.Inspect(conv1)); // kept, untouched
             Assert.True(MaxDifference(changed, before) > 1e-3);
             Assert.True(MaxDifference(changed, Unfused(net, x)) <= 1e-5);
+            BatchNormFolding.ClearCache();
+            Assert.True(cachedWeight.IsInvalid);
+            Assert.Equal((0, 0, (Tensor?)null), FoldCache.Inspect(conv1));
         }
         finally { BatchNormFolding.CacheFolds = true; }
+        // Switched back on: a new entry, computed from the changed weight.
+        Assert.True(BitEqual(Eval(net, x), Uncached(net, x)));
+        Assert.Equal((0, 1), (FoldCache.Inspect(conv1).Hits, FoldCache.Inspect(conv1).Misses));
     }
 }
 
