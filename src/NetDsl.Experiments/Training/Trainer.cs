@@ -178,7 +178,8 @@ public sealed class Trainer : IDisposable
     public static Random EpochRandom(int seed, int epoch) => new(unchecked(seed * 1_000_003 + epoch * 7919 + 17));
 
     /// <summary>Mean cross-entropy (nats) and accuracy (0 to 1) of <paramref name="model"/> on <paramref name="set"/>, in eval mode, without gradients.
-    /// The model's mode is restored afterwards.</summary>
+    /// The model's mode is restored afterwards, and its cached BatchNorm folds (reused across the batches) are released
+    /// (<see cref="NetDsl.Inference.BatchNormFolding.Release"/>).</summary>
     /// <param name="model">Classifier: <c>[N, C, H, W]</c> to logits <c>[N, classes]</c>.</param>
     /// <param name="set">The images (at least one).</param>
     /// <param name="norm">Input normalization.</param>
@@ -210,6 +211,8 @@ public sealed class Trainer : IDisposable
             }
         }
         model.train(wasTraining);
+        // The folds cached for these batches would be stale after the next training step and outlive a disposed model.
+        NetDsl.Inference.BatchNormFolding.Release(model);
         var flat = counts.data<long>().ToArray();
         confusion = new ConfusionMatrix(classes, flat.Select(c => (int)c).ToArray());
         var correct = Enumerable.Range(0, classes).Sum(c => flat[c * classes + c]);

@@ -415,6 +415,24 @@ public class BatchNormFoldingTests
         Assert.Equal(first, second);
     }
 
+    [Fact]
+    public void Release_disposes_every_cached_fold_of_a_module_and_the_next_pass_folds_anew()
+    {
+        using var scope = NewDisposeScope();
+        var (net, x, before) = Warm(140);
+        var convs = net.named_modules().Where(m => m.module is Conv2d).Select(m => m.module).ToList();
+        var folds = convs.Select(c => FoldCache.Inspect(c).Weight!).ToList();
+        Assert.Equal(19, folds.Count(f => f is not null && !f.IsInvalid));
+        long live = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        BatchNormFolding.Release(net);
+        Assert.All(folds, f => Assert.True(f.IsInvalid));
+        Assert.Equal(live - 2 * 19, DisposeScopeManager.Statistics.ThreadTotalLiveCount); // each fold's weight and bias
+        Assert.All(convs, c => Assert.Null(FoldCache.Inspect(c).Weight));
+        Assert.True(BitEqual(Eval(net, x), before));
+        Assert.Equal((0, 1), (FoldCache.Inspect(convs[0]).Hits, FoldCache.Inspect(convs[0]).Misses));
+        Assert.Throws<ArgumentNullException>(() => BatchNormFolding.Release(null!));
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     static (WeakReference Layer, WeakReference Fold) CachedPairThenDropped()
     {
