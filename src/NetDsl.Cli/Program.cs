@@ -33,8 +33,6 @@ public static class Program
     public static int Main(string[] args)
     {
         OpenMpDefaults();
-        // Keep freed tensor memory in the process: 18,383 -> 36 page faults per ResNet-20 step (docs/benchmarks.md).
-        NetDsl.Native.TorchSharpRuntime.KeepFreedMemory();
         var root = Build();
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

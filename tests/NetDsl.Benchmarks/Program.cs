@@ -8,9 +8,10 @@ using Microsoft.CodeAnalysis;
 using NetDsl.Benchmarks;
 using NetDsl.Generators;
 
-// NETDSL_KEEP_FREED_MEMORY=1: glibc keeps freed tensor memory (TorchSharpRuntime.KeepFreedMemory; process-wide, so per run).
-var keepFreed = Environment.GetEnvironmentVariable("NETDSL_KEEP_FREED_MEMORY") == "1" && NetDsl.Native.TorchSharpRuntime.KeepFreedMemory();
-Console.WriteLine($"malloc: {(keepFreed ? "TorchSharpRuntime.KeepFreedMemory() applied (mmap threshold 32 MiB, trim threshold 1 GiB)" : "glibc defaults")}");
+// The library's default keeps freed tensor memory (TorchSharpRuntime.EnsureLoaded); NETDSL_KEEP_FREED_MEMORY=0 leaves glibc's
+// defaults (process-wide, so per run).
+NetDsl.Native.TorchSharpRuntime.EnsureLoaded();
+Console.WriteLine($"malloc: {(NetDsl.Native.TorchSharpRuntime.FreedMemoryPolicy == NetDsl.Native.FreedMemory.Kept ? "freed memory kept, the library's default (mmap threshold 32 MiB, trim threshold 1 GiB)" : $"glibc's settings ({NetDsl.Native.TorchSharpRuntime.FreedMemoryPolicy})")}");
 
 // A memory run measures this process's peak working set: it starts before the generator check below, whose Roslyn compilation would count.
 if (args.Length > 0 && args[0] == "memory")

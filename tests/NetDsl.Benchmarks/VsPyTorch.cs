@@ -74,6 +74,17 @@ public static class VsPyTorch
         Console.WriteLine($"ResNet-20 training step, all probes attached vs detached: {probe}");
         rows.Add($"| ResNet-20, training step: probes attached vs detached (NetDsl alone; goal <= 1.10) | {probe.Ours:F1} ms | {probe.Reference:F1} ms (detached) | **{probe.Ratio:F3}** ({probe.Q1:F3} to {probe.Q3:F3}) | | |");
 
+        // What the in-place training path (ReLU and residual sums in place, the default) saves against the tapped path.
+        double Tapped()
+        {
+            NetDsl.Inference.InPlaceTraining.Enabled = false;
+            try { return Time(probes.Detached); }
+            finally { NetDsl.Inference.InPlaceTraining.Enabled = true; }
+        }
+        var inPlace = Interleaved.Compare(() => Time(probes.Detached), Tapped, rounds, warmup);
+        Console.WriteLine($"ResNet-20 training step, in place vs tapped path: {inPlace}");
+        rows.Add($"| ResNet-20, training step: in-place path (default) vs tapped path (NetDsl alone) | {inPlace.Ours:F1} ms | {inPlace.Reference:F1} ms (tapped) | **{inPlace.Ratio:F3}** ({inPlace.Q1:F3} to {inPlace.Q3:F3}) | | |");
+
         Console.WriteLine();
         Console.WriteLine("| model | NetDsl | PyTorch | ratio NetDsl/PyTorch (IQR) | NetDsl GFLOP/s (of peak) | PyTorch GFLOP/s (of peak) |");
         Console.WriteLine("| --- | --- | --- | --- | --- | --- |");

@@ -120,12 +120,16 @@ public static class ModelRun
                     var handle = m.register_forward_hook((_, _, output) => { calls.Add((moduleName, output.shape.Skip(1).ToArray())); return output; });
                     hooks.Add(handle.remove);
                 }
+            // The tapped path (every layer through its module's call, so the hooks see each one), and then the in-place path.
+            using var trainScope = NewDisposeScope();
+            Tensor? xTrain = null, yTapped = null;
+            Tensor?[]? gradients = null;
             try
             {
-                using var scope = NewDisposeScope();
+                InPlaceTraining.Enabled = false;
                 net.train();
-                var x = randn(new long[] { Batch }.Concat(summary.InputShape).ToArray());
-                var y = net.call(x);
+                var x = xTrain = randn(new long[] { Batch }.Concat(summary.InputShape).ToArray());
+                var y = yTapped = net.call(x);
                 var expected = new long[] { Batch }.Concat(summary.OutputShape).ToArray();
                 if (!y.shape.SequenceEqual(expected)) problems.Add($"output [{string.Join(", ", y.shape)}], Summary says [{string.Join(", ", expected)}]");
                 var traced = calls.Select(c => $"{c.Name} [{string.Join(", ", c.Shape)}]").ToList();
@@ -139,6 +143,7 @@ public static class ModelRun
                 y.sum().backward();
                 var missing = net.named_parameters().Where(p => p.parameter.grad is null).Select(p => p.name).ToList();
                 if (missing.Count > 0) problems.Add($"no gradient for {string.Join(", ", missing.Take(5))}");
+                gradients = net.parameters().Select(p => p.grad?.clone()).ToArray();
             }
             catch (Exception e)
             {
@@ -146,8 +151,35 @@ public static class ModelRun
             }
             finally
             {
+                InPlaceTraining.Enabled = true;
                 foreach (var remove in hooks) remove();
             }
+
+            // The in-place training path (no probe: ReLUs and residual sums written in place) on the same batch: the same output
+            // and gradients bit for bit (a training-mode BatchNorm normalizes with the batch's statistics, so the running
+            // statistics the first pass moved do not enter; Dropout draws new masks, so with Dropout only that it runs).
+            if (xTrain is not null && gradients is not null)
+                try
+                {
+                    net.zero_grad();
+                    var y = net.call(xTrain);
+                    y.sum().backward();
+                    if (!modules.Values.Any(m => m.GetType().Name is "Dropout"))
+                    {
+                        if (!Same(y, yTapped!)) problems.Add($"training: the in-place path's output differs from the tapped path's by {Difference(y, yTapped!).Difference:E2}");
+                        var after = net.parameters().Select(p => p.grad).ToArray();
+                        for (int i = 0; i < after.Length; i++)
+                            if (after[i] is null != gradients[i] is null || (after[i] is { } g && !Same(g, gradients[i]!)))
+                            {
+                                problems.Add($"training: the in-place path's gradient of parameter {i} differs from the tapped path's");
+                                break;
+                            }
+                    }
+                }
+                catch (Exception e)
+                {
+                    problems.Add("the in-place training pass threw " + Unwrap(e));
+                }
 
             // Eval mode (after the training step moved the running statistics): the generated folded path (each BatchNorm
             // folded into the layer before it, ReLU and the residual addition in place) gives what the unfused layers give,
@@ -193,6 +225,10 @@ public static class ModelRun
         }
         return problems;
     }
+
+    /// <summary>Equal shapes and equal values, NaN equal to NaN (a mutant may overflow; both paths then overflow alike).</summary>
+    static bool Same(Tensor a, Tensor b) =>
+        a.shape.SequenceEqual(b.shape) && ((a == b) | (a.isnan() & b.isnan())).all().item<bool>();
 
     /// <summary>The eval-mode outputs of the generated folded path and of the unfused layers, for the same input.</summary>
     static (Tensor Folded, Tensor Unfused) Eval(nn.Module<Tensor, Tensor> net, Tensor x)

@@ -36,16 +36,21 @@ internal sealed class UnitEmitter
     /// <summary>The unit's own scalar parameters (Fixup, SkipInit), registered before its sub-modules as PyTorch orders a state_dict.</summary>
     readonly List<string> parameters = new();
     readonly List<string> forward = new();
-    /// <summary>The eval-mode forward with each BatchNorm folded into the weight layer before it and no taps (second walk).</summary>
+    /// <summary>
+    /// The forward with no probe attached (second walk): no taps; in eval mode each BatchNorm folded into the weight layer
+    /// before it; ReLUs and the residual sum in place where autograd allows.
+    /// </summary>
     readonly List<string> folded = new();
     /// <summary>True during the second walk, which writes <see cref="folded"/> and adds no fields or registrations.</summary>
     bool folding;
-    /// <summary>BatchNorms the folded walk folded (none: no eval path is emitted).</summary>
+    /// <summary>BatchNorms the second walk folded.</summary>
     int folds;
+    /// <summary>In-place ReLUs and sums the second walk wrote (with no folds either, no second path is emitted).</summary>
+    int inPlace;
     List<string> Out => folding ? folded : forward;
     bool Tapping => taps && !folding;
-    /// <summary>The generated eval-mode method's name (prefixed like the probe field, so it cannot meet a user member).</summary>
-    const string FoldedForward = "netdslForwardFolded";
+    /// <summary>The generated untapped method's name (prefixed like the probe field, so it cannot meet a user member).</summary>
+    const string FoldedForward = "netdslForwardUntapped";
     /// <summary>Statements before the dispose scope: a network's input checks.</summary>
     readonly List<string> preamble = new();
     /// <summary>The first module in forward order that has parameters (its dtype is the input's), for a network's checks.</summary>
@@ -246,7 +251,7 @@ internal sealed class UnitEmitter
                     var name = step.Module!;
                     Create(name, "global::TorchSharp.Modules." + Activation.Module(a.Kind), Activation.CSharp(a), declare: true);
                     var tapName = step.Tap!;
-                    if (folding && a.Kind == Nonlinearity.ReLU && fresh) Next($"{v}.relu_()"); // in place: see fresh
+                    if (folding && a.Kind == Nonlinearity.ReLU && fresh) { Next($"{v}.relu_()"); inPlace++; } // in place: see fresh
                     else Activate(a.Kind, tapName, src => $"{Me(name)}.call({src})");
                     break;
                 }
@@ -396,7 +401,9 @@ internal sealed class UnitEmitter
             }
             scaled = $"{branch} * {Identifiers.BranchScale}";
         }
-        Out.Add(folding && branchFresh && scaled == branch
+        bool addInPlace = folding && branchFresh && scaled == branch;
+        if (addInPlace) inPlace++;
+        Out.Add(addInPlace
             ? $"{Tensor} sum = {branch}.add_({shortcut});" // in place into the branch's fresh output
             : $"{Tensor} sum = {T("sum", $"{scaled} + {shortcut}", "Sum")};");
         return "sum";
@@ -498,10 +505,10 @@ internal sealed class UnitEmitter
         w.WriteLine("{");
         w.Indent++;
         foreach (var line in preamble) w.WriteLine(line);
-        if (folds > 0)
+        if (folds + inPlace > 0)
         {
-            // Eval mode without a probe: the folded path (BatchNorm inside the weights, no taps).
-            w.WriteLine($"if (!this.training{(taps ? " && this.netdslProbe is null" : "")} && global::NetDsl.Inference.BatchNormFolding.Enabled) return this.{FoldedForward}(x);");
+            // Without a probe: the untapped path (eval: BatchNorm inside the weights; both modes: in-place ReLUs and sums).
+            w.WriteLine($"if ({(taps ? "this.netdslProbe is null && " : "")}(this.training ? global::NetDsl.Inference.InPlaceTraining.Enabled : global::NetDsl.Inference.BatchNormFolding.Enabled)) return this.{FoldedForward}(x);");
         }
         // A using statement (not a declaration: C# 7.3) around the body; the scope needs no name.
         w.WriteLine("using (global::TorchSharp.torch.NewDisposeScope())");
@@ -516,7 +523,7 @@ internal sealed class UnitEmitter
             + string.Concat(preamble.Select(l => "    " + l.Replace("global::NetDsl.", "") + "\n"))
             + "    using (torch.NewDisposeScope())\n    {\n"
             + string.Concat(forward.Select(l => "        " + l.Replace("global::TorchSharp.torch.", "").Replace("global::NetDsl.Instrumentation.", "").Replace("global::NetDsl.", "") + "\n")) + "    }\n}\n";
-        if (folds > 0) WriteFolded(w);
+        if (folds + inPlace > 0) WriteFolded(w);
         WriteInstrumentation(w);
         w.Indent--;
         w.WriteLine("}");
@@ -537,9 +544,11 @@ internal sealed class UnitEmitter
     {
         w.WriteLine();
         w.WriteLine("/// <summary>");
-        w.WriteLine("/// The eval-mode forward pass (no probe attached): each BatchNorm that follows a convolution or linear layer is folded into its");
-        w.WriteLine("/// weights from the current parameters and running statistics (see <see cref=\"global::NetDsl.Inference.BatchNormFolding\"/>), and");
-        w.WriteLine("/// there are no tap points. Equal to the unfused pass within float32 rounding.");
+        w.WriteLine("/// The forward pass with no probe attached: no tap points; ReLUs and the residual sum write into buffers that no backward step");
+        w.WriteLine("/// reads (as torchvision's <c>ReLU(inplace=True)</c> and <c>out += identity</c>, see <see cref=\"global::NetDsl.Inference.InPlaceTraining\"/>);");
+        w.WriteLine("/// in eval mode each BatchNorm that follows a convolution or linear layer is folded into its weights from the current parameters");
+        w.WriteLine("/// and running statistics (see <see cref=\"global::NetDsl.Inference.BatchNormFolding\"/>). Equal to the tapped pass bit for bit in");
+        w.WriteLine("/// training mode, within float32 rounding in eval mode.");
         w.WriteLine("/// </summary>");
         w.WriteLine($"private {Tensor} {FoldedForward}({Tensor} x)");
         w.WriteLine("{");

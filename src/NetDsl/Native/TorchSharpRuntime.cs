@@ -15,13 +15,15 @@ public static class TorchSharpRuntime
     static bool loaded;
 
     /// <summary>
-    /// Initializes TorchSharp's CPU back end (idempotent, thread-safe).
+    /// Initializes TorchSharp's CPU back end (idempotent, thread-safe), and on Linux applies <see cref="KeepFreedMemory"/> unless
+    /// the environment turns it off (see <see cref="FreedMemoryPolicy"/>).
     /// </summary>
     /// <exception cref="TorchSharpLoadException">
     /// The native libraries did not load. The message names the cause when it is the known libstdc++
     /// mismatch (TorchSharp 0.107's shim needs GLIBCXX_3.4.32; Debian 12 and Ubuntu 22.04 have up to
     /// 3.4.30) and how to fix it.
     /// </exception>
+    /// <exception cref="InvalidOperationException"><c>NETDSL_KEEP_FREED_MEMORY</c> is set to something other than 0 or 1.</exception>
     public static void EnsureLoaded()
     {
         if (loaded) return;
@@ -36,6 +38,8 @@ public static class TorchSharpRuntime
             {
                 throw new TorchSharpLoadException(Explain(), e);
             }
+            var policy = Decide(Environment.GetEnvironmentVariable, OperatingSystem.IsLinux());
+            FreedMemoryPolicy = policy == FreedMemory.Kept && !KeepFreedMemory() ? FreedMemory.Unsupported : policy;
             loaded = true;
         }
     }
@@ -54,13 +58,23 @@ public static class TorchSharpRuntime
     }
 
     /// <summary>
+    /// What <see cref="EnsureLoaded()"/> did about glibc's handling of freed memory (see <see cref="KeepFreedMemory"/>):
+    /// <see cref="FreedMemory.Undecided"/> until the native library is loaded.
+    /// </summary>
+    public static FreedMemory FreedMemoryPolicy { get; private set; }
+
+    /// <summary>
     /// Keeps freed tensor memory in the process instead of handing it back to the kernel after every training step
-    /// (Linux with glibc only; a process-wide setting, so an explicit opt-in). Measured in docs/benchmarks.md: a
-    /// generated ResNet-20 training step took 10,000-16,000 minor page faults (40-60 MiB mapped afresh and zeroed) per
-    /// step, because the step's dispose scope frees its activations at once and glibc returns them; with these settings
-    /// 36. Sets glibc's <c>M_MMAP_THRESHOLD</c> to 32 MiB (its maximum: tensors up to that size come from the heap, not
-    /// from a fresh mapping each) and <c>M_TRIM_THRESHOLD</c> to 1 GiB (the heap keeps freed memory up to that). The
-    /// cost is a resident set that stays at the step's peak.
+    /// (Linux with glibc only). <see cref="EnsureLoaded()"/> applies it once, so every program that builds a generated module
+    /// gets it, unless the environment says otherwise (<see cref="FreedMemory"/>: <c>NETDSL_KEEP_FREED_MEMORY=0</c>, or the
+    /// process's own <c>GLIBC_TUNABLES</c> / <c>MALLOC_MMAP_THRESHOLD_</c> / <c>MALLOC_TRIM_THRESHOLD_</c>). Calling it yourself
+    /// applies it whatever the environment says.
+    /// Measured in docs/benchmarks.md: a generated ResNet-20 training step took 18,000 minor page faults (70 MiB mapped afresh
+    /// and zeroed) per step with glibc's defaults, because the step's dispose scope frees its activations at once and glibc
+    /// returns the top of its heap to the kernel; PyTorch, which frees tensors one by one, took 0. With these settings: 36-49,
+    /// and the step is about 12% faster. Sets glibc's <c>M_MMAP_THRESHOLD</c> to 32 MiB (its maximum: tensors up to that size
+    /// come from the heap, not from a fresh mapping each) and <c>M_TRIM_THRESHOLD</c> to 1 GiB (the heap keeps freed memory
+    /// up to that). The cost is a resident set that stays at the step's peak. Results do not change (tested bit for bit).
     /// </summary>
     /// <returns>True when both settings were applied; false on other systems or C libraries (nothing changes).</returns>
     public static bool KeepFreedMemory()
@@ -69,12 +83,38 @@ public static class TorchSharpRuntime
         try
         {
             const int TrimThreshold = -1, MmapThreshold = -3;   // M_TRIM_THRESHOLD, M_MMAP_THRESHOLD in <malloc.h>
-            return (mallopt(MmapThreshold, 32 << 20) == 1) & (mallopt(TrimThreshold, 1 << 30) == 1);
+            var applied = (mallopt(MmapThreshold, 32 << 20) == 1) & (mallopt(TrimThreshold, 1 << 30) == 1);
+            if (applied) FreedMemoryPolicy = FreedMemory.Kept;
+            return applied;
         }
         catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
         {
             return false;   // not glibc (musl has no mallopt)
         }
+    }
+
+    /// <summary>The environment variable that turns the default off: <c>NETDSL_KEEP_FREED_MEMORY=0</c> (<c>1</c> or unset: on).</summary>
+    public const string KeepFreedMemoryVariable = "NETDSL_KEEP_FREED_MEMORY";
+
+    /// <summary>What the default should be in an environment (<paramref name="variable"/> reads one variable; null when unset).</summary>
+    /// <exception cref="InvalidOperationException"><c>NETDSL_KEEP_FREED_MEMORY</c> is set to something other than 0 or 1.</exception>
+    internal static FreedMemory Decide(Func<string, string?> variable, bool linux)
+    {
+        switch (variable(KeepFreedMemoryVariable))
+        {
+            case null or "" or "1": break;
+            case "0": return FreedMemory.OptedOut;
+            case var other:
+                throw new InvalidOperationException(
+                    $"{KeepFreedMemoryVariable} is '{other}': set it to 1 (keep freed tensor memory, the default) or 0 (glibc's own settings), or unset it.");
+        }
+        if (!linux) return FreedMemory.Unsupported;
+        // The process chose its own thresholds: a library must not override them.
+        if (variable("MALLOC_MMAP_THRESHOLD_") is { Length: > 0 } || variable("MALLOC_TRIM_THRESHOLD_") is { Length: > 0 }
+            || (variable("GLIBC_TUNABLES") is { } tunables
+                && (tunables.Contains("glibc.malloc.mmap_threshold", StringComparison.Ordinal) || tunables.Contains("glibc.malloc.trim_threshold", StringComparison.Ordinal))))
+            return FreedMemory.ProcessSettings;
+        return FreedMemory.Kept;
     }
 
     [DllImport("libc", EntryPoint = "mallopt")]
@@ -93,6 +133,21 @@ public static class TorchSharpRuntime
             + "and rebuild; the build log says 'NetDsl: patched ...' when it applies the fix. "
             + "Shim expected at: " + shim + ". The inner exception has TorchSharp's own trace.";
     }
+}
+
+/// <summary>What NetDsl did about glibc's handling of freed memory when it loaded TorchSharp (<see cref="TorchSharpRuntime.FreedMemoryPolicy"/>).</summary>
+public enum FreedMemory
+{
+    /// <summary>The native library is not loaded yet.</summary>
+    Undecided,
+    /// <summary>Freed memory is kept: glibc's mmap threshold 32 MiB, trim threshold 1 GiB (<see cref="TorchSharpRuntime.KeepFreedMemory"/>).</summary>
+    Kept,
+    /// <summary><c>NETDSL_KEEP_FREED_MEMORY=0</c>: glibc's own settings are left as they are.</summary>
+    OptedOut,
+    /// <summary>The process sets glibc's thresholds itself (<c>GLIBC_TUNABLES</c>, <c>MALLOC_MMAP_THRESHOLD_</c> or <c>MALLOC_TRIM_THRESHOLD_</c>): left as they are.</summary>
+    ProcessSettings,
+    /// <summary>Not Linux with glibc: nothing to set.</summary>
+    Unsupported,
 }
 
 /// <summary>TorchSharp's native back end could not be loaded; the message says why and how to fix it.</summary>

@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using System.Linq;
+using System.Runtime.InteropServices;
 using NetDsl.Native;
 using TorchSharp;
 using Xunit;
@@ -21,6 +22,103 @@ public class NativeTorchTests
         using var x = torch.ones(1 << 20);   // allocations still work afterwards
         Assert.Equal(1 << 20, x.sum().item<float>());
     }
+
+    [Fact]
+    public void Loading_keeps_freed_memory_by_default_so_a_16_MiB_block_comes_from_the_heap()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        // The test process sets no malloc variables (tests/test.runsettings), so EnsureLoaded applied the default.
+        Assert.Equal(FreedMemory.Kept, TorchSharpRuntime.FreedMemoryPolicy);
+        // glibc's defaults would map a 16 MiB block on its own (mmap threshold 128 KiB, raised only by earlier frees); with
+        // the threshold at 32 MiB it comes from the heap. glibc marks a mapped block in its size word, just before the
+        // block (IS_MMAPPED, bit 1): read per block, so other test classes allocating at the same time cannot disturb it.
+        var block = malloc(16 << 20);
+        Assert.NotEqual(IntPtr.Zero, block);
+        var sizeWord = Marshal.ReadInt64(block - 8);
+        free(block);
+        Assert.True(sizeWord >= 16 << 20, $"size word {sizeWord}: not glibc's chunk layout");
+        Assert.Equal(0L, sizeWord & 2);
+    }
+
+    [Theory]
+    [InlineData(null, null, true, FreedMemory.Kept)]
+    [InlineData("1", null, true, FreedMemory.Kept)]
+    [InlineData("0", null, true, FreedMemory.OptedOut)]
+    [InlineData("0", null, false, FreedMemory.OptedOut)]
+    [InlineData(null, null, false, FreedMemory.Unsupported)]
+    [InlineData(null, "GLIBC_TUNABLES=glibc.malloc.trim_threshold=0", true, FreedMemory.ProcessSettings)]
+    [InlineData(null, "GLIBC_TUNABLES=glibc.malloc.arena_max=2:glibc.malloc.mmap_threshold=65536", true, FreedMemory.ProcessSettings)]
+    [InlineData(null, "GLIBC_TUNABLES=glibc.malloc.arena_max=2", true, FreedMemory.Kept)]
+    [InlineData(null, "MALLOC_MMAP_THRESHOLD_=131072", true, FreedMemory.ProcessSettings)]
+    [InlineData(null, "MALLOC_TRIM_THRESHOLD_=0", true, FreedMemory.ProcessSettings)]
+    [InlineData("1", "MALLOC_TRIM_THRESHOLD_=0", true, FreedMemory.ProcessSettings)]
+    public void The_default_yields_to_an_opt_out_and_to_the_processs_own_malloc_settings(string? flag, string? other, bool linux, FreedMemory expected)
+    {
+        var env = new System.Collections.Generic.Dictionary<string, string>();
+        if (flag is not null) env[TorchSharpRuntime.KeepFreedMemoryVariable] = flag;
+        if (other is not null) env[other[..other.IndexOf('=', StringComparison.Ordinal)]] = other[(other.IndexOf('=', StringComparison.Ordinal) + 1)..];
+        Assert.Equal(expected, TorchSharpRuntime.Decide(name => env.TryGetValue(name, out var value) ? value : null, linux));
+    }
+
+    [Theory]
+    [InlineData("yes")]
+    [InlineData("true")]
+    [InlineData(" 1")]
+    public void A_malformed_opt_out_is_an_error_that_names_the_variable_and_its_values(string value)
+    {
+        var e = Assert.Throws<InvalidOperationException>(() => TorchSharpRuntime.Decide(name => name == TorchSharpRuntime.KeepFreedMemoryVariable ? value : null, true));
+        Assert.Equal($"NETDSL_KEEP_FREED_MEMORY is '{value}': set it to 1 (keep freed tensor memory, the default) or 0 (glibc's own settings), or unset it.", e.Message);
+    }
+
+    [Fact]
+    public void Training_steps_are_bit_for_bit_the_same_whether_freed_memory_is_kept_or_returned()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        // Process-wide settings: glibc's initial thresholds (128 KiB each: every tensor above that mapped and unmapped) for
+        // one run, the kept-memory default for the other, then the default again for the rest of the suite.
+        const int TrimThreshold = -1, MmapThreshold = -3;
+        // One network and its initial state, loaded before each run (the global generator is shared with other test classes).
+        using var outer = NewDisposeScope();
+        var net = new NetDsl.Examples.ResNet20();
+        var initial = net.state_dict().ToDictionary(e => e.Key, e => e.Value.clone());
+        using var generator = new Generator(7);
+        var x = randn(new long[] { 32, 1, 28, 28 }, generator: generator);
+        var y = randint(0, 10, new long[] { 32 }, generator: generator);
+        float[] Run()
+        {
+            using var scope = NewDisposeScope();
+            net.load_state_dict(initial);
+            var optimizer = optim.SGD(net.parameters(), 0.1, momentum: 0.9);
+            var losses = new float[3];
+            for (int step = 0; step < losses.Length; step++)
+            {
+                using var stepScope = NewDisposeScope();
+                optimizer.zero_grad();
+                var loss = nn.functional.cross_entropy(net.call(x), y);
+                loss.backward();
+                optimizer.step();
+                losses[step] = loss.item<float>();
+            }
+            return losses.Concat(net.parameters().Select(p => p.sum().item<float>())).ToArray();
+        }
+        var kept = Run();
+        float[] returned;
+        try
+        {
+            Assert.Equal(1, mallopt(MmapThreshold, 128 << 10));
+            Assert.Equal(1, mallopt(TrimThreshold, 128 << 10));
+            returned = Run();
+        }
+        finally
+        {
+            Assert.True(TorchSharpRuntime.KeepFreedMemory());
+        }
+        Assert.Equal(kept, returned);
+    }
+
+    [DllImport("libc")] static extern IntPtr malloc(nuint size);
+    [DllImport("libc")] static extern void free(IntPtr block);
+    [DllImport("libc")] static extern int mallopt(int param, int value);
 
     [Fact]
     public void First_native_load_succeeds_without_TorchSharps_cpu_fallback_copy()

@@ -1,7 +1,6 @@
 using System.Globalization;
 using MyLab;
 using NetDsl.Experiments;
-using NetDsl.Native;
 
 // Compares the variants of LabNet (Networks.cs) side by side on Fashion-MNIST, as `netdsl compare` would: every variant x seed x
 // learning rate is a job, each variant's rate and epoch are chosen on validation, and the report gives test accuracy with 95%
@@ -41,9 +40,6 @@ for (var i = 0; i < args.Length; i++)
         return 2;
     }
 }
-
-// Keep freed tensor memory instead of mapping it afresh every step (see NetDsl's README, "Speed on Linux").
-TorchSharpRuntime.KeepFreedMemory();
 
 // Every variant of the matrix, with its compile-time summary.
 Console.WriteLine($"{"variant",-32} {"parameters",12} {"MACs / sample",14}");
