@@ -37,15 +37,17 @@ namespace NetDsl.Inference;
 /// has been collected (entries are held weakly by the layer; disposing a module does not release its entries: call
 /// <see cref="Release"/> on it to free that memory at once).
 /// </para>
-/// Generated code calls these only in eval mode with no probe attached; outputs equal the unfused pair's within float32
-/// rounding (tested within 1e-5 on ResNet-20), and the cached fold equals the computed one bit for bit.
+/// Generated code calls these on its untapped path (no probe attached): in eval mode, and in training mode, where a BatchNorm in
+/// training mode is not folded (the pair runs as two layers) but one frozen in eval mode is. Outputs equal the unfused pair's
+/// within float32 rounding (tested within 1e-5 on ResNet-20), and the cached fold equals the computed one bit for bit.
 /// The folded layers' forward hooks do not fire on this path: set <see cref="Enabled"/> to false to keep them.
 /// </summary>
 public static class BatchNormFolding
 {
     /// <summary>
     /// Whether generated modules fold BatchNorm in eval mode (default true). Process-wide; set it to false to run every layer
-    /// through its own <c>call</c> in eval mode (their forward hooks fire; BatchNorm normalizes separately).
+    /// through its own <c>call</c> in eval mode (their forward hooks fire; BatchNorm normalizes separately), and to keep a
+    /// BatchNorm frozen in eval mode unfolded in training mode.
     /// </summary>
     public static bool Enabled { get; set; } = true;
 
@@ -142,7 +144,9 @@ public static class BatchNormFolding
         return projection.call(x);
     }
 
-    static bool Foldable(BatchNorm bn) => !bn.training && bn.running_mean is not null && bn.running_var is not null;
+    // Enabled is read here too: the training-mode path (InPlaceTraining) calls these, and a BatchNorm frozen in eval mode
+    // inside a module in training mode would fold there.
+    static bool Foldable(BatchNorm bn) => Enabled && !bn.training && bn.running_mean is not null && bn.running_var is not null;
 
     /// <summary>W' = W * s and b' = beta + (b - mu) * s with s = gamma / sqrt(var + eps), in float64, back in the weight's dtype.</summary>
     internal static (Tensor Weight, Tensor Bias) Compute(Tensor weight, Tensor? bias, BatchNorm bn)

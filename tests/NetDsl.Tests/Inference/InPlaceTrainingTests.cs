@@ -119,4 +119,53 @@ public class InPlaceTrainingTests
             InPlaceTraining.Enabled = true;
         }
     }
+
+    [Fact]
+    public void A_BatchNorm_frozen_in_eval_mode_folds_in_training_with_the_same_outputs_and_gradients_unless_folding_is_off()
+    {
+        using var scope = NewDisposeScope();
+        var net = new NetDsl.Examples.ResNet20();
+        int bnCalls = 0;
+        foreach (var (_, m) in net.named_modules())
+            if (m is BatchNorm2d bn) bn.register_forward_hook((_, _, y) => { bnCalls++; return y; });
+        var stem = net.named_modules().Single(m => m.name == "bn1").module;
+        using (no_grad())
+        {
+            ((BatchNorm2d)stem).running_mean!.uniform_(-0.3, 0.3);
+            ((BatchNorm2d)stem).running_var!.uniform_(0.5, 2.0);
+        }
+        net.train();
+        stem.eval(); // frozen: normalizes with its running statistics, as when fine-tuning
+        using var generator = new Generator(5);
+        var x = randn(new long[] { 4, 1, 28, 28 }, generator: generator);
+        var conv1 = net.named_parameters().Single(p => p.name == "conv1.weight").parameter;
+        (Tensor Output, Tensor Gradient, int BnCalls) Run(bool inPlace, bool folding)
+        {
+            InPlaceTraining.Enabled = inPlace;
+            BatchNormFolding.Enabled = folding;
+            try
+            {
+                net.zero_grad();
+                bnCalls = 0;
+                var y = net.call(x);
+                y.square().sum().backward();
+                return (y.detach().clone(), conv1.grad!.clone(), bnCalls);
+            }
+            finally
+            {
+                InPlaceTraining.Enabled = true;
+                BatchNormFolding.Enabled = true;
+            }
+        }
+        var tapped = Run(inPlace: false, folding: true);
+        var folded = Run(inPlace: true, folding: true);
+        var unfolded = Run(inPlace: true, folding: false);
+        Assert.Equal(19, tapped.BnCalls);
+        Assert.Equal(18, folded.BnCalls);   // the frozen stem BatchNorm is inside conv1's weights
+        Assert.Equal(19, unfolded.BnCalls);
+        Assert.True((folded.Output - tapped.Output).abs().max().item<float>() <= 1e-5f * Math.Max(1f, tapped.Output.abs().max().item<float>()));
+        Assert.True((folded.Gradient - tapped.Gradient).abs().max().item<float>() <= 1e-4f * tapped.Gradient.abs().max().item<float>());
+        Assert.True((unfolded.Output == tapped.Output).all().item<bool>());
+        Assert.True((unfolded.Gradient == tapped.Gradient).all().item<bool>());
+    }
 }
