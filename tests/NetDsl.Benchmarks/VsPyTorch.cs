@@ -110,7 +110,7 @@ public static class VsPyTorch
             var hello = peer.Hello;
             Console.WriteLine($"PyTorch side: torch {hello.GetProperty("torch")}, threads {hello.GetProperty("threads")}, interop threads {hello.GetProperty("interop_threads")}, "
                 + $"OMP_WAIT_POLICY={hello.GetProperty("omp_wait_policy")}, oneDNN {hello.GetProperty("mkldnn")}, CPU capability {hello.GetProperty("cpu_capability")}, "
-                + $"BLAS {hello.GetProperty("blas")}");
+                + $"BLAS {hello.GetProperty("blas")}, malloc {(PeerKeepsFreedMemory ? "MALLOC_MMAP_THRESHOLD_=32 MiB, MALLOC_TRIM_THRESHOLD_=1 GiB (as NetDsl)" : "glibc defaults")}");
             long parameters = net.parameters().Sum(p => p.numel());
             if (hello.GetProperty("parameters").GetInt64() != parameters)
                 throw new InvalidOperationException($"parameter counts differ: NetDsl {parameters}, PyTorch {hello.GetProperty("parameters")}");
@@ -251,6 +251,12 @@ public static class VsPyTorch
             + $"| {what}, eval: NetDsl folded vs NetDsl unfused | {vsUnfused.Ours:F1} ms | {vsUnfused.Reference:F1} ms | {vsUnfused.Ratio:F3} ({vsUnfused.Q1:F3} to {vsUnfused.Q3:F3}) | | |\n";
     }
 
+    /// <summary>Whether the PyTorch process gets NetDsl's kept-memory malloc thresholds: when this process has them, unless
+    /// <c>NETDSL_PYTORCH_MALLOC=default</c>.</summary>
+    static bool PeerKeepsFreedMemory =>
+        NetDsl.Native.TorchSharpRuntime.FreedMemoryPolicy == NetDsl.Native.FreedMemory.Kept
+        && Environment.GetEnvironmentVariable("NETDSL_PYTORCH_MALLOC") != "default";
+
     /// <summary>The PyTorch process: one JSON line per command (see <c>pytorch/training_step.py</c>).</summary>
     sealed class PythonPeer : IDisposable
     {
@@ -268,6 +274,14 @@ public static class VsPyTorch
             // in front for the peer alone (docs/benchmarks.md), without touching the system's alternatives or LibTorch's MKL.
             var blas = Environment.GetEnvironmentVariable("NETDSL_PYTORCH_BLAS");
             if (!string.IsNullOrEmpty(blas)) start.Environment["LD_LIBRARY_PATH"] = blas;
+            // The same malloc settings as this process (glibc reads these variables at start): PyTorch's page faults per step
+            // otherwise swing between 0 and 26,000 with the heap's layout (measured 2026-12-01). NETDSL_PYTORCH_MALLOC=default
+            // leaves glibc's defaults to the peer.
+            if (PeerKeepsFreedMemory)
+            {
+                start.Environment["MALLOC_MMAP_THRESHOLD_"] = (32 << 20).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                start.Environment["MALLOC_TRIM_THRESHOLD_"] = (1 << 30).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
             start.ArgumentList.Add(script);
             start.ArgumentList.Add(exportDirectory);
             Process = Process.Start(start) ?? throw new InvalidOperationException("could not start python3");
