@@ -177,6 +177,8 @@ public static class VsPyTorch
                 + $"NetDsl {Interleaved.Median(faultsOurs.Skip(warmup).ToList()):F0}, PyTorch {Interleaved.Median(faultsTheirs.Skip(warmup).ToList()):F0}");
             Console.WriteLine(MachineInfo.Describe(before, after));
 
+            Console.WriteLine(Phases(net, opt, x, y, classify, peer, rounds));
+
             double gflop = 3 * 2 * (double)summary.TotalMultiplyAccumulates * x.shape[0] / 1e9;
             double ours = gflop / (result.Ours / 1000), theirs = gflop / (result.Reference / 1000);
             Console.WriteLine($"FLOP per training step: 3 x 2 x {summary.TotalMultiplyAccumulates:N0} MACs x {x.shape[0]} = {gflop:F2} GFLOP; "
@@ -190,6 +192,41 @@ public static class VsPyTorch
             opt.Dispose();
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// Where a training step's time goes on each side: zero_grad, forward and loss; backward (LibTorch's autograd engine on
+    /// both sides, no generated code); the optimizer step. Medians of <paramref name="rounds"/> alternating steps.
+    /// </summary>
+    static string Phases(nn.Module<Tensor, Tensor> net, optim.Optimizer opt, Tensor x, Tensor y, bool classify, PythonPeer peer, int rounds)
+    {
+        var ours = new List<double>[] { new(), new(), new() };
+        var theirs = new List<double>[] { new(), new(), new() };
+        var sw = new Stopwatch();
+        for (int r = 0; r < rounds; r++)
+        {
+            using (var scope = NewDisposeScope())
+            {
+                sw.Restart();
+                opt.zero_grad();
+                var output = net.call(x);
+                var loss = classify ? nn.functional.cross_entropy(output, y) : nn.functional.mse_loss(output, y);
+                double t1 = sw.Elapsed.TotalMilliseconds;
+                loss.backward();
+                double t2 = sw.Elapsed.TotalMilliseconds;
+                opt.step();
+                double t3 = sw.Elapsed.TotalMilliseconds;
+                ours[0].Add(t1);
+                ours[1].Add(t2 - t1);
+                ours[2].Add(t3 - t2);
+            }
+            var reply = peer.Ask("phase");
+            theirs[0].Add(reply.GetProperty("forward_ms").GetDouble());
+            theirs[1].Add(reply.GetProperty("backward_ms").GetDouble());
+            theirs[2].Add(reply.GetProperty("update_ms").GetDouble());
+        }
+        string Line(List<double>[] l) => $"forward {Interleaved.Median(l[0]):F1} ms, backward {Interleaved.Median(l[1]):F1} ms, update {Interleaved.Median(l[2]):F1} ms";
+        return $"training step phases (medians of {rounds} alternating steps): NetDsl {Line(ours)}; PyTorch {Line(theirs)}";
     }
 
     /// <summary>

@@ -69,10 +69,10 @@ public static class TorchSharpRuntime
     /// gets it, unless the environment says otherwise (<see cref="FreedMemory"/>: <c>NETDSL_KEEP_FREED_MEMORY=0</c>, or the
     /// process's own <c>GLIBC_TUNABLES</c> / <c>MALLOC_MMAP_THRESHOLD_</c> / <c>MALLOC_TRIM_THRESHOLD_</c>). Calling it yourself
     /// applies it whatever the environment says.
-    /// Measured in docs/benchmarks.md: a generated ResNet-20 training step took 18,000 minor page faults (70 MiB mapped afresh
-    /// and zeroed) per step with glibc's defaults, because the step's dispose scope frees its activations at once and glibc
-    /// returns the top of its heap to the kernel; PyTorch, which frees tensors one by one, took 0. With these settings: 36-49,
-    /// and the step is about 12% faster. Sets glibc's <c>M_MMAP_THRESHOLD</c> to 32 MiB (its maximum: tensors up to that size
+    /// Measured in docs/benchmarks.md: a generated ResNet-20 training step took 18,000-20,000 minor page faults (70-80 MiB mapped
+    /// afresh and zeroed) per step with glibc's defaults, because glibc returns the freed top of its heap to the kernel after
+    /// the step; with these settings 3-49, and the step's CPU time fell from 235 ms to 193-200 ms (PyTorch with glibc's
+    /// defaults takes 0 or 13,000-26,000 faults per step, depending on its heap's layout). Sets glibc's <c>M_MMAP_THRESHOLD</c> to 32 MiB (its maximum: tensors up to that size
     /// come from the heap, not from a fresh mapping each) and <c>M_TRIM_THRESHOLD</c> to 1 GiB (the heap keeps freed memory
     /// up to that). The cost is a resident set that stays at the step's peak. Results do not change (tested bit for bit).
     /// </summary>

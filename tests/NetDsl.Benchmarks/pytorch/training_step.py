@@ -9,6 +9,7 @@ script once per model and drives it over stdin/stdout, one command per line, one
   check       -> one training step; {"loss": loss before the update, "logits": first output, flattened}
   evalcheck   -> one eval-mode forward pass under no_grad (the model goes back to train mode); {"logits": output, flattened}
   evals N     -> N such eval passes; {"ms", "cpu_ms", "minor_faults"} as for steps
+  phase       -> one training step timed in phases; {"forward_ms" (zero_grad, forward, loss), "backward_ms", "update_ms"}
   steps N     -> N training steps; {"ms": wall time of the N steps (time.perf_counter), "cpu_ms": CPU time of all threads,
                  "minor_faults": page faults served without I/O, mostly first touches of freshly mapped memory}
   quit        -> exits
@@ -207,6 +208,17 @@ def main(directory):
                 "cpu_ms": (time.process_time() - cpu) * 1000.0,
                 "minor_faults": resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults,
             })
+        elif cmd[0] == "phase":
+            # One step timed in its phases: zero_grad, forward and loss; backward; the optimizer step.
+            t0 = time.perf_counter()
+            opt.zero_grad()
+            loss = loss_fn(net(x), y)
+            t1 = time.perf_counter()
+            loss.backward()
+            t2 = time.perf_counter()
+            opt.step()
+            t3 = time.perf_counter()
+            reply({"forward_ms": (t1 - t0) * 1000.0, "backward_ms": (t2 - t1) * 1000.0, "update_ms": (t3 - t2) * 1000.0})
         elif cmd[0] == "quit":
             break
         else:
