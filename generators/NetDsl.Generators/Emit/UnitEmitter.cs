@@ -50,7 +50,7 @@ internal sealed class UnitEmitter
     List<string> Out => folding ? folded : forward;
     bool Tapping => taps && !folding;
     /// <summary>The generated untapped method's name (prefixed like the probe field, so it cannot meet a user member).</summary>
-    const string FoldedForward = "netdslForwardUntapped";
+    const string UntappedForward = "netdslForwardUntapped";
     /// <summary>Statements before the dispose scope: a network's input checks.</summary>
     readonly List<string> preamble = new();
     /// <summary>The first module in forward order that has parameters (its dtype is the input's), for a network's checks.</summary>
@@ -508,7 +508,7 @@ internal sealed class UnitEmitter
         if (folds + inPlace > 0)
         {
             // Without a probe: the untapped path (eval: BatchNorm inside the weights; both modes: in-place ReLUs and sums).
-            w.WriteLine($"if ({(taps ? "this.netdslProbe is null && " : "")}(this.training ? global::NetDsl.Inference.InPlaceTraining.Enabled : global::NetDsl.Inference.BatchNormFolding.Enabled)) return this.{FoldedForward}(x);");
+            w.WriteLine($"if ({(taps ? "this.netdslProbe is null && " : "")}(this.training ? global::NetDsl.Inference.InPlaceTraining.Enabled : global::NetDsl.Inference.BatchNormFolding.Enabled)) return this.{UntappedForward}(x);");
         }
         // A using statement (not a declaration: C# 7.3) around the body; the scope needs no name.
         w.WriteLine("using (global::TorchSharp.torch.NewDisposeScope())");
@@ -523,7 +523,7 @@ internal sealed class UnitEmitter
             + string.Concat(preamble.Select(l => "    " + l.Replace("global::NetDsl.", "") + "\n"))
             + "    using (torch.NewDisposeScope())\n    {\n"
             + string.Concat(forward.Select(l => "        " + l.Replace("global::TorchSharp.torch.", "").Replace("global::NetDsl.Instrumentation.", "").Replace("global::NetDsl.", "") + "\n")) + "    }\n}\n";
-        if (folds + inPlace > 0) WriteFolded(w);
+        if (folds + inPlace > 0) WriteUntapped(w);
         WriteInstrumentation(w);
         w.Indent--;
         w.WriteLine("}");
@@ -540,7 +540,7 @@ internal sealed class UnitEmitter
         return text.ToString();
     }
 
-    void WriteFolded(IndentedTextWriter w)
+    void WriteUntapped(IndentedTextWriter w)
     {
         w.WriteLine();
         w.WriteLine("/// <summary>");
@@ -550,7 +550,7 @@ internal sealed class UnitEmitter
         w.WriteLine("/// and running statistics (see <see cref=\"global::NetDsl.Inference.BatchNormFolding\"/>). Equal to the tapped pass bit for bit in");
         w.WriteLine("/// training mode, within float32 rounding in eval mode.");
         w.WriteLine("/// </summary>");
-        w.WriteLine($"private {Tensor} {FoldedForward}({Tensor} x)");
+        w.WriteLine($"private {Tensor} {UntappedForward}({Tensor} x)");
         w.WriteLine("{");
         w.Indent++;
         w.WriteLine("using (global::TorchSharp.torch.NewDisposeScope())");

@@ -72,9 +72,9 @@ public static class TorchSharpRuntime
     /// Measured in docs/benchmarks.md: a generated ResNet-20 training step took 18,000-20,000 minor page faults (70-80 MiB mapped
     /// afresh and zeroed) per step with glibc's defaults, because glibc returns the freed top of its heap to the kernel after
     /// the step; with these settings 3-49, and the step's CPU time fell from 235 ms to 193-200 ms (PyTorch with glibc's
-    /// defaults takes 0 or 13,000-26,000 faults per step, depending on its heap's layout). Sets glibc's <c>M_MMAP_THRESHOLD</c> to 32 MiB (its maximum: tensors up to that size
-    /// come from the heap, not from a fresh mapping each) and <c>M_TRIM_THRESHOLD</c> to 1 GiB (the heap keeps freed memory
-    /// up to that). The cost is a resident set that stays at the step's peak. Results do not change (tested bit for bit).
+    /// defaults takes 0 or 13,000-26,000 faults per step, depending on its heap's layout). Sets glibc's
+    /// <c>M_MMAP_THRESHOLD</c> to 32 MiB (its maximum: tensors up to that size come from the heap, not from a fresh mapping
+    /// each) and <c>M_TRIM_THRESHOLD</c> to 1 GiB (the heap keeps freed memory up to that). The cost is a resident set that stays at the step's peak. Results do not change (tested bit for bit).
     /// </summary>
     /// <returns>True when both settings were applied; false on other systems or C libraries (nothing changes).</returns>
     public static bool KeepFreedMemory()
