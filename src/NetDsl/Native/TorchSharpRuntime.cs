@@ -38,8 +38,7 @@ public static class TorchSharpRuntime
             {
                 throw new TorchSharpLoadException(Explain(), e);
             }
-            var policy = Decide(Environment.GetEnvironmentVariable, OperatingSystem.IsLinux());
-            FreedMemoryPolicy = policy == FreedMemory.Kept && !KeepFreedMemory() ? FreedMemory.Unsupported : policy;
+            FreedMemoryPolicy = ApplyDefault(FreedMemoryPolicy, Environment.GetEnvironmentVariable, OperatingSystem.IsLinux(), KeepFreedMemory);
             loaded = true;
         }
     }
@@ -115,6 +114,19 @@ public static class TorchSharpRuntime
                 && (tunables.Contains("glibc.malloc.mmap_threshold", StringComparison.Ordinal) || tunables.Contains("glibc.malloc.trim_threshold", StringComparison.Ordinal))))
             return FreedMemory.ProcessSettings;
         return FreedMemory.Kept;
+    }
+
+    /// <summary>
+    /// The policy after loading: <paramref name="current"/> stays <see cref="FreedMemory.Kept"/> when the program called
+    /// <see cref="KeepFreedMemory"/> before the first module (the settings are applied, whatever the environment says);
+    /// otherwise the environment decides (<see cref="Decide"/>) and <paramref name="keep"/> applies the default.
+    /// </summary>
+    /// <exception cref="InvalidOperationException"><c>NETDSL_KEEP_FREED_MEMORY</c> is set to something other than 0 or 1.</exception>
+    internal static FreedMemory ApplyDefault(FreedMemory current, Func<string, string?> variable, bool linux, Func<bool> keep)
+    {
+        var policy = Decide(variable, linux);   // a malformed variable is an error even when the program applied the settings itself
+        if (current == FreedMemory.Kept) return current;
+        return policy == FreedMemory.Kept && !keep() ? FreedMemory.Unsupported : policy;
     }
 
     [DllImport("libc", EntryPoint = "mallopt")]
