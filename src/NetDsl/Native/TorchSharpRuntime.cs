@@ -95,6 +95,15 @@ public static class TorchSharpRuntime
     /// <summary>The environment variable that turns the default off: <c>NETDSL_KEEP_FREED_MEMORY=0</c> (<c>1</c> or unset: on).</summary>
     public const string KeepFreedMemoryVariable = "NETDSL_KEEP_FREED_MEMORY";
 
+    /// <summary>
+    /// Checks this process's <c>NETDSL_KEEP_FREED_MEMORY</c> without loading anything or changing glibc's settings: a program or
+    /// tool calls it at start-up so that a malformed value is refused before any work, not at the first generated module's
+    /// constructor (<see cref="EnsureLoaded()"/> makes the same check).
+    /// </summary>
+    /// <exception cref="InvalidOperationException"><c>NETDSL_KEEP_FREED_MEMORY</c> is set to something other than 0 or 1 (the message
+    /// names the variable and its values).</exception>
+    public static void CheckEnvironment() => Decide(Environment.GetEnvironmentVariable, OperatingSystem.IsLinux());
+
     /// <summary>What the default should be in an environment (<paramref name="variable"/> reads one variable; null when unset).</summary>
     /// <exception cref="InvalidOperationException"><c>NETDSL_KEEP_FREED_MEMORY</c> is set to something other than 0 or 1.</exception>
     internal static FreedMemory Decide(Func<string, string?> variable, bool linux)
