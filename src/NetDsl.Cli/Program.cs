@@ -33,6 +33,13 @@ public static class Program
     public static int Main(string[] args)
     {
         OpenMpDefaults();
+        try { NetDsl.Native.TorchSharpRuntime.CheckEnvironment(); }
+        catch (InvalidOperationException e)
+        {
+            // Else every job of a run would fail with it, after the run folder is written.
+            Console.Error.WriteLine($"error: {e.Message}");
+            return UsageError;
+        }
         var root = Build();
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -64,6 +64,26 @@ public sealed class CommandLineTests : IDisposable
         Assert.False(File.Exists(Path.Combine(output, "index.html")));
     }
 
+    [Theory]
+    [InlineData("true")]
+    [InlineData("yes")]
+    public async System.Threading.Tasks.Task A_malformed_NETDSL_KEEP_FREED_MEMORY_exits_2_before_anything_is_written(string value)
+    {
+        // A child process: the variable is read once per process, and this one's modules must not see it.
+        var output = Path.Combine(folder, "run");
+        using var child = Cli.Start(new System.Collections.Generic.Dictionary<string, string?> { ["NETDSL_KEEP_FREED_MEMORY"] = value },
+            "compare", "-x", "shattering", "--only", "Depth2", "--output", output);
+        var errorRead = child.StandardError.ReadToEndAsync();
+        var stdout = await child.StandardOutput.ReadToEndAsync();
+        await child.WaitForExitAsync();
+        var error = await errorRead;
+        Assert.Equal(2, child.ExitCode);
+        Assert.Equal($"error: NETDSL_KEEP_FREED_MEMORY is '{value}': set it to 1 (keep freed tensor memory, the default) or 0 (glibc's own settings), or unset it.",
+            error.TrimEnd());
+        Assert.Equal("", stdout);
+        Assert.False(Directory.Exists(output), "the run folder was written");
+    }
+
     [Fact]
     public void Unwritable_output_exits_2()
     {

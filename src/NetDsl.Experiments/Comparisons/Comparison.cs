@@ -107,10 +107,12 @@ public sealed class Comparison
     /// </summary>
     /// <exception cref="UsageException">No variants, duplicate or unusable variant names, a variant whose input or output does not
     /// fit the data, bad numbers (epochs, batch size, rates, seeds, fractions, threads, subsets), missing or corrupt data; the
-    /// message names the option and the fix.</exception>
+    /// message names the option and the fix; a malformed <c>NETDSL_KEEP_FREED_MEMORY</c> (every job would fail on it).</exception>
     public Comparison(ComparisonOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        try { NetDsl.Native.TorchSharpRuntime.CheckEnvironment(); }
+        catch (InvalidOperationException e) { throw new UsageException(e.Message); }
         Options = options;
         string N(string property) => options.NameOf(property);
         var variants = options.Variants ?? [];

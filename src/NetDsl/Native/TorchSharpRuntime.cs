@@ -38,8 +38,7 @@ public static class TorchSharpRuntime
             {
                 throw new TorchSharpLoadException(Explain(), e);
             }
-            var policy = Decide(Environment.GetEnvironmentVariable, OperatingSystem.IsLinux());
-            FreedMemoryPolicy = policy == FreedMemory.Kept && !KeepFreedMemory() ? FreedMemory.Unsupported : policy;
+            FreedMemoryPolicy = ApplyDefault(FreedMemoryPolicy, Environment.GetEnvironmentVariable, OperatingSystem.IsLinux(), KeepFreedMemory);
             loaded = true;
         }
     }
@@ -96,6 +95,15 @@ public static class TorchSharpRuntime
     /// <summary>The environment variable that turns the default off: <c>NETDSL_KEEP_FREED_MEMORY=0</c> (<c>1</c> or unset: on).</summary>
     public const string KeepFreedMemoryVariable = "NETDSL_KEEP_FREED_MEMORY";
 
+    /// <summary>
+    /// Checks this process's <c>NETDSL_KEEP_FREED_MEMORY</c> without loading anything or changing glibc's settings: a program or
+    /// tool calls it at start-up so that a malformed value is refused before any work, not at the first generated module's
+    /// constructor (<see cref="EnsureLoaded()"/> makes the same check).
+    /// </summary>
+    /// <exception cref="InvalidOperationException"><c>NETDSL_KEEP_FREED_MEMORY</c> is set to something other than 0 or 1 (the message
+    /// names the variable and its values).</exception>
+    public static void CheckEnvironment() => Decide(Environment.GetEnvironmentVariable, OperatingSystem.IsLinux());
+
     /// <summary>What the default should be in an environment (<paramref name="variable"/> reads one variable; null when unset).</summary>
     /// <exception cref="InvalidOperationException"><c>NETDSL_KEEP_FREED_MEMORY</c> is set to something other than 0 or 1.</exception>
     internal static FreedMemory Decide(Func<string, string?> variable, bool linux)
@@ -115,6 +123,19 @@ public static class TorchSharpRuntime
                 && (tunables.Contains("glibc.malloc.mmap_threshold", StringComparison.Ordinal) || tunables.Contains("glibc.malloc.trim_threshold", StringComparison.Ordinal))))
             return FreedMemory.ProcessSettings;
         return FreedMemory.Kept;
+    }
+
+    /// <summary>
+    /// The policy after loading: <paramref name="current"/> stays <see cref="FreedMemory.Kept"/> when the program called
+    /// <see cref="KeepFreedMemory"/> before the first module (the settings are applied, whatever the environment says);
+    /// otherwise the environment decides (<see cref="Decide"/>) and <paramref name="keep"/> applies the default.
+    /// </summary>
+    /// <exception cref="InvalidOperationException"><c>NETDSL_KEEP_FREED_MEMORY</c> is set to something other than 0 or 1.</exception>
+    internal static FreedMemory ApplyDefault(FreedMemory current, Func<string, string?> variable, bool linux, Func<bool> keep)
+    {
+        var policy = Decide(variable, linux);   // a malformed variable is an error even when the program applied the settings itself
+        if (current == FreedMemory.Kept) return current;
+        return policy == FreedMemory.Kept && !keep() ? FreedMemory.Unsupported : policy;
     }
 
     [DllImport("libc", EntryPoint = "mallopt")]

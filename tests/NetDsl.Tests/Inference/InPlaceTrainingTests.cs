@@ -121,6 +121,45 @@ public class InPlaceTrainingTests
     }
 
     [Fact]
+    public void A_hook_on_a_layer_before_a_ReLU_sees_its_output_overwritten_as_with_inplace_ReLU_and_the_switch_restores_it()
+    {
+        // What the README's training section says about forward hooks: bn1's output, kept by a hook, is then written over by
+        // the ReLU (as torchvision's ReLU(inplace=True) does); a hook that returns tanh of it (whose backward reads its output)
+        // makes backward fail; InPlaceTraining.Enabled = false gives both back.
+        using var scope = NewDisposeScope();
+        var net = new NetDsl.Examples.ResNet20();
+        var bn1 = (BatchNorm2d)net.named_modules().Single(m => m.name == "bn1").module;
+        Tensor? kept = null;
+        bool replace = false;
+        bn1.register_forward_hook((_, _, y) => { kept = y.alias().DetachFromDisposeScope(); return replace ? y.tanh() : y; });
+        net.train();
+        using var generator = new Generator(3);
+        var x = randn(new long[] { 2, 1, 28, 28 }, generator: generator);
+        try
+        {
+            net.call(x).sum().backward();
+            Assert.Equal(0f, kept!.min().item<float>());   // the ReLU's output: BatchNorm's negative values are gone
+            kept.Dispose();
+            replace = true;
+            Assert.Contains("modified by an inplace operation", Assert.ThrowsAny<Exception>(() => net.call(x).sum().backward()).Message, StringComparison.Ordinal);
+            kept!.Dispose();
+            InPlaceTraining.Enabled = false;
+            replace = false;
+            net.call(x).sum().backward();
+            Assert.True(kept!.min().item<float>() < 0f);    // BatchNorm's own output
+            kept.Dispose();
+            replace = true;
+            net.call(x).sum().backward();
+            Assert.True(kept!.min().item<float>() < 0f);
+        }
+        finally
+        {
+            InPlaceTraining.Enabled = true;
+            kept?.Dispose();
+        }
+    }
+
+    [Fact]
     public void A_BatchNorm_frozen_in_eval_mode_folds_in_training_with_the_same_outputs_and_gradients_unless_folding_is_off()
     {
         using var scope = NewDisposeScope();

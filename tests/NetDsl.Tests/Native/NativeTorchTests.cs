@@ -61,6 +61,36 @@ public class NativeTorchTests
     }
 
     [Theory]
+    [InlineData("0", null, FreedMemory.Kept)]
+    [InlineData(null, "GLIBC_TUNABLES=glibc.malloc.trim_threshold=0", FreedMemory.Kept)]
+    [InlineData(null, null, FreedMemory.Kept)]
+    public void Loading_after_the_program_kept_freed_memory_itself_reports_it_kept_whatever_the_environment_says(string? flag, string? other, FreedMemory expected)
+    {
+        // KeepFreedMemory() called before the first module applied glibc's thresholds: loading must neither apply them again
+        // nor report OptedOut or ProcessSettings for settings that are in force.
+        var env = new System.Collections.Generic.Dictionary<string, string>();
+        if (flag is not null) env[TorchSharpRuntime.KeepFreedMemoryVariable] = flag;
+        if (other is not null) env[other[..other.IndexOf('=', StringComparison.Ordinal)]] = other[(other.IndexOf('=', StringComparison.Ordinal) + 1)..];
+        int applied = 0;
+        var policy = TorchSharpRuntime.ApplyDefault(FreedMemory.Kept, name => env.TryGetValue(name, out var value) ? value : null, true, () => ++applied > 0);
+        Assert.Equal(expected, policy);
+        Assert.Equal(0, applied);
+    }
+
+    [Theory]
+    [InlineData(null, FreedMemory.Kept, 1)]
+    [InlineData("0", FreedMemory.OptedOut, 0)]
+    public void Loading_applies_the_default_only_when_the_environment_asks_for_it(string? flag, FreedMemory expected, int applications)
+    {
+        int applied = 0;
+        var policy = TorchSharpRuntime.ApplyDefault(FreedMemory.Undecided, name => name == TorchSharpRuntime.KeepFreedMemoryVariable ? flag : null, true, () => ++applied > 0);
+        Assert.Equal(expected, policy);
+        Assert.Equal(applications, applied);
+        Assert.Equal(FreedMemory.Unsupported, TorchSharpRuntime.ApplyDefault(FreedMemory.Undecided, _ => null, true, () => false));
+        Assert.Throws<InvalidOperationException>(() => TorchSharpRuntime.ApplyDefault(FreedMemory.Kept, name => name == TorchSharpRuntime.KeepFreedMemoryVariable ? "true" : null, true, () => true));
+    }
+
+    [Theory]
     [InlineData("yes")]
     [InlineData("true")]
     [InlineData(" 1")]
