@@ -508,7 +508,7 @@ internal sealed class UnitEmitter
         if (folds + inPlace > 0)
         {
             // Without a probe: the untapped path (eval: BatchNorm inside the weights; both modes: in-place ReLUs and sums).
-            w.WriteLine($"if ({(taps ? "this.netdslProbe is null && " : "")}(this.training ? global::NetDsl.Inference.InPlaceTraining.Enabled : global::NetDsl.Inference.BatchNormFolding.Enabled)) return this.{UntappedForward}(x);");
+            w.WriteLine($"if ({(taps ? "this.netdslProbe is null && " : "")}global::NetDsl.Inference.UntappedPath.Applies(this)) return this.{UntappedForward}(x);");
         }
         // A using statement (not a declaration: C# 7.3) around the body; the scope needs no name.
         w.WriteLine("using (global::TorchSharp.torch.NewDisposeScope())");
@@ -548,7 +548,8 @@ internal sealed class UnitEmitter
         w.WriteLine("/// reads (as torchvision's <c>ReLU(inplace=True)</c> and <c>out += identity</c>, see <see cref=\"global::NetDsl.Inference.InPlaceTraining\"/>);");
         w.WriteLine("/// in eval mode each BatchNorm that follows a convolution or linear layer is folded into its weights from the current parameters");
         w.WriteLine("/// and running statistics (see <see cref=\"global::NetDsl.Inference.BatchNormFolding\"/>). Equal to the tapped pass bit for bit in");
-        w.WriteLine("/// training mode, within float32 rounding in eval mode.");
+        w.WriteLine("/// training mode (within float32 rounding where a BatchNorm frozen in eval mode is folded), within float32 rounding in eval");
+        w.WriteLine("/// mode. Taken only when <see cref=\"global::NetDsl.Inference.UntappedPath.Applies\"/> says so (no hooked layer).");
         w.WriteLine("/// </summary>");
         w.WriteLine($"private {Tensor} {UntappedForward}({Tensor} x)");
         w.WriteLine("{");

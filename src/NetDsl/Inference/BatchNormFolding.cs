@@ -40,7 +40,7 @@ namespace NetDsl.Inference;
 /// Generated code calls these on its untapped path (no probe attached): in eval mode, and in training mode, where a BatchNorm in
 /// training mode is not folded (the pair runs as two layers) but one frozen in eval mode is. Outputs equal the unfused pair's
 /// within float32 rounding (tested within 1e-5 on ResNet-20), and the cached fold equals the computed one bit for bit.
-/// The folded layers' forward hooks do not fire on this path: set <see cref="Enabled"/> to false to keep them.
+/// A unit whose layers have forward hooks or pre-hooks does not take this path (see <see cref="UntappedPath"/>): its hooks fire.
 /// </summary>
 public static class BatchNormFolding
 {

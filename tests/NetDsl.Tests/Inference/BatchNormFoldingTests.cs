@@ -44,14 +44,12 @@ public class BatchNormFoldingTests
 
     static double MaxDifference(Tensor a, Tensor b) => (a - b).abs().max().to_type(ScalarType.Float64).item<double>();
 
-    /// <summary>How many BatchNorm modules ran (their forward hooks fire only on the unfused path).</summary>
-    static Func<int> CountBatchNormCalls(nn.Module net)
+    /// <summary>The layers whose fold is cached after an eval pass under <c>no_grad</c>: the layers a BatchNorm was folded into
+    /// (hooks cannot count BatchNorm calls: a hooked layer sends its unit to the tapped path, see UntappedPath).</summary>
+    static int FoldedLayers(nn.Module<Tensor, Tensor> net, Tensor x)
     {
-        int calls = 0;
-        foreach (var (_, m) in net.named_modules())
-            if (m is BatchNorm2d bn2) bn2.register_forward_hook((_, _, y) => { calls++; return y; });
-            else if (m is BatchNorm1d bn1) bn1.register_forward_hook((_, _, y) => { calls++; return y; });
-        return () => calls;
+        using (no_grad()) net.call(x);
+        return net.modules().Count(m => FoldCache.Inspect(m).Weight is not null);
     }
 
     [Fact]
@@ -63,11 +61,13 @@ public class BatchNormFoldingTests
         Randomize(net, 1);
         net.eval();
         var x = randn(8, 1, 28, 28);
-        var calls = CountBatchNormCalls(net);
+        int taken = UntappedPath.Taken;
         var folded = net.call(x);
-        Assert.Equal(0, calls()); // all 19 BatchNorms folded into their convolutions
+        Assert.Equal(10, UntappedPath.Taken - taken); // the network and its 9 units took the folded path
+        Assert.Equal(19, FoldedLayers(net, x)); // all 19 BatchNorms folded into their convolutions
+        taken = UntappedPath.Taken;
         var unfused = Unfused(net, x);
-        Assert.Equal(19, calls());
+        Assert.Equal(0, UntappedPath.Taken - taken);
         Assert.True(MaxDifference(folded, unfused) <= 1e-5, $"max |folded - unfused| = {MaxDifference(folded, unfused)}");
         Assert.True(unfused.abs().max().item<float>() > 0.1); // not a comparison of zeros
     }
@@ -102,16 +102,20 @@ public class BatchNormFoldingTests
         var net = new ResNet20();
         Randomize(net, 2);
         var x = randn(8, 1, 28, 28);
-        var calls = CountBatchNormCalls(net);
         net.train();
         var trainA = net.call(x);
-        Assert.Equal(19, calls());
+        Tensor trainTapped;
+        InPlaceTraining.Enabled = false;
+        try { trainTapped = net.call(x); }
+        finally { InPlaceTraining.Enabled = true; }
+        Assert.Equal(0.0, MaxDifference(trainA, trainTapped)); // training: BatchNorm normalizes with the batch, never folded
         net.eval();
         using (var probe = Probe.Attach(net))
         {
             probe.BeginStep(1);
+            int taken = UntappedPath.Taken;
             var withProbe = net.call(x);
-            Assert.Equal(38, calls()); // a probe sees every layer: no folding
+            Assert.Equal(0, UntappedPath.Taken - taken); // a probe sees every layer: no folding
             Assert.Equal(0.0, MaxDifference(withProbe, Unfused(net, x)));
         }
         Assert.True(trainA.isfinite().all().item<bool>());
@@ -127,12 +131,11 @@ public class BatchNormFoldingTests
         Randomize(net, 3);
         net.eval();
         var x = randn(8, 1, 28, 28);
-        var calls = CountBatchNormCalls(net);
         var folded = net.call(x);
         // Every BatchNorm behind a ReLU still runs (conv -> relu -> bn); only the projection shortcut's (conv -> bn) folds:
         // layer2.0's downsample is the one projection in this net.
-        int total = net.named_modules().Count(m => m.module is BatchNorm);
-        Assert.Equal(total - 1, calls());
+        Assert.Equal(1, FoldedLayers(net, x));
+        Assert.NotNull(FoldCache.Inspect(net.named_modules().Single(m => m.name == "layer2.0.downsample.0").module).Weight);
         var unfused = Unfused(net, x);
         Assert.True(MaxDifference(folded, unfused) <= 1e-5, $"max |folded - unfused| = {MaxDifference(folded, unfused)}");
         Assert.True(unfused.abs().max().item<float>() > 0.1);
@@ -233,9 +236,9 @@ public class BatchNormFoldingTests
     {
         using var scope = NewDisposeScope();
         var (net, x, first) = Warm(10);
-        var calls = CountBatchNormCalls(net);
+        int taken = UntappedPath.Taken;
         var cached = Eval(net, x);
-        Assert.Equal(0, calls());
+        Assert.Equal(10, UntappedPath.Taken - taken);
         var conv1 = FoldCache.Inspect(Sub(net, "conv1"));
         Assert.Equal((2, 1), (conv1.Hits, conv1.Misses)); // the third pass reused the fold
         // Every one of the 19 pairs has its own entry, the fully connected layer none.
