@@ -16,8 +16,8 @@ namespace NetDsl.Inference;
 /// A unit takes the tapped path when the switch of its mode is off, or when one of its layers (its children, and theirs,
 /// down to the next generated unit, which decides for itself) has a forward hook or forward pre-hook: hooks then fire and
 /// see the same outputs as before, which the untapped path cannot promise (a folded layer does not run, and an output a hook
-/// keeps would be overwritten in place). Cost: a few field reads per layer, about 0.1 us each (ResNet-20: about 60 layers
-/// per step).
+/// keeps would be overwritten in place). Cost: a walk over the unit's layers and four field reads each, measured at 16-17 us
+/// for the 9 residual units of ResNet-20 (45 layers) per forward pass, 0.02% of a 110 ms training step.
 /// </summary>
 public static class UntappedPath
 {
