@@ -73,7 +73,8 @@ public static class TorchSharpRuntime
     /// the step; with these settings 3-49, and the step's CPU time fell from 235 ms to 193-200 ms (PyTorch with glibc's
     /// defaults takes 0 or 13,000-26,000 faults per step, depending on its heap's layout). Sets glibc's
     /// <c>M_MMAP_THRESHOLD</c> to 32 MiB (its maximum: tensors up to that size come from the heap, not from a fresh mapping
-    /// each) and <c>M_TRIM_THRESHOLD</c> to 1 GiB (the heap keeps freed memory up to that). The cost is a resident set that stays at the step's peak. Results do not change (tested bit for bit).
+    /// each) and <c>M_TRIM_THRESHOLD</c> to 1 GiB (the heap keeps freed memory up to that). The cost is a resident set that
+    /// stays at the step's peak. Results do not change (tested bit for bit).
     /// </summary>
     /// <returns>True when both settings were applied; false on other systems or C libraries (nothing changes).</returns>
     public static bool KeepFreedMemory()
