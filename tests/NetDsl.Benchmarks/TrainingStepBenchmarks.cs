@@ -41,15 +41,26 @@ public class TrainingStepBenchmarks
     }
 
     /// <summary>One training step: forward, cross-entropy (<paramref name="classify"/>) or MSE, backward, SGD update. With
-    /// <paramref name="read"/> (outside timing), returns the loss before the update and the output; otherwise (NaN, []).</summary>
-    internal static (double Loss, double[] Output) Step(nn.Module<Tensor, Tensor> net, optim.Optimizer opt, Tensor x, Tensor y, bool classify, bool read = false)
+    /// <paramref name="read"/> (outside timing), returns the loss before the update and the output; otherwise (NaN, []).
+    /// With <paramref name="phases"/>, writes the milliseconds of zero_grad, forward and loss; backward; the update.</summary>
+    internal static (double Loss, double[] Output) Step(nn.Module<Tensor, Tensor> net, optim.Optimizer opt, Tensor x, Tensor y, bool classify, bool read = false, double[]? phases = null)
     {
         using var scope = NewDisposeScope();
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
         opt.zero_grad();
         var output = net.call(x);
         var loss = classify ? nn.functional.cross_entropy(output, y) : nn.functional.mse_loss(output, y);
+        long forward = System.Diagnostics.Stopwatch.GetTimestamp();
         loss.backward();
+        long backward = System.Diagnostics.Stopwatch.GetTimestamp();
         opt.step();
+        if (phases is not null)
+        {
+            long end = System.Diagnostics.Stopwatch.GetTimestamp();
+            phases[0] = System.Diagnostics.Stopwatch.GetElapsedTime(start, forward).TotalMilliseconds;
+            phases[1] = System.Diagnostics.Stopwatch.GetElapsedTime(forward, backward).TotalMilliseconds;
+            phases[2] = System.Diagnostics.Stopwatch.GetElapsedTime(backward, end).TotalMilliseconds;
+        }
         if (!read) return (double.NaN, []);
         return (loss.item<float>(), output.detach().reshape(-1).to_type(ScalarType.Float64).data<double>().ToArray());
     }

@@ -202,24 +202,11 @@ public static class VsPyTorch
     {
         var ours = new List<double>[] { new(), new(), new() };
         var theirs = new List<double>[] { new(), new(), new() };
-        var sw = new Stopwatch();
+        var phases = new double[3];
         for (int r = 0; r < rounds; r++)
         {
-            using (var scope = NewDisposeScope())
-            {
-                sw.Restart();
-                opt.zero_grad();
-                var output = net.call(x);
-                var loss = classify ? nn.functional.cross_entropy(output, y) : nn.functional.mse_loss(output, y);
-                double t1 = sw.Elapsed.TotalMilliseconds;
-                loss.backward();
-                double t2 = sw.Elapsed.TotalMilliseconds;
-                opt.step();
-                double t3 = sw.Elapsed.TotalMilliseconds;
-                ours[0].Add(t1);
-                ours[1].Add(t2 - t1);
-                ours[2].Add(t3 - t2);
-            }
+            TrainingStepBenchmarks.Step(net, opt, x, y, classify, phases: phases);
+            for (int i = 0; i < 3; i++) ours[i].Add(phases[i]);
             var reply = peer.Ask("phase");
             theirs[0].Add(reply.GetProperty("forward_ms").GetDouble());
             theirs[1].Add(reply.GetProperty("backward_ms").GetDouble());
@@ -316,8 +303,8 @@ public static class VsPyTorch
             // leaves glibc's defaults to the peer.
             if (PeerKeepsFreedMemory)
             {
-                start.Environment["MALLOC_MMAP_THRESHOLD_"] = (32 << 20).ToString(System.Globalization.CultureInfo.InvariantCulture);
-                start.Environment["MALLOC_TRIM_THRESHOLD_"] = (1 << 30).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                start.Environment["MALLOC_MMAP_THRESHOLD_"] = NetDsl.Native.TorchSharpRuntime.KeptMmapThreshold.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                start.Environment["MALLOC_TRIM_THRESHOLD_"] = NetDsl.Native.TorchSharpRuntime.KeptTrimThreshold.ToString(System.Globalization.CultureInfo.InvariantCulture);
             }
             start.ArgumentList.Add(script);
             start.ArgumentList.Add(exportDirectory);

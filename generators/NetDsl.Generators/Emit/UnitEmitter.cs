@@ -45,8 +45,10 @@ internal sealed class UnitEmitter
     bool folding;
     /// <summary>BatchNorms the second walk folded.</summary>
     int folds;
-    /// <summary>In-place ReLUs and sums the second walk wrote (with no folds either, no second path is emitted).</summary>
+    /// <summary>In-place ReLUs and sums the second walk wrote.</summary>
     int inPlace;
+    /// <summary>Whether the second walk differs from the first (a fold or an in-place operation): only then is it emitted.</summary>
+    bool HasUntapped => folds + inPlace > 0;
     List<string> Out => folding ? folded : forward;
     bool Tapping => taps && !folding;
     /// <summary>The generated untapped method's name (prefixed like the probe field, so it cannot meet a user member).</summary>
@@ -505,7 +507,7 @@ internal sealed class UnitEmitter
         w.WriteLine("{");
         w.Indent++;
         foreach (var line in preamble) w.WriteLine(line);
-        if (folds + inPlace > 0)
+        if (HasUntapped)
         {
             // Without a probe: the untapped path (eval: BatchNorm inside the weights; both modes: in-place ReLUs and sums).
             w.WriteLine($"if ({(taps ? "this.netdslProbe is null && " : "")}global::NetDsl.Inference.UntappedPath.Applies(this)) return this.{UntappedForward}(x);");
@@ -523,7 +525,7 @@ internal sealed class UnitEmitter
             + string.Concat(preamble.Select(l => "    " + l.Replace("global::NetDsl.", "") + "\n"))
             + "    using (torch.NewDisposeScope())\n    {\n"
             + string.Concat(forward.Select(l => "        " + l.Replace("global::TorchSharp.torch.", "").Replace("global::NetDsl.Instrumentation.", "").Replace("global::NetDsl.", "") + "\n")) + "    }\n}\n";
-        if (folds + inPlace > 0) WriteUntapped(w);
+        if (HasUntapped) WriteUntapped(w);
         WriteInstrumentation(w);
         w.Indent--;
         w.WriteLine("}");

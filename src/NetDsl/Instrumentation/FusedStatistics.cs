@@ -39,9 +39,9 @@ internal static unsafe class FusedStatistics
         public bool Finite => double.IsFinite(Min) && double.IsFinite(Max);
     }
 
-    /// <summary>Whether <paramref name="t"/> can be read here: float32, on the CPU, contiguous, not empty.</summary>
-    public static bool Applies(Tensor t) =>
-        TensorMemory.Available && t.device_type == DeviceType.CPU && t.dtype == ScalarType.Float32 && t.is_contiguous() && t.numel() is > 0 and <= int.MaxValue;
+    /// <summary>Whether <paramref name="t"/> can be read here: float32 and readable in place (<see cref="TensorMemory.Readable"/>:
+    /// on the CPU, contiguous, not empty).</summary>
+    public static bool Applies(Tensor t) => t.dtype == ScalarType.Float32 && TensorMemory.Readable(t);
 
     /// <summary>The statistics of <paramref name="t"/> (see <see cref="Applies"/>); with <paramref name="perUnit"/>, also the
     /// units' extremes over dimension 0 (<c>[N, ...]</c>: a unit is one position of the other dimensions).</summary>

@@ -71,7 +71,7 @@ public static class TorchSharpRuntime
     /// Measured in docs/benchmarks.md: a generated ResNet-20 training step took 18,000-20,000 minor page faults (70-80 MiB mapped
     /// afresh and zeroed) per step with glibc's defaults, because glibc returns the freed top of its heap to the kernel after
     /// the step; with these settings 3-49, and the step's CPU time fell from 235 ms to 193-200 ms (PyTorch with glibc's
-    /// defaults takes 0 or 13,000-26,000 faults per step, depending on its heap's layout). Sets glibc's
+    /// defaults takes 0 or 13,000-28,000 faults per step, depending on its heap's layout). Sets glibc's
     /// <c>M_MMAP_THRESHOLD</c> to 32 MiB (its maximum: tensors up to that size come from the heap, not from a fresh mapping
     /// each) and <c>M_TRIM_THRESHOLD</c> to 1 GiB (the heap keeps freed memory up to that). The cost is a resident set that
     /// stays at the step's peak. Results do not change (tested bit for bit).
@@ -80,12 +80,22 @@ public static class TorchSharpRuntime
     public static bool KeepFreedMemory()
     {
         if (!OperatingSystem.IsLinux()) return false;
+        var applied = SetThresholds(KeptMmapThreshold, KeptTrimThreshold);
+        if (applied) FreedMemoryPolicy = FreedMemory.Kept;
+        return applied;
+    }
+
+    /// <summary>The thresholds <see cref="KeepFreedMemory"/> sets, in bytes: mmap 32 MiB (glibc's maximum), trim 1 GiB.</summary>
+    internal const int KeptMmapThreshold = 32 << 20, KeptTrimThreshold = 1 << 30;
+
+    /// <summary>Sets glibc's <c>M_MMAP_THRESHOLD</c> and <c>M_TRIM_THRESHOLD</c> (bytes); true when glibc accepted both, false
+    /// when the C library has no <c>mallopt</c>.</summary>
+    internal static bool SetThresholds(int mmap, int trim)
+    {
         try
         {
             const int TrimThreshold = -1, MmapThreshold = -3;   // M_TRIM_THRESHOLD, M_MMAP_THRESHOLD in <malloc.h>
-            var applied = (mallopt(MmapThreshold, 32 << 20) == 1) & (mallopt(TrimThreshold, 1 << 30) == 1);
-            if (applied) FreedMemoryPolicy = FreedMemory.Kept;
-            return applied;
+            return (mallopt(MmapThreshold, mmap) == 1) & (mallopt(TrimThreshold, trim) == 1);
         }
         catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
         {

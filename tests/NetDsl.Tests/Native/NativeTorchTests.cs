@@ -106,7 +106,6 @@ public class NativeTorchTests
         if (!OperatingSystem.IsLinux()) return;
         // Process-wide settings: glibc's initial thresholds (128 KiB each: every tensor above that mapped and unmapped) for
         // one run, the kept-memory default for the other, then the default again for the rest of the suite.
-        const int TrimThreshold = -1, MmapThreshold = -3;
         // One network and its initial state, loaded before each run (the global generator is shared with other test classes).
         using var outer = NewDisposeScope();
         var net = new NetDsl.Examples.ResNet20();
@@ -135,8 +134,7 @@ public class NativeTorchTests
         float[] returned;
         try
         {
-            Assert.Equal(1, mallopt(MmapThreshold, 128 << 10));
-            Assert.Equal(1, mallopt(TrimThreshold, 128 << 10));
+            Assert.True(TorchSharpRuntime.SetThresholds(128 << 10, 128 << 10));
             returned = Run();
         }
         finally
@@ -148,7 +146,6 @@ public class NativeTorchTests
 
     [DllImport("libc")] static extern IntPtr malloc(nuint size);
     [DllImport("libc")] static extern void free(IntPtr block);
-    [DllImport("libc")] static extern int mallopt(int param, int value);
 
     [Fact]
     public void First_native_load_succeeds_without_TorchSharps_cpu_fallback_copy()
